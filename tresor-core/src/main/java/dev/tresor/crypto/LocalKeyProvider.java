@@ -1,0 +1,103 @@
+package dev.tresor.crypto;
+
+import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.InsecureSecretKeyAccess;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.aead.PredefinedAeadParameters;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * KEK held in a local Tink keyset file (AES-256-GCM), readable by the owner only (mode 0600).
+ * The file is created atomically; loading refuses a file that group or others can read, because
+ * such a key has already leaked in the eyes of an auditor.
+ */
+public final class LocalKeyProvider implements KeyProvider {
+
+    private static final Set<PosixFilePermission> OWNER_ONLY =
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+
+    private final String keyId;
+    private final Aead kek;
+
+    private LocalKeyProvider(String keyId, Aead kek) {
+        this.keyId = keyId;
+        this.kek = kek;
+    }
+
+    /** Creates a new key file; fails if one exists, so a KEK is never silently replaced. */
+    public static LocalKeyProvider create(Path file) {
+        TinkRuntime.ensureRegistered();
+        try {
+            KeysetHandle handle = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM);
+            String json = TinkJsonProtoKeysetFormat.serializeKeyset(handle, InsecureSecretKeyAccess.get());
+            if (Files.exists(file)) {
+                throw new FileAlreadyExistsException(file.toString(), null, "refusing to overwrite an existing key file");
+            }
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".kek", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            try {
+                Files.writeString(tmp, json, StandardCharsets.UTF_8);
+                try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return fromHandle(handle);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create key file " + file + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot generate KEK", e);
+        }
+    }
+
+    /** Loads an existing key file, refusing one that is readable by group or others. */
+    public static LocalKeyProvider load(Path file) {
+        TinkRuntime.ensureRegistered();
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.stream().anyMatch(p -> !OWNER_ONLY.contains(p))) {
+                throw new IllegalArgumentException("key file " + file + " has mode "
+                        + PosixFilePermissions.toString(perms) + "; it must be 0600 (run: chmod 600 " + file + ")");
+            }
+            String json = Files.readString(file, StandardCharsets.UTF_8);
+            return fromHandle(TinkJsonProtoKeysetFormat.parseKeyset(json, InsecureSecretKeyAccess.get()));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("key file " + file + " does not exist", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read key file " + file + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("key file " + file + " is not a valid Tink AEAD keyset", e);
+        }
+    }
+
+    private static LocalKeyProvider fromHandle(KeysetHandle handle) throws GeneralSecurityException {
+        Aead aead = handle.getPrimitive(TinkRuntime.configuration(), Aead.class);
+        String id = "local:" + Integer.toUnsignedString(handle.getPrimary().getId());
+        return new LocalKeyProvider(id, aead);
+    }
+
+    @Override
+    public String keyId() {
+        return keyId;
+    }
+
+    @Override
+    public Aead kek() {
+        return kek;
+    }
+}
