@@ -9,10 +9,13 @@ import java.security.GeneralSecurityException;
 /** Registers the Tink key types Tresor uses, once, and names the primitive configuration. */
 public final class TinkRuntime {
 
+    private static final Configuration CONFIGURATION;
+
     static {
         try {
             AeadConfig.register();
             MacConfig.register();
+            CONFIGURATION = ConfigurationV0.get();
         } catch (GeneralSecurityException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -27,6 +30,6 @@ public final class TinkRuntime {
 
     /** The configuration used to obtain primitives; calling this also ensures registration. */
     public static Configuration configuration() {
-        return ConfigurationV0.get();
+        return CONFIGURATION;
     }
 }

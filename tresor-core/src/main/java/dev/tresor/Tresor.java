@@ -1,0 +1,294 @@
+package dev.tresor;
+
+import dev.tresor.access.AccessControl;
+import dev.tresor.access.AclEditor;
+import dev.tresor.access.Caller;
+import dev.tresor.crypto.Envelope;
+import dev.tresor.crypto.InternalKey;
+import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.RowAuthenticator;
+import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.integrity.RowSeals;
+import dev.tresor.model.ClientView;
+import dev.tresor.model.GroupView;
+import dev.tresor.model.Names;
+import dev.tresor.model.Role;
+import dev.tresor.model.TresorException;
+import dev.tresor.secrets.SecretService;
+import dev.tresor.store.Rows.GroupRow;
+import dev.tresor.store.Rows.KeyRow;
+import dev.tresor.store.Store;
+import dev.tresor.store.StoreConflictException;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The whole of Tresor's server-side logic behind one object: who may do what, on which rows.
+ * Transport (HTTP, TLS) and audit live outside; they call in here with an authenticated
+ * {@link Caller}. Secret operations are on {@link #secrets()}; ACL operations are here.
+ */
+public final class Tresor {
+
+    static final String ROW_MAC_KEY = "row-mac";
+
+    private final Store store;
+    private final AccessControl access;
+    private final SecretService secrets;
+    private final RowSeals seals;
+    private final KeyProvider keyProvider;
+
+    private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, IntegrityMonitor monitor, Clock clock) {
+        this.store = store;
+        this.keyProvider = keyProvider;
+        this.seals = seals;
+        this.access = new AccessControl(store, seals, monitor, clock);
+        this.secrets = new SecretService(store, seals, new Envelope(keyProvider), monitor, clock);
+    }
+
+    /**
+     * Opens Tresor on a migrated store. The first start creates the row MAC key (wrapped by the
+     * KEK); later starts unwrap it, which fails if the KEK is not the one the store was made with.
+     */
+    public static Tresor open(Store store, KeyProvider keyProvider, IntegrityMonitor monitor, Clock clock) {
+        byte[] wrapped = store.write(w -> {
+            Optional<KeyRow> existing = w.key(ROW_MAC_KEY);
+            if (existing.isPresent()) {
+                return existing.get().wrapped();
+            }
+            byte[] fresh = InternalKey.newWrappedMacKey(keyProvider, ROW_MAC_KEY);
+            w.insertKey(new KeyRow(ROW_MAC_KEY, keyProvider.keyId(), fresh, clock.millis()));
+            return fresh;
+        });
+        try {
+            RowSeals seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(keyProvider, ROW_MAC_KEY, wrapped)));
+            return new Tresor(store, keyProvider, seals, monitor, clock);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the key provider's KEK (" + keyProvider.keyId()
+                    + ") cannot unwrap this store's keys: wrong key file, or the store was made with another KEK", e);
+        }
+    }
+
+    public AccessControl access() {
+        return access;
+    }
+
+    public SecretService secrets() {
+        return secrets;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public KeyProvider keyProvider() {
+        return keyProvider;
+    }
+
+    public Caller authenticate(String identity) {
+        return access.authenticate(identity);
+    }
+
+    // ------------------------------------------------------------------ bootstrap
+
+    /**
+     * Creates an admin client directly (no caller): for {@code tresor init} and {@code tresor dev}.
+     * Idempotent when a client with the same name and identity exists.
+     */
+    public void bootstrapAdmin(String name, String identity) {
+        Names.client(name);
+        store.write(w -> {
+            var existing = w.client(name);
+            if (existing.isPresent()) {
+                if (!existing.get().identity().equals(identity)) {
+                    throw TresorException.conflict("client '" + name + "' exists with another identity");
+                }
+                return null;
+            }
+            AclEditor acl = access.edit(w);
+            acl.createClient(name, identity, true, "bootstrap");
+            acl.finish();
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ clients
+
+    public ClientView whoami(Caller caller) {
+        return access.whoami(caller);
+    }
+
+    public List<ClientView> listClients(Caller caller) {
+        requireAdmin(caller, "list clients");
+        return access.clients();
+    }
+
+    public ClientView getClient(Caller caller, String name) {
+        requireAdmin(caller, "read clients");
+        Names.client(name);
+        return access.client(name).orElseThrow(() -> TresorException.notFound("client '" + name + "' does not exist"));
+    }
+
+    public ClientView createClient(Caller caller, String name, String identity, boolean admin) {
+        requireAdmin(caller, "create clients");
+        Names.client(name);
+        String id = identity == null || identity.isBlank() ? name : identity;
+        validateIdentity(id);
+        editAcl(acl -> {
+            acl.createClient(name, id, admin, caller.name());
+            return null;
+        });
+        return getClient(caller, name);
+    }
+
+    public void deleteClient(Caller caller, String name) {
+        requireAdmin(caller, "delete clients");
+        Names.client(name);
+        if (name.equals(caller.name())) {
+            throw TresorException.conflict("you cannot delete your own client; ask another admin");
+        }
+        editAcl(acl -> {
+            acl.deleteClient(name);
+            return null;
+        });
+    }
+
+    private static void validateIdentity(String identity) {
+        if (identity.length() > 2048) {
+            throw TresorException.badRequest("identity is longer than 2048 characters");
+        }
+        try {
+            dev.tresor.ca.Identities.validateIdentity(identity);
+        } catch (IllegalArgumentException e) {
+            throw TresorException.badRequest(e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ groups
+
+    public List<GroupView> listGroups(Caller caller) {
+        requireAdmin(caller, "list groups");
+        return store.read(r -> {
+            List<GroupView> out = new ArrayList<>();
+            for (GroupRow g : r.groups()) {
+                out.add(view(g, null, null));
+            }
+            return out;
+        });
+    }
+
+    public GroupView getGroup(Caller caller, String name) {
+        requireAdmin(caller, "read groups");
+        Names.group(name);
+        GroupView group = store.read(r -> r.groups().stream().filter(g -> g.name().equals(name)).findFirst()
+                .map(g -> view(g, r.membershipsOfGroup(name).stream()
+                        .map(m -> new ClientView.MembershipView(m.client(), m.role())).toList(), null)))
+                .orElseThrow(() -> TresorException.notFound("group '" + name + "' does not exist"));
+        return new GroupView(group.name(), group.description(), group.createdAt(), group.createdBy(), group.intact(),
+                group.clients(), secrets.secretsOfGroup(name));
+    }
+
+    private GroupView view(GroupRow g, List<ClientView.MembershipView> clients, List<String> secretNames) {
+        return new GroupView(g.name(), g.description(), Instant.ofEpochMilli(g.createdAt()), g.createdBy(), seals.valid(g),
+                clients, secretNames);
+    }
+
+    public GroupView createGroup(Caller caller, String name, String description) {
+        requireAdmin(caller, "create groups");
+        Names.group(name);
+        if (description != null && description.length() > 1024) {
+            throw TresorException.badRequest("description must be at most 1024 characters");
+        }
+        editAcl(acl -> {
+            acl.createGroup(name, description, caller.name());
+            return null;
+        });
+        return getGroup(caller, name);
+    }
+
+    public void deleteGroup(Caller caller, String name) {
+        requireAdmin(caller, "delete groups");
+        Names.group(name);
+        store.write(w -> {
+            AclEditor acl = access.edit(w);
+            acl.intactGroup(name);
+            secrets.revokeAll(w, name);
+            acl.deleteGroup(name);
+            acl.finish();
+            return null;
+        });
+    }
+
+    public void addMember(Caller caller, String group, String client, Role role) {
+        requireAdmin(caller, "change group membership");
+        Names.group(group);
+        Names.client(client);
+        editAcl(acl -> {
+            acl.setMembership(group, client, role);
+            return null;
+        });
+    }
+
+    public void removeMember(Caller caller, String group, String client) {
+        requireAdmin(caller, "change group membership");
+        Names.group(group);
+        Names.client(client);
+        editAcl(acl -> {
+            acl.removeMembership(group, client);
+            return null;
+        });
+    }
+
+    public void grant(Caller caller, String group, String secret) {
+        requireAdmin(caller, "grant secrets to groups");
+        Names.group(group);
+        Names.secret(secret);
+        store.write(w -> {
+            AclEditor acl = access.edit(w);
+            acl.intactGroup(group);
+            secrets.grant(w, group, secret);
+            acl.finish();
+            return null;
+        });
+    }
+
+    public void revoke(Caller caller, String group, String secret) {
+        requireAdmin(caller, "revoke grants");
+        Names.group(group);
+        Names.secret(secret);
+        store.write(w -> {
+            AclEditor acl = access.edit(w);
+            secrets.revoke(w, group, secret);
+            acl.finish();
+            return null;
+        });
+    }
+
+    /** For secret creation with groups: checks inside the transaction that each group exists and is intact. */
+    public SecretService.GroupCheck groupCheck() {
+        return (w, group) -> access.edit(w).intactGroup(group);
+    }
+
+    private <T> T editAcl(Function<AclEditor, T> change) {
+        try {
+            return store.write(w -> {
+                AclEditor acl = access.edit(w);
+                T result = change.apply(acl);
+                acl.finish();
+                return result;
+            });
+        } catch (StoreConflictException e) {
+            throw TresorException.conflict("a conflicting change happened at the same time; retry");
+        }
+    }
+
+    private static void requireAdmin(Caller caller, String what) {
+        if (!caller.admin()) {
+            throw TresorException.forbidden("only admins may " + what);
+        }
+    }
+}

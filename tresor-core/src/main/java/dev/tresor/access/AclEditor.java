@@ -1,0 +1,180 @@
+package dev.tresor.access;
+
+import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.integrity.RowSeals;
+import dev.tresor.model.IntegrityViolation;
+import dev.tresor.model.Role;
+import dev.tresor.model.TresorException;
+import dev.tresor.store.Rows.ClientRow;
+import dev.tresor.store.Rows.GroupRow;
+import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.StoreConflictException;
+import dev.tresor.store.StoreWriter;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Changes the access-control rows inside one write transaction that holds the ACL head lock.
+ * Each change starts from rows that pass their checks (a tampered row is never re-sealed, which
+ * would launder the tampering) and ends by re-sealing what it touched and the ACL head.
+ */
+public final class AclEditor {
+
+    private final StoreWriter w;
+    private final RowSeals seals;
+    private final AclVerifier verifier;
+    private final IntegrityMonitor monitor;
+    private final Clock clock;
+    private final long epoch;
+    private Registry registry;
+    private boolean dirty;
+
+    AclEditor(StoreWriter w, RowSeals seals, AclVerifier verifier, IntegrityMonitor monitor, Clock clock, long epoch,
+              Registry registry) {
+        this.w = w;
+        this.seals = seals;
+        this.verifier = verifier;
+        this.monitor = monitor;
+        this.clock = clock;
+        this.epoch = epoch;
+        this.registry = registry;
+    }
+
+    // ------------------------------------------------------------------ clients
+
+    public void createClient(String name, String identity, boolean admin, String createdBy) {
+        if (w.client(name).isPresent()) {
+            throw TresorException.conflict("client '" + name + "' already exists");
+        }
+        if (w.clientByIdentity(identity).isPresent()) {
+            throw TresorException.conflict("another client already has the identity '" + identity + "'");
+        }
+        ClientRow row = seals.seal(new ClientRow(name, identity, admin, true,
+                seals.membershipDigest(name, Map.of()), clock.millis(), createdBy, null));
+        try {
+            w.insertClient(row);
+        } catch (StoreConflictException e) {
+            throw TresorException.conflict("client '" + name + "' or its identity already exists");
+        }
+        register(row);
+    }
+
+    /** Deletes a client and its memberships. Works on a tampered client too: deleting is the remedy. */
+    public void deleteClient(String name) {
+        if (w.client(name).isEmpty() && !registry.asMap().containsKey(name)) {
+            throw TresorException.notFound("client '" + name + "' does not exist");
+        }
+        for (MembershipRow m : w.membershipsOfClient(name)) {
+            w.deleteMembership(m.group(), name);
+        }
+        w.deleteClient(name);
+        registry = registry.without(name);
+        dirty = true;
+    }
+
+    /** The client's row and memberships, verified; refuses a tampered client. */
+    public Caller intactClient(String name) {
+        ClientRow row = w.client(name).orElseThrow(() -> TresorException.notFound("client '" + name + "' does not exist"));
+        AclVerifier.Verdict verdict = verifier.verify(registry, row, w.membershipsOfClient(name));
+        if (!verdict.intact()) {
+            monitor.violation("client " + name, verdict.problem());
+            throw new IntegrityViolation("client " + name, verdict.problem());
+        }
+        return verdict.caller();
+    }
+
+    // ------------------------------------------------------------------ groups
+
+    public void createGroup(String name, String description, String createdBy) {
+        if (w.groups().stream().anyMatch(g -> g.name().equals(name))) {
+            throw TresorException.conflict("group '" + name + "' already exists");
+        }
+        try {
+            w.insertGroup(seals.seal(new GroupRow(name, description, clock.millis(), createdBy, null)));
+        } catch (StoreConflictException e) {
+            throw TresorException.conflict("group '" + name + "' already exists");
+        }
+    }
+
+    /** The group's row, verified; refuses a missing or tampered group. */
+    public GroupRow intactGroup(String name) {
+        Optional<GroupRow> row = w.groups().stream().filter(g -> g.name().equals(name)).findFirst();
+        if (row.isEmpty()) {
+            throw TresorException.notFound("group '" + name + "' does not exist");
+        }
+        if (!seals.valid(row.get())) {
+            monitor.violation("group " + name, "group row MAC does not verify");
+            throw new IntegrityViolation("group " + name, "group row MAC does not verify");
+        }
+        return row.get();
+    }
+
+    /** Removes every membership of the group, then the group row. Grants are the secret side's job. */
+    public void deleteGroup(String name) {
+        if (w.groups().stream().noneMatch(g -> g.name().equals(name))) {
+            throw TresorException.notFound("group '" + name + "' does not exist");
+        }
+        for (MembershipRow m : w.membershipsOfGroup(name)) {
+            removeMembership(name, m.client());
+        }
+        w.deleteGroup(name);
+    }
+
+    // ------------------------------------------------------------------ memberships
+
+    public void setMembership(String group, String client, Role role) {
+        intactGroup(group);
+        Caller current = intactClient(client);
+        ClientRow row = w.client(client).orElseThrow();
+        Map<String, String> roles = roles(current);
+        roles.put(group, role.wireName());
+        w.putMembership(seals.seal(new MembershipRow(group, client, role.wireName(), null)));
+        reseal(row, roles);
+    }
+
+    public void removeMembership(String group, String client) {
+        Caller current = intactClient(client);
+        if (!current.groups().containsKey(group)) {
+            throw TresorException.notFound("client '" + client + "' is not a member of group '" + group + "'");
+        }
+        ClientRow row = w.client(client).orElseThrow();
+        Map<String, String> roles = roles(current);
+        roles.remove(group);
+        w.deleteMembership(group, client);
+        reseal(row, roles);
+    }
+
+    private static Map<String, String> roles(Caller caller) {
+        Map<String, String> roles = new TreeMap<>();
+        caller.groups().forEach((g, r) -> roles.put(g, r.wireName()));
+        return roles;
+    }
+
+    private void reseal(ClientRow row, Map<String, String> roles) {
+        ClientRow updated = seals.seal(new ClientRow(row.name(), row.identity(), row.admin(), row.enabled(),
+                seals.membershipDigest(row.name(), roles), row.createdAt(), row.createdBy(), null));
+        w.updateClient(updated);
+        register(updated);
+    }
+
+    private void register(ClientRow row) {
+        registry = registry.with(row.name(), row.mac());
+        dirty = true;
+    }
+
+    public List<String> registeredClients() {
+        return List.copyOf(registry.asMap().keySet());
+    }
+
+    /** Writes the new ACL head (epoch + 1) if anything changed. Must run before the transaction commits. */
+    public void finish() {
+        if (dirty) {
+            w.putAclHead(seals.seal(epoch + 1, registry.encode()));
+            dirty = false;
+        }
+    }
+
+}

@@ -1,0 +1,109 @@
+package dev.tresor.crypto;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * An unambiguous byte encoding of a tuple of fields, used as MAC input and AEAD associated data.
+ * Every field is tagged and length-prefixed, so no two different tuples encode alike (no
+ * "ab"+"c" = "a"+"bc" confusion). The first field is always a domain label such as
+ * "tresor/row/clients/v1", so a MAC for one kind of row is never valid for another.
+ */
+public final class Canonical {
+
+    private static final byte NULL = 0;
+    private static final byte STRING = 1;
+    private static final byte LONG = 2;
+    private static final byte BYTES = 3;
+    private static final byte BOOL = 4;
+    private static final byte LIST = 5;
+    private static final byte MAP = 6;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+
+    private Canonical(String domain) {
+        string(domain);
+    }
+
+    public static Canonical of(String domain) {
+        return new Canonical(domain);
+    }
+
+    public Canonical string(String value) {
+        if (value == null) {
+            out.write(NULL);
+            return this;
+        }
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        out.write(STRING);
+        length(bytes.length);
+        out.writeBytes(bytes);
+        return this;
+    }
+
+    public Canonical number(Long value) {
+        if (value == null) {
+            out.write(NULL);
+            return this;
+        }
+        out.write(LONG);
+        long v = value;
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.write((int) (v >>> shift));
+        }
+        return this;
+    }
+
+    public Canonical number(long value) {
+        return number(Long.valueOf(value));
+    }
+
+    public Canonical bool(boolean value) {
+        out.write(BOOL);
+        out.write(value ? 1 : 0);
+        return this;
+    }
+
+    public Canonical bytes(byte[] value) {
+        if (value == null) {
+            out.write(NULL);
+            return this;
+        }
+        out.write(BYTES);
+        length(value.length);
+        out.writeBytes(value);
+        return this;
+    }
+
+    /** A list of strings, in the given order (callers sort sets before passing them). */
+    public Canonical strings(Collection<String> values) {
+        out.write(LIST);
+        length(values.size());
+        values.forEach(this::string);
+        return this;
+    }
+
+    /** A map of strings, in the map's iteration order (callers pass sorted maps). */
+    public Canonical stringMap(Map<String, String> values) {
+        out.write(MAP);
+        length(values.size());
+        values.forEach((k, v) -> {
+            string(k);
+            string(v);
+        });
+        return this;
+    }
+
+    public byte[] toBytes() {
+        return out.toByteArray();
+    }
+
+    private void length(int n) {
+        out.write(n >>> 24);
+        out.write(n >>> 16);
+        out.write(n >>> 8);
+        out.write(n);
+    }
+}

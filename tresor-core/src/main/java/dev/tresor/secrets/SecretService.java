@@ -1,0 +1,589 @@
+package dev.tresor.secrets;
+
+import dev.tresor.access.Caller;
+import dev.tresor.crypto.Envelope;
+import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.integrity.RowSeals;
+import dev.tresor.model.Failure;
+import dev.tresor.model.IntegrityViolation;
+import dev.tresor.model.Names;
+import dev.tresor.model.PutSecret;
+import dev.tresor.model.SecretMeta;
+import dev.tresor.model.SecretValue;
+import dev.tresor.model.TresorException;
+import dev.tresor.model.VersionMeta;
+import dev.tresor.model.VersionSelector;
+import dev.tresor.store.Rows.GrantRow;
+import dev.tresor.store.Rows.SecretRow;
+import dev.tresor.store.Rows.VersionRow;
+import dev.tresor.store.Store;
+import dev.tresor.store.StoreConflictException;
+import dev.tresor.store.StoreReader;
+import dev.tresor.store.StoreWriter;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Secrets and their versions: authorisation, envelope encryption and integrity checks.
+ *
+ * <p>Read rule: a caller may read a secret iff they share a group with the secret's group list,
+ * which is authenticated twice: by the secret row's MAC and by being bound into every version's
+ * wrapped data key. Admins manage secrets but read values only through a group.
+ *
+ * <p>To non-admins, "does not exist" and "not yours" look the same (403), so names do not leak.
+ */
+public final class SecretService {
+
+    public static final int MAX_VALUE_BYTES = 1024 * 1024;
+
+    private final Store store;
+    private final RowSeals seals;
+    private final Envelope envelope;
+    private final IntegrityMonitor monitor;
+    private final Clock clock;
+
+    public SecretService(Store store, RowSeals seals, Envelope envelope, IntegrityMonitor monitor, Clock clock) {
+        this.store = store;
+        this.seals = seals;
+        this.envelope = envelope;
+        this.monitor = monitor;
+        this.clock = clock;
+    }
+
+    // ================================================================== reads
+
+    /** Reads and decrypts one version. The caller must wipe the returned value after use. */
+    public SecretValue read(Caller caller, String name, VersionSelector selector, boolean allowExpired) {
+        Names.secret(name);
+        try {
+            return store.read(r -> readFrom(r, caller, name, selector, allowExpired));
+        } catch (Suspect suspect) {
+            // Confirm under the secret's row lock: a grant change may have re-wrapped keys mid-read.
+            try {
+                return store.write(w -> {
+                    w.lockSecret(name);
+                    return readFrom(w, caller, name, selector, allowExpired);
+                });
+            } catch (Suspect confirmed) {
+                monitor.violation(confirmed.subject, confirmed.problem);
+                throw new IntegrityViolation(confirmed.subject, confirmed.problem);
+            }
+        }
+    }
+
+    private SecretValue readFrom(StoreReader r, Caller caller, String name, VersionSelector selector, boolean allowExpired) {
+        SecretRow s = readable(r, caller, name);
+        int version = resolve(s, selector);
+        VersionRow v = r.version(name, version).orElseThrow(
+                () -> new Suspect("secret " + name + " v" + version, "the version row is missing"));
+        if (!seals.valid(v)) {
+            throw new Suspect("secret " + name + " v" + version, "version row MAC does not verify");
+        }
+        if (v.wrappedKey() == null || v.ciphertext() == null) {
+            throw new TresorException(Failure.GONE, "version " + version + " of '" + name + "' was destroyed");
+        }
+        if (v.expiresAt() != null && v.expiresAt() <= clock.millis() && !allowExpired) {
+            throw new TresorException(Failure.GONE, "version " + version + " of '" + name + "' expired at "
+                    + Instant.ofEpochMilli(v.expiresAt()) + "; add allowExpired=true to read it anyway");
+        }
+        byte[] plaintext;
+        try {
+            plaintext = envelope.open(v.wrappedKey(), v.ciphertext(),
+                    RowSeals.keyContext(name, version, s.groups()), RowSeals.valueContext(name, version));
+        } catch (GeneralSecurityException e) {
+            throw new Suspect("secret " + name + " v" + version,
+                    "the envelope does not open (value, data key or group list changed)");
+        }
+        return new SecretValue(name, version, plaintext, Instant.ofEpochMilli(v.createdAt()),
+                v.expiresAt() == null ? null : Instant.ofEpochMilli(v.expiresAt()), labelsOf(s, version));
+    }
+
+    /** The secret row, verified, not deleted, and shared with the caller; otherwise a refusal. */
+    private SecretRow readable(StoreReader r, Caller caller, String name) {
+        Optional<SecretRow> row = r.secret(name);
+        if (row.isEmpty()) {
+            throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
+        }
+        SecretRow s = row.get();
+        if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
+            throw noAccess(name); // before the MAC check, so a refusal reveals nothing about the row
+        }
+        if (!seals.valid(s)) {
+            throw new Suspect("secret " + name, "secret row MAC does not verify");
+        }
+        if (s.deletedAt() != null) {
+            throw caller.admin()
+                    ? TresorException.notFound("secret '" + name + "' is deleted; restore it with: tresor secret restore " + name)
+                    : noAccess(name);
+        }
+        if (!caller.sharesGroupWith(s.groups())) {
+            throw caller.admin()
+                    ? TresorException.forbidden("admins read values only through a group; grant one of your groups the secret '"
+                    + name + "' first")
+                    : noAccess(name);
+        }
+        return s;
+    }
+
+    private static TresorException noAccess(String name) {
+        return TresorException.forbidden("access denied: no group of yours grants '" + name + "' (or it does not exist)");
+    }
+
+    private static int resolve(SecretRow s, VersionSelector selector) {
+        if (selector.version() != null) {
+            if (selector.version() > s.latestVersion()) {
+                throw TresorException.notFound("secret '" + s.name() + "' has no version " + selector.version()
+                        + " (latest is " + s.latestVersion() + ")");
+            }
+            return selector.version();
+        }
+        String label = selector.label() == null ? VersionSelector.CURRENT : selector.label();
+        Integer version = s.labels().get(label);
+        if (version == null) {
+            throw TresorException.notFound("secret '" + s.name() + "' has no version labelled '" + label + "'");
+        }
+        return version;
+    }
+
+    private static List<String> labelsOf(SecretRow s, int version) {
+        List<String> labels = new ArrayList<>();
+        s.labels().forEach((label, v) -> {
+            if (v == version) {
+                labels.add(label);
+            }
+        });
+        return labels;
+    }
+
+    /** Version metadata; needs read access (or admin). */
+    public List<VersionMeta> versions(Caller caller, String name) {
+        Names.secret(name);
+        return store.read(r -> {
+            SecretRow s = visible(r, caller, name);
+            List<VersionMeta> out = new ArrayList<>();
+            for (VersionRow v : r.versions(name)) {
+                if (!seals.valid(v)) {
+                    monitor.violation("secret " + name + " v" + v.version(), "version row MAC does not verify");
+                    continue;
+                }
+                boolean destroyed = v.wrappedKey() == null || v.ciphertext() == null;
+                boolean expired = v.expiresAt() != null && v.expiresAt() <= clock.millis();
+                out.add(new VersionMeta(v.version(), Instant.ofEpochMilli(v.createdAt()), v.createdBy(),
+                        v.expiresAt() == null ? null : Instant.ofEpochMilli(v.expiresAt()), labelsOf(s, v.version()),
+                        Metadata.fromJson(v.metadata()), destroyed, expired));
+            }
+            return out;
+        });
+    }
+
+    /** Metadata of one secret; needs read access (or admin, who also sees deleted secrets). */
+    public SecretMeta meta(Caller caller, String name) {
+        Names.secret(name);
+        return store.read(r -> meta(visible(r, caller, name)));
+    }
+
+    private SecretRow visible(StoreReader r, Caller caller, String name) {
+        Optional<SecretRow> row = r.secret(name);
+        if (row.isEmpty()) {
+            throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
+        }
+        SecretRow s = row.get();
+        if (!seals.valid(s)) {
+            monitor.violation("secret " + name, "secret row MAC does not verify");
+            throw new IntegrityViolation("secret " + name, "secret row MAC does not verify");
+        }
+        if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
+            throw noAccess(name);
+        }
+        return s;
+    }
+
+    /**
+     * Metadata of the secrets the caller may read (admins: all, including deleted ones), ordered by
+     * name, {@code limit} at most, starting after {@code after}.
+     */
+    public List<SecretMeta> list(Caller caller, String prefix, String after, int limit) {
+        int bounded = Math.max(1, Math.min(limit, 10_000));
+        return store.read(r -> {
+            List<SecretRow> rows = caller.admin()
+                    ? r.secrets(prefix, after, bounded)
+                    : r.secretsGrantedTo(caller.groups().keySet(), prefix, after, bounded);
+            List<SecretMeta> out = new ArrayList<>();
+            for (SecretRow s : rows) {
+                if (!seals.valid(s)) {
+                    monitor.violation("secret " + s.name(), "secret row MAC does not verify");
+                    continue;
+                }
+                if (caller.admin() || (s.deletedAt() == null && caller.sharesGroupWith(s.groups()))) {
+                    out.add(meta(s));
+                }
+            }
+            return out;
+        });
+    }
+
+    private static SecretMeta meta(SecretRow s) {
+        return new SecretMeta(s.name(), s.description(), s.groups(), s.labels(), s.labels().get(VersionSelector.CURRENT),
+                s.latestVersion(), Instant.ofEpochMilli(s.createdAt()), s.createdBy(), Instant.ofEpochMilli(s.updatedAt()),
+                s.deletedAt() == null ? null : Instant.ofEpochMilli(s.deletedAt()), s.destroyed());
+    }
+
+    // ================================================================== writes
+
+    /**
+     * Stores a new version. Admins may create secrets and set groups; a client with the write role
+     * in one of an existing secret's groups may add versions (and move labels), nothing more.
+     *
+     * @param groupExists checks, inside the same transaction, that a group exists and is intact
+     */
+    public VersionMeta put(Caller caller, String name, PutSecret request, GroupCheck groupExists) {
+        Names.secret(name);
+        byte[] value = request.value();
+        if (value == null) {
+            throw TresorException.badRequest("a value is required (value or valueBase64)");
+        }
+        if (value.length > MAX_VALUE_BYTES) {
+            throw new TresorException(Failure.TOO_LARGE, "value is " + value.length + " bytes; at most " + MAX_VALUE_BYTES + " are allowed");
+        }
+        SortedMap<String, String> metadata = Metadata.validate(request.metadata());
+        List<String> labels = request.labels() == null ? List.of(VersionSelector.CURRENT) : request.labels();
+        labels.forEach(Names::label);
+        if (new TreeSet<>(labels).size() != labels.size()) {
+            throw TresorException.badRequest("labels must not repeat");
+        }
+        List<String> requestedGroups = request.groups() == null ? null : sortedGroups(request.groups());
+        if (requestedGroups != null && !caller.admin()) {
+            throw TresorException.forbidden("only admins may set the groups of a secret");
+        }
+        if (request.description() != null && request.description().length() > 1024) {
+            throw TresorException.badRequest("description must be at most 1024 characters");
+        }
+        long now = clock.millis();
+        if (request.expiresAt() != null && request.expiresAt().toEpochMilli() <= now) {
+            throw TresorException.badRequest("expiresAt must be in the future");
+        }
+        return store.write(w -> {
+            if (requestedGroups != null) {
+                w.lockAclHead(); // lock order: ACL head before secrets; keeps groups from vanishing mid-way
+                requestedGroups.forEach(g -> groupExists.check(w, g));
+            }
+            Optional<SecretRow> existing = w.lockSecret(name);
+            SecretRow base;
+            int version;
+            if (existing.isEmpty()) {
+                if (!caller.admin()) {
+                    throw noAccess(name);
+                }
+                if (request.cas() != null && request.cas() != 0) {
+                    throw TresorException.conflict("cas " + request.cas() + " does not match: '" + name + "' does not exist yet (use cas 0)");
+                }
+                List<String> groups = requestedGroups == null ? List.of() : requestedGroups;
+                base = new SecretRow(name, groups, new TreeMap<>(), 0, request.description(), now, caller.name(), now,
+                        null, false, null);
+                version = 1;
+                for (String g : groups) {
+                    w.putGrant(seals.seal(new GrantRow(g, name, null)));
+                }
+            } else {
+                SecretRow s = verifiedForWrite(existing.get());
+                if (s.deletedAt() != null) {
+                    throw caller.admin()
+                            ? TresorException.conflict("secret '" + name + "' is deleted; restore it first: tresor secret restore " + name)
+                            : noAccess(name);
+                }
+                if (!caller.admin() && !caller.canWriteAny(s.groups())) {
+                    throw caller.sharesGroupWith(s.groups())
+                            ? TresorException.forbidden("you may read '" + name + "' but not write it (needs the write role in one of its groups)")
+                            : noAccess(name);
+                }
+                Integer current = s.labels().get(VersionSelector.CURRENT);
+                int currentVersion = current == null ? 0 : current;
+                if (request.cas() != null && request.cas() != currentVersion) {
+                    throw TresorException.conflict("cas " + request.cas() + " does not match the current version "
+                            + currentVersion + " of '" + name + "'");
+                }
+                base = s;
+                if (requestedGroups != null && !requestedGroups.equals(s.groups())) {
+                    base = regroup(w, s, requestedGroups);
+                }
+                version = s.latestVersion() + 1;
+            }
+            Envelope.Sealed sealed = envelope.seal(value, RowSeals.keyContext(name, version, base.groups()),
+                    RowSeals.valueContext(name, version));
+            Long expiresAt = request.expiresAt() == null ? null : request.expiresAt().toEpochMilli();
+            VersionRow v = seals.seal(new VersionRow(name, version, now, caller.name(), expiresAt,
+                    Metadata.toJson(metadata), sealed.kekId(), sealed.wrappedKey(), sealed.ciphertext(), null));
+            SortedMap<String, Integer> newLabels = new TreeMap<>(base.labels());
+            for (String label : labels) {
+                moveLabel(newLabels, label, version);
+            }
+            SecretRow updated = seals.seal(new SecretRow(name, base.groups(), newLabels, version,
+                    request.description() != null ? request.description() : base.description(), base.createdAt(),
+                    base.createdBy(), now, null, false, null));
+            try {
+                if (existing.isEmpty()) {
+                    w.insertSecret(updated);
+                } else {
+                    w.updateSecret(updated);
+                }
+                w.insertVersion(v);
+            } catch (StoreConflictException e) {
+                throw TresorException.conflict("'" + name + "' was changed concurrently; retry");
+            }
+            return new VersionMeta(version, Instant.ofEpochMilli(now), caller.name(),
+                    expiresAt == null ? null : Instant.ofEpochMilli(expiresAt), labelsOf(updated, version), metadata,
+                    false, false);
+        });
+    }
+
+    /**
+     * Moves a label. Moving {@code current} puts {@code previous} on the version that was current
+     * and clears {@code pending} if it pointed at the new current version (a finished rotation).
+     */
+    private static void moveLabel(SortedMap<String, Integer> labels, String label, int version) {
+        if (label.equals(VersionSelector.CURRENT)) {
+            Integer old = labels.get(VersionSelector.CURRENT);
+            if (old != null && old != version) {
+                labels.put(VersionSelector.PREVIOUS, old);
+            }
+            if (Integer.valueOf(version).equals(labels.get(VersionSelector.PENDING))) {
+                labels.remove(VersionSelector.PENDING);
+            }
+        }
+        labels.put(label, version);
+    }
+
+    /** Moves {@code label} to {@code version} (admin, or write role); {@code cas} as for put. */
+    public SecretMeta label(Caller caller, String name, String label, int version, Integer cas) {
+        Names.secret(name);
+        Names.label(label);
+        return store.write(w -> {
+            SecretRow s = verifiedForWrite(w.lockSecret(name).orElseThrow(
+                    () -> caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name)));
+            if (s.deletedAt() != null) {
+                throw caller.admin() ? TresorException.conflict("secret '" + name + "' is deleted") : noAccess(name);
+            }
+            if (!caller.admin() && !caller.canWriteAny(s.groups())) {
+                throw caller.sharesGroupWith(s.groups())
+                        ? TresorException.forbidden("moving labels of '" + name + "' needs the write role in one of its groups")
+                        : noAccess(name);
+            }
+            Integer current = s.labels().get(VersionSelector.CURRENT);
+            if (cas != null && cas != (current == null ? 0 : current)) {
+                throw TresorException.conflict("cas " + cas + " does not match the current version "
+                        + (current == null ? 0 : current) + " of '" + name + "'");
+            }
+            if (version < 1 || version > s.latestVersion()) {
+                throw TresorException.notFound("secret '" + name + "' has no version " + version);
+            }
+            VersionRow v = w.version(name, version).orElseThrow(() -> {
+                monitor.violation("secret " + name + " v" + version, "the version row is missing");
+                return new IntegrityViolation("secret " + name + " v" + version, "the version row is missing");
+            });
+            if (!seals.valid(v)) {
+                monitor.violation("secret " + name + " v" + version, "version row MAC does not verify");
+                throw new IntegrityViolation("secret " + name + " v" + version, "version row MAC does not verify");
+            }
+            if (v.wrappedKey() == null) {
+                throw TresorException.conflict("version " + version + " of '" + name + "' was destroyed; it cannot carry a label");
+            }
+            SortedMap<String, Integer> labels = new TreeMap<>(s.labels());
+            moveLabel(labels, label, version);
+            SecretRow updated = seals.seal(new SecretRow(name, s.groups(), labels, s.latestVersion(), s.description(),
+                    s.createdAt(), s.createdBy(), clock.millis(), s.deletedAt(), s.destroyed(), null));
+            w.updateSecret(updated);
+            return meta(updated);
+        });
+    }
+
+    /** Soft delete (restorable), or with {@code destroy} erase every version's data key and ciphertext. */
+    public SecretMeta delete(Caller caller, String name, boolean destroy) {
+        requireAdmin(caller, "delete secrets");
+        Names.secret(name);
+        return store.write(w -> {
+            SecretRow s = verifiedForWrite(w.lockSecret(name).orElseThrow(
+                    () -> TresorException.notFound("secret '" + name + "' does not exist")));
+            if (!destroy && s.deletedAt() != null) {
+                throw TresorException.conflict("secret '" + name + "' is already deleted");
+            }
+            long now = clock.millis();
+            if (destroy) {
+                for (VersionRow v : w.versions(name)) {
+                    if (v.wrappedKey() != null || v.ciphertext() != null) {
+                        w.updateVersion(seals.seal(new VersionRow(v.secret(), v.version(), v.createdAt(), v.createdBy(),
+                                v.expiresAt(), v.metadata(), v.kekId(), null, null, null)));
+                    }
+                }
+            }
+            SecretRow updated = seals.seal(new SecretRow(name, s.groups(), destroy ? new TreeMap<>() : s.labels(),
+                    s.latestVersion(), s.description(), s.createdAt(), s.createdBy(), now,
+                    s.deletedAt() == null ? now : s.deletedAt(), destroy || s.destroyed(), null));
+            w.updateSecret(updated);
+            return meta(updated);
+        });
+    }
+
+    public SecretMeta restore(Caller caller, String name) {
+        requireAdmin(caller, "restore secrets");
+        Names.secret(name);
+        return store.write(w -> {
+            SecretRow s = verifiedForWrite(w.lockSecret(name).orElseThrow(
+                    () -> TresorException.notFound("secret '" + name + "' does not exist")));
+            if (s.destroyed()) {
+                throw TresorException.conflict("secret '" + name + "' was destroyed; its values cannot be restored");
+            }
+            if (s.deletedAt() == null) {
+                throw TresorException.conflict("secret '" + name + "' is not deleted");
+            }
+            SecretRow updated = seals.seal(new SecretRow(name, s.groups(), s.labels(), s.latestVersion(), s.description(),
+                    s.createdAt(), s.createdBy(), clock.millis(), null, false, null));
+            w.updateSecret(updated);
+            return meta(updated);
+        });
+    }
+
+    // ================================================================== grants
+
+    /** Inside an ACL transaction: give {@code group} read access to {@code secret}. */
+    public void grant(StoreWriter w, String group, String secret) {
+        Names.secret(secret);
+        SecretRow s = verifiedForWrite(w.lockSecret(secret).orElseThrow(
+                () -> TresorException.notFound("secret '" + secret + "' does not exist")));
+        if (s.groups().contains(group)) {
+            w.putGrant(seals.seal(new GrantRow(group, secret, null)));
+            return;
+        }
+        List<String> groups = new ArrayList<>(s.groups());
+        groups.add(group);
+        regroupAndSave(w, s, sortedGroups(groups));
+        w.putGrant(seals.seal(new GrantRow(group, secret, null)));
+    }
+
+    /** Inside an ACL transaction: take {@code group}'s access to {@code secret} away. */
+    public void revoke(StoreWriter w, String group, String secret) {
+        Names.secret(secret);
+        SecretRow s = verifiedForWrite(w.lockSecret(secret).orElseThrow(
+                () -> TresorException.notFound("secret '" + secret + "' does not exist")));
+        if (!s.groups().contains(group)) {
+            throw TresorException.notFound("group '" + group + "' has no grant on '" + secret + "'");
+        }
+        List<String> groups = new ArrayList<>(s.groups());
+        groups.remove(group);
+        regroupAndSave(w, s, groups);
+        w.deleteGrant(group, secret);
+    }
+
+    /** Inside an ACL transaction: remove a group from every secret it was granted (group deletion). */
+    public void revokeAll(StoreWriter w, String group) {
+        for (GrantRow g : w.grantsOfGroup(group)) {
+            Optional<SecretRow> s = w.lockSecret(g.secret());
+            if (s.isPresent() && s.get().groups().contains(group)) {
+                revoke(w, group, g.secret());
+            } else {
+                w.deleteGrant(group, g.secret());
+            }
+        }
+    }
+
+    /** Names of the secrets granted to a group (from the grant index, cross-checked with each secret row). */
+    public List<String> secretsOfGroup(String group) {
+        return store.read(r -> {
+            List<String> out = new ArrayList<>();
+            for (GrantRow g : r.grantsOfGroup(group)) {
+                if (!seals.valid(g)) {
+                    monitor.violation("grant " + group + " -> " + g.secret(), "grant row MAC does not verify");
+                    continue;
+                }
+                Optional<SecretRow> s = r.secret(g.secret());
+                if (s.isPresent() && seals.valid(s.get()) && s.get().groups().contains(group)) {
+                    out.add(g.secret());
+                } else {
+                    monitor.violation("grant " + group + " -> " + g.secret(), "grant row does not match the secret's group list");
+                }
+            }
+            return out;
+        });
+    }
+
+    private void regroupAndSave(StoreWriter w, SecretRow s, List<String> groups) {
+        SecretRow updated = regroup(w, s, groups);
+        w.updateSecret(seals.seal(new SecretRow(updated.name(), updated.groups(), updated.labels(),
+                updated.latestVersion(), updated.description(), updated.createdAt(), updated.createdBy(), clock.millis(),
+                updated.deletedAt(), updated.destroyed(), null)));
+    }
+
+    /**
+     * Re-wraps every version's data key under the new group list (the value is untouched). A
+     * version that does not unwrap is already unreadable; it is reported and left so (fail closed:
+     * it stays bound to the old list and can never open under the new one).
+     */
+    private SecretRow regroup(StoreWriter w, SecretRow s, List<String> groups) {
+        for (VersionRow v : w.versions(s.name())) {
+            if (v.wrappedKey() == null) {
+                continue;
+            }
+            if (!seals.valid(v)) {
+                monitor.violation("secret " + s.name() + " v" + v.version(), "version row MAC does not verify");
+                continue;
+            }
+            try {
+                byte[] rewrapped = envelope.rewrap(v.wrappedKey(), RowSeals.keyContext(s.name(), v.version(), s.groups()),
+                        RowSeals.keyContext(s.name(), v.version(), groups));
+                w.updateVersion(seals.seal(new VersionRow(v.secret(), v.version(), v.createdAt(), v.createdBy(),
+                        v.expiresAt(), v.metadata(), envelope.kekId(), rewrapped, v.ciphertext(), null)));
+            } catch (GeneralSecurityException e) {
+                monitor.violation("secret " + s.name() + " v" + v.version(),
+                        "data key does not unwrap under the recorded group list; left unreadable");
+            }
+        }
+        return new SecretRow(s.name(), groups, s.labels(), s.latestVersion(), s.description(), s.createdAt(),
+                s.createdBy(), s.updatedAt(), s.deletedAt(), s.destroyed(), s.mac());
+    }
+
+    private SecretRow verifiedForWrite(SecretRow s) {
+        if (!seals.valid(s)) {
+            monitor.violation("secret " + s.name(), "secret row MAC does not verify");
+            throw new IntegrityViolation("secret " + s.name(), "secret row MAC does not verify");
+        }
+        return s;
+    }
+
+    private static List<String> sortedGroups(List<String> groups) {
+        TreeSet<String> sorted = new TreeSet<>();
+        for (String g : groups) {
+            sorted.add(Names.group(g));
+        }
+        return List.copyOf(sorted);
+    }
+
+    private static void requireAdmin(Caller caller, String what) {
+        if (!caller.admin()) {
+            throw TresorException.forbidden("only admins may " + what);
+        }
+    }
+
+    /** Checks inside a write transaction that a group exists and is intact (supplied by the ACL side). */
+    @FunctionalInterface
+    public interface GroupCheck {
+        void check(StoreWriter w, String group);
+    }
+
+    /** An integrity failure seen without locks; confirmed under the row lock before it is reported. */
+    private static final class Suspect extends RuntimeException {
+        final String subject;
+        final String problem;
+
+        Suspect(String subject, String problem) {
+            super(problem, null, false, false);
+            this.subject = subject;
+            this.problem = problem;
+        }
+    }
+}

@@ -1,0 +1,495 @@
+package dev.tresor.store;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.ClientRow;
+import dev.tresor.store.Rows.GrantRow;
+import dev.tresor.store.Rows.GroupRow;
+import dev.tresor.store.Rows.KeyRow;
+import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.Rows.SecretRow;
+import dev.tresor.store.Rows.VersionRow;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * The JDBC store for both SQLite and PostgreSQL. The SQL is the common subset of both
+ * (including {@code INSERT ... ON CONFLICT}); {@link Dialect} covers the rest.
+ */
+final class JdbcStore implements Store {
+
+    private final HikariDataSource pool;
+    private final Dialect dialect;
+    /** SQLite has one writer at a time; queueing writers here is cheaper than SQLite's busy-wait. */
+    private final ReentrantLock sqliteWriteLock = new ReentrantLock(true);
+
+    JdbcStore(HikariDataSource pool, Dialect dialect) {
+        this.pool = pool;
+        this.dialect = dialect;
+    }
+
+    @Override
+    public <T> T read(Function<StoreReader, T> work) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(true);
+            return work.apply(new Session(c));
+        } catch (SQLException e) {
+            throw translate("read", e);
+        }
+    }
+
+    @Override
+    public <T> T write(Function<StoreWriter, T> work) {
+        boolean serialise = dialect == Dialect.SQLITE;
+        if (serialise) {
+            sqliteWriteLock.lock();
+        }
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.apply(new Session(c));
+                c.commit();
+                return result;
+            } catch (RuntimeException | Error e) {
+                rollbackQuietly(c, e);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw translate("write", e);
+        } finally {
+            if (serialise) {
+                sqliteWriteLock.unlock();
+            }
+        }
+    }
+
+    private static void rollbackQuietly(Connection c, Throwable cause) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    @Override
+    public String kind() {
+        return dialect.kind();
+    }
+
+    @Override
+    public boolean ping() {
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT 1");
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    static StoreException translate(String what, SQLException e) {
+        String state = e.getSQLState();
+        boolean conflict = (state != null && state.equals("23505"))
+                || (e.getMessage() != null && e.getMessage().contains("UNIQUE constraint failed"))
+                || (e.getMessage() != null && e.getMessage().contains("PRIMARY KEY constraint failed"))
+                || e.getErrorCode() == 19 && e.getMessage() != null && e.getMessage().contains("constraint");
+        if (conflict) {
+            return new StoreConflictException("row already exists", e);
+        }
+        return new StoreException("database " + what + " failed: " + e.getMessage(), e);
+    }
+
+    /** One connection's worth of statements; used for both reads and transactional writes. */
+    private final class Session implements StoreWriter {
+
+        private final Connection c;
+
+        Session(Connection c) {
+            this.c = c;
+        }
+
+        // ---------------------------------------------------------------- keys
+
+        @Override
+        public Optional<KeyRow> key(String purpose) {
+            return one("SELECT purpose, kek_id, wrapped, created_at FROM crypto_keys WHERE purpose = ?",
+                    rs -> new KeyRow(rs.getString(1), rs.getString(2), rs.getBytes(3), rs.getLong(4)), purpose);
+        }
+
+        @Override
+        public void insertKey(KeyRow row) {
+            update("INSERT INTO crypto_keys (purpose, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
+                    row.purpose(), row.kekId(), row.wrapped(), row.createdAt());
+        }
+
+        // ---------------------------------------------------------------- ACL
+
+        @Override
+        public Optional<AclHeadRow> aclHead() {
+            return one("SELECT epoch, registry, mac FROM acl_head WHERE id = 1", JdbcStore::aclHead);
+        }
+
+        @Override
+        public Optional<AclHeadRow> lockAclHead() {
+            return one("SELECT epoch, registry, mac FROM acl_head WHERE id = 1" + dialect.forUpdate(), JdbcStore::aclHead);
+        }
+
+        @Override
+        public void putAclHead(AclHeadRow row) {
+            update("INSERT INTO acl_head (id, epoch, registry, mac) VALUES (1, ?, ?, ?) "
+                    + "ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, registry = excluded.registry, mac = excluded.mac",
+                    row.epoch(), row.registry(), row.mac());
+        }
+
+        @Override
+        public List<ClientRow> clients() {
+            return many("SELECT " + CLIENT_COLUMNS + " FROM clients ORDER BY name",
+                    JdbcStore::client);
+        }
+
+        private static final String CLIENT_COLUMNS =
+                "name, identity, admin, enabled, groups_digest, created_at, created_by, mac";
+
+        @Override
+        public Optional<ClientRow> client(String name) {
+            return one("SELECT " + CLIENT_COLUMNS + " FROM clients WHERE name = ?", JdbcStore::client, name);
+        }
+
+        @Override
+        public Optional<ClientRow> clientByIdentity(String identity) {
+            return one("SELECT " + CLIENT_COLUMNS + " FROM clients WHERE identity = ?", JdbcStore::client, identity);
+        }
+
+        @Override
+        public boolean anyClient() {
+            return one("SELECT 1 FROM clients LIMIT 1", rs -> Boolean.TRUE).isPresent();
+        }
+
+        @Override
+        public List<MembershipRow> membershipsOfClient(String client) {
+            return many("SELECT group_name, client_name, role, mac FROM memberships WHERE client_name = ? ORDER BY group_name",
+                    rs -> new MembershipRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBytes(4)), client);
+        }
+
+        @Override
+        public List<MembershipRow> membershipsOfGroup(String group) {
+            return many("SELECT group_name, client_name, role, mac FROM memberships WHERE group_name = ? ORDER BY client_name",
+                    rs -> new MembershipRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBytes(4)), group);
+        }
+
+        @Override
+        public void insertClient(ClientRow r) {
+            update("INSERT INTO clients (name, identity, admin, enabled, groups_digest, created_at, created_by, mac) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.name(), r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(), r.createdBy(), r.mac());
+        }
+
+        @Override
+        public void updateClient(ClientRow r) {
+            update("UPDATE clients SET identity = ?, admin = ?, enabled = ?, groups_digest = ?, created_at = ?, "
+                    + "created_by = ?, mac = ? WHERE name = ?",
+                    r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(), r.createdBy(), r.mac(), r.name());
+        }
+
+        @Override
+        public void deleteClient(String name) {
+            update("DELETE FROM clients WHERE name = ?", name);
+        }
+
+        @Override
+        public List<GroupRow> groups() {
+            return many("SELECT name, description, created_at, created_by, mac FROM tresor_groups ORDER BY name",
+                    rs -> new GroupRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getBytes(5)));
+        }
+
+        @Override
+        public void insertGroup(GroupRow r) {
+            update("INSERT INTO tresor_groups (name, description, created_at, created_by, mac) VALUES (?, ?, ?, ?, ?)",
+                    r.name(), r.description(), r.createdAt(), r.createdBy(), r.mac());
+        }
+
+        @Override
+        public void deleteGroup(String name) {
+            update("DELETE FROM tresor_groups WHERE name = ?", name);
+        }
+
+        @Override
+        public List<MembershipRow> memberships() {
+            return many("SELECT group_name, client_name, role, mac FROM memberships ORDER BY client_name, group_name",
+                    rs -> new MembershipRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBytes(4)));
+        }
+
+        @Override
+        public void putMembership(MembershipRow r) {
+            update("INSERT INTO memberships (group_name, client_name, role, mac) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT (group_name, client_name) DO UPDATE SET role = excluded.role, mac = excluded.mac",
+                    r.group(), r.client(), r.role(), r.mac());
+        }
+
+        @Override
+        public void deleteMembership(String group, String client) {
+            update("DELETE FROM memberships WHERE group_name = ? AND client_name = ?", group, client);
+        }
+
+        // ---------------------------------------------------------------- secrets
+
+        private static final String SECRET_COLUMNS =
+                "s.name, s.groups, s.labels, s.latest_version, s.description, s.created_at, s.created_by, s.updated_at, "
+                        + "s.deleted_at, s.destroyed, s.mac";
+
+        @Override
+        public Optional<SecretRow> secret(String name) {
+            return one("SELECT " + SECRET_COLUMNS + " FROM secrets s WHERE s.name = ?", JdbcStore::secret, name);
+        }
+
+        @Override
+        public Optional<SecretRow> lockSecret(String name) {
+            return one("SELECT " + SECRET_COLUMNS + " FROM secrets s WHERE s.name = ?" + dialect.forUpdate(),
+                    JdbcStore::secret, name);
+        }
+
+        @Override
+        public List<SecretRow> secrets(String prefix, String after, int limit) {
+            return many("SELECT " + SECRET_COLUMNS + " FROM secrets s WHERE s.name > ? AND s.name >= ? AND s.name < ? "
+                            + "ORDER BY s.name LIMIT ?",
+                    JdbcStore::secret, after == null ? "" : after, lower(prefix), upper(prefix), limit);
+        }
+
+        @Override
+        public List<SecretRow> secretsGrantedTo(Collection<String> groups, String prefix, String after, int limit) {
+            if (groups.isEmpty()) {
+                return List.of();
+            }
+            String marks = String.join(", ", Collections.nCopies(groups.size(), "?"));
+            List<Object> args = new ArrayList<>(groups);
+            args.add(after == null ? "" : after);
+            args.add(lower(prefix));
+            args.add(upper(prefix));
+            args.add(limit);
+            return many("SELECT " + SECRET_COLUMNS + " FROM secrets s WHERE s.name IN ("
+                            + "SELECT g.secret_name FROM grants g WHERE g.group_name IN (" + marks + ")) "
+                            + "AND s.name > ? AND s.name >= ? AND s.name < ? ORDER BY s.name LIMIT ?",
+                    JdbcStore::secret, args.toArray());
+        }
+
+        @Override
+        public void insertSecret(SecretRow r) {
+            update("INSERT INTO secrets (name, groups, labels, latest_version, description, created_at, created_by, "
+                            + "updated_at, deleted_at, destroyed, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.name(), joinGroups(r.groups()), joinLabels(r.labels()), r.latestVersion(), r.description(),
+                    r.createdAt(), r.createdBy(), r.updatedAt(), r.deletedAt(), r.destroyed(), r.mac());
+        }
+
+        @Override
+        public void updateSecret(SecretRow r) {
+            update("UPDATE secrets SET groups = ?, labels = ?, latest_version = ?, description = ?, created_at = ?, "
+                            + "created_by = ?, updated_at = ?, deleted_at = ?, destroyed = ?, mac = ? WHERE name = ?",
+                    joinGroups(r.groups()), joinLabels(r.labels()), r.latestVersion(), r.description(), r.createdAt(),
+                    r.createdBy(), r.updatedAt(), r.deletedAt(), r.destroyed(), r.mac(), r.name());
+        }
+
+        @Override
+        public List<GrantRow> grantsOfGroup(String group) {
+            return many("SELECT group_name, secret_name, mac FROM grants WHERE group_name = ? ORDER BY secret_name",
+                    rs -> new GrantRow(rs.getString(1), rs.getString(2), rs.getBytes(3)), group);
+        }
+
+        @Override
+        public List<GrantRow> grantsOfSecret(String secret) {
+            return many("SELECT group_name, secret_name, mac FROM grants WHERE secret_name = ? ORDER BY group_name",
+                    rs -> new GrantRow(rs.getString(1), rs.getString(2), rs.getBytes(3)), secret);
+        }
+
+        @Override
+        public void putGrant(GrantRow r) {
+            update("INSERT INTO grants (group_name, secret_name, mac) VALUES (?, ?, ?) "
+                    + "ON CONFLICT (group_name, secret_name) DO UPDATE SET mac = excluded.mac", r.group(), r.secret(), r.mac());
+        }
+
+        @Override
+        public void deleteGrant(String group, String secret) {
+            update("DELETE FROM grants WHERE group_name = ? AND secret_name = ?", group, secret);
+        }
+
+        // ---------------------------------------------------------------- versions
+
+        private static final String VERSION_COLUMNS =
+                "secret_name, version, created_at, created_by, expires_at, metadata, kek_id, wrapped_key, ciphertext, mac";
+
+        @Override
+        public Optional<VersionRow> version(String secret, int version) {
+            return one("SELECT " + VERSION_COLUMNS + " FROM secret_versions WHERE secret_name = ? AND version = ?",
+                    JdbcStore::version, secret, version);
+        }
+
+        @Override
+        public List<VersionRow> versions(String secret) {
+            return many("SELECT " + VERSION_COLUMNS + " FROM secret_versions WHERE secret_name = ? ORDER BY version",
+                    JdbcStore::version, secret);
+        }
+
+        @Override
+        public void insertVersion(VersionRow r) {
+            update("INSERT INTO secret_versions (" + VERSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.secret(), r.version(), r.createdAt(), r.createdBy(), r.expiresAt(), r.metadata(), r.kekId(),
+                    r.wrappedKey(), r.ciphertext(), r.mac());
+        }
+
+        @Override
+        public void updateVersion(VersionRow r) {
+            update("UPDATE secret_versions SET kek_id = ?, wrapped_key = ?, ciphertext = ?, mac = ? "
+                    + "WHERE secret_name = ? AND version = ?",
+                    r.kekId(), r.wrappedKey(), r.ciphertext(), r.mac(), r.secret(), r.version());
+        }
+
+        // ---------------------------------------------------------------- plumbing
+
+        private <T> Optional<T> one(String sql, RowMapper<T> mapper, Object... args) {
+            List<T> rows = many(sql, mapper, args);
+            return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
+        }
+
+        private <T> List<T> many(String sql, RowMapper<T> mapper, Object... args) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                bind(ps, args);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<T> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(mapper.map(rs));
+                    }
+                    return out;
+                }
+            } catch (SQLException e) {
+                throw translate("query", e);
+            }
+        }
+
+        private int update(String sql, Object... args) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                bind(ps, args);
+                return ps.executeUpdate();
+            } catch (SQLException e) {
+                throw translate("update", e);
+            }
+        }
+
+        private void bind(PreparedStatement ps, Object[] args) throws SQLException {
+            for (int i = 0; i < args.length; i++) {
+                Object a = args[i];
+                int index = i + 1;
+                switch (a) {
+                    case null -> ps.setNull(index, Types.NULL);
+                    case String s -> ps.setString(index, s);
+                    case Integer n -> ps.setInt(index, n);
+                    case Long n -> ps.setLong(index, n);
+                    case Boolean b -> ps.setBoolean(index, b);
+                    case byte[] bytes -> ps.setBytes(index, bytes);
+                    default -> throw new IllegalArgumentException("unsupported parameter type " + a.getClass());
+                }
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    /** The smallest string with the prefix (the prefix itself). */
+    private static String lower(String prefix) {
+        return prefix == null ? "" : prefix;
+    }
+
+    /** A string greater than every name with the prefix; names use only ASCII below '~'. */
+    private static String upper(String prefix) {
+        return (prefix == null ? "" : prefix) + "\u007f";
+    }
+
+    private static AclHeadRow aclHead(ResultSet rs) throws SQLException {
+        return new AclHeadRow(rs.getLong(1), rs.getString(2), rs.getBytes(3));
+    }
+
+    private static ClientRow client(ResultSet rs) throws SQLException {
+        return new ClientRow(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBytes(5),
+                rs.getLong(6), rs.getString(7), rs.getBytes(8));
+    }
+
+    private static SecretRow secret(ResultSet rs) throws SQLException {
+        long deleted = rs.getLong(9);
+        Long deletedAt = rs.wasNull() ? null : deleted;
+        return new SecretRow(rs.getString(1), splitGroups(rs.getString(2)), splitLabels(rs.getString(3)), rs.getInt(4),
+                rs.getString(5), rs.getLong(6), rs.getString(7), rs.getLong(8), deletedAt, rs.getBoolean(10),
+                rs.getBytes(11));
+    }
+
+    private static VersionRow version(ResultSet rs) throws SQLException {
+        long expires = rs.getLong(5);
+        Long expiresAt = rs.wasNull() ? null : expires;
+        return new VersionRow(rs.getString(1), rs.getInt(2), rs.getLong(3), rs.getString(4), expiresAt, rs.getString(6),
+                rs.getString(7), rs.getBytes(8), rs.getBytes(9), rs.getBytes(10));
+    }
+
+    // Group and label names are restricted to [A-Za-z0-9._-], so ',' and '=' are safe separators.
+    // A tampered column that breaks this shape parses to something the row MAC then rejects.
+
+    static String joinGroups(List<String> groups) {
+        return String.join(",", groups);
+    }
+
+    static List<String> splitGroups(String text) {
+        if (text == null || text.isEmpty()) {
+            return List.of();
+        }
+        return List.copyOf(Arrays.asList(text.split(",", -1)));
+    }
+
+    static String joinLabels(SortedMap<String, Integer> labels) {
+        StringBuilder out = new StringBuilder();
+        labels.forEach((label, version) -> {
+            if (!out.isEmpty()) {
+                out.append(',');
+            }
+            out.append(label).append('=').append(version);
+        });
+        return out.toString();
+    }
+
+    static SortedMap<String, Integer> splitLabels(String text) {
+        SortedMap<String, Integer> labels = new TreeMap<>();
+        if (text == null || text.isEmpty()) {
+            return labels;
+        }
+        for (String pair : text.split(",", -1)) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                labels.put(pair, -1);
+                continue;
+            }
+            try {
+                labels.put(pair.substring(0, eq), Integer.parseInt(pair.substring(eq + 1)));
+            } catch (NumberFormatException e) {
+                labels.put(pair.substring(0, eq), -1);
+            }
+        }
+        return labels;
+    }
+}

@@ -1,0 +1,46 @@
+package dev.tresor.store;
+
+import java.util.List;
+import java.util.SortedMap;
+
+/**
+ * The rows Tresor keeps, exactly as stored. Times are epoch milliseconds. Every row that decides
+ * access carries a {@code mac} computed by the service layer; the store neither computes nor
+ * checks MACs, so the store can be swapped (SQLite, PostgreSQL) without touching security logic.
+ */
+public final class Rows {
+
+    private Rows() {}
+
+    /** A key Tresor uses internally (e.g. the row MAC key), wrapped by the KEK. */
+    public record KeyRow(String purpose, String kekId, byte[] wrapped, long createdAt) {}
+
+    /**
+     * The head of the access-control state: a counter bumped by every ACL change and a registry
+     * naming every client row's MAC, so replaying, inserting or deleting a whole client row is
+     * noticed even though each row on its own would verify.
+     */
+    public record AclHeadRow(long epoch, String registry, byte[] mac) {}
+
+    public record ClientRow(String name, String identity, boolean admin, boolean enabled, byte[] groupsDigest,
+                            long createdAt, String createdBy, byte[] mac) {}
+
+    public record GroupRow(String name, String description, long createdAt, String createdBy, byte[] mac) {}
+
+    public record MembershipRow(String group, String client, String role, byte[] mac) {}
+
+    /**
+     * A secret. {@code groups} (sorted) is the authoritative list of groups that may read it and is
+     * bound into every version's wrapped data key; {@code labels} maps label to version.
+     */
+    public record SecretRow(String name, List<String> groups, SortedMap<String, Integer> labels, int latestVersion,
+                            String description, long createdAt, String createdBy, long updatedAt, Long deletedAt,
+                            boolean destroyed, byte[] mac) {}
+
+    /** An index row (group → secret) for listing; the secret row's group list is authoritative. */
+    public record GrantRow(String group, String secret, byte[] mac) {}
+
+    /** An immutable version; {@code wrappedKey} and {@code ciphertext} are null once destroyed. */
+    public record VersionRow(String secret, int version, long createdAt, String createdBy, Long expiresAt,
+                             String metadata, String kekId, byte[] wrappedKey, byte[] ciphertext, byte[] mac) {}
+}

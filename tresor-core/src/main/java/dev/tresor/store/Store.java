@@ -1,0 +1,28 @@
+package dev.tresor.store;
+
+import java.util.function.Function;
+
+/**
+ * Where Tresor keeps its rows. Two implementations share one contract and one test suite:
+ * SQLite (embedded default) and PostgreSQL (several server nodes on one database).
+ *
+ * <p>An acknowledged {@link #write} is durable: it has been committed with the database's full
+ * durability setting before this method returns.
+ */
+public interface Store extends AutoCloseable {
+
+    /** Runs {@code work} against a consistent view; no locks are held afterwards. */
+    <T> T read(Function<StoreReader, T> work);
+
+    /** Runs {@code work} in one transaction; commits if it returns, rolls back if it throws. */
+    <T> T write(Function<StoreWriter, T> work);
+
+    /** "sqlite" or "postgresql". */
+    String kind();
+
+    /** True if the database answers (used by the readiness probe). */
+    boolean ping();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,55 @@
+package dev.tresor.store;
+
+import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.ClientRow;
+import dev.tresor.store.Rows.GrantRow;
+import dev.tresor.store.Rows.GroupRow;
+import dev.tresor.store.Rows.KeyRow;
+import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.Rows.SecretRow;
+import dev.tresor.store.Rows.VersionRow;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads of the store. Implementations return rows as stored; they never interpret MACs. */
+public interface StoreReader {
+
+    Optional<KeyRow> key(String purpose);
+
+    Optional<AclHeadRow> aclHead();
+
+    List<ClientRow> clients();
+
+    List<GroupRow> groups();
+
+    List<MembershipRow> memberships();
+
+    Optional<ClientRow> client(String name);
+
+    Optional<ClientRow> clientByIdentity(String identity);
+
+    List<MembershipRow> membershipsOfClient(String client);
+
+    List<MembershipRow> membershipsOfGroup(String group);
+
+    /** True if any client row exists (distinguishes a fresh store from a deleted ACL head). */
+    boolean anyClient();
+
+    Optional<SecretRow> secret(String name);
+
+    /** Secrets ordered by name, starting after {@code after} (exclusive, may be null), names starting with {@code prefix}. */
+    List<SecretRow> secrets(String prefix, String after, int limit);
+
+    /** Secrets with a grant row for any of {@code groups}, ordered by name, without duplicates. */
+    List<SecretRow> secretsGrantedTo(Collection<String> groups, String prefix, String after, int limit);
+
+    List<GrantRow> grantsOfGroup(String group);
+
+    List<GrantRow> grantsOfSecret(String secret);
+
+    Optional<VersionRow> version(String secret, int version);
+
+    /** All versions of a secret, oldest first. */
+    List<VersionRow> versions(String secret);
+}

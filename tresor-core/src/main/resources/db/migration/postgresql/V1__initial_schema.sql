@@ -1,0 +1,81 @@
+-- Tresor schema v1 (PostgreSQL). Secret names use the "C" collation so ordering and prefix
+-- ranges are byte-wise, as in SQLite. Every access-deciding row carries a MAC computed under a key that
+-- only the KEK can unwrap; see docs/security-model.md. Times are epoch milliseconds.
+
+CREATE TABLE crypto_keys (
+    purpose     TEXT    NOT NULL PRIMARY KEY,
+    kek_id      TEXT    NOT NULL,
+    wrapped     BYTEA    NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE acl_head (
+    id          SMALLINT NOT NULL PRIMARY KEY CHECK (id = 1),
+    epoch       BIGINT NOT NULL,
+    registry    TEXT    NOT NULL,
+    mac         BYTEA    NOT NULL
+);
+
+CREATE TABLE clients (
+    name          TEXT    NOT NULL PRIMARY KEY,
+    identity      TEXT    NOT NULL UNIQUE,
+    admin         BOOLEAN NOT NULL,
+    enabled       BOOLEAN NOT NULL,
+    groups_digest BYTEA    NOT NULL,
+    created_at    BIGINT NOT NULL,
+    created_by    TEXT,
+    mac           BYTEA    NOT NULL
+);
+
+CREATE TABLE tresor_groups (
+    name          TEXT    NOT NULL PRIMARY KEY,
+    description   TEXT,
+    created_at    BIGINT NOT NULL,
+    created_by    TEXT,
+    mac           BYTEA    NOT NULL
+);
+
+CREATE TABLE memberships (
+    group_name    TEXT    NOT NULL,
+    client_name   TEXT    NOT NULL,
+    role          TEXT    NOT NULL,
+    mac           BYTEA    NOT NULL,
+    PRIMARY KEY (group_name, client_name)
+);
+CREATE INDEX memberships_by_client ON memberships (client_name);
+
+CREATE TABLE secrets (
+    name            TEXT    COLLATE "C" NOT NULL PRIMARY KEY,
+    groups          TEXT    NOT NULL,
+    labels          TEXT    NOT NULL,
+    latest_version  INTEGER NOT NULL,
+    description     TEXT,
+    created_at      BIGINT NOT NULL,
+    created_by      TEXT,
+    updated_at      BIGINT NOT NULL,
+    deleted_at      BIGINT,
+    destroyed       BOOLEAN NOT NULL,
+    mac             BYTEA    NOT NULL
+);
+
+CREATE TABLE grants (
+    group_name    TEXT    NOT NULL,
+    secret_name   TEXT    COLLATE "C" NOT NULL,
+    mac           BYTEA    NOT NULL,
+    PRIMARY KEY (group_name, secret_name)
+);
+CREATE INDEX grants_by_secret ON grants (secret_name);
+
+CREATE TABLE secret_versions (
+    secret_name   TEXT    NOT NULL,
+    version       INTEGER NOT NULL,
+    created_at    BIGINT NOT NULL,
+    created_by    TEXT,
+    expires_at    BIGINT,
+    metadata      TEXT    NOT NULL,
+    kek_id        TEXT,
+    wrapped_key   BYTEA,
+    ciphertext    BYTEA,
+    mac           BYTEA    NOT NULL,
+    PRIMARY KEY (secret_name, version)
+);

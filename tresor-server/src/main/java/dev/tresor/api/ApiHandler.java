@@ -1,0 +1,238 @@
+package dev.tresor.api;
+
+import dev.tresor.Tresor;
+import dev.tresor.access.Caller;
+import dev.tresor.audit.AuditEvent;
+import dev.tresor.audit.AuditLog;
+import dev.tresor.audit.AuditUnavailableException;
+import dev.tresor.ca.CertificateAuthority;
+import dev.tresor.ca.Identities;
+import dev.tresor.model.Failure;
+import dev.tresor.model.IntegrityViolation;
+import dev.tresor.model.TresorException;
+import dev.tresor.server.TresorMetrics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's front door. For every request, in this order: give it an id; identify the caller
+ * from the verified client certificate; run the route; write the audit record; only then send
+ * the response. If the audit record cannot be written in time, the client gets a 503 and no
+ * value: an answered request always has its record.
+ *
+ * <p>Blocking by design: Jetty runs it on a virtual thread per request.
+ */
+public final class ApiHandler extends Handler.Abstract {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiHandler.class);
+    private static final String PREFIX = "/v1/";
+
+    private final Tresor tresor;
+    private final Routes routes;
+    private final AuditLog audit;
+    private final TresorMetrics metrics;
+    private final int maxBodyBytes;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CertificateAuthority ca, Duration caDefaultTtl,
+                      Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock) {
+        super(InvocationType.BLOCKING);
+        this.tresor = tresor;
+        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock);
+        this.audit = audit;
+        this.metrics = metrics;
+        this.maxBodyBytes = maxBodyBytes;
+        this.clock = clock;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        long started = System.nanoTime();
+        String requestId = newRequestId();
+        String source = Request.getRemoteAddr(request);
+        String method = request.getMethod();
+        String identity = null;
+        String action = "unknown";
+        String secret = null;
+        ApiResponse result;
+        String outcome;
+        String detail = null;
+        try {
+            List<String> path = pathSegments(request.getHttpURI().getPath());
+            action = Routes.action(method, path);
+            secret = Routes.secretOf(action, path);
+            identity = identityOf(request);
+            Caller caller = tresor.authenticate(identity);
+            identity = caller.name();
+            Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
+                    request.getHeaders().get(HttpHeader.ACCEPT));
+            result = routes.handle(action, exchange, caller);
+            outcome = "allowed";
+        } catch (IntegrityViolation e) {
+            result = error(e.failure(), e.getMessage(), requestId);
+            outcome = "tamper";
+            detail = e.subject() + ": " + e.problem();
+        } catch (TresorException e) {
+            result = error(e.failure(), e.getMessage(), requestId);
+            outcome = switch (e.failure()) {
+                case UNAUTHENTICATED, FORBIDDEN -> "denied";
+                case UNAVAILABLE, INTEGRITY -> "error";
+                default -> "rejected";
+            };
+            detail = truncate(e.getMessage());
+        } catch (AuditUnavailableException e) {
+            result = error(Failure.UNAVAILABLE, "audit log unavailable; request refused", requestId);
+            outcome = "error";
+        } catch (RuntimeException e) {
+            LOG.error("request {} ({} {}) failed", requestId, method, action, e);
+            result = error(Failure.INTEGRITY, "internal error; quote request id " + requestId + " to the operator", requestId);
+            result = new ApiResponse(500, result.contentType(), result.body(), null, null, null);
+            outcome = "error";
+            detail = e.getClass().getSimpleName();
+        }
+        if (result.secret() != null) {
+            secret = result.secret();
+        }
+        try {
+            audit.record(new AuditEvent(clock.instant(), requestId, identity, action, secret, result.version(), outcome,
+                    result.status(), source, detail));
+        } catch (AuditUnavailableException e) {
+            metrics.auditFailure();
+            result.body().wipe();
+            result = error(Failure.UNAVAILABLE, "audit log unavailable; request refused", requestId);
+        }
+        metrics.request(action, result.status(), System.nanoTime() - started);
+        send(response, callback, result, requestId);
+        return true;
+    }
+
+    private void send(Response response, Callback callback, ApiResponse result, String requestId) {
+        response.setStatus(result.status());
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, result.contentType());
+        response.getHeaders().put("X-Request-Id", requestId);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        WipeableBuffer body = result.body();
+        response.write(true, body.asByteBuffer(), Callback.from(() -> {
+            body.wipe();
+            callback.succeeded();
+        }, failure -> {
+            body.wipe();
+            callback.failed(failure);
+        }));
+    }
+
+    static ApiResponse error(Failure failure, String message, String requestId) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("error", message);
+        body.put("requestId", requestId);
+        return ApiResponse.json(failure.httpStatus(), Json.write(body));
+    }
+
+    /** Identity from the verified peer certificate (the TLS layer already checked the chain and dates). */
+    private static String identityOf(Request request) {
+        EndPoint.SslSessionData ssl = request.getConnectionMetaData().getConnection().getEndPoint().getSslSessionData();
+        X509Certificate[] peer = ssl == null ? null : ssl.peerCertificates();
+        if (peer == null || peer.length == 0) {
+            throw new TresorException(Failure.UNAUTHENTICATED, "a client certificate is required");
+        }
+        try {
+            return Identities.identityOf(peer[0]);
+        } catch (IllegalArgumentException e) {
+            throw new TresorException(Failure.UNAUTHENTICATED, "the client certificate carries no usable identity (URI SAN or CN)");
+        }
+    }
+
+    /**
+     * Splits the raw (still percent-encoded) path. Names never need escapes, so any '%' is refused
+     * rather than decoded: no encoded '/' or '..' can sneak past the name grammar.
+     */
+    static List<String> pathSegments(String rawPath) {
+        if (rawPath == null || !rawPath.startsWith(PREFIX)) {
+            throw TresorException.notFound("no such API endpoint; the API lives under /v1/");
+        }
+        if (rawPath.indexOf('%') >= 0) {
+            throw TresorException.badRequest("percent-encoded characters are not allowed in paths; names use only letters, digits, '.', '_', '-' and '/'");
+        }
+        String rest = rawPath.substring(PREFIX.length());
+        List<String> segments = new ArrayList<>();
+        if (!rest.isEmpty()) {
+            for (String s : rest.split("/", -1)) {
+                segments.add(s);
+            }
+        }
+        return segments;
+    }
+
+    private static Map<String, String> query(Request request) {
+        Map<String, String> out = new HashMap<>();
+        Fields fields;
+        try {
+            fields = Request.extractQueryParameters(request);
+        } catch (RuntimeException e) {
+            throw TresorException.badRequest("malformed query string");
+        }
+        for (Fields.Field f : fields) {
+            if (f.getValues().size() > 1) {
+                throw TresorException.badRequest("query parameter '" + f.getName() + "' is given more than once");
+            }
+            out.put(f.getName(), f.getValue());
+        }
+        return out;
+    }
+
+    private byte[] readBody(Request request) {
+        HttpField length = request.getHeaders().getField(HttpHeader.CONTENT_LENGTH);
+        if (length != null) {
+            long declared;
+            try {
+                declared = Long.parseLong(length.getValue());
+            } catch (NumberFormatException e) {
+                throw TresorException.badRequest("bad Content-Length");
+            }
+            if (declared > maxBodyBytes) {
+                throw new TresorException(Failure.TOO_LARGE, "request body is " + declared + " bytes; at most "
+                        + maxBodyBytes + " are accepted");
+            }
+        }
+        try (InputStream in = Request.asInputStream(request)) {
+            byte[] body = in.readNBytes(maxBodyBytes + 1);
+            if (body.length > maxBodyBytes) {
+                throw new TresorException(Failure.TOO_LARGE, "request body exceeds " + maxBodyBytes + " bytes");
+            }
+            return body;
+        } catch (IOException e) {
+            throw TresorException.badRequest("the request body could not be read: " + e.getMessage());
+        }
+    }
+
+    private String newRequestId() {
+        byte[] id = new byte[8];
+        random.nextBytes(id);
+        return HexFormat.of().formatHex(id);
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= 300 ? s : s.substring(0, 300);
+    }
+}

@@ -1,0 +1,415 @@
+package dev.tresor.api;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.tresor.Tresor;
+import dev.tresor.access.Caller;
+import dev.tresor.audit.AuditQuery;
+import dev.tresor.ca.CertificateAuthority;
+import dev.tresor.ca.IssuedCertificate;
+import dev.tresor.ca.Pem;
+import dev.tresor.model.Durations;
+import dev.tresor.model.Failure;
+import dev.tresor.model.Names;
+import dev.tresor.model.PutSecret;
+import dev.tresor.model.Role;
+import dev.tresor.model.SecretMeta;
+import dev.tresor.model.SecretValue;
+import dev.tresor.model.TresorException;
+import dev.tresor.model.VersionMeta;
+import dev.tresor.model.VersionSelector;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The /v1 API: maps a method and path to one Tresor operation and renders its result. Every
+ * route names its audit action up front (see {@link #action}) so even a refused request is
+ * audited under the right name.
+ */
+final class Routes {
+
+    private final Tresor tresor;
+    private final CertificateAuthority ca;
+    private final Duration caDefaultTtl;
+    private final Duration caMaxTtl;
+    private final Path auditFile;
+    private final Clock clock;
+
+    Routes(Tresor tresor, CertificateAuthority ca, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
+        this.tresor = tresor;
+        this.ca = ca;
+        this.caDefaultTtl = caDefaultTtl;
+        this.caMaxTtl = caMaxTtl;
+        this.auditFile = auditFile;
+        this.clock = clock;
+    }
+
+    /** The audit action name of a request, decided from its shape alone (before authentication). */
+    static String action(String method, List<String> p) {
+        if (p.isEmpty()) {
+            return "unknown";
+        }
+        String head = p.getFirst();
+        int n = p.size();
+        return switch (head) {
+            case "whoami" -> n == 1 && method.equals("GET") ? "whoami" : "unknown";
+            case "secrets" -> {
+                if (n == 1) {
+                    yield method.equals("GET") ? "secret.list" : "unknown";
+                }
+                String last = p.getLast();
+                if (n > 2 && last.equals("versions") && method.equals("GET")) {
+                    yield "secret.versions";
+                }
+                if (n > 2 && last.equals("labels") && method.equals("POST")) {
+                    yield "secret.label";
+                }
+                if (n > 2 && last.equals("restore") && method.equals("POST")) {
+                    yield "secret.restore";
+                }
+                yield switch (method) {
+                    case "GET" -> "secret.read";
+                    case "PUT" -> "secret.write";
+                    case "DELETE" -> "secret.delete";
+                    default -> "unknown";
+                };
+            }
+            case "groups" -> {
+                if (n == 1) {
+                    yield method.equals("GET") ? "group.list" : method.equals("POST") ? "group.create" : "unknown";
+                }
+                if (n == 2) {
+                    yield method.equals("GET") ? "group.read" : method.equals("DELETE") ? "group.delete" : "unknown";
+                }
+                if (n == 4 && p.get(2).equals("clients")) {
+                    yield method.equals("PUT") ? "group.member.add" : method.equals("DELETE") ? "group.member.remove" : "unknown";
+                }
+                if (n >= 4 && p.get(2).equals("secrets")) {
+                    yield method.equals("PUT") ? "grant.add" : method.equals("DELETE") ? "grant.remove" : "unknown";
+                }
+                yield "unknown";
+            }
+            case "clients" -> {
+                if (n == 1) {
+                    yield method.equals("GET") ? "client.list" : method.equals("POST") ? "client.create" : "unknown";
+                }
+                if (n == 2) {
+                    yield method.equals("GET") ? "client.read" : method.equals("DELETE") ? "client.delete" : "unknown";
+                }
+                yield "unknown";
+            }
+            case "audit" -> n == 1 && method.equals("GET") ? "audit.read" : "unknown";
+            case "ca" -> n == 2 && p.get(1).equals("sign") && method.equals("POST") ? "ca.sign" : "unknown";
+            default -> "unknown";
+        };
+    }
+
+    /** The secret a request is about (for the audit record), or null. */
+    static String secretOf(String action, List<String> p) {
+        if (action.startsWith("secret.") && p.size() > 1) {
+            int end = switch (action) {
+                case "secret.versions", "secret.label", "secret.restore" -> p.size() - 1;
+                default -> p.size();
+            };
+            return end > 1 ? String.join("/", p.subList(1, end)) : null;
+        }
+        if (action.startsWith("grant.") && p.size() > 3) {
+            return String.join("/", p.subList(3, p.size()));
+        }
+        return null;
+    }
+
+    ApiResponse handle(String action, Exchange ex, Caller caller) {
+        List<String> p = ex.path();
+        return switch (action) {
+            case "whoami" -> ok(tresor.whoami(caller));
+            case "secret.list" -> listSecrets(ex, caller);
+            case "secret.read" -> readSecret(ex, caller, secretOf(action, p));
+            case "secret.versions" -> versions(caller, secretOf(action, p));
+            case "secret.write" -> putSecret(ex, caller, secretOf(action, p));
+            case "secret.label" -> label(ex, caller, secretOf(action, p));
+            case "secret.delete" -> {
+                SecretMeta meta = tresor.secrets().delete(caller, secretOf(action, p), ex.boolParam("destroy"));
+                yield ok(meta);
+            }
+            case "secret.restore" -> ok(tresor.secrets().restore(caller, secretOf(action, p)));
+            case "group.list" -> ok(Map.of("groups", tresor.listGroups(caller)));
+            case "group.read" -> ok(tresor.getGroup(caller, p.get(1)));
+            case "group.create" -> {
+                ApiBodies.GroupBody body = Json.parse(ex.body().read(), ApiBodies.GroupBody.class);
+                if (body.name() == null) {
+                    throw TresorException.badRequest("field 'name' is required");
+                }
+                yield json(201, tresor.createGroup(caller, body.name(), body.description()));
+            }
+            case "group.delete" -> {
+                tresor.deleteGroup(caller, p.get(1));
+                yield ok(Map.of("deleted", p.get(1)));
+            }
+            case "group.member.add" -> {
+                byte[] raw = ex.body().read();
+                Role role = raw.length == 0 ? Role.READ : Role.parse(Json.parse(raw, ApiBodies.MembershipBody.class).role());
+                tresor.addMember(caller, p.get(1), p.get(3), role);
+                yield ok(Map.of("group", p.get(1), "client", p.get(3), "role", role.wireName()));
+            }
+            case "group.member.remove" -> {
+                tresor.removeMember(caller, p.get(1), p.get(3));
+                yield ok(Map.of("group", p.get(1), "client", p.get(3), "removed", true));
+            }
+            case "grant.add" -> {
+                String secret = secretOf(action, p);
+                tresor.grant(caller, p.get(1), secret);
+                yield ok(Map.of("group", p.get(1), "secret", secret, "granted", true));
+            }
+            case "grant.remove" -> {
+                String secret = secretOf(action, p);
+                tresor.revoke(caller, p.get(1), secret);
+                yield ok(Map.of("group", p.get(1), "secret", secret, "revoked", true));
+            }
+            case "client.list" -> ok(Map.of("clients", tresor.listClients(caller)));
+            case "client.read" -> ok(tresor.getClient(caller, p.get(1)));
+            case "client.create" -> {
+                ApiBodies.ClientBody body = Json.parse(ex.body().read(), ApiBodies.ClientBody.class);
+                if (body.name() == null) {
+                    throw TresorException.badRequest("field 'name' is required");
+                }
+                yield json(201, tresor.createClient(caller, body.name(), body.identity(), Boolean.TRUE.equals(body.admin())));
+            }
+            case "client.delete" -> {
+                tresor.deleteClient(caller, p.get(1));
+                yield ok(Map.of("deleted", p.get(1)));
+            }
+            case "audit.read" -> audit(ex, caller);
+            case "ca.sign" -> sign(ex, caller);
+            default -> throw TresorException.notFound("no such API endpoint: " + ex.method() + " /v1/" + String.join("/", p));
+        };
+    }
+
+    // ------------------------------------------------------------------ secrets
+
+    private ApiResponse listSecrets(Exchange ex, Caller caller) {
+        String prefix = ex.param("prefix");
+        String after = ex.param("after");
+        Integer limit = ex.intParam("limit");
+        int bounded = limit == null ? 1000 : limit;
+        if (bounded < 1 || bounded > 10_000) {
+            throw TresorException.badRequest("limit must be between 1 and 10000");
+        }
+        List<SecretMeta> page = tresor.secrets().list(caller, prefix, after, bounded);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("secrets", page);
+        body.put("next", page.size() == bounded ? page.getLast().name() : null);
+        return ok(body);
+    }
+
+    private ApiResponse readSecret(Exchange ex, Caller caller, String name) {
+        VersionSelector selector = new VersionSelector(ex.intParam("version"), ex.param("label"));
+        SecretValue value = tresor.secrets().read(caller, name, selector, ex.boolParam("allowExpired"));
+        try {
+            if (ex.wantsRawBytes()) {
+                WipeableBuffer out = new WipeableBuffer(value.value().length);
+                out.write(value.value(), 0, value.value().length);
+                return new ApiResponse(200, "application/octet-stream", out, name, value.version(), null);
+            }
+            return new ApiResponse(200, "application/json", renderValue(value), name, value.version(), null);
+        } finally {
+            value.wipe();
+        }
+    }
+
+    /** Renders a value without ever turning it into a String, so every copy can be wiped. */
+    private static WipeableBuffer renderValue(SecretValue value) {
+        WipeableBuffer out = new WipeableBuffer(value.value().length * 2 + 256);
+        boolean utf8 = isUtf8(value.value());
+        try (JsonGenerator g = Json.generator(out)) {
+            g.writeStartObject();
+            g.writeStringField("name", value.name());
+            g.writeNumberField("version", value.version());
+            g.writeFieldName("value");
+            if (utf8) {
+                g.writeUTF8String(value.value(), 0, value.value().length);
+            } else {
+                g.writeBinary(value.value());
+            }
+            g.writeStringField("encoding", utf8 ? "utf-8" : "base64");
+            g.writeStringField("createdAt", value.createdAt().toString());
+            if (value.expiresAt() == null) {
+                g.writeNullField("expiresAt");
+            } else {
+                g.writeStringField("expiresAt", value.expiresAt().toString());
+            }
+            g.writeArrayFieldStart("labels");
+            for (String label : value.labels()) {
+                g.writeString(label);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            out.wipe();
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    private static boolean isUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).clear();
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+    }
+
+    private ApiResponse versions(Caller caller, String name) {
+        List<VersionMeta> versions = tresor.secrets().versions(caller, name);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        body.put("versions", versions);
+        return ok(body).about(name, null);
+    }
+
+    private ApiResponse putSecret(Exchange ex, Caller caller, String name) {
+        Names.secret(name);
+        ApiBodies.PutSecretBody body = Json.parse(ex.body().read(), ApiBodies.PutSecretBody.class);
+        byte[] value;
+        if (body.value() != null && body.valueBase64() != null) {
+            throw TresorException.badRequest("give either value or valueBase64, not both");
+        } else if (body.value() != null) {
+            value = body.value().getBytes(StandardCharsets.UTF_8);
+        } else if (body.valueBase64() != null) {
+            try {
+                value = Base64.getDecoder().decode(body.valueBase64());
+            } catch (IllegalArgumentException e) {
+                throw TresorException.badRequest("valueBase64 is not valid base64");
+            }
+        } else {
+            throw TresorException.badRequest("a value is required: give value (text) or valueBase64 (bytes)");
+        }
+        Instant expiresAt = null;
+        if (body.expiresAt() != null && body.ttl() != null) {
+            throw TresorException.badRequest("give either expiresAt or ttl, not both");
+        } else if (body.expiresAt() != null) {
+            try {
+                expiresAt = Instant.parse(body.expiresAt());
+            } catch (DateTimeParseException e) {
+                throw TresorException.badRequest("expiresAt must be an ISO-8601 instant such as 2027-01-31T00:00:00Z");
+            }
+        } else if (body.ttl() != null) {
+            Duration ttl = duration("ttl", body.ttl());
+            if (ttl.isZero() || ttl.isNegative()) {
+                throw TresorException.badRequest("ttl must be more than 0");
+            }
+            expiresAt = clock.instant().plus(ttl);
+        }
+        try {
+            VersionMeta created = tresor.secrets().put(caller, name, new PutSecret(value, body.description(), expiresAt,
+                    body.groups(), body.metadata(), body.cas(), body.labels()), tresor.groupCheck());
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("name", name);
+            out.put("version", created.version());
+            out.put("createdAt", created.createdAt());
+            out.put("expiresAt", created.expiresAt());
+            out.put("labels", created.labels());
+            return json(created.version() == 1 ? 201 : 200, out).about(name, created.version());
+        } finally {
+            java.util.Arrays.fill(value, (byte) 0);
+        }
+    }
+
+    private ApiResponse label(Exchange ex, Caller caller, String name) {
+        ApiBodies.LabelBody body = Json.parse(ex.body().read(), ApiBodies.LabelBody.class);
+        if (body.label() == null || body.version() == null) {
+            throw TresorException.badRequest("fields 'label' and 'version' are required");
+        }
+        return ok(tresor.secrets().label(caller, name, body.label(), body.version(), body.cas())).about(name, body.version());
+    }
+
+    // ------------------------------------------------------------------ audit and CA
+
+    private ApiResponse audit(Exchange ex, Caller caller) {
+        if (!caller.admin()) {
+            throw TresorException.forbidden("only admins may read the audit log");
+        }
+        Instant since = null;
+        if (ex.param("since") != null) {
+            try {
+                since = Instant.parse(ex.param("since"));
+            } catch (DateTimeParseException e) {
+                since = clock.instant().minus(duration("since", ex.param("since")));
+            }
+        }
+        Integer limit = ex.intParam("limit");
+        int bounded = limit == null ? 100 : limit;
+        if (bounded < 1 || bounded > 10_000) {
+            throw TresorException.badRequest("limit must be between 1 and 10000");
+        }
+        try {
+            return ok(Map.of("records", AuditQuery.read(auditFile, since, ex.param("client"), ex.param("secret"), bounded)));
+        } catch (IOException e) {
+            throw new TresorException(Failure.UNAVAILABLE, "the audit log cannot be read right now");
+        }
+    }
+
+    private ApiResponse sign(Exchange ex, Caller caller) {
+        if (!caller.admin()) {
+            throw TresorException.forbidden("only admins may have certificates signed (for now)");
+        }
+        if (ca == null) {
+            throw new TresorException(Failure.UNAVAILABLE, "this server has no CA configured (ca.cert / ca.key)");
+        }
+        ApiBodies.SignBody body = Json.parse(ex.body().read(), ApiBodies.SignBody.class);
+        if (body.csr() == null || body.identity() == null) {
+            throw TresorException.badRequest("fields 'csr' (PEM) and 'identity' are required");
+        }
+        Duration ttl = body.ttl() == null ? caDefaultTtl : duration("ttl", body.ttl());
+        if (ttl.isZero() || ttl.isNegative() || ttl.compareTo(caMaxTtl) > 0) {
+            throw TresorException.badRequest("ttl must be more than 0 and at most " + Durations.format(caMaxTtl));
+        }
+        IssuedCertificate issued;
+        try {
+            dev.tresor.ca.Identities.validateIdentity(body.identity());
+            issued = ca.signCsr(dev.tresor.ca.CsrBuilder.parsePem(body.csr()), body.identity(), ttl);
+        } catch (IllegalArgumentException e) {
+            throw TresorException.badRequest(e.getMessage());
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("identity", body.identity());
+        out.put("certificate", Pem.encodeCertificate(issued.certificate()));
+        out.put("chain", issued.chainPem());
+        out.put("ca", Pem.encodeCertificate(ca.certificate()));
+        out.put("serial", issued.certificate().getSerialNumber().toString(16));
+        out.put("notAfter", issued.certificate().getNotAfter().toInstant());
+        return json(201, out);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Duration duration(String field, String text) {
+        try {
+            return Durations.parse(field, text);
+        } catch (IllegalArgumentException e) {
+            throw TresorException.badRequest(e.getMessage());
+        }
+    }
+
+    private static ApiResponse ok(Object body) {
+        return json(200, body);
+    }
+
+    private static ApiResponse json(int status, Object body) {
+        return ApiResponse.json(status, Json.write(body));
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tresor.server.config;
+
+import java.util.List;
+
+/**
+ * The server's YAML file exactly as written by an operator (every field optional here; {@link
+ * ConfigLoader} checks and resolves them). Field names are the YAML keys; see
+ * docs/configuration.md for each one's meaning and default.
+ */
+public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Store store, KeyProvider keyProvider,
+                         Audit audit, Limits limits) {
+
+    public record Listen(String api, String management) {}
+
+    public record Tls(String cert, String key, String clientCa, List<String> protocols) {}
+
+    public record Ca(String cert, String key, String defaultTtl, String maxTtl) {}
+
+    public record Store(String kind, String path, String url, String user, String password, String passwordFile,
+                        Integer poolSize) {
+        @Override
+        public String toString() {
+            return "Store[kind=" + kind + ", path=" + path + ", url=" + url + ", user=" + user + "]";
+        }
+    }
+
+    public record KeyProvider(String kind, String path) {}
+
+    public record Audit(String writeTimeout, String fsyncInterval, List<Sink> sinks) {}
+
+    public record Sink(String kind, String path) {}
+
+    public record Limits(Integer maxBodyBytes, String idleTimeout, Integer maxConnections) {}
+}

@@ -1,0 +1,279 @@
+package dev.tresor.server.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tresor.model.Durations;
+import dev.tresor.store.StoreConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reads and checks the server YAML. Every problem is reported as a {@link ConfigException}
+ * naming the field ("store.kind: ..."), so a bad file is refused at start with a message that
+ * says what to fix. Relative paths are resolved against the config file's folder.
+ */
+public final class ConfigLoader {
+
+    public static final int DEFAULT_MAX_BODY = 1024 * 1024 + 64 * 1024;
+    private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
+
+    private ConfigLoader() {}
+
+    public static ServerSettings load(Path file) {
+        String yaml;
+        try {
+            yaml = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist (create one with: tresor init DIR)");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        return parse(yaml, file.toAbsolutePath().getParent());
+    }
+
+    public static ServerSettings parse(String yaml, Path baseDir) {
+        ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        ConfigFile c;
+        try {
+            c = mapper.readValue(yaml, ConfigFile.class);
+        } catch (UnrecognizedPropertyException e) {
+            String known = e.getKnownPropertyIds() == null ? "" : " (known fields: "
+                    + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")) + ")";
+            throw new ConfigException(path(e) + ": unknown field" + known);
+        } catch (JsonMappingException e) {
+            throw new ConfigException(path(e) + ": " + firstLine(e.getOriginalMessage()));
+        } catch (JsonProcessingException e) {
+            throw new ConfigException("config is not valid YAML: " + firstLine(e.getOriginalMessage())
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+        }
+        if (c == null) {
+            throw new ConfigException("config is empty");
+        }
+        return resolve(c, baseDir);
+    }
+
+    private static ServerSettings resolve(ConfigFile c, Path base) {
+        String trustDomain = c.trustDomain() == null ? "tresor.local" : c.trustDomain();
+        try {
+            dev.tresor.ca.Identities.validateTrustDomain(trustDomain);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("trustDomain: " + e.getMessage());
+        }
+        ConfigFile.Listen listen = require(c.listen(), "listen");
+        InetSocketAddress api = address("listen.api", require(listen.api(), "listen.api"));
+        InetSocketAddress management = address("listen.management",
+                listen.management() == null ? "127.0.0.1:0" : listen.management());
+
+        ConfigFile.Tls tls = require(c.tls(), "tls");
+        Path tlsCert = existingFile(base, "tls.cert", tls.cert());
+        Path tlsKey = existingFile(base, "tls.key", tls.key());
+        Path clientCa = existingFile(base, "tls.clientCa", tls.clientCa());
+        List<String> protocols = tls.protocols() == null ? List.of("TLSv1.3", "TLSv1.2") : tls.protocols();
+        if (protocols.isEmpty()) {
+            throw new ConfigException("tls.protocols: list at least one of TLSv1.3, TLSv1.2");
+        }
+        for (String p : protocols) {
+            if (!TLS_PROTOCOLS.contains(p)) {
+                throw new ConfigException("tls.protocols: '" + p + "' is not allowed; use TLSv1.3 and/or TLSv1.2");
+            }
+        }
+
+        Path caCert = null;
+        Path caKey = null;
+        Duration caDefault = Duration.ofHours(24);
+        Duration caMax = Duration.ofDays(397);
+        if (c.ca() != null) {
+            caCert = existingFile(base, "ca.cert", c.ca().cert());
+            caKey = existingFile(base, "ca.key", c.ca().key());
+            if (c.ca().defaultTtl() != null) {
+                caDefault = duration("ca.defaultTtl", c.ca().defaultTtl());
+            }
+            if (c.ca().maxTtl() != null) {
+                caMax = duration("ca.maxTtl", c.ca().maxTtl());
+            }
+            if (caDefault.compareTo(caMax) > 0) {
+                throw new ConfigException("ca.defaultTtl: " + Durations.format(caDefault) + " exceeds ca.maxTtl "
+                        + Durations.format(caMax));
+            }
+        }
+
+        StoreConfig store = store(require(c.store(), "store"), base);
+
+        ConfigFile.KeyProvider kp = require(c.keyProvider(), "keyProvider");
+        String kind = kp.kind() == null ? "local" : kp.kind();
+        if (!kind.equals("local")) {
+            throw new ConfigException("keyProvider.kind: '" + kind + "' is not available; use 'local'");
+        }
+        Path keyFile = existingFile(base, "keyProvider.path", kp.path());
+
+        ConfigFile.Audit audit = require(c.audit(), "audit");
+        Duration writeTimeout = audit.writeTimeout() == null ? Duration.ofSeconds(2) : duration("audit.writeTimeout", audit.writeTimeout());
+        Duration fsync = audit.fsyncInterval() == null ? Duration.ofMillis(50) : duration("audit.fsyncInterval", audit.fsyncInterval());
+        if (writeTimeout.isZero() || writeTimeout.isNegative()) {
+            throw new ConfigException("audit.writeTimeout: must be more than 0");
+        }
+        if (audit.sinks() == null || audit.sinks().isEmpty()) {
+            throw new ConfigException("audit.sinks: list at least one sink, e.g. [{kind: file, path: audit.log}]");
+        }
+        List<Path> auditFiles = new ArrayList<>();
+        for (int i = 0; i < audit.sinks().size(); i++) {
+            ConfigFile.Sink sink = audit.sinks().get(i);
+            String field = "audit.sinks[" + i + "]";
+            if (sink == null || sink.kind() == null || !sink.kind().equals("file")) {
+                throw new ConfigException(field + ".kind: must be 'file'");
+            }
+            if (sink.path() == null || sink.path().isBlank()) {
+                throw new ConfigException(field + ".path: required (the audit log file)");
+            }
+            auditFiles.add(base.resolve(sink.path()).normalize());
+        }
+
+        ConfigFile.Limits limits = c.limits() == null ? new ConfigFile.Limits(null, null, null) : c.limits();
+        int maxBody = limits.maxBodyBytes() == null ? DEFAULT_MAX_BODY : limits.maxBodyBytes();
+        if (maxBody < 1024 || maxBody > 64 * 1024 * 1024) {
+            throw new ConfigException("limits.maxBodyBytes: must be between 1024 and 67108864");
+        }
+        Duration idle = limits.idleTimeout() == null ? Duration.ofSeconds(60) : duration("limits.idleTimeout", limits.idleTimeout());
+        int maxConnections = limits.maxConnections() == null ? 10_000 : limits.maxConnections();
+        if (maxConnections < 1) {
+            throw new ConfigException("limits.maxConnections: must be at least 1");
+        }
+        return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
+                caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
+                maxBody, idle, maxConnections);
+    }
+
+    private static StoreConfig store(ConfigFile.Store s, Path base) {
+        String kind = s.kind() == null ? "sqlite" : s.kind();
+        int pool = s.poolSize() == null ? (kind.equals("sqlite") ? 8 : 10) : s.poolSize();
+        if (pool < 1 || pool > 200) {
+            throw new ConfigException("store.poolSize: must be between 1 and 200");
+        }
+        switch (kind) {
+            case "sqlite" -> {
+                if (s.path() == null || s.path().isBlank()) {
+                    throw new ConfigException("store.path: required for kind sqlite (e.g. tresor.db)");
+                }
+                return new StoreConfig("sqlite", base.resolve(s.path()).normalize(), null, null, null, pool);
+            }
+            case "postgresql" -> {
+                if (s.url() == null || !s.url().startsWith("jdbc:postgresql://")) {
+                    throw new ConfigException("store.url: required for kind postgresql, e.g. jdbc:postgresql://db:5432/tresor");
+                }
+                String password = s.password();
+                if (s.passwordFile() != null) {
+                    if (password != null) {
+                        throw new ConfigException("store.passwordFile: give either password or passwordFile, not both");
+                    }
+                    Path file = existingFile(base, "store.passwordFile", s.passwordFile());
+                    try {
+                        password = Files.readString(file, StandardCharsets.UTF_8).strip();
+                    } catch (IOException e) {
+                        throw new ConfigException("store.passwordFile: cannot read " + file + ": " + e.getMessage());
+                    }
+                }
+                return new StoreConfig("postgresql", null, s.url(), s.user(), password, pool);
+            }
+            default -> throw new ConfigException("store.kind: '" + kind + "' is not supported; use 'sqlite' or 'postgresql'");
+        }
+    }
+
+    private static <T> T require(T value, String field) {
+        if (value == null) {
+            throw new ConfigException(field + ": required");
+        }
+        return value;
+    }
+
+    private static Path existingFile(Path base, String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new ConfigException(field + ": required (a file path)");
+        }
+        Path p = base.resolve(value).normalize();
+        if (!Files.isRegularFile(p)) {
+            throw new ConfigException(field + ": file " + p + " does not exist");
+        }
+        if (!Files.isReadable(p)) {
+            throw new ConfigException(field + ": file " + p + " is not readable by this user");
+        }
+        return p;
+    }
+
+    private static Duration duration(String field, String text) {
+        try {
+            Duration d = Durations.parse(field, text);
+            if (d.isNegative()) {
+                throw new ConfigException(field + ": must not be negative");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    static InetSocketAddress address(String field, String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            throw new ConfigException(field + ": '" + text + "' must be HOST:PORT, e.g. 0.0.0.0:8443");
+        }
+        String host = text.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(field + ": port in '" + text + "' is not a number");
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException(field + ": port " + port + " is out of range (0-65535; 0 = any free port)");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host.isEmpty() ? "0.0.0.0" : host), port);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(field + ": unknown host '" + host + "'");
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (!out.isEmpty()) {
+                    out.append('.');
+                }
+                out.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                out.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return out.isEmpty() ? "config" : out.toString();
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "invalid value";
+        }
+        String line = message.lines().findFirst().orElse(message);
+        // Jackson names Java types in backticks; operators want the YAML view.
+        return line.replaceAll("`[a-zA-Z0-9_.$]+\\.([A-Za-z0-9_$]+)`", "$1");
+    }
+}
