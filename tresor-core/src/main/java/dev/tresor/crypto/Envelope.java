@@ -43,7 +43,7 @@ public final class Envelope {
     public byte[] open(byte[] wrappedKey, byte[] ciphertext, byte[] keyContext, byte[] valueContext)
             throws GeneralSecurityException {
         KeysetHandle dataKey = TinkProtoKeysetFormat.parseEncryptedKeyset(
-                wrappedKey, keyProvider.kek(), keyContext, TinkRuntime.configuration());
+                wrappedKey, keyProvider.kek(), keyContext);
         Aead aead = dataKey.getPrimitive(TinkRuntime.configuration(), Aead.class);
         return aead.decrypt(ciphertext, valueContext);
     }
@@ -51,7 +51,7 @@ public final class Envelope {
     /** Re-wraps a data key under a new key context (e.g. after a grant changed) without touching the value. */
     public byte[] rewrap(byte[] wrappedKey, byte[] oldKeyContext, byte[] newKeyContext) throws GeneralSecurityException {
         KeysetHandle dataKey = TinkProtoKeysetFormat.parseEncryptedKeyset(
-                wrappedKey, keyProvider.kek(), oldKeyContext, TinkRuntime.configuration());
+                wrappedKey, keyProvider.kek(), oldKeyContext);
         return TinkProtoKeysetFormat.serializeEncryptedKeyset(dataKey, keyProvider.kek(), newKeyContext);
     }
 

@@ -28,7 +28,7 @@ public final class InternalKey {
     public static Mac unwrapMac(KeyProvider kek, String purpose, byte[] wrapped) throws GeneralSecurityException {
         TinkRuntime.ensureRegistered();
         KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(
-                wrapped, kek.kek(), context(purpose), TinkRuntime.configuration());
+                wrapped, kek.kek(), context(purpose));
         return handle.getPrimitive(TinkRuntime.configuration(), Mac.class);
     }
 

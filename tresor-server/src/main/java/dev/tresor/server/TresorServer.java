@@ -79,7 +79,7 @@ public final class TresorServer implements AutoCloseable {
         Store store = null;
         try {
             for (var file : s.auditFiles()) {
-                sinks.add(FileAuditSink.open(file, keys, s.auditFsyncInterval(), clock));
+                sinks.add(new FileAuditSink(file, keys, s.auditFsyncInterval(), clock));
             }
             AuditLog audit = new AuditLog(sinks, s.auditWriteTimeout());
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);

@@ -1,0 +1,55 @@
+package dev.tresor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+
+/**
+ * A command that talks to the API with the resolved connection settings. The HTTP client it
+ * opens is closed when the command ends: an open client keeps a selector thread waiting in
+ * native code, and the JVM's exit waits up to 300 ms for such threads.
+ */
+abstract class ApiCommand implements Callable<Integer> {
+
+    protected final CliContext context;
+
+    @Mixin
+    private ConnectionOptions connection;
+
+    ApiCommand(CliContext context) {
+        this.context = context;
+    }
+
+    private final List<TresorClient> opened = new ArrayList<>();
+
+    /** Resolves the settings (flags, env, profile) and loads the TLS material; fails with exit 2 naming what is missing. */
+    protected TresorClient connect() {
+        TresorClient client = TresorClient.open(new ConnectionResolver(context).resolve(), context.clock());
+        opened.add(client);
+        return client;
+    }
+
+    /** The command's work; {@link #call()} wraps it to close the connection afterwards. */
+    protected abstract Integer run() throws Exception;
+
+    @Override
+    public final Integer call() throws Exception {
+        try {
+            return run();
+        } finally {
+            opened.forEach(TresorClient::close);
+            opened.clear();
+        }
+    }
+
+    protected PrintStream out() {
+        return context.out();
+    }
+
+    protected void printJson(JsonNode node) {
+        context.out().println(Json.pretty(node));
+    }
+}

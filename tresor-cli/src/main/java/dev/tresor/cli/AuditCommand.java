@@ -1,0 +1,19 @@
+package dev.tresor.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "audit", mixinStandardHelpOptions = true,
+        description = "Read the audit log (admins) or verify its hash chain offline.",
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tresor audit tail --secret db/password --since 24h",
+                "  tresor audit tail --follow",
+                "  tresor audit verify /var/lib/tresor/audit.log \\",
+                "      --config /var/lib/tresor/tresor.yaml",
+        })
+final class AuditCommand extends CommandGroup {
+
+    AuditCommand(CliContext context) {
+        super(context);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.tresor.cli;
+
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "rm", aliases = "delete", mixinStandardHelpOptions = true,
+        description = "Delete a client (admins). Its certificate then grants nothing, even before it expires.",
+        footerHeading = "%nExamples:%n",
+        footer = "  tresor client rm app1")
+final class ClientRemoveCommand extends ApiCommand {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
+    private String name;
+
+    ClientRemoveCommand(CliContext context) {
+        super(context);
+    }
+
+    @Override
+    protected Integer run() {
+        connect().call("DELETE", "clients/" + name, Map.of(), null);
+        out().println("deleted client " + name);
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tresor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "show", mixinStandardHelpOptions = true,
+        description = "Show a client: identity, admin flag, groups (admins).",
+        footerHeading = "%nExamples:%n",
+        footer = "  tresor client show app1")
+final class ClientShowCommand extends ApiCommand {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
+    private String name;
+
+    @Option(names = "--json", description = "Print the server's JSON.")
+    private boolean json;
+
+    ClientShowCommand(CliContext context) {
+        super(context);
+    }
+
+    @Override
+    protected Integer run() {
+        JsonNode client = connect().get("clients/" + name);
+        if (json) {
+            printJson(client);
+        } else {
+            ClientDetails.print(client, out());
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tresor.cli;
+
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "create", mixinStandardHelpOptions = true,
+        description = "Create a group (admins).",
+        footerHeading = "%nExamples:%n",
+        footer = "  tresor group create app --description \"the app's runtime secrets\"")
+final class GroupCreateCommand extends ApiCommand {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
+    private String name;
+
+    @Option(names = "--description", paramLabel = "TEXT", description = "What the group is for.")
+    private String description;
+
+    GroupCreateCommand(CliContext context) {
+        super(context);
+    }
+
+    @Override
+    protected Integer run() {
+        var body = Json.object().put("name", name);
+        if (description != null) {
+            body.put("description", description);
+        }
+        connect().call("POST", "groups", Map.of(), body);
+        out().println("created group " + name);
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.tresor.cli;
+
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "rm", aliases = "delete", mixinStandardHelpOptions = true,
+        description = "Delete a group (admins). Its clients lose access to its secrets at once.",
+        footerHeading = "%nExamples:%n",
+        footer = "  tresor group rm old-app")
+final class GroupRemoveCommand extends ApiCommand {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
+    private String name;
+
+    GroupRemoveCommand(CliContext context) {
+        super(context);
+    }
+
+    @Override
+    protected Integer run() {
+        connect().call("DELETE", "groups/" + name, Map.of(), null);
+        out().println("deleted group " + name);
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.tresor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = "Undo `tresor secret rm` (admins). Destroyed secrets cannot be restored.",
+        footerHeading = "%nExamples:%n",
+        footer = "  tresor secret restore old/token")
+final class SecretRestoreCommand extends ApiCommand {
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
+    private String name;
+
+    SecretRestoreCommand(CliContext context) {
+        super(context);
+    }
+
+    @Override
+    protected Integer run() {
+        JsonNode restored = connect().call("POST", "secrets/" + name + "/restore", Map.of(), null);
+        out().println("restored " + name + " (current version " + Json.text(restored, "currentVersion", "-") + ")");
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.tresor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "whoami", mixinStandardHelpOptions = true,
+        description = "Show who the server takes you for: your client name, identity, admin flag and groups.",
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tresor whoami",
+                "  tresor whoami --json | jq -r .identity",
+        })
+final class WhoamiCommand extends ApiCommand {
+
+    @Option(names = "--json", description = "Print the server's JSON.")
+    private boolean json;
+
+    WhoamiCommand(CliContext context) {
+        super(context);
+    }
+
+    @Override
+    protected Integer run() {
+        JsonNode me = connect().get("whoami");
+        if (json) {
+            printJson(me);
+        } else {
+            ClientDetails.print(me, out());
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,246 @@
+package dev.tresor.audit;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the server calls for every request: hands a record to every sink and returns once at
+ * least one of them has written it, or throws {@link AuditUnavailableException} within the write
+ * timeout so the request can be answered 503.
+ *
+ * <p>Each sink write runs on its own virtual thread, never on the caller's, so a sink whose write
+ * blocks forever (a hung NFS mount, a stuck remote collector) cannot hang a request beyond the
+ * timeout. Each sink may have at most {@code maxPendingPerSink} writes in flight; beyond that the
+ * sink counts as failed for the record at once instead of piling up threads, so a stuck sink costs
+ * bounded memory and a request fails fast rather than waiting out the timeout.
+ *
+ * <p>A write that completes after its caller gave up still lands in the log: the record then
+ * describes a request that was answered 503, which errs on the side of more evidence.
+ */
+public final class AuditLog implements AutoCloseable {
+
+    public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(2);
+    public static final int DEFAULT_MAX_PENDING_PER_SINK = 4_096;
+
+    private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+
+    private final List<Lane> lanes;
+    private final Duration writeTimeout;
+    private final LongAdder failures = new LongAdder();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public AuditLog(List<? extends AuditSink> sinks, Duration writeTimeout) {
+        this(sinks, writeTimeout, DEFAULT_MAX_PENDING_PER_SINK);
+    }
+
+    /**
+     * @param sinks             where records go; at least one
+     * @param writeTimeout      how long {@link #record} may wait for a sink to confirm a write
+     * @param maxPendingPerSink writes a sink may have in flight before it is treated as failed
+     */
+    public AuditLog(List<? extends AuditSink> sinks, Duration writeTimeout, int maxPendingPerSink) {
+        Objects.requireNonNull(sinks, "sinks");
+        Objects.requireNonNull(writeTimeout, "writeTimeout");
+        if (sinks.isEmpty()) {
+            throw new IllegalArgumentException("an audit log needs at least one sink");
+        }
+        if (writeTimeout.isNegative() || writeTimeout.isZero()) {
+            throw new IllegalArgumentException("writeTimeout must be positive: " + writeTimeout);
+        }
+        if (maxPendingPerSink < 1) {
+            throw new IllegalArgumentException("maxPendingPerSink must be at least 1: " + maxPendingPerSink);
+        }
+        List<Lane> built = new ArrayList<>(sinks.size());
+        for (AuditSink sink : sinks) {
+            built.add(new Lane(Objects.requireNonNull(sink, "sink"), maxPendingPerSink));
+        }
+        this.lanes = List.copyOf(built);
+        this.writeTimeout = writeTimeout;
+    }
+
+    /**
+     * Records {@code event}: returns once at least one sink has handed it to the operating system.
+     *
+     * @throws AuditUnavailableException if no sink confirmed it within the write timeout, or every
+     *                                   sink failed; the caller must not serve the request
+     */
+    public void record(AuditEvent event) {
+        Objects.requireNonNull(event, "event");
+        if (closed.get()) {
+            failures.increment();
+            throw new AuditUnavailableException("the audit log is closed");
+        }
+        Attempt attempt = new Attempt(lanes.size());
+        for (Lane lane : lanes) {
+            lane.submit(event, attempt);
+        }
+        try {
+            attempt.anyWritten.get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            failures.increment();
+            throw new AuditUnavailableException("no audit sink confirmed the record within " + writeTimeout
+                    + attempt.describeFailures());
+        } catch (ExecutionException e) {
+            failures.increment();
+            throw new AuditUnavailableException("every audit sink failed" + attempt.describeFailures());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failures.increment();
+            throw new AuditUnavailableException("interrupted while waiting for the audit log");
+        }
+    }
+
+    /** How many records could not be audited (calls of {@link #record} that threw). */
+    public long failures() {
+        return failures.sum();
+    }
+
+    /** Per sink name: writes that failed or were refused because too many were pending (for metrics). */
+    public Map<String, Long> sinkFailures() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (Lane lane : lanes) {
+            counts.merge(lane.sink.name(), lane.failures.sum(), Long::sum);
+        }
+        return counts;
+    }
+
+    public Duration writeTimeout() {
+        return writeTimeout;
+    }
+
+    /**
+     * Stops accepting records and closes every sink, waiting at most the write timeout for each,
+     * so a stuck sink cannot hang shutdown either.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (Lane lane : lanes) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            lane.threads.newThread(() -> {
+                try {
+                    lane.sink.close();
+                    done.complete(null);
+                } catch (Exception e) {
+                    done.completeExceptionally(e);
+                }
+            }).start();
+            try {
+                done.get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                log.warn("audit sink {} did not close within {}", lane.sink.name(), writeTimeout);
+            } catch (ExecutionException e) {
+                log.warn("audit sink {} failed to close: {}", lane.sink.name(), e.getCause().getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** One record's fan-out: completes on the first confirmed write, fails when every sink failed. */
+    private static final class Attempt {
+        final CompletableFuture<Void> anyWritten = new CompletableFuture<>();
+        final AtomicInteger failedSinks = new AtomicInteger();
+        final ConcurrentLinkedQueue<String> reasons = new ConcurrentLinkedQueue<>();
+        final int sinks;
+
+        Attempt(int sinks) {
+            this.sinks = sinks;
+        }
+
+        void written() {
+            anyWritten.complete(null);
+        }
+
+        void failed(String reason) {
+            reasons.add(reason);
+            if (failedSinks.incrementAndGet() == sinks) {
+                anyWritten.completeExceptionally(new IllegalStateException("every audit sink failed"));
+            }
+        }
+
+        String describeFailures() {
+            return reasons.isEmpty() ? "" : " (" + String.join("; ", reasons) + ")";
+        }
+    }
+
+    /** A sink with its bounded set of in-flight writes. */
+    private static final class Lane {
+        final AuditSink sink;
+        final Semaphore slots;
+        final int maxPending;
+        final ThreadFactory threads;
+        final LongAdder failures = new LongAdder();
+        final AtomicBoolean failing = new AtomicBoolean();
+
+        Lane(AuditSink sink, int maxPending) {
+            this.sink = sink;
+            this.maxPending = maxPending;
+            this.slots = new Semaphore(maxPending);
+            this.threads = Thread.ofVirtual().name("tresor-audit-" + sink.name() + "-", 0).factory();
+        }
+
+        void submit(AuditEvent event, Attempt attempt) {
+            if (!slots.tryAcquire()) {
+                failures.increment();
+                attempt.failed(sink.name() + ": " + maxPending + " writes already pending — the sink is stuck or too slow");
+                markFailing("too many writes pending");
+                return;
+            }
+            Thread thread = threads.newThread(() -> write(event, attempt));
+            try {
+                thread.start();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                slots.release();
+                failures.increment();
+                attempt.failed(sink.name() + ": cannot start a writer thread: " + e);
+            }
+        }
+
+        private void write(AuditEvent event, Attempt attempt) {
+            try {
+                sink.append(event);
+                attempt.written();
+                if (failing.compareAndSet(true, false)) {
+                    log.info("audit sink {} is writing again", sink.name());
+                }
+            } catch (Exception | Error e) {
+                failures.increment();
+                String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+                attempt.failed(sink.name() + ": " + reason);
+                markFailing(reason);
+                if (e instanceof Error error) {
+                    throw error;
+                }
+            } finally {
+                slots.release();
+            }
+        }
+
+        private void markFailing(String reason) {
+            // Log the transition, not every failure: a broken sink under load would flood the log.
+            if (failing.compareAndSet(false, true)) {
+                log.warn("audit sink {} is failing: {}", sink.name(), reason);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package dev.tresor.audit;
+
+import java.io.IOException;
+
+/** A destination of audit records (a local chained file, later perhaps syslog or a remote store). */
+public interface AuditSink extends AutoCloseable {
+
+    /**
+     * Writes one record. Returns only after the record has been handed to the operating system
+     * (the write system call has completed), so a process killed right after this returns has
+     * lost nothing it acknowledged. Durability against power loss (fsync) may be batched by the
+     * implementation. Must be safe to call from many threads at once.
+     *
+     * @throws IOException if the record could not be written; the caller must treat the record
+     *                     as not audited
+     */
+    void append(AuditEvent event) throws IOException;
+
+    /** A short, non-secret name for logs and metrics, e.g. {@code file:/var/lib/tresor/audit.log}. */
+    String name();
+
+    @Override
+    void close() throws IOException;
+}

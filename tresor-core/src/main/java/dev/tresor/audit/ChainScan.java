@@ -1,0 +1,280 @@
+package dev.tresor.audit;
+
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.Mac;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
+import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.TinkRuntime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Walks an audit log from its header to its end, checking every line, and the anchor. Shared by
+ * {@link AuditVerifier} (which reports) and {@link FileAuditSink} (which refuses to continue a
+ * broken chain, or repairs a torn last line), so both judge a file by exactly the same rules.
+ */
+final class ChainScan {
+
+    /**
+     * @param line       1-based line number, or -1 if the problem belongs to no line
+     * @param message    a sentence naming the line and what is wrong
+     * @param tornTail   the problem is only an incomplete or unparsable last line, as a crash in
+     *                   the middle of a write leaves it; everything before it verified
+     */
+    record Problem(long line, String message, boolean tornTail) {}
+
+    /**
+     * @param chainKey      the unwrapped chain key, or null if the header is unusable
+     * @param lines         lines that verified, header included
+     * @param records       records after the header that verified
+     * @param lastSeq       seq of the last verified record (0 = header, -1 = none)
+     * @param lastMac       MAC of the last verified record
+     * @param lastAction    action of the last verified event record, or null
+     * @param goodBytes     byte length of the verified prefix of the file
+     * @param fileBytes     byte length of the file as scanned
+     * @param lineProblem   the first bad line, or null
+     * @param anchorProblem a disagreement with the anchor file, or null
+     * @param anchor        the anchor, if present and readable
+     */
+    record Result(Mac chainKey, long lines, long records, long lastSeq, String lastMac, String lastAction,
+            long goodBytes, long fileBytes, Problem lineProblem, Problem anchorProblem, Optional<Anchor> anchor) {
+
+        Problem firstProblem() {
+            return lineProblem != null ? lineProblem : anchorProblem;
+        }
+    }
+
+    private final Path log;
+    private final KeyProvider keyProvider;
+
+    private Mac chainKey;
+    private long lines;
+    private long records;
+    private long lastSeq = -1;
+    private String lastMac;
+    private String lastAction;
+    private long goodBytes;
+    private long fileBytes;
+    private String anchoredMacSeen;
+    private long anchoredLineSeen = -1;
+
+    private ChainScan(Path log, KeyProvider keyProvider) {
+        this.log = log;
+        this.keyProvider = keyProvider;
+    }
+
+    static Result scan(Path log, KeyProvider keyProvider) throws IOException {
+        return new ChainScan(log, keyProvider).run();
+    }
+
+    private Result run() throws IOException {
+        Optional<Anchor> anchor = Optional.empty();
+        Problem anchorProblem = null;
+        try {
+            anchor = Anchor.read(log);
+        } catch (ChainCodec.MalformedRecordException e) {
+            anchorProblem = new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName()
+                    + " is unreadable (" + e.getMessage() + ") — it was damaged or edited", false);
+        }
+        long anchoredSeq = anchor.map(Anchor::seq).orElse(-1L);
+
+        Problem lineProblem;
+        try (LineReader reader = new LineReader(Files.newInputStream(log), ChainCodec.MAX_LINE_BYTES)) {
+            lineProblem = scanLines(reader, anchoredSeq);
+        }
+
+        if (anchorProblem == null && anchor.isPresent() && chainKey != null) {
+            anchorProblem = checkAnchor(anchor.get());
+        }
+        return new Result(chainKey, lines, records, lastSeq, lastMac, lastAction, goodBytes, fileBytes,
+                lineProblem, anchorProblem, anchor);
+    }
+
+    private Problem checkAnchor(Anchor anchor) {
+        if (!anchor.verify(chainKey)) {
+            return new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName()
+                    + ": MAC mismatch — the anchor was edited or belongs to another log", false);
+        }
+        if (anchor.seq() > lastSeq) {
+            return new Problem(lines + 1, "file ends at seq " + lastSeq + " but the anchor says " + anchor.seq()
+                    + " — records were removed from the end", false);
+        }
+        if (!anchor.mac().equals(anchoredMacSeen)) {
+            return new Problem(anchoredLineSeen, "line " + anchoredLineSeen + " (seq " + anchor.seq()
+                    + "): differs from the record the anchor vouches for — the log was rewritten", false);
+        }
+        return null;
+    }
+
+    private Problem scanLines(LineReader reader, long anchoredSeq) throws IOException {
+        LineReader.Line line = reader.next();
+        if (line == null) {
+            return new Problem(1, "line 1: the file is empty — no audit log header", true);
+        }
+        fileBytes = line.end();
+        Problem problem = checkHeader(line, reader);
+        if (problem != null) {
+            countRest(reader);
+            return problem;
+        }
+        if (anchoredSeq == 0) {
+            anchoredMacSeen = lastMac;
+            anchoredLineSeen = 1;
+        }
+        while ((line = reader.next()) != null) {
+            fileBytes = line.end();
+            problem = checkEvent(line, reader);
+            if (problem != null) {
+                countRest(reader);
+                return problem;
+            }
+            if (lastSeq == anchoredSeq) {
+                anchoredMacSeen = lastMac;
+                anchoredLineSeen = line.number();
+            }
+        }
+        return null;
+    }
+
+    private void countRest(LineReader reader) throws IOException {
+        LineReader.Line line;
+        while ((line = reader.next()) != null) {
+            fileBytes = line.end();
+        }
+    }
+
+    /** Parses a line, or describes why it cannot be parsed (torn if it is the last line). */
+    private Object parseOrProblem(LineReader.Line line, LineReader reader) throws IOException {
+        String at = "line " + line.number();
+        if (!line.terminated()) {
+            return new Problem(line.number(), at + ": incomplete line — truncated record", true);
+        }
+        if (line.oversize()) {
+            return new Problem(line.number(), at + ": longer than " + ChainCodec.MAX_LINE_BYTES
+                    + " bytes — not a record written by Tresor", reader.atEnd());
+        }
+        try {
+            return ChainCodec.parse(line.bytes(), line.length());
+        } catch (ChainCodec.MalformedRecordException e) {
+            return new Problem(line.number(), at + ": " + e.getMessage() + " — the record was damaged or edited",
+                    reader.atEnd());
+        }
+    }
+
+    private Problem checkHeader(LineReader.Line line, LineReader reader) throws IOException {
+        Object parsed = parseOrProblem(line, reader);
+        if (parsed instanceof Problem problem) {
+            return problem;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fields = (Map<String, Object>) parsed;
+        if (!ChainCodec.TYPE_HEADER.equals(fields.get("type"))) {
+            return new Problem(1, "line 1: not a Tresor audit log header — this is not an audit log, or its start was removed", false);
+        }
+        if (!(fields.get("format") instanceof Long format) || format != ChainCodec.FORMAT) {
+            return new Problem(1, "line 1: audit log format " + fields.get("format")
+                    + " is not supported (this version reads format " + ChainCodec.FORMAT + ")", false);
+        }
+        String kekId = fields.get("kekId") instanceof String s ? s : "(none)";
+        byte[] wrapped;
+        try {
+            wrapped = Base64.getDecoder().decode((String) fields.get("wrappedKey"));
+        } catch (RuntimeException e) {
+            return new Problem(1, "line 1: the header has no valid wrappedKey — the header was altered", false);
+        }
+        try {
+            TinkRuntime.ensureRegistered();
+            // The three-argument parse: Tink 1.24 refuses to parse with ConfigurationV0 passed in.
+            KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(
+                    wrapped, keyProvider.kek(), ChainCodec.KEY_CONTEXT);
+            chainKey = handle.getPrimitive(TinkRuntime.configuration(), Mac.class);
+        } catch (GeneralSecurityException e) {
+            return new Problem(1, "line 1: the chain key cannot be unwrapped with KEK " + keyProvider.keyId()
+                    + " (the header names " + kekId + ") — the log was written under another KEK, or its header was altered",
+                    false);
+        }
+        if (!ChainCodec.verifyMac(chainKey, ChainCodec.LINE_DOMAIN, fields, ChainCodec.MAC)) {
+            return new Problem(1, "line 1 (header): MAC mismatch — the header was edited", false);
+        }
+        if (!Long.valueOf(0).equals(fields.get("seq")) || !(fields.get("created") instanceof String)) {
+            return new Problem(1, "line 1 (header): seq 0 and a creation time expected — the header is malformed", false);
+        }
+        accept(line, fields, null);
+        return null;
+    }
+
+    private Problem checkEvent(LineReader.Line line, LineReader reader) throws IOException {
+        Object parsed = parseOrProblem(line, reader);
+        if (parsed instanceof Problem problem) {
+            return problem;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fields = (Map<String, Object>) parsed;
+        long n = line.number();
+        String at = fields.get("seq") instanceof Long seq ? "line " + n + " (seq " + seq + ")" : "line " + n;
+        // The MAC is checked first: it tells an edited record apart from an intact record that is
+        // merely in the wrong place (dropped or reordered neighbours), which the checks below name.
+        if (!ChainCodec.verifyMac(chainKey, ChainCodec.LINE_DOMAIN, fields, ChainCodec.MAC)) {
+            return new Problem(n, at + ": MAC mismatch — the record was edited", false);
+        }
+        if (!ChainCodec.TYPE_EVENT.equals(fields.get("type"))) {
+            return new Problem(n, at + ": unexpected record type " + fields.get("type")
+                    + " — records from elsewhere were spliced in", false);
+        }
+        long expected = lastSeq + 1;
+        if (!(fields.get("seq") instanceof Long seq)) {
+            return new Problem(n, at + ": no seq — the record is malformed", false);
+        }
+        if (seq != expected) {
+            return new Problem(n, "line " + n + ": seq " + expected + " expected, found " + seq
+                    + " — a record was dropped or reordered", false);
+        }
+        if (!lastMac.equals(fields.get("prev"))) {
+            return new Problem(n, at + ": prev does not match the MAC of line " + (n - 1)
+                    + " — records were removed, reordered or spliced in", false);
+        }
+        String missing = missingEventField(fields);
+        if (missing != null) {
+            return new Problem(n, at + ": field '" + missing + "' is missing or invalid — the record is malformed", false);
+        }
+        accept(line, fields, (String) fields.get("action"));
+        records++;
+        return null;
+    }
+
+    private static String missingEventField(Map<String, Object> fields) {
+        if (!(fields.get("time") instanceof String time)) {
+            return "time";
+        }
+        try {
+            Instant.parse(time);
+        } catch (DateTimeParseException e) {
+            return "time";
+        }
+        if (!(fields.get("action") instanceof String)) {
+            return "action";
+        }
+        if (!(fields.get("outcome") instanceof String)) {
+            return "outcome";
+        }
+        if (!(fields.get("status") instanceof Long)) {
+            return "status";
+        }
+        return null;
+    }
+
+    private void accept(LineReader.Line line, Map<String, Object> fields, String action) {
+        lines++;
+        lastSeq = (Long) fields.get("seq");
+        lastMac = (String) fields.get(ChainCodec.MAC);
+        lastAction = action;
+        goodBytes = line.end();
+    }
+}

@@ -1,0 +1,687 @@
+package dev.tresor.audit;
+
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.Mac;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
+import com.google.crypto.tink.mac.PredefinedMacParameters;
+import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.TinkRuntime;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit log as a JSON Lines file forming a keyed hash chain (format described in
+ * {@link ChainCodec}): a header holding the chain key wrapped by the KEK, then one record per
+ * line, each carrying the MAC of its predecessor and its own MAC.
+ *
+ * <p><b>Group commit.</b> Appenders put their record on a queue and wait. One writer thread takes
+ * everything queued, chains and encodes it, and hands the whole batch to the OS in one write; each
+ * appender returns once the write holding its record has completed. A second thread fsyncs at
+ * most once per {@code fsyncInterval} (every write is still on its way to disk in the page cache
+ * and survives a killed process; the interval bounds what a power cut can take), then rewrites
+ * the {@link Anchor}. With {@code Duration.ZERO} an append also waits for the fsync covering it.
+ *
+ * <p><b>Fail closed.</b> After a failed write or fsync the chain's on-disk state is unknown, so the
+ * sink refuses every further record instead of guessing; the operator restarts the server, which
+ * verifies and, if only a torn last line is wrong, repairs the file with a recorded repair.
+ */
+public final class FileAuditSink implements AuditSink {
+
+    public static final Duration DEFAULT_FSYNC_INTERVAL = Duration.ofMillis(50);
+
+    /** Owner read-write, group read: a log shipper may read; audit records hold no secret values. */
+    static final Set<PosixFilePermission> FILE_PERMISSIONS = PosixFilePermissions.fromString("rw-r-----");
+
+    static final String ACTION_OPEN = "audit.open";
+    static final String ACTION_REPAIR = "audit.repair";
+    static final String ACTION_CLOSE = "audit.close";
+
+    private static final Logger log = LoggerFactory.getLogger(FileAuditSink.class);
+    /** Bounds the memory held by appenders waiting on a slow disk; put() blocks beyond it. */
+    private static final int QUEUE_CAPACITY = 16_384;
+    private static final int MAX_BATCH_RECORDS = 4_096;
+
+    private final Path file;
+    private final Duration fsyncInterval;
+    private final Clock clock;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final FileChannel channel;
+    private final Mac chainKey;
+    private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final AtomicBoolean closeRequested = new AtomicBoolean();
+    private final Thread writer;
+    private final Thread syncer;
+    private volatile boolean writerStopped;
+    private volatile IOException failure;
+    private volatile Instant lastFsync;
+
+    // The chain's tip: read and changed only by the writer thread once it runs.
+    private long lastSeq;
+    private String lastMac;
+
+    // Progress shared by the writer, the syncer and appenders waiting for an fsync.
+    private final ReentrantLock progress = new ReentrantLock();
+    private final Condition written = progress.newCondition();
+    private final Condition synced = progress.newCondition();
+    private final Condition stopRequested = progress.newCondition();
+    private long writtenSeq;
+    private String writtenMac;
+    private long syncedSeq;
+    private boolean syncerIdle;
+    private boolean stopSyncing;
+
+    /** Opens or creates {@code file} with the default fsync interval of 50 ms. */
+    public FileAuditSink(Path file, KeyProvider keyProvider) throws IOException {
+        this(file, keyProvider, DEFAULT_FSYNC_INTERVAL, Clock.systemUTC());
+    }
+
+    public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval) throws IOException {
+        this(file, keyProvider, fsyncInterval, Clock.systemUTC());
+    }
+
+    /**
+     * Opens {@code file}, creating it if absent. An existing file is verified from its header;
+     * a torn last line is truncated and the repair recorded; any other problem refuses the open
+     * with an {@link AuditChainException}.
+     *
+     * @param fsyncInterval how long records may wait in the page cache before an fsync;
+     *                      {@code Duration.ZERO} fsyncs before every append returns
+     * @param clock         stamps the header, the anchor and the log's own open/repair/close records
+     * @throws IOException if the file cannot be opened, locked, verified or written
+     */
+    public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock) throws IOException {
+        Objects.requireNonNull(keyProvider, "keyProvider");
+        this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
+        this.fsyncInterval = Objects.requireNonNull(fsyncInterval, "fsyncInterval");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (fsyncInterval.isNegative()) {
+            throw new IllegalArgumentException("fsyncInterval must not be negative: " + fsyncInterval);
+        }
+        TinkRuntime.ensureRegistered();
+
+        this.lockChannel = openLockChannel(this.file);
+        this.lock = acquireLock(this.file, lockChannel);
+        Opened opened;
+        try {
+            opened = openChain(keyProvider);
+        } catch (IOException | RuntimeException e) {
+            releaseLock();
+            throw e;
+        }
+        this.channel = opened.channel();
+        this.chainKey = opened.chainKey();
+        this.lastSeq = opened.lastSeq();
+        this.lastMac = opened.lastMac();
+        this.writtenSeq = lastSeq;
+        this.writtenMac = lastMac;
+        this.syncedSeq = lastSeq;
+        this.lastFsync = opened.syncedAt();
+
+        String shortName = this.file.getFileName().toString();
+        this.writer = Thread.ofPlatform().name("tresor-audit-writer[" + shortName + "]").daemon(true)
+                .unstarted(this::runWriter);
+        this.syncer = Thread.ofPlatform().name("tresor-audit-fsync[" + shortName + "]").daemon(true)
+                .unstarted(this::runSyncer);
+        writer.start();
+        syncer.start();
+
+        try {
+            for (AuditEvent note : opened.notes()) {
+                append(note);
+            }
+        } catch (IOException e) {
+            closeQuietly();
+            throw e;
+        }
+    }
+
+    @Override
+    public void append(AuditEvent event) throws IOException {
+        Objects.requireNonNull(event, "event");
+        if (closeRequested.get()) {
+            throw closedError();
+        }
+        IOException failed = failure;
+        if (failed != null) {
+            throw unusable(failed);
+        }
+        Pending pending = new Pending(event, false);
+        enqueue(pending);
+        long seq = awaitWritten(pending);
+        if (fsyncInterval.isZero()) {
+            awaitSynced(seq);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "file:" + file;
+    }
+
+    /** The log file. */
+    public Path file() {
+        return file;
+    }
+
+    /** When the last fsync completed (the log's creation or opening counts as one). */
+    public Instant lastFsync() {
+        return lastFsync;
+    }
+
+    /** False once a write or fsync failed or {@link #close()} was called: every append will fail. */
+    public boolean healthy() {
+        return failure == null && !closeRequested.get();
+    }
+
+    /**
+     * Writes the close record, fsyncs it, updates the anchor and releases the lock. Appends racing
+     * with close either land before the close record or fail; none land after it.
+     *
+     * @throws IOException if the close record could not be written and synced
+     */
+    @Override
+    public void close() throws IOException {
+        if (!closeRequested.compareAndSet(false, true)) {
+            return;
+        }
+        IOException problem = null;
+        Pending closing = new Pending(systemEvent(ACTION_CLOSE, "ok", "log closed by its writer"), true);
+        try {
+            enqueue(closing);
+            awaitWritten(closing);
+        } catch (IOException e) {
+            problem = e;
+        }
+        joinUninterruptibly(writer);
+        progress.lock();
+        try {
+            stopSyncing = true;
+            stopRequested.signalAll();
+            written.signalAll();
+        } finally {
+            progress.unlock();
+        }
+        joinUninterruptibly(syncer);
+        if (problem == null && failure != null) {
+            problem = unusable(failure);
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            problem = problem != null ? problem : e;
+        }
+        releaseLock();
+        if (problem != null) {
+            throw new IOException("audit log " + file + " was not closed cleanly: " + problem.getMessage(), problem);
+        }
+    }
+
+    // ---------------------------------------------------------------- opening
+
+    private record Opened(FileChannel channel, Mac chainKey, long lastSeq, String lastMac, List<AuditEvent> notes,
+            Instant syncedAt) {}
+
+    private static FileChannel openLockChannel(Path file) throws IOException {
+        Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+        try {
+            Files.createDirectories(file.getParent());
+            return FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(FILE_PERMISSIONS));
+        } catch (IOException e) {
+            throw new IOException("cannot open audit log " + file + ": " + describe(e), e);
+        }
+    }
+
+    /** One writer per log, across processes: two interleaved chains would each look tampered with. */
+    private static FileLock acquireLock(Path file, FileChannel lockChannel) throws IOException {
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException e) {
+            lockChannel.close();
+            throw new IOException("cannot lock audit log " + file + ": " + describe(e), e);
+        }
+        if (lock == null) {
+            lockChannel.close();
+            throw new IOException("audit log " + file + " is in use by another writer (the lock on "
+                    + file.getFileName() + ".lock is held); only one server process may write a log");
+        }
+        return lock;
+    }
+
+    private Opened openChain(KeyProvider keyProvider) throws IOException {
+        Path anchor = Anchor.fileFor(file);
+        boolean exists = Files.exists(file);
+        if (exists && !Files.isRegularFile(file)) {
+            // A device such as /dev/null would accept every record and keep none.
+            throw new IOException("audit log " + file + " is not a regular file");
+        }
+        long size = exists ? Files.size(file) : 0;
+        if (size == 0) {
+            if (Files.exists(anchor)) {
+                throw new AuditChainException("audit log " + file + " is " + (exists ? "empty" : "missing")
+                        + " but its anchor " + anchor.getFileName() + " exists — the log was deleted or emptied."
+                        + " Keep the anchor as evidence; move it aside only to start a new log deliberately");
+            }
+            return startNewChain(openForWriting(), keyProvider, List.of());
+        }
+
+        ChainScan.Result scan = ChainScan.scan(file, keyProvider);
+        ChainScan.Problem lineProblem = scan.lineProblem();
+        if (lineProblem != null && !lineProblem.tornTail()) {
+            throw refusal(lineProblem);
+        }
+        if (scan.anchorProblem() != null) {
+            throw refusal(scan.anchorProblem());
+        }
+        if (lineProblem != null && scan.goodBytes() == 0 && scan.anchor().isPresent()) {
+            throw refusal(lineProblem);
+        }
+
+        FileChannel ch = openForWriting();
+        try {
+            List<AuditEvent> notes = new ArrayList<>();
+            if (lineProblem != null) {
+                // A crash in the middle of a write leaves an incomplete last line: nothing anyone
+                // was told had been audited (that line's write never completed). Cut it off and
+                // record that we did, so the repair itself is evidence.
+                long dropped = ch.size() - scan.goodBytes();
+                ch.truncate(scan.goodBytes());
+                ch.force(true);
+                log.warn("audit log {}: dropped {} bytes of a torn last line ({})", file, dropped, lineProblem.message());
+                AuditEvent repair = systemEvent(ACTION_REPAIR, "repaired", "dropped " + dropped
+                        + " bytes of an incomplete last line (line " + lineProblem.line() + ") left by an interrupted write; "
+                        + (scan.lastSeq() > 0 ? "seq " + scan.lastSeq() + " was the last intact record" : "the header was incomplete"));
+                if (scan.goodBytes() == 0) {
+                    return startNewChain(ch, keyProvider, List.of(repair));
+                }
+                notes.add(repair);
+            }
+            notes.add(systemEvent(ACTION_OPEN, "ok", ACTION_CLOSE.equals(scan.lastAction())
+                    ? "log reopened after a clean close"
+                    : "log reopened; the previous writer stopped without closing the log"));
+            ch.position(scan.goodBytes());
+            // Whatever an earlier process left in the page cache becomes durable before we build on it.
+            ch.force(false);
+            return new Opened(ch, scan.chainKey(), scan.lastSeq(), scan.lastMac(), notes, clock.instant());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private FileChannel openForWriting() throws IOException {
+        try {
+            return FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(FILE_PERMISSIONS));
+        } catch (IOException e) {
+            throw new IOException("cannot open audit log " + file + " for writing: " + describe(e), e);
+        }
+    }
+
+    private Opened startNewChain(FileChannel ch, KeyProvider keyProvider, List<AuditEvent> notes) throws IOException {
+        try {
+            KeysetHandle handle = KeysetHandle.generateNew(PredefinedMacParameters.HMAC_SHA256_256BITTAG);
+            // The chain key exists on disk only wrapped by the KEK, so the file is verifiable
+            // with the KEK alone and nobody without it can forge or re-chain records.
+            byte[] wrapped = TinkProtoKeysetFormat.serializeEncryptedKeyset(handle, keyProvider.kek(), ChainCodec.KEY_CONTEXT);
+            Mac key = handle.getPrimitive(TinkRuntime.configuration(), Mac.class);
+            Instant now = clock.instant();
+            Map<String, Object> header = ChainCodec.headerFields(keyProvider.keyId(), wrapped, now);
+            String mac = ChainCodec.computeMac(key, ChainCodec.LINE_DOMAIN, header);
+            BatchBuffer buffer = new BatchBuffer();
+            ChainCodec.writeLine(buffer, header, ChainCodec.MAC, mac);
+            ch.position(0);
+            buffer.writeFully(ch);
+            ch.force(true);
+            syncDirectory(file.getParent());
+            Anchor.write(file, key, 0, mac, now);
+            return new Opened(ch, key, 0, mac, notes, now);
+        } catch (GeneralSecurityException e) {
+            ch.close();
+            throw new IOException("cannot create the chain key of audit log " + file + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw new IOException("cannot start audit log " + file + ": " + describe(e), e);
+        }
+    }
+
+    private AuditChainException refusal(ChainScan.Problem problem) {
+        return new AuditChainException("audit log " + file + " fails verification: " + problem.message()
+                + ". Refusing to continue it; run `tresor audit verify " + file + "` and decide"
+                + " (keep the file as evidence and start a new log beside it)");
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    /** A record waiting for the writer; {@code closing} marks the writer's last record. */
+    private static final class Pending {
+        final AuditEvent event;
+        final boolean closing;
+        final CompletableFuture<Long> written = new CompletableFuture<>();
+        long seq;
+
+        Pending(AuditEvent event, boolean closing) {
+            this.event = event;
+            this.closing = closing;
+        }
+    }
+
+    /** A byte buffer that can drop a half-encoded record and hand its content to a channel. */
+    private static final class BatchBuffer extends ByteArrayOutputStream {
+        BatchBuffer() {
+            super(64 * 1024);
+        }
+
+        void truncate(int length) {
+            count = length;
+        }
+
+        void writeFully(FileChannel channel) throws IOException {
+            ByteBuffer bytes = ByteBuffer.wrap(buf, 0, count);
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+        }
+    }
+
+    private void enqueue(Pending pending) throws IOException {
+        try {
+            queue.put(pending);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while queueing an audit record for " + file);
+        }
+        // The writer may have stopped between the caller's checks and the put; nobody would take
+        // the record then. If the writer's final sweep did take it, it failed it for us.
+        if (writerStopped && queue.remove(pending)) {
+            throw failure != null ? unusable(failure) : closedError();
+        }
+    }
+
+    private long awaitWritten(Pending pending) throws IOException {
+        try {
+            return pending.written.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new IOException(cause.getMessage(), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for an audit record to be written to " + file);
+        }
+    }
+
+    private void awaitSynced(long seq) throws IOException {
+        progress.lock();
+        try {
+            while (syncedSeq < seq) {
+                if (failure != null) {
+                    throw unusable(failure);
+                }
+                synced.await();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for an fsync of " + file);
+        } finally {
+            progress.unlock();
+        }
+    }
+
+    private void runWriter() {
+        List<Pending> batch = new ArrayList<>();
+        List<Pending> encoded = new ArrayList<>();
+        BatchBuffer buffer = new BatchBuffer();
+        try {
+            boolean closed = false;
+            while (!closed) {
+                batch.clear();
+                batch.add(queue.take());
+                queue.drainTo(batch, MAX_BATCH_RECORDS - 1);
+                closed = writeBatch(batch, encoded, buffer);
+            }
+        } catch (InterruptedException e) {
+            fail(new IOException("the audit writer thread of " + file + " was interrupted"));
+        } catch (RuntimeException | Error e) {
+            fail(new IOException("the audit writer thread of " + file + " failed: " + e, e));
+            batch.forEach(p -> p.written.completeExceptionally(unusable(failure)));
+            throw e;
+        } finally {
+            writerStopped = true;
+            List<Pending> left = new ArrayList<>();
+            queue.drainTo(left);
+            IOException reason = failure != null ? unusable(failure) : closedError();
+            left.forEach(p -> p.written.completeExceptionally(reason));
+        }
+    }
+
+    /** Chains, encodes and writes one batch; returns whether it held the close record. */
+    private boolean writeBatch(List<Pending> batch, List<Pending> encoded, BatchBuffer buffer) {
+        buffer.reset();
+        encoded.clear();
+        long seq = lastSeq;
+        String prev = lastMac;
+        boolean closeSeen = false;
+        IOException failed = failure;
+        for (Pending p : batch) {
+            if (closeSeen) {
+                p.written.completeExceptionally(closedError());
+                continue;
+            }
+            closeSeen = p.closing;
+            if (failed != null) {
+                p.written.completeExceptionally(unusable(failed));
+                continue;
+            }
+            int mark = buffer.size();
+            try {
+                Map<String, Object> fields = ChainCodec.eventFields(seq + 1, prev, p.event);
+                String mac = ChainCodec.computeMac(chainKey, ChainCodec.LINE_DOMAIN, fields);
+                ChainCodec.writeLine(buffer, fields, ChainCodec.MAC, mac);
+                seq++;
+                prev = mac;
+                p.seq = seq;
+                encoded.add(p);
+            } catch (RuntimeException e) {
+                // One record that cannot be encoded must not take the chain down with it.
+                buffer.truncate(mark);
+                p.written.completeExceptionally(new IOException("cannot encode an audit record: " + e.getMessage(), e));
+            }
+        }
+        if (encoded.isEmpty()) {
+            return closeSeen;
+        }
+        try {
+            buffer.writeFully(channel);
+        } catch (IOException e) {
+            // Part of the batch may be on disk: the tip is unknown, so stop for good (fail closed).
+            IOException cause = fail(new IOException("write to audit log " + file + " failed: " + describe(e), e));
+            encoded.forEach(p -> p.written.completeExceptionally(unusable(cause)));
+            return closeSeen;
+        }
+        lastSeq = seq;
+        lastMac = prev;
+        progress.lock();
+        try {
+            writtenSeq = seq;
+            writtenMac = prev;
+            if (syncerIdle) {
+                written.signal();
+            }
+        } finally {
+            progress.unlock();
+        }
+        for (Pending p : encoded) {
+            p.written.complete(p.seq);
+        }
+        return closeSeen;
+    }
+
+    private void runSyncer() {
+        long intervalNanos = fsyncInterval.toNanos();
+        long lastSyncNanos = System.nanoTime();
+        try {
+            while (true) {
+                long target;
+                String targetMac;
+                progress.lock();
+                try {
+                    while (writtenSeq == syncedSeq && !stopSyncing && failure == null) {
+                        syncerIdle = true;
+                        written.await();
+                    }
+                    syncerIdle = false;
+                    if (failure != null || writtenSeq == syncedSeq) {
+                        return;
+                    }
+                    // Group commit: let records gather until an interval has passed since the last fsync.
+                    long wait = intervalNanos - (System.nanoTime() - lastSyncNanos);
+                    while (wait > 0 && !stopSyncing && failure == null) {
+                        wait = stopRequested.awaitNanos(wait);
+                    }
+                    if (failure != null) {
+                        return;
+                    }
+                    target = writtenSeq;
+                    targetMac = writtenMac;
+                } finally {
+                    progress.unlock();
+                }
+                channel.force(false);
+                lastSyncNanos = System.nanoTime();
+                Instant now = clock.instant();
+                // Only now is record `target` known to be on disk, so only now may the anchor name it.
+                Anchor.write(file, chainKey, target, targetMac, now);
+                progress.lock();
+                try {
+                    syncedSeq = target;
+                    lastFsync = now;
+                    synced.signalAll();
+                } finally {
+                    progress.unlock();
+                }
+            }
+        } catch (IOException e) {
+            fail(new IOException("fsync of audit log " + file + " or its anchor failed: " + describe(e), e));
+        } catch (InterruptedException e) {
+            fail(new IOException("the audit fsync thread of " + file + " was interrupted"));
+        } catch (RuntimeException | Error e) {
+            fail(new IOException("the audit fsync thread of " + file + " failed: " + e, e));
+            throw e;
+        }
+    }
+
+    /** Marks the sink unusable (first failure wins) and wakes everyone waiting on it. */
+    private IOException fail(IOException e) {
+        IOException first;
+        progress.lock();
+        try {
+            if (failure == null) {
+                failure = e;
+                log.error("audit log {} can no longer be written; every further record is refused: {}", file, e.getMessage());
+            }
+            first = failure;
+            written.signalAll();
+            synced.signalAll();
+            stopRequested.signalAll();
+        } finally {
+            progress.unlock();
+        }
+        return first;
+    }
+
+    private IOException unusable(IOException cause) {
+        return new IOException("audit log " + file + " is unusable after an earlier failure: " + cause.getMessage(), cause);
+    }
+
+    private IOException closedError() {
+        return new IOException("audit log " + file + " is closed");
+    }
+
+    private AuditEvent systemEvent(String action, String outcome, String detail) {
+        return new AuditEvent(clock.instant(), null, null, action, null, null, outcome, 0, null, detail);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void releaseLock() {
+        try {
+            lock.release();
+        } catch (IOException e) {
+            log.debug("releasing the lock of audit log {} failed: {}", file, e.getMessage());
+        }
+        try {
+            lockChannel.close();
+        } catch (IOException e) {
+            log.debug("closing the lock file of audit log {} failed: {}", file, e.getMessage());
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (IOException e) {
+            log.debug("closing audit log {} after a failed open: {}", file, e.getMessage());
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        // Makes the new file's directory entry durable; some filesystems cannot fsync a
+        // directory, and then there is nothing better to do than to go on.
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            log.debug("cannot fsync directory {}: {}", dir, e.getMessage());
+        }
+    }
+
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String describe(Exception e) {
+        String message = e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + message;
+    }
+}

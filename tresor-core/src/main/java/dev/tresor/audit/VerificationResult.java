@@ -1,0 +1,23 @@
+package dev.tresor.audit;
+
+/**
+ * The verdict of {@link AuditVerifier#verify}.
+ *
+ * @param ok            true if every line verified and the anchor (if any) agrees
+ * @param records       how many records after the header verified (event and audit-system records)
+ * @param firstBadLine  1-based line number of the first problem, or -1 (no problem, or a problem
+ *                      that belongs to no line, such as an unreadable anchor file)
+ * @param problem       a sentence naming the line and what is wrong, or null when {@code ok}
+ * @param cleanlyClosed true if the log verified and its last record is the writer's close record,
+ *                      i.e. the last writer shut down in order rather than crashing
+ */
+public record VerificationResult(boolean ok, long records, long firstBadLine, String problem, boolean cleanlyClosed) {
+
+    static VerificationResult good(long records, boolean cleanlyClosed) {
+        return new VerificationResult(true, records, -1, null, cleanlyClosed);
+    }
+
+    static VerificationResult bad(long records, long firstBadLine, String problem) {
+        return new VerificationResult(false, records, firstBadLine, problem, false);
+    }
+}
