@@ -9,8 +9,10 @@ import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.RowAuthenticator;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
+import dev.tresor.integrity.SecretLedger;
 import dev.tresor.model.ClientView;
 import dev.tresor.model.GroupView;
+import dev.tresor.model.IntegrityViolation;
 import dev.tresor.model.Names;
 import dev.tresor.model.Role;
 import dev.tresor.model.TresorException;
@@ -42,12 +44,13 @@ public final class Tresor {
     private final RowSeals seals;
     private final KeyProvider keyProvider;
 
-    private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, IntegrityMonitor monitor, Clock clock) {
+    private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, IntegrityMonitor monitor,
+                   Clock clock) {
         this.store = store;
         this.keyProvider = keyProvider;
         this.seals = seals;
         this.access = new AccessControl(store, seals, monitor, clock);
-        this.secrets = new SecretService(store, seals, new Envelope(keyProvider), monitor, clock);
+        this.secrets = new SecretService(store, seals, ledger, new Envelope(keyProvider), monitor, clock);
     }
 
     /**
@@ -60,17 +63,39 @@ public final class Tresor {
             if (existing.isPresent()) {
                 return existing.get().wrapped();
             }
+            if (w.anyClient() || w.aclHead().isPresent() || !w.secrets(null, null, 1).isEmpty()) {
+                // A fresh key would make every existing row unverifiable, and would let whoever
+                // deleted the key row start over with rows they choose: refuse instead.
+                monitor.violation("crypto_keys", "the row MAC key is missing while the store holds data");
+                throw new IntegrityViolation("crypto_keys", "the row MAC key row is missing while the store holds "
+                        + "clients or secrets; restore the database from a backup");
+            }
             byte[] fresh = InternalKey.newWrappedMacKey(keyProvider, ROW_MAC_KEY);
             w.insertKey(new KeyRow(ROW_MAC_KEY, keyProvider.keyId(), fresh, clock.millis()));
             return fresh;
         });
+        RowSeals seals;
         try {
-            RowSeals seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(keyProvider, ROW_MAC_KEY, wrapped)));
-            return new Tresor(store, keyProvider, seals, monitor, clock);
+            seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(keyProvider, ROW_MAC_KEY, wrapped)));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the key provider's KEK (" + keyProvider.keyId()
                     + ") cannot unwrap this store's keys: wrong key file, or the store was made with another KEK", e);
         }
+        SecretLedger ledger = new SecretLedger(seals);
+        String problem = store.write(w -> {
+            boolean fresh = !w.anyClient() && w.secrets(null, null, 1).isEmpty();
+            if (fresh) {
+                w.createHeadsIfMissing(seals.seal(0, ""), ledger.emptyHead());
+            }
+            w.lockSecretHead(); // a consistent view even while other nodes write
+            return ledger.checkAll(w, !w.secrets(null, null, 1).isEmpty());
+        });
+        if (problem != null) {
+            monitor.violation("secret ledger", problem);
+            throw new IntegrityViolation("secret ledger", problem + "; secret rows were put back behind Tresor's "
+                    + "back. Restore the database from a backup and compare the audit log (tresor audit verify)");
+        }
+        return new Tresor(store, keyProvider, seals, ledger, monitor, clock);
     }
 
     public AccessControl access() {
@@ -186,13 +211,13 @@ public final class Tresor {
         Names.group(name);
         GroupView group = store.read(r -> r.groups().stream().filter(g -> g.name().equals(name)).findFirst()
                 .map(g -> view(g, r.membershipsOfGroup(name).stream()
-                        .map(m -> new ClientView.MembershipView(m.client(), m.role())).toList(), null)))
+                        .map(m -> new GroupView.Member(m.client(), m.role())).toList(), null)))
                 .orElseThrow(() -> TresorException.notFound("group '" + name + "' does not exist"));
         return new GroupView(group.name(), group.description(), group.createdAt(), group.createdBy(), group.intact(),
                 group.clients(), secrets.secretsOfGroup(name));
     }
 
-    private GroupView view(GroupRow g, List<ClientView.MembershipView> clients, List<String> secretNames) {
+    private GroupView view(GroupRow g, List<GroupView.Member> clients, List<String> secretNames) {
         return new GroupView(g.name(), g.description(), Instant.ofEpochMilli(g.createdAt()), g.createdBy(), seals.valid(g),
                 clients, secretNames);
     }

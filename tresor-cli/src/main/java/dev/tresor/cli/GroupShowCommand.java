@@ -41,7 +41,7 @@ final class GroupShowCommand extends ApiCommand {
             out.println("  (none)");
         }
         for (JsonNode member : group.path("clients")) {
-            // The server names the member in "group" (a shared record type); accept "client" should it be renamed.
+            // Older servers named the member in "group"; accept both.
             String client = Json.text(member, "client", Json.text(member, "group", null));
             out.println("  " + Table.printable(client) + " (" + Json.text(member, "role", "read") + ")");
         }

@@ -51,7 +51,7 @@ public final class AccessControl {
         this.clock = clock;
     }
 
-    record VerifiedHead(long epoch, byte[] mac, Registry registry) {}
+    record VerifiedHead(long epoch, byte[] mac, String registryText, Registry registry) {}
 
     /** Outcome of one attempt: a caller, an unknown identity, or an integrity problem. */
     private record Attempt(Caller caller, boolean unknown, String subject, String problem, boolean global) {}
@@ -110,11 +110,12 @@ public final class AccessControl {
             if (r.anyClient()) {
                 return new HeadOrProblem(null, "the ACL head row is missing while client rows exist");
             }
-            return new HeadOrProblem(new VerifiedHead(0, new byte[0], Registry.empty()), null);
+            return new HeadOrProblem(new VerifiedHead(0, new byte[0], "", Registry.empty()), null);
         }
         AclHeadRow head = row.get();
         VerifiedHead cached = lastHead.get();
-        if (cached != null && cached.epoch() == head.epoch() && java.security.MessageDigest.isEqual(cached.mac(), head.mac())) {
+        if (cached != null && cached.epoch() == head.epoch() && java.security.MessageDigest.isEqual(cached.mac(), head.mac())
+                && cached.registryText().equals(head.registry())) {
             return new HeadOrProblem(cached, null);
         }
         if (!seals.valid(head)) {
@@ -131,7 +132,7 @@ public final class AccessControl {
         } catch (IllegalArgumentException e) {
             return new HeadOrProblem(null, "the ACL head registry is malformed");
         }
-        VerifiedHead verified = new VerifiedHead(head.epoch(), head.mac(), registry);
+        VerifiedHead verified = new VerifiedHead(head.epoch(), head.mac(), head.registry(), registry);
         highestEpoch.accumulateAndGet(head.epoch(), Math::max);
         lastHead.set(verified);
         return new HeadOrProblem(verified, null);

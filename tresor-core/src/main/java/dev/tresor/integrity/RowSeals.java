@@ -7,6 +7,8 @@ import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
 import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.Rows.SecretBucketRow;
+import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Map;
@@ -140,6 +142,37 @@ public final class RowSeals {
         return Canonical.of("tresor/row/secret_versions/v1").string(r.secret()).number(r.version())
                 .number(r.createdAt()).string(r.createdBy()).number(r.expiresAt()).string(r.metadata())
                 .bool(r.wrappedKey() == null).bool(r.ciphertext() == null);
+    }
+
+    // ------------------------------------------------------------------ secret ledger
+
+    public SecretBucketRow seal(SecretBucketRow r) {
+        return new SecretBucketRow(r.bucket(), r.epoch(), r.entries(), auth.mac(bucket(r.bucket(), r.epoch(), r.entries())));
+    }
+
+    public boolean valid(SecretBucketRow r) {
+        return auth.verify(bucket(r.bucket(), r.epoch(), r.entries()), r.mac());
+    }
+
+    private static Canonical bucket(int bucket, long epoch, String entries) {
+        return Canonical.of("tresor/row/secret_buckets/v1").number(bucket).number(epoch).string(entries);
+    }
+
+    public SecretHeadRow seal(SecretHeadRow r) {
+        return new SecretHeadRow(r.epoch(), r.bucketSum(), auth.mac(secretHead(r.epoch(), r.bucketSum())));
+    }
+
+    public boolean valid(SecretHeadRow r) {
+        return auth.verify(secretHead(r.epoch(), r.bucketSum()), r.mac());
+    }
+
+    private static Canonical secretHead(long epoch, byte[] bucketSum) {
+        return Canonical.of("tresor/row/secret_head/v1").number(epoch).bytes(bucketSum);
+    }
+
+    /** The keyed PRF value of one bucket state, summed into the ledger head. */
+    public byte[] bucketPrf(int bucket, long epoch, byte[] bucketMac) {
+        return auth.digest(Canonical.of("tresor/prf/secret_bucket/v1").number(bucket).number(epoch).bytes(bucketMac));
     }
 
     // ------------------------------------------------------------------ envelope contexts

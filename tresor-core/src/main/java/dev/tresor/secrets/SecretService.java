@@ -4,6 +4,7 @@ import dev.tresor.access.Caller;
 import dev.tresor.crypto.Envelope;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
+import dev.tresor.integrity.SecretLedger;
 import dev.tresor.model.Failure;
 import dev.tresor.model.IntegrityViolation;
 import dev.tresor.model.Names;
@@ -48,10 +49,13 @@ public final class SecretService {
     private final Envelope envelope;
     private final IntegrityMonitor monitor;
     private final Clock clock;
+    private final SecretLedger ledger;
 
-    public SecretService(Store store, RowSeals seals, Envelope envelope, IntegrityMonitor monitor, Clock clock) {
+    public SecretService(Store store, RowSeals seals, SecretLedger ledger, Envelope envelope, IntegrityMonitor monitor,
+                         Clock clock) {
         this.store = store;
         this.seals = seals;
+        this.ledger = ledger;
         this.envelope = envelope;
         this.monitor = monitor;
         this.clock = clock;
@@ -117,6 +121,10 @@ public final class SecretService {
         }
         if (!seals.valid(s)) {
             throw new Suspect("secret " + name, "secret row MAC does not verify");
+        }
+        String stale = ledger.checkCurrent(r, s);
+        if (stale != null) {
+            throw new Suspect("secret " + name, stale);
         }
         if (s.deletedAt() != null) {
             throw caller.admin()
@@ -195,12 +203,13 @@ public final class SecretService {
             throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
         }
         SecretRow s = row.get();
-        if (!seals.valid(s)) {
-            monitor.violation("secret " + name, "secret row MAC does not verify");
-            throw new IntegrityViolation("secret " + name, "secret row MAC does not verify");
-        }
         if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
-            throw noAccess(name);
+            throw noAccess(name); // before the checks, so a refusal reveals nothing about the row
+        }
+        String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
+        if (problem != null) {
+            monitor.violation("secret " + name, problem);
+            throw new IntegrityViolation("secret " + name, problem);
         }
         return s;
     }
@@ -212,17 +221,31 @@ public final class SecretService {
     public List<SecretMeta> list(Caller caller, String prefix, String after, int limit) {
         int bounded = Math.max(1, Math.min(limit, 10_000));
         return store.read(r -> {
-            List<SecretRow> rows = caller.admin()
-                    ? r.secrets(prefix, after, bounded)
-                    : r.secretsGrantedTo(caller.groups().keySet(), prefix, after, bounded);
             List<SecretMeta> out = new ArrayList<>();
-            for (SecretRow s : rows) {
-                if (!seals.valid(s)) {
-                    monitor.violation("secret " + s.name(), "secret row MAC does not verify");
-                    continue;
-                }
-                if (caller.admin() || (s.deletedAt() == null && caller.sharesGroupWith(s.groups()))) {
+            String cursor = after;
+            // Rows that fail their checks or are not the caller's are skipped, so keep fetching
+            // until the page is full or the names run out: a page never ends early.
+            while (out.size() < bounded) {
+                List<SecretRow> rows = caller.admin()
+                        ? r.secrets(prefix, cursor, bounded)
+                        : r.secretsGrantedTo(caller.groups().keySet(), prefix, cursor, bounded);
+                for (SecretRow s : rows) {
+                    cursor = s.name();
+                    if (out.size() == bounded) {
+                        break;
+                    }
+                    if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
+                        continue;
+                    }
+                    String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
+                    if (problem != null) {
+                        monitor.violation("secret " + s.name(), problem);
+                        continue;
+                    }
                     out.add(meta(s));
+                }
+                if (rows.size() < bounded) {
+                    break;
                 }
             }
             return out;
@@ -274,6 +297,7 @@ public final class SecretService {
                 w.lockAclHead(); // lock order: ACL head before secrets; keeps groups from vanishing mid-way
                 requestedGroups.forEach(g -> groupExists.check(w, g));
             }
+            ledger.lockHead(w);
             Optional<SecretRow> existing = w.lockSecret(name);
             SecretRow base;
             int version;
@@ -292,7 +316,7 @@ public final class SecretService {
                     w.putGrant(seals.seal(new GrantRow(g, name, null)));
                 }
             } else {
-                SecretRow s = verifiedForWrite(existing.get());
+                SecretRow s = verifiedForWrite(w, existing.get());
                 if (s.deletedAt() != null) {
                     throw caller.admin()
                             ? TresorException.conflict("secret '" + name + "' is deleted; restore it first: tresor secret restore " + name)
@@ -312,6 +336,16 @@ public final class SecretService {
                 base = s;
                 if (requestedGroups != null && !requestedGroups.equals(s.groups())) {
                     base = regroup(w, s, requestedGroups);
+                    for (String g : s.groups()) {
+                        if (!requestedGroups.contains(g)) {
+                            w.deleteGrant(g, name);
+                        }
+                    }
+                    for (String g : requestedGroups) {
+                        if (!s.groups().contains(g)) {
+                            w.putGrant(seals.seal(new GrantRow(g, name, null)));
+                        }
+                    }
                 }
                 version = s.latestVersion() + 1;
             }
@@ -328,11 +362,7 @@ public final class SecretService {
                     request.description() != null ? request.description() : base.description(), base.createdAt(),
                     base.createdBy(), now, null, false, null));
             try {
-                if (existing.isEmpty()) {
-                    w.insertSecret(updated);
-                } else {
-                    w.updateSecret(updated);
-                }
+                save(w, updated, existing.isEmpty());
                 w.insertVersion(v);
             } catch (StoreConflictException e) {
                 throw TresorException.conflict("'" + name + "' was changed concurrently; retry");
@@ -365,7 +395,8 @@ public final class SecretService {
         Names.secret(name);
         Names.label(label);
         return store.write(w -> {
-            SecretRow s = verifiedForWrite(w.lockSecret(name).orElseThrow(
+            ledger.lockHead(w);
+            SecretRow s = verifiedForWrite(w, w.lockSecret(name).orElseThrow(
                     () -> caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name)));
             if (s.deletedAt() != null) {
                 throw caller.admin() ? TresorException.conflict("secret '" + name + "' is deleted") : noAccess(name);
@@ -398,7 +429,7 @@ public final class SecretService {
             moveLabel(labels, label, version);
             SecretRow updated = seals.seal(new SecretRow(name, s.groups(), labels, s.latestVersion(), s.description(),
                     s.createdAt(), s.createdBy(), clock.millis(), s.deletedAt(), s.destroyed(), null));
-            w.updateSecret(updated);
+            save(w, updated, false);
             return meta(updated);
         });
     }
@@ -408,7 +439,8 @@ public final class SecretService {
         requireAdmin(caller, "delete secrets");
         Names.secret(name);
         return store.write(w -> {
-            SecretRow s = verifiedForWrite(w.lockSecret(name).orElseThrow(
+            ledger.lockHead(w);
+            SecretRow s = verifiedForWrite(w, w.lockSecret(name).orElseThrow(
                     () -> TresorException.notFound("secret '" + name + "' does not exist")));
             if (!destroy && s.deletedAt() != null) {
                 throw TresorException.conflict("secret '" + name + "' is already deleted");
@@ -425,7 +457,7 @@ public final class SecretService {
             SecretRow updated = seals.seal(new SecretRow(name, s.groups(), destroy ? new TreeMap<>() : s.labels(),
                     s.latestVersion(), s.description(), s.createdAt(), s.createdBy(), now,
                     s.deletedAt() == null ? now : s.deletedAt(), destroy || s.destroyed(), null));
-            w.updateSecret(updated);
+            save(w, updated, false);
             return meta(updated);
         });
     }
@@ -434,7 +466,8 @@ public final class SecretService {
         requireAdmin(caller, "restore secrets");
         Names.secret(name);
         return store.write(w -> {
-            SecretRow s = verifiedForWrite(w.lockSecret(name).orElseThrow(
+            ledger.lockHead(w);
+            SecretRow s = verifiedForWrite(w, w.lockSecret(name).orElseThrow(
                     () -> TresorException.notFound("secret '" + name + "' does not exist")));
             if (s.destroyed()) {
                 throw TresorException.conflict("secret '" + name + "' was destroyed; its values cannot be restored");
@@ -444,7 +477,7 @@ public final class SecretService {
             }
             SecretRow updated = seals.seal(new SecretRow(name, s.groups(), s.labels(), s.latestVersion(), s.description(),
                     s.createdAt(), s.createdBy(), clock.millis(), null, false, null));
-            w.updateSecret(updated);
+            save(w, updated, false);
             return meta(updated);
         });
     }
@@ -454,7 +487,8 @@ public final class SecretService {
     /** Inside an ACL transaction: give {@code group} read access to {@code secret}. */
     public void grant(StoreWriter w, String group, String secret) {
         Names.secret(secret);
-        SecretRow s = verifiedForWrite(w.lockSecret(secret).orElseThrow(
+        ledger.lockHead(w);
+        SecretRow s = verifiedForWrite(w, w.lockSecret(secret).orElseThrow(
                 () -> TresorException.notFound("secret '" + secret + "' does not exist")));
         if (s.groups().contains(group)) {
             w.putGrant(seals.seal(new GrantRow(group, secret, null)));
@@ -469,7 +503,8 @@ public final class SecretService {
     /** Inside an ACL transaction: take {@code group}'s access to {@code secret} away. */
     public void revoke(StoreWriter w, String group, String secret) {
         Names.secret(secret);
-        SecretRow s = verifiedForWrite(w.lockSecret(secret).orElseThrow(
+        ledger.lockHead(w);
+        SecretRow s = verifiedForWrite(w, w.lockSecret(secret).orElseThrow(
                 () -> TresorException.notFound("secret '" + secret + "' does not exist")));
         if (!s.groups().contains(group)) {
             throw TresorException.notFound("group '" + group + "' has no grant on '" + secret + "'");
@@ -482,6 +517,7 @@ public final class SecretService {
 
     /** Inside an ACL transaction: remove a group from every secret it was granted (group deletion). */
     public void revokeAll(StoreWriter w, String group) {
+        ledger.lockHead(w);
         for (GrantRow g : w.grantsOfGroup(group)) {
             Optional<SecretRow> s = w.lockSecret(g.secret());
             if (s.isPresent() && s.get().groups().contains(group)) {
@@ -514,9 +550,9 @@ public final class SecretService {
 
     private void regroupAndSave(StoreWriter w, SecretRow s, List<String> groups) {
         SecretRow updated = regroup(w, s, groups);
-        w.updateSecret(seals.seal(new SecretRow(updated.name(), updated.groups(), updated.labels(),
+        save(w, seals.seal(new SecretRow(updated.name(), updated.groups(), updated.labels(),
                 updated.latestVersion(), updated.description(), updated.createdAt(), updated.createdBy(), clock.millis(),
-                updated.deletedAt(), updated.destroyed(), null)));
+                updated.deletedAt(), updated.destroyed(), null)), false);
     }
 
     /**
@@ -547,12 +583,27 @@ public final class SecretService {
                 s.createdBy(), s.updatedAt(), s.deletedAt(), s.destroyed(), s.mac());
     }
 
-    private SecretRow verifiedForWrite(SecretRow s) {
-        if (!seals.valid(s)) {
-            monitor.violation("secret " + s.name(), "secret row MAC does not verify");
-            throw new IntegrityViolation("secret " + s.name(), "secret row MAC does not verify");
+    private SecretRow verifiedForWrite(StoreWriter w, SecretRow s) {
+        String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(w, s);
+        if (problem != null) {
+            monitor.violation("secret " + s.name(), problem);
+            throw new IntegrityViolation("secret " + s.name(), problem);
         }
         return s;
+    }
+
+    /** Writes a sealed secret row and records it as current in the ledger, in the same transaction. */
+    private void save(StoreWriter w, SecretRow sealed, boolean insert) {
+        if (insert) {
+            w.insertSecret(sealed);
+        } else {
+            w.updateSecret(sealed);
+        }
+        String problem = ledger.record(w, sealed);
+        if (problem != null) {
+            monitor.violation("secret ledger", problem);
+            throw new IntegrityViolation("secret " + sealed.name(), problem);
+        }
     }
 
     private static List<String> sortedGroups(List<String> groups) {

@@ -7,6 +7,8 @@ import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
 import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.Rows.SecretBucketRow;
+import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.sql.Connection;
@@ -43,11 +45,40 @@ final class JdbcStore implements Store {
 
     @Override
     public <T> T read(Function<StoreReader, T> work) {
+        // One snapshot for the whole read: checks that compare rows with each other (a client
+        // with its memberships and the ACL head) must not see half of a concurrent commit.
         try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(true);
-            return work.apply(new Session(c));
+            if (dialect == Dialect.SQLITE) {
+                // The pool opens write transactions with BEGIN IMMEDIATE; a reader must not take
+                // the write lock, so it opens a deferred (snapshot) transaction by hand.
+                c.setAutoCommit(true);
+                execute(c, "BEGIN DEFERRED");
+                try {
+                    return work.apply(new Session(c));
+                } finally {
+                    execute(c, "COMMIT");
+                }
+            }
+            c.setAutoCommit(false);
+            try {
+                execute(c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                T result = work.apply(new Session(c));
+                c.commit();
+                return result;
+            } catch (RuntimeException | Error e) {
+                rollbackQuietly(c, e);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
         } catch (SQLException e) {
             throw translate("read", e);
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (var st = c.createStatement()) {
+            st.execute(sql);
         }
     }
 
@@ -158,6 +189,14 @@ final class JdbcStore implements Store {
             update("INSERT INTO acl_head (id, epoch, registry, mac) VALUES (1, ?, ?, ?) "
                     + "ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, registry = excluded.registry, mac = excluded.mac",
                     row.epoch(), row.registry(), row.mac());
+        }
+
+        @Override
+        public void createHeadsIfMissing(AclHeadRow aclHead, SecretHeadRow secretHead) {
+            update("INSERT INTO acl_head (id, epoch, registry, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    aclHead.epoch(), aclHead.registry(), aclHead.mac());
+            update("INSERT INTO secret_head (id, epoch, bucket_sum, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    secretHead.epoch(), secretHead.bucketSum(), secretHead.mac());
         }
 
         @Override
@@ -328,6 +367,46 @@ final class JdbcStore implements Store {
         @Override
         public void deleteGrant(String group, String secret) {
             update("DELETE FROM grants WHERE group_name = ? AND secret_name = ?", group, secret);
+        }
+
+        // ---------------------------------------------------------------- secret ledger
+
+        @Override
+        public Optional<SecretHeadRow> secretHead() {
+            return one("SELECT epoch, bucket_sum, mac FROM secret_head WHERE id = 1",
+                    rs -> new SecretHeadRow(rs.getLong(1), rs.getBytes(2), rs.getBytes(3)));
+        }
+
+        @Override
+        public Optional<SecretHeadRow> lockSecretHead() {
+            return one("SELECT epoch, bucket_sum, mac FROM secret_head WHERE id = 1" + dialect.forUpdate(),
+                    rs -> new SecretHeadRow(rs.getLong(1), rs.getBytes(2), rs.getBytes(3)));
+        }
+
+        @Override
+        public void putSecretHead(SecretHeadRow row) {
+            update("INSERT INTO secret_head (id, epoch, bucket_sum, mac) VALUES (1, ?, ?, ?) "
+                    + "ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, bucket_sum = excluded.bucket_sum, mac = excluded.mac",
+                    row.epoch(), row.bucketSum(), row.mac());
+        }
+
+        @Override
+        public Optional<SecretBucketRow> secretBucket(int bucket) {
+            return one("SELECT bucket, epoch, entries, mac FROM secret_buckets WHERE bucket = ?",
+                    rs -> new SecretBucketRow(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getBytes(4)), bucket);
+        }
+
+        @Override
+        public List<SecretBucketRow> secretBucketSeals() {
+            return many("SELECT bucket, epoch, mac FROM secret_buckets ORDER BY bucket",
+                    rs -> new SecretBucketRow(rs.getInt(1), rs.getLong(2), null, rs.getBytes(3)));
+        }
+
+        @Override
+        public void putSecretBucket(SecretBucketRow row) {
+            update("INSERT INTO secret_buckets (bucket, epoch, entries, mac) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT (bucket) DO UPDATE SET epoch = excluded.epoch, entries = excluded.entries, mac = excluded.mac",
+                    row.bucket(), row.epoch(), row.entries(), row.mac());
         }
 
         // ---------------------------------------------------------------- versions

@@ -43,4 +43,20 @@ public final class Rows {
     /** An immutable version; {@code wrappedKey} and {@code ciphertext} are null once destroyed. */
     public record VersionRow(String secret, int version, long createdAt, String createdBy, Long expiresAt,
                              String metadata, String kekId, byte[] wrappedKey, byte[] ciphertext, byte[] mac) {}
+
+    /**
+     * One bucket of the secret ledger: every secret whose name hashes to {@code bucket}, with the
+     * MAC of its current row. A secret row counts only if its bucket lists exactly its MAC, so an
+     * older copy of a secret's rows (put back to undo a revoke, a destroy or a new version) is
+     * refused even though each replayed row verifies on its own. {@code epoch} is the ledger
+     * epoch of the bucket's last change.
+     */
+    public record SecretBucketRow(int bucket, long epoch, String entries, byte[] mac) {}
+
+    /**
+     * The head of the secret ledger: a counter bumped by every secret change and a keyed
+     * multiset sum over every bucket's (bucket, epoch, MAC), so putting back an older bucket is
+     * noticed at start-up even though the bucket verifies on its own.
+     */
+    public record SecretHeadRow(long epoch, byte[] bucketSum, byte[] mac) {}
 }

@@ -6,6 +6,8 @@ import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
 import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.Rows.SecretBucketRow;
+import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Collection;
@@ -52,4 +54,11 @@ public interface StoreReader {
 
     /** All versions of a secret, oldest first. */
     List<VersionRow> versions(String secret);
+
+    Optional<SecretHeadRow> secretHead();
+
+    Optional<SecretBucketRow> secretBucket(int bucket);
+
+    /** Every bucket's number, epoch and MAC (entries left null): enough to check the head's sum. */
+    List<SecretBucketRow> secretBucketSeals();
 }

@@ -6,13 +6,15 @@ import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
 import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
+import dev.tresor.store.Rows.SecretBucketRow;
+import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Optional;
 
 /**
  * Writes inside one transaction. Lock order, to stay deadlock-free on PostgreSQL: the ACL head
- * first, then secret rows. Conflicting inserts raise {@link StoreConflictException}.
+ * first, then the secret ledger head, then secret rows, then ledger buckets. Conflicting inserts raise {@link StoreConflictException}.
  */
 public interface StoreWriter extends StoreReader {
 
@@ -22,6 +24,13 @@ public interface StoreWriter extends StoreReader {
     Optional<AclHeadRow> lockAclHead();
 
     void putAclHead(AclHeadRow row);
+
+    /**
+     * Creates the ACL and secret ledger heads if they do not exist yet (no-op otherwise), so that
+     * every later writer has a row to lock: two first writers on two nodes then queue instead of
+     * both believing they write the first head.
+     */
+    void createHeadsIfMissing(AclHeadRow aclHead, SecretHeadRow secretHead);
 
     void insertClient(ClientRow row);
 
@@ -52,4 +61,11 @@ public interface StoreWriter extends StoreReader {
 
     /** Replaces the mutable parts of a version: its wrapped key (re-wrap), or both key and ciphertext (destroy). */
     void updateVersion(VersionRow row);
+
+    /** Locks the secret ledger head for the rest of the transaction and returns it. */
+    Optional<SecretHeadRow> lockSecretHead();
+
+    void putSecretHead(SecretHeadRow row);
+
+    void putSecretBucket(SecretBucketRow row);
 }

@@ -79,3 +79,19 @@ CREATE TABLE secret_versions (
     mac           BYTEA    NOT NULL,
     PRIMARY KEY (secret_name, version)
 );
+
+-- The secret ledger: each bucket lists the MAC of the current row of every secret hashing to it;
+-- the head sums every bucket under a keyed PRF. See dev.tresor.integrity.SecretLedger.
+CREATE TABLE secret_head (
+    id          INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    epoch       BIGINT  NOT NULL,
+    bucket_sum  BYTEA   NOT NULL,
+    mac         BYTEA   NOT NULL
+);
+
+CREATE TABLE secret_buckets (
+    bucket      INTEGER NOT NULL PRIMARY KEY,
+    epoch       BIGINT  NOT NULL,
+    entries     TEXT    NOT NULL,
+    mac         BYTEA   NOT NULL
+);

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tresor.Tresor;
 import dev.tresor.model.ClientView;
 import dev.tresor.model.Failure;
+import dev.tresor.model.GroupView;
 import dev.tresor.model.PutSecret;
 import dev.tresor.model.Role;
 import dev.tresor.model.SecretMeta;
@@ -318,9 +319,9 @@ class AuthorizationMatrixTest {
             assertThat(outcome(() -> f.read(reader, "s/both"))).isEqualTo(Failure.FORBIDDEN);
             assertThat(secrets.list(reader, null, null, 100)).isEmpty();
             assertThat(tresor.whoami(reader).groups()).isEmpty();
-            // In a group's view each MembershipView names a client (in its "group" field) and its role.
+            // In a group's view each member names a client and its role.
             assertThat(tresor.getGroup(f.root(), "g1").clients())
-                    .containsExactly(new ClientView.MembershipView("writer", "write"));
+                    .containsExactly(new GroupView.Member("writer", "write"));
             // Removing a membership that is not there is a 404, not a silent success.
             assertThat(outcome(() -> tresor.removeMember(f.root(), "g1", "reader"))).isEqualTo(Failure.NOT_FOUND);
             assertThat(f.monitor.violations()).isEmpty();
@@ -348,7 +349,7 @@ class AuthorizationMatrixTest {
                     .extracting(e -> ((TresorException) e).failure()).isEqualTo(Failure.UNAUTHENTICATED);
             assertThat(tresor.listClients(f.root())).extracting(ClientView::name).doesNotContain("reader");
             assertThat(tresor.getGroup(f.root(), "g1").clients())
-                    .containsExactly(new ClientView.MembershipView("writer", "write"));
+                    .containsExactly(new GroupView.Member("writer", "write"));
             assertThat(outcome(() -> tresor.deleteClient(f.root(), "reader"))).isEqualTo(Failure.NOT_FOUND);
             assertThat(outcome(() -> tresor.deleteClient(f.root(), "root"))).isEqualTo(Failure.CONFLICT);
             // The name and identity can be used again; the new client starts with no groups.

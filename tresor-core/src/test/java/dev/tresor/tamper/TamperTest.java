@@ -819,8 +819,8 @@ class TamperTest {
 
         /**
          * The secret row and its version rows, captured together before a revoke and put back after
-         * it: every row verifies on its own and they match each other. Client rows have the ACL-head
-         * registry for exactly this; secret rows have nothing comparable.
+         * it: every row verifies on its own and they match each other. The secret ledger bucket
+         * lists the current row's MAC, so the replayed row is refused.
          */
         @Test
         void replayingASecretsRowsFromBeforeARevokeDoesNotRestoreAccess() {
@@ -860,6 +860,77 @@ class TamperTest {
             assertReportedStartingWith("secret app/db");
         }
 
+        /** The replay above, plus the ledger bucket from the same moment: the running node remembers the newer epoch. */
+        @Test
+        void replayingASecretTogetherWithItsLedgerBucketIsCaughtByTheRunningNode() {
+            int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/both");
+            Map<String, Object> oldSecret = secretRow("app/both");
+            Map<String, Object> oldV1 = versionRow("app/both", 1);
+            Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
+            assertThat(f.read(f.auth("mallory"), "app/both")).isEqualTo("BOTH-1"); // the node has seen the bucket
+            tresor.revoke(f.root(), "g2", "app/both");
+            assertThat(f.read(f.auth("alice"), "app/both")).isEqualTo("BOTH-1"); // and its newer epoch
+
+            restoreRow("secrets", oldSecret, "name = ?", "app/both");
+            restoreRow("secret_versions", oldV1, "secret_name = ? AND version = ?", "app/both", 1);
+            restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
+            refused(reading("mallory", "app/both"));
+            assertReportedStartingWith("secret app/both");
+        }
+
+        /** The same rollback while no node runs: the ledger head's sum no longer adds up, so start-up refuses. */
+        @Test
+        void replayingASecretTogetherWithItsLedgerBucketIsCaughtAtStartUp() {
+            int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/both");
+            Map<String, Object> oldSecret = secretRow("app/both");
+            Map<String, Object> oldV1 = versionRow("app/both", 1);
+            Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
+            tresor.revoke(f.root(), "g2", "app/both");
+
+            restoreRow("secrets", oldSecret, "name = ?", "app/both");
+            restoreRow("secret_versions", oldV1, "secret_name = ? AND version = ?", "app/both", 1);
+            restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
+            f.monitor.clear();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class)
+                    .hasMessageContaining("secret ledger");
+            assertReported("secret ledger");
+        }
+
+        /** Rolling back the head too, to match the old bucket, breaks the sum over every other bucket. */
+        @Test
+        void replayingTheLedgerHeadWithTheBucketStillFailsAtStartUp() {
+            int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/both");
+            Map<String, Object> oldSecret = secretRow("app/both");
+            Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
+            Map<String, Object> oldHead = db.row("secret_head", "id = 1");
+            tresor.revoke(f.root(), "g2", "app/both");
+            f.put(f.auth("wendy"), "app/db", "PW-3"); // another secret changes after the snapshot
+
+            restoreRow("secrets", oldSecret, "name = ?", "app/both");
+            restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
+            restoreRow("secret_head", oldHead, "id = ?", 1);
+            f.monitor.clear();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class);
+            assertReported("secret ledger");
+        }
+
+        @Test
+        void deletingALedgerBucketFailsClosedForItsSecrets() {
+            int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/db");
+            db.sql("DELETE FROM secret_buckets WHERE bucket = " + bucket);
+            assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertReportedStartingWith("secret app/db");
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class);
+        }
+
+        @Test
+        void editingALedgerBucketFailsClosed() {
+            int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/db");
+            db.sql("UPDATE secret_buckets SET epoch = epoch + 1 WHERE bucket = " + bucket);
+            assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertReportedStartingWith("secret app/db");
+        }
+
         // ================================================================== keys
 
         @Test
@@ -889,8 +960,8 @@ class TamperTest {
             Tresor restarted;
             try {
                 restarted = f.reopen();
-            } catch (IllegalStateException refusedAtOpen) {
-                return; // refusing to open is fine too
+            } catch (IllegalStateException | IntegrityViolation refusedAtOpen) {
+                return; // refusing to open is fine too (the secret ledger no longer verifies)
             }
             assertThat(refused(() -> restarted.authenticate(id("root")))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(() -> restarted.authenticate(id("alice")))).isInstanceOf(IntegrityViolation.class);
@@ -901,16 +972,10 @@ class TamperTest {
         void deletingTheRowMacKeyFailsClosed() {
             db.sql("DELETE FROM crypto_keys");
             f.monitor.clear();
-            Tresor restarted;
-            try {
-                restarted = f.reopen();
-            } catch (IllegalStateException refusedAtOpen) {
-                return; // refusing to open is the better outcome
-            }
-            // Opened with a new key: nothing verifies, so everyone is refused and it is reported.
-            assertThat(refused(() -> restarted.authenticate(id("root")))).isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> restarted.authenticate(id("alice")))).isInstanceOf(IntegrityViolation.class);
-            assertReported("ACL head");
+            // A fresh key would let whoever deleted the row start over; the store holds data, so open refuses.
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class);
+            assertReported("crypto_keys");
+            assertThat(db.rows("crypto_keys", "1 = 1")).isEmpty();
         }
 
         @Test
