@@ -39,7 +39,7 @@ public final class ServerFixture implements AutoCloseable {
     private ServerFixture(Path dir, StoreKind kind) {
         this.dir = dir;
         this.kind = kind;
-        this.pki = TestPki.create("Tresor Test CA");
+        this.pki = TestPki.create("Tresor Test CA", TRUST_DOMAIN);
         this.pg = kind == StoreKind.POSTGRESQL ? EmbeddedPostgres.freshDatabase() : null;
         try {
             pki.writeCaPem(dir.resolve("ca.crt"));

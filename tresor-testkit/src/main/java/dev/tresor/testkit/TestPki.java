@@ -86,6 +86,14 @@ public final class TestPki {
      * key, so two instances created with the same name still do not trust each other.
      */
     public static TestPki create(String name) {
+        return create(name, null);
+    }
+
+    /**
+     * As {@link #create(String)}, and when {@code trustDomain} is not null the CA also carries the
+     * URI SAN {@code spiffe://trustDomain}, which a Tresor server reads as its CA's trust domain.
+     */
+    public static TestPki create(String name, String trustDomain) {
         Objects.requireNonNull(name, "name");
         KeyPair keys = newKeyPair();
         X500Name subject = commonName(name);
@@ -101,6 +109,11 @@ public final class TestPki {
                     new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             builder.addExtension(org.bouncycastle.asn1.x509.Extension.subjectKeyIdentifier, false,
                     extensions.createSubjectKeyIdentifier(keys.getPublic()));
+            if (trustDomain != null) {
+                builder.addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false,
+                        new org.bouncycastle.asn1.x509.GeneralNames(new org.bouncycastle.asn1.x509.GeneralName(
+                                org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier, "spiffe://" + trustDomain)));
+            }
         } catch (CertIOException | GeneralSecurityException e) {
             throw new IllegalStateException("cannot build the CA certificate of test PKI " + name, e);
         }

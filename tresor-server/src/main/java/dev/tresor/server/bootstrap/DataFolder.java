@@ -129,13 +129,27 @@ public final class DataFolder {
 
     /** Issues a fresh server certificate if the current one expires within {@code margin} (dev folders live long). */
     public boolean renewServerCertificateIfExpiring(Duration margin, Clock clock) {
-        X509Certificate current = Pem.readCertificate(dir.resolve("server.crt"));
+        // server.crt holds the chain (leaf first); keep every name the old leaf carried.
+        X509Certificate current = Pem.readCertificates(dir.resolve("server.crt")).getFirst();
         if (current.getNotAfter().toInstant().isAfter(clock.instant().plus(margin))) {
             return false;
         }
         CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"), clock);
         KeyPair keys = KeyPairs.generateP256();
         List<String> names = new ArrayList<>(List.of("localhost", "127.0.0.1", "::1"));
+        try {
+            if (current.getSubjectAlternativeNames() != null) {
+                for (List<?> san : current.getSubjectAlternativeNames()) {
+                    // 2 = DNS name, 7 = IP address
+                    if ((Integer.valueOf(2).equals(san.get(0)) || Integer.valueOf(7).equals(san.get(0)))
+                            && !names.contains(String.valueOf(san.get(1)))) {
+                        names.add(String.valueOf(san.get(1)));
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            throw new IllegalStateException("server.crt has unreadable subject alternative names", e);
+        }
         IssuedCertificate server = ca.issueServer(keys.getPublic(), names, Duration.ofDays(365));
         Pem.writePrivateKey(dir.resolve("server.key.new"), keys.getPrivate());
         Pem.writeCertificates(dir.resolve("server.crt.new"), server.chain());
