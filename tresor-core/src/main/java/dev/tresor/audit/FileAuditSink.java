@@ -110,8 +110,9 @@ public final class FileAuditSink implements AuditSink {
 
     /**
      * Opens {@code file}, creating it if absent. An existing file is verified from its header;
-     * a torn last line is truncated and the repair recorded; any other problem refuses the open
-     * with an {@link AuditChainException}.
+     * a torn last line is replaced by a record of the repair (written before anything is cut, so
+     * a crash during the repair cannot lose it); any other problem refuses the open with an
+     * {@link AuditChainException}.
      *
      * @param fsyncInterval how long records may wait in the page cache before an fsync;
      *                      {@code Duration.ZERO} fsyncs before every append returns
@@ -214,12 +215,24 @@ public final class FileAuditSink implements AuditSink {
             return;
         }
         IOException problem = null;
-        Pending closing = new Pending(systemEvent(ACTION_CLOSE, "ok", "log closed by its writer"), true);
+        Pending closing = null;
         try {
+            closing = new Pending(systemEvent(ACTION_CLOSE, "ok", "log closed by its writer"), true);
             enqueue(closing);
-            awaitWritten(closing);
-        } catch (IOException e) {
-            problem = e;
+        } catch (IOException | RuntimeException e) {
+            closing = null;
+            problem = e instanceof IOException io ? io : new IOException("cannot queue the close record: " + e, e);
+        }
+        if (closing == null) {
+            // The writer would wait forever for a close record that never comes (an interrupted
+            // caller, a failing clock): stop it, so close() neither hangs nor keeps the lock.
+            writer.interrupt();
+        } else {
+            try {
+                awaitWritten(closing);
+            } catch (IOException e) {
+                problem = e;
+            }
         }
         joinUninterruptibly(writer);
         progress.lock();
@@ -294,7 +307,7 @@ public final class FileAuditSink implements AuditSink {
                         + " but its anchor " + anchor.getFileName() + " exists — the log was deleted or emptied."
                         + " Keep the anchor as evidence; move it aside only to start a new log deliberately");
             }
-            return startNewChain(openForWriting(), keyProvider, List.of());
+            return startNewChain(openForWriting(), keyProvider, null);
         }
 
         ChainScan.Result scan = ChainScan.scan(file, keyProvider);
@@ -311,34 +324,54 @@ public final class FileAuditSink implements AuditSink {
 
         FileChannel ch = openForWriting();
         try {
-            List<AuditEvent> notes = new ArrayList<>();
+            long lastSeq = scan.lastSeq();
+            String lastMac = scan.lastMac();
+            long end = scan.goodBytes();
             if (lineProblem != null) {
                 // A crash in the middle of a write leaves an incomplete last line: nothing anyone
-                // was told had been audited (that line's write never completed). Cut it off and
-                // record that we did, so the repair itself is evidence.
+                // was told had been audited (that line's write never completed). Replace it by a
+                // record of the repair, so the repair itself is evidence.
                 long dropped = ch.size() - scan.goodBytes();
-                ch.truncate(scan.goodBytes());
-                ch.force(true);
-                log.warn("audit log {}: dropped {} bytes of a torn last line ({})", file, dropped, lineProblem.message());
                 AuditEvent repair = systemEvent(ACTION_REPAIR, "repaired", "dropped " + dropped
                         + " bytes of an incomplete last line (line " + lineProblem.line() + ") left by an interrupted write; "
                         + (scan.lastSeq() > 0 ? "seq " + scan.lastSeq() + " was the last intact record" : "the header was incomplete"));
+                log.warn("audit log {}: dropping {} bytes of a torn last line ({})", file, dropped, lineProblem.message());
                 if (scan.goodBytes() == 0) {
-                    return startNewChain(ch, keyProvider, List.of(repair));
+                    return startNewChain(ch, keyProvider, repair);
                 }
-                notes.add(repair);
+                Map<String, Object> fields = ChainCodec.eventFields(lastSeq + 1, lastMac, repair);
+                String mac = ChainCodec.computeMac(scan.chainKey(), ChainCodec.LINE_DOMAIN, fields);
+                BatchBuffer buffer = new BatchBuffer();
+                ChainCodec.writeLine(buffer, fields, ChainCodec.MAC, mac);
+                replaceTail(ch, scan.goodBytes(), buffer);
+                end += buffer.size();
+                lastSeq++;
+                lastMac = mac;
             }
-            notes.add(systemEvent(ACTION_OPEN, "ok", ACTION_CLOSE.equals(scan.lastAction())
+            List<AuditEvent> notes = List.of(systemEvent(ACTION_OPEN, "ok", ACTION_CLOSE.equals(scan.lastAction())
                     ? "log reopened after a clean close"
                     : "log reopened; the previous writer stopped without closing the log"));
-            ch.position(scan.goodBytes());
+            ch.position(end);
             // Whatever an earlier process left in the page cache becomes durable before we build on it.
             ch.force(false);
-            return new Opened(ch, scan.chainKey(), scan.lastSeq(), scan.lastMac(), notes, clock.instant());
+            return new Opened(ch, scan.chainKey(), lastSeq, lastMac, notes, clock.instant());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
+    }
+
+    /**
+     * Writes {@code records} at {@code offset}, over whatever torn bytes are there, cuts what is
+     * left of them after the records, and syncs. The records are written before anything is cut,
+     * so a crash at any point leaves either the records or a torn tail that the next open repairs
+     * again: the file is never shortened without the record saying so.
+     */
+    private static void replaceTail(FileChannel ch, long offset, BatchBuffer records) throws IOException {
+        ch.position(offset);
+        records.writeFully(ch);
+        ch.truncate(offset + records.size());
+        ch.force(true);
     }
 
     private FileChannel openForWriting() throws IOException {
@@ -350,7 +383,11 @@ public final class FileAuditSink implements AuditSink {
         }
     }
 
-    private Opened startNewChain(FileChannel ch, KeyProvider keyProvider, List<AuditEvent> notes) throws IOException {
+    /**
+     * Writes a new header (and, after a torn header, the record of that repair) over the start
+     * of {@code ch}. {@code repair} may be null.
+     */
+    private Opened startNewChain(FileChannel ch, KeyProvider keyProvider, AuditEvent repair) throws IOException {
         try {
             KeysetHandle handle = KeysetHandle.generateNew(PredefinedMacParameters.HMAC_SHA256_256BITTAG);
             // The chain key exists on disk only wrapped by the KEK, so the file is verifiable
@@ -362,12 +399,19 @@ public final class FileAuditSink implements AuditSink {
             String mac = ChainCodec.computeMac(key, ChainCodec.LINE_DOMAIN, header);
             BatchBuffer buffer = new BatchBuffer();
             ChainCodec.writeLine(buffer, header, ChainCodec.MAC, mac);
-            ch.position(0);
-            buffer.writeFully(ch);
-            ch.force(true);
+            long seq = 0;
+            if (repair != null) {
+                Map<String, Object> fields = ChainCodec.eventFields(1, mac, repair);
+                mac = ChainCodec.computeMac(key, ChainCodec.LINE_DOMAIN, fields);
+                ChainCodec.writeLine(buffer, fields, ChainCodec.MAC, mac);
+                seq = 1;
+            }
+            // Same order as a repair of a torn last line: write first, then cut, then sync.
+            replaceTail(ch, 0, buffer);
+            ch.position(buffer.size());
             syncDirectory(file.getParent());
-            Anchor.write(file, key, 0, mac, now);
-            return new Opened(ch, key, 0, mac, notes, now);
+            Anchor.write(file, key, seq, mac, now);
+            return new Opened(ch, key, seq, mac, List.of(), now);
         } catch (GeneralSecurityException e) {
             ch.close();
             throw new IOException("cannot create the chain key of audit log " + file + ": " + e.getMessage(), e);
