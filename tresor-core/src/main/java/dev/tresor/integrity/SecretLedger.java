@@ -65,12 +65,21 @@ public final class SecretLedger {
      * @return null if it is, otherwise what is wrong (for the integrity report)
      */
     public String checkCurrent(StoreReader r, SecretRow row) {
+        return checkCurrent(r, row, true);
+    }
+
+    /**
+     * As {@link #checkCurrent(StoreReader, SecretRow)}; {@code remember} is false inside a write
+     * transaction that may already have changed the bucket: what it reads may still roll back, so
+     * it must not raise this node's high-water marks.
+     */
+    public String checkCurrent(StoreReader r, SecretRow row, boolean remember) {
         int bucket = bucketOf(row.name());
         Optional<SecretBucketRow> stored = r.secretBucket(bucket);
         if (stored.isEmpty()) {
             return "the secret ledger bucket " + bucket + " listing this secret is missing";
         }
-        ParsedBucket b = verified(stored.get());
+        ParsedBucket b = verified(stored.get(), remember);
         if (b == null) {
             return "the secret ledger bucket " + bucket + " does not verify";
         }
@@ -87,7 +96,7 @@ public final class SecretLedger {
         return null;
     }
 
-    private ParsedBucket verified(SecretBucketRow row) {
+    private ParsedBucket verified(SecretBucketRow row, boolean remember) {
         ParsedBucket cached = parsed.get(row.bucket());
         if (row.entries() == null) {
             return null;
@@ -106,8 +115,10 @@ public final class SecretLedger {
             return null;
         }
         ParsedBucket fresh = new ParsedBucket(row.epoch(), row.mac(), row.entries(), entries);
-        highestEpochs.accumulateAndGet(row.bucket(), row.epoch(), Math::max);
-        parsed.put(row.bucket(), fresh);
+        if (remember) {
+            highestEpochs.accumulateAndGet(row.bucket(), row.epoch(), Math::max);
+            parsed.put(row.bucket(), fresh);
+        }
         return fresh;
     }
 
@@ -127,7 +138,7 @@ public final class SecretLedger {
         SortedMap<String, String> entries = new TreeMap<>();
         byte[] oldPrf = null;
         if (stored.isPresent()) {
-            ParsedBucket b = verified(stored.get());
+            ParsedBucket b = verified(stored.get(), false);
             if (b == null) {
                 return "the secret ledger bucket " + bucket + " does not verify";
             }

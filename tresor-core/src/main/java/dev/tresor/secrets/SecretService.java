@@ -584,7 +584,7 @@ public final class SecretService {
     }
 
     private SecretRow verifiedForWrite(StoreWriter w, SecretRow s) {
-        String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(w, s);
+        String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(w, s, false);
         if (problem != null) {
             monitor.violation("secret " + s.name(), problem);
             throw new IntegrityViolation("secret " + s.name(), problem);

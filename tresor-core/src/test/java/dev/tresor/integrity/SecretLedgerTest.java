@@ -1,0 +1,127 @@
+package dev.tresor.integrity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tresor.crypto.InternalKey;
+import dev.tresor.crypto.LocalKeyProvider;
+import dev.tresor.crypto.RowAuthenticator;
+import dev.tresor.store.Rows.SecretRow;
+import dev.tresor.store.Store;
+import dev.tresor.store.StoreConfig;
+import dev.tresor.store.Stores;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ledger on its own, on a real SQLite store: what a bucket accepts, and what the head sum catches. */
+class SecretLedgerTest {
+
+    @TempDir
+    Path dir;
+
+    private Store store;
+    private RowSeals seals;
+
+    @BeforeEach
+    void open() throws Exception {
+        LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
+        seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(kek, "row-mac",
+                InternalKey.newWrappedMacKey(kek, "row-mac"))));
+        store = Stores.open(StoreConfig.sqlite(dir.resolve("tresor.db")));
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private SecretRow row(String name, int latest) {
+        return seals.seal(new SecretRow(name, List.of("g"), new TreeMap<>(), latest, null, 1, "t", 1, null, false, null));
+    }
+
+    private void save(SecretLedger ledger, SecretRow row) {
+        store.write(w -> {
+            ledger.lockHead(w);
+            if (w.secret(row.name()).isEmpty()) {
+                w.insertSecret(row);
+            } else {
+                w.updateSecret(row);
+            }
+            assertThat(ledger.record(w, row)).isNull();
+            return null;
+        });
+    }
+
+    @Test
+    void onlyTheLatestRowOfASecretIsCurrent() {
+        SecretLedger ledger = new SecretLedger(seals);
+        store.write(w -> {
+            w.createHeadsIfMissing(seals.seal(0, ""), ledger.emptyHead());
+            return null;
+        });
+        SecretRow v1 = row("app/db", 1);
+        save(ledger, v1);
+        SecretRow v2 = row("app/db", 2);
+        save(ledger, v2);
+        assertThat(store.<String>read(r -> ledger.checkCurrent(r, v2))).isNull();
+        assertThat(store.<String>read(r -> ledger.checkCurrent(r, v1))).contains("not its current row");
+        assertThat(store.<String>read(r -> ledger.checkAll(r, true))).isNull();
+    }
+
+    /** Two secrets in one bucket, a transaction that records both and then rolls back: no false alarm later. */
+    @Test
+    void aRolledBackWriteLeavesNoHighWaterMarkBehind() {
+        SecretLedger ledger = new SecretLedger(seals);
+        String first = "a/0";
+        String second = null;
+        for (int i = 1; second == null; i++) {
+            if (SecretLedger.bucketOf("a/" + i) == SecretLedger.bucketOf(first)) {
+                second = "a/" + i;
+            }
+        }
+        SecretRow a = row(first, 1);
+        save(ledger, a);
+        assertThat(store.<String>read(r -> ledger.checkCurrent(r, a))).isNull();
+        String sameBucket = second;
+        assertThatThrownBy(() -> store.write(w -> {
+            ledger.lockHead(w);
+            SecretRow b = row(sameBucket, 1);
+            w.insertSecret(b);
+            assertThat(ledger.record(w, b)).isNull();
+            SecretRow a2 = row(first, 2);
+            assertThat(ledger.checkCurrent(w, a, false)).isNull(); // reads the bucket it just changed, remembers nothing
+            w.updateSecret(a2);
+            assertThat(ledger.record(w, a2)).isNull();
+            throw new IllegalStateException("roll back");
+        })).hasMessage("roll back");
+        assertThat(store.<String>read(r -> ledger.checkCurrent(r, a))).isNull();
+        assertThat(store.<String>read(r -> ledger.checkAll(r, true))).isNull();
+    }
+
+    @Test
+    void theHeadSumCatchesAnOlderBucketPutBack() {
+        SecretLedger ledger = new SecretLedger(seals);
+        SecretRow v1 = row("app/db", 1);
+        save(ledger, v1);
+        var oldBucket = store.read(r -> r.secretBucket(SecretLedger.bucketOf("app/db")).orElseThrow());
+        SecretRow v2 = row("app/db", 2);
+        save(ledger, v2);
+        assertThat(store.<String>read(r -> ledger.checkCurrent(r, v2))).isNull(); // this node has now seen the newer bucket
+        store.write(w -> {
+            w.updateSecret(v1);
+            w.putSecretBucket(oldBucket);
+            return null;
+        });
+        // A fresh node (no memory) accepts the row on its own, but the head sum does not add up.
+        SecretLedger fresh = new SecretLedger(seals);
+        assertThat(store.<String>read(r -> fresh.checkCurrent(r, v1))).isNull();
+        assertThat(store.<String>read(r -> fresh.checkAll(r, true))).contains("do not add up");
+        // The node that saw the newer bucket refuses the row outright.
+        assertThat(store.<String>read(r -> ledger.checkCurrent(r, v1))).contains("went back");
+    }
+}
