@@ -289,6 +289,9 @@ public final class SecretService {
             throw TresorException.badRequest("description must be at most 1024 characters");
         }
         long now = clock.millis();
+        if (request.expiresAt() != null && request.expiresAt().isAfter(Instant.parse("9999-12-31T23:59:59Z"))) {
+            throw TresorException.badRequest("expiresAt must be before the year 10000");
+        }
         if (request.expiresAt() != null && request.expiresAt().toEpochMilli() <= now) {
             throw TresorException.badRequest("expiresAt must be in the future");
         }

@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
@@ -54,10 +55,17 @@ public final class ApiHandler extends Handler.Abstract {
     private final int maxBodyBytes;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
+    private final BooleanSupplier auditWritable;
 
+    /**
+     * @param auditWritable false once no audit sink can write any more (a failed write or fsync
+     *                      leaves a file sink refusing everything): requests are then refused with
+     *                      503 before they run, so a write is not applied and then answered 503
+     */
     public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CertificateAuthority ca, Duration caDefaultTtl,
-                      Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock) {
+                      Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock, BooleanSupplier auditWritable) {
         super(InvocationType.BLOCKING);
+        this.auditWritable = auditWritable;
         this.tresor = tresor;
         this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock);
         this.audit = audit;
@@ -78,6 +86,7 @@ public final class ApiHandler extends Handler.Abstract {
         ApiResponse result;
         String outcome;
         String detail = null;
+        String allow = null;
         try {
             List<String> path = pathSegments(request.getHttpURI().getPath());
             action = Routes.action(method, path);
@@ -87,6 +96,9 @@ public final class ApiHandler extends Handler.Abstract {
             identity = caller.name();
             Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
                     request.getHeaders().get(HttpHeader.ACCEPT));
+            if (!auditWritable.getAsBoolean()) {
+                throw new AuditUnavailableException("no audit sink can write");
+            }
             result = routes.handle(action, exchange, caller);
             outcome = "allowed";
         } catch (IntegrityViolation e) {
@@ -101,6 +113,12 @@ public final class ApiHandler extends Handler.Abstract {
                 default -> "rejected";
             };
             detail = truncate(e.getMessage());
+        } catch (Routes.MethodNotAllowed e) {
+            allow = String.join(", ", e.allowed());
+            result = error(405, "method " + dev.tresor.model.Names.printable(method) + " is not allowed here; use "
+                    + allow, requestId);
+            outcome = "rejected";
+            detail = "method not allowed";
         } catch (AuditUnavailableException e) {
             result = error(Failure.UNAVAILABLE, "audit log unavailable; request refused", requestId);
             outcome = "error";
@@ -121,16 +139,20 @@ public final class ApiHandler extends Handler.Abstract {
             metrics.auditFailure();
             result.body().wipe();
             result = error(Failure.UNAVAILABLE, "audit log unavailable; request refused", requestId);
+            allow = null;
         }
         metrics.request(action, result.status(), System.nanoTime() - started);
-        send(response, callback, result, requestId);
+        send(response, callback, result, requestId, allow);
         return true;
     }
 
-    private void send(Response response, Callback callback, ApiResponse result, String requestId) {
+    private void send(Response response, Callback callback, ApiResponse result, String requestId, String allow) {
         response.setStatus(result.status());
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, result.contentType());
         response.getHeaders().put("X-Request-Id", requestId);
+        if (allow != null) {
+            response.getHeaders().put(HttpHeader.ALLOW, allow);
+        }
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         WipeableBuffer body = result.body();
         response.write(true, body.asByteBuffer(), Callback.from(() -> {
@@ -143,10 +165,14 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     static ApiResponse error(Failure failure, String message, String requestId) {
+        return error(failure.httpStatus(), message, requestId);
+    }
+
+    static ApiResponse error(int status, String message, String requestId) {
         Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("error", message);
         body.put("requestId", requestId);
-        return ApiResponse.json(failure.httpStatus(), Json.write(body));
+        return ApiResponse.json(status, Json.write(body));
     }
 
     /** Identity from the verified peer certificate (the TLS layer already checked the chain and dates). */
@@ -202,6 +228,7 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private byte[] readBody(Request request) {
+        requireJson(request.getHeaders().get(HttpHeader.CONTENT_TYPE));
         HttpField length = request.getHeaders().getField(HttpHeader.CONTENT_LENGTH);
         if (length != null) {
             long declared;
@@ -223,6 +250,32 @@ public final class ApiHandler extends Handler.Abstract {
             return body;
         } catch (IOException e) {
             throw TresorException.badRequest("the request body could not be read: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Bodies are JSON in UTF-8. A missing Content-Type is taken as JSON (the body is parsed and
+     * refused if it is not); any other declared type is refused with 415 rather than guessed at.
+     */
+    static void requireJson(String contentType) {
+        if (contentType == null) {
+            return;
+        }
+        String[] parts = contentType.split(";");
+        String mime = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
+        if (!mime.equals("application/json") && !(mime.startsWith("application/") && mime.endsWith("+json"))) {
+            throw new TresorException(Failure.UNSUPPORTED_MEDIA_TYPE, "request bodies must be JSON (Content-Type: "
+                    + "application/json), not '" + dev.tresor.model.Names.printable(mime) + "'");
+        }
+        for (int i = 1; i < parts.length; i++) {
+            String[] param = parts[i].trim().split("=", 2);
+            if (param.length == 2 && param[0].trim().equalsIgnoreCase("charset")) {
+                String charset = param[1].trim().replace("\"", "");
+                if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
+                    throw new TresorException(Failure.UNSUPPORTED_MEDIA_TYPE, "request bodies must be UTF-8 JSON, not charset '"
+                            + dev.tresor.model.Names.printable(charset) + "'");
+                }
+            }
         }
     }
 

@@ -6,6 +6,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -19,17 +24,24 @@ import java.util.stream.Collectors;
 /** JSON in and out. Parse errors become 400s that name the field, never a Java type or a stack trace. */
 final class Json {
 
-    static final ObjectMapper MAPPER = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
+    static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            // Types are what the API says: "3" is not a number, 3 and true are not strings.
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
 
     static {
         MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
                 .maxNestingDepth(32).maxStringLength(4 * 1024 * 1024).maxNumberLength(32).build());
+        for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,
+                CoercionInputShape.Boolean}) {
+            MAPPER.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
+        }
     }
 
     private Json() {}
@@ -52,10 +64,21 @@ final class Json {
             String field = field(e);
             String expected = expected(e.getTargetType());
             throw TresorException.badRequest(field.isEmpty()
-                    ? "the body must be a JSON " + expected
+                    ? "the body must be a JSON object"
                     : "field '" + field + "' must be " + expected);
         } catch (JsonParseException e) {
-            throw TresorException.badRequest("malformed JSON" + location(e) + ": " + firstLine(e.getOriginalMessage()));
+            throw TresorException.badRequest("malformed JSON" + location(e) + ": " + reason(e.getOriginalMessage()));
+        } catch (JsonMappingException e) {
+            if (e.getCause() instanceof JsonParseException p) { // a syntax error inside a field's value
+                throw TresorException.badRequest("malformed JSON" + location(p) + ": " + reason(p.getOriginalMessage()));
+            }
+            // Other mapping problems, e.g. a number too large for its field.
+            String field = field(e);
+            throw TresorException.badRequest(field.isEmpty()
+                    ? "the body does not fit the expected JSON object"
+                    : "field '" + field + "' has a value out of range or of the wrong kind");
+        } catch (com.fasterxml.jackson.core.exc.InputCoercionException e) {
+            throw TresorException.badRequest("a number" + location(e) + " is out of range");
         } catch (JsonProcessingException e) {
             throw TresorException.badRequest("malformed JSON" + location(e));
         } catch (IOException e) {
@@ -122,11 +145,26 @@ final class Json {
         return e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
     }
 
-    private static String firstLine(String message) {
+    /**
+     * What kind of syntax error, without Jackson's wording: that quotes the offending token, which
+     * may be (part of) a value, and the message goes to the audit log as well as to the client.
+     */
+    private static String reason(String message) {
         if (message == null) {
             return "syntax error";
         }
-        String line = message.lines().findFirst().orElse(message);
-        return line.length() > 200 ? line.substring(0, 200) : line;
+        if (message.startsWith("Unexpected end-of-input")) {
+            return "the body ends too early";
+        }
+        if (message.contains("UTF-8") || message.contains("UTF8")) {
+            return "the body is not valid UTF-8";
+        }
+        if (message.contains("control character") || message.contains("CTRL-CHAR")) {
+            return "unescaped control character in a string";
+        }
+        if (message.contains("maximum") || message.contains("exceeds")) {
+            return "the document is too deeply nested or a token is too long";
+        }
+        return "syntax error (expected JSON such as {\"field\": \"text\"})";
     }
 }

@@ -9,6 +9,7 @@ import dev.tresor.ca.IssuedCertificate;
 import dev.tresor.ca.Pem;
 import dev.tresor.model.Durations;
 import dev.tresor.model.Failure;
+import dev.tresor.model.GroupView;
 import dev.tresor.model.Names;
 import dev.tresor.model.PutSecret;
 import dev.tresor.model.Role;
@@ -39,6 +40,9 @@ import java.util.Map;
  * audited under the right name.
  */
 final class Routes {
+
+    /** The latest expiry accepted (year 9999); later instants overflow epoch milliseconds. */
+    static final Instant LATEST_EXPIRY = Instant.parse("9999-12-31T23:59:59Z");
 
     private final Tresor tresor;
     private final CertificateAuthority ca;
@@ -116,6 +120,27 @@ final class Routes {
         };
     }
 
+    private static final List<String> METHODS = List.of("GET", "PUT", "POST", "DELETE");
+
+    /** The methods a path answers to (for 405 and its Allow header); empty if the path is no endpoint. */
+    static List<String> allowedMethods(List<String> p) {
+        return METHODS.stream().filter(m -> !action(m, p).equals("unknown")).toList();
+    }
+
+    /** A known endpoint asked with a method it does not answer to. */
+    static final class MethodNotAllowed extends RuntimeException {
+        private final List<String> allowed;
+
+        MethodNotAllowed(List<String> allowed) {
+            super("method not allowed", null, false, false);
+            this.allowed = List.copyOf(allowed);
+        }
+
+        List<String> allowed() {
+            return allowed;
+        }
+    }
+
     /** The secret a request is about (for the audit record), or null. */
     static String secretOf(String action, List<String> p) {
         if (action.startsWith("secret.") && p.size() > 1) {
@@ -146,13 +171,13 @@ final class Routes {
             }
             case "secret.restore" -> ok(tresor.secrets().restore(caller, secretOf(action, p)));
             case "group.list" -> ok(Map.of("groups", tresor.listGroups(caller)));
-            case "group.read" -> ok(tresor.getGroup(caller, p.get(1)));
+            case "group.read" -> ok(groupView(tresor.getGroup(caller, p.get(1))));
             case "group.create" -> {
                 ApiBodies.GroupBody body = Json.parse(ex.body().read(), ApiBodies.GroupBody.class);
                 if (body.name() == null) {
                     throw TresorException.badRequest("field 'name' is required");
                 }
-                yield json(201, tresor.createGroup(caller, body.name(), body.description()));
+                yield json(201, groupView(tresor.createGroup(caller, body.name(), body.description())));
             }
             case "group.delete" -> {
                 tresor.deleteGroup(caller, p.get(1));
@@ -193,7 +218,14 @@ final class Routes {
             }
             case "audit.read" -> audit(ex, caller);
             case "ca.sign" -> sign(ex, caller);
-            default -> throw TresorException.notFound("no such API endpoint: " + ex.method() + " /v1/" + String.join("/", p));
+            default -> {
+                List<String> allowed = allowedMethods(p);
+                if (!allowed.isEmpty()) {
+                    throw new MethodNotAllowed(allowed);
+                }
+                throw TresorException.notFound("no such API endpoint: " + Names.printable(ex.method() + " /v1/"
+                        + String.join("/", p)));
+            }
         };
     }
 
@@ -307,12 +339,24 @@ final class Routes {
             } catch (DateTimeParseException e) {
                 throw TresorException.badRequest("expiresAt must be an ISO-8601 instant such as 2027-01-31T00:00:00Z");
             }
+            if (!expiresAt.isAfter(clock.instant())) {
+                throw TresorException.badRequest("expiresAt must be in the future");
+            }
         } else if (body.ttl() != null) {
             Duration ttl = duration("ttl", body.ttl());
             if (ttl.isZero() || ttl.isNegative()) {
                 throw TresorException.badRequest("ttl must be more than 0");
             }
-            expiresAt = clock.instant().plus(ttl);
+            try {
+                expiresAt = clock.instant().plus(ttl);
+            } catch (ArithmeticException | java.time.DateTimeException e) {
+                throw TresorException.badRequest("ttl is too long; expiry must be before " + LATEST_EXPIRY);
+            }
+        }
+        // Beyond this an instant no longer fits the store's epoch milliseconds; refuse it here as bad input.
+        if (expiresAt != null && expiresAt.isAfter(LATEST_EXPIRY)) {
+            throw TresorException.badRequest((body.ttl() != null ? "ttl is too long" : "expiresAt is too far ahead")
+                    + "; expiry must be before " + LATEST_EXPIRY);
         }
         try {
             VersionMeta created = tresor.secrets().put(caller, name, new PutSecret(value, body.description(), expiresAt,
@@ -348,7 +392,12 @@ final class Routes {
             try {
                 since = Instant.parse(ex.param("since"));
             } catch (DateTimeParseException e) {
-                since = clock.instant().minus(duration("since", ex.param("since")));
+                Duration back = duration("since", ex.param("since"));
+                try {
+                    since = clock.instant().minus(back);
+                } catch (ArithmeticException | java.time.DateTimeException tooFar) {
+                    throw TresorException.badRequest("since reaches too far back; give an instant or a shorter duration");
+                }
             }
         }
         Integer limit = ex.intParam("limit");
@@ -396,6 +445,25 @@ final class Routes {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** A group as JSON; each member is {client, role}. */
+    private static Map<String, Object> groupView(GroupView g) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", g.name());
+        out.put("description", g.description());
+        out.put("createdAt", g.createdAt());
+        out.put("createdBy", g.createdBy());
+        out.put("intact", g.intact());
+        out.put("clients", g.clients() == null ? null : g.clients().stream()
+                .map(m -> {
+                    Map<String, Object> member = new LinkedHashMap<>();
+                    member.put("client", m.client());
+                    member.put("role", m.role());
+                    return member;
+                }).toList());
+        out.put("secrets", g.secrets());
+        return out;
+    }
 
     private static Duration duration(String field, String text) {
         try {

@@ -12,6 +12,7 @@ import dev.tresor.ca.TrustMaterial;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.server.config.ConfigException;
 import dev.tresor.server.config.ServerSettings;
 import dev.tresor.store.Store;
 import dev.tresor.store.Stores;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -43,6 +45,20 @@ import org.slf4j.LoggerFactory;
 public final class TresorServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TresorServer.class);
+
+    /**
+     * Lets "ambiguous" paths ({@code //}, {@code %2e%2e}, {@code %2f}, backslashes, {@code ;}) through
+     * to ApiHandler, which refuses any '%' and checks every name against the name grammar, so they
+     * get a 400 that says what is wrong; broken escapes and control characters stay protocol errors.
+     */
+    static final UriCompliance API_URI_COMPLIANCE = new UriCompliance("TRESOR_API", java.util.EnumSet.of(
+            UriCompliance.Violation.AMBIGUOUS_PATH_SEGMENT,
+            UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT,
+            UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR,
+            UriCompliance.Violation.AMBIGUOUS_PATH_PARAMETER,
+            UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING,
+            UriCompliance.Violation.SUSPICIOUS_PATH_CHARACTERS,
+            UriCompliance.Violation.ILLEGAL_PATH_CHARACTERS));
 
     private final Server api;
     private final Server management;
@@ -72,31 +88,50 @@ public final class TresorServer implements AutoCloseable {
         return start(settings, Clock.systemUTC());
     }
 
+    /**
+     * Starts the server. A problem with what the config points at (a key file with loose
+     * permissions, a certificate that does not parse, a database that refuses the login, a port
+     * in use) is refused with a {@link ConfigException} naming the config field to fix.
+     */
     public static TresorServer start(ServerSettings s, Clock clock) {
-        KeyProvider keys = LocalKeyProvider.load(s.keyFile());
+        KeyProvider keys = configured("keyProvider.path", () -> LocalKeyProvider.load(s.keyFile()));
         TresorMetrics metrics = new TresorMetrics();
         List<AuditSink> sinks = new ArrayList<>();
         Store store = null;
+        Server api = null;
+        Server management = null;
         try {
-            for (var file : s.auditFiles()) {
-                sinks.add(new FileAuditSink(file, keys, s.auditFsyncInterval(), clock));
+            for (int i = 0; i < s.auditFiles().size(); i++) {
+                var file = s.auditFiles().get(i);
+                sinks.add(configured("audit.sinks[" + i + "].path",
+                        () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock)));
             }
             AuditLog audit = new AuditLog(sinks, s.auditWriteTimeout());
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);
-            store = Stores.open(s.store());
-            Tresor tresor = Tresor.open(store, keys, monitor, clock);
-            CertificateAuthority ca = s.caCert() == null ? null : CertificateAuthority.load(s.caCert(), s.caKey(), clock);
+            store = configured("store", () -> Stores.open(s.store()));
+            Store opened = store;
+            Tresor tresor = configured("keyProvider.path", () -> Tresor.open(opened, keys, monitor, clock));
+            CertificateAuthority ca = s.caCert() == null ? null
+                    : configured("ca", () -> CertificateAuthority.load(s.caCert(), s.caKey(), clock));
+            if (ca != null && !ca.trustDomain().equals(s.trustDomain())) {
+                throw new ConfigException("ca.cert: this CA issues identities in trust domain '" + ca.trustDomain()
+                        + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
+            }
 
-            Server api = new Server(apiThreadPool());
-            api.setErrorHandler(new JsonErrorHandler());
+            api = new Server(apiThreadPool());
+            api.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
             HttpConfiguration https = new HttpConfiguration();
             https.setSendServerVersion(false);
             https.setSendDateHeader(false);
             https.setRequestHeaderSize(16 * 1024);
+            // Every path reaches ApiHandler, which refuses '%' escapes and checks each name against
+            // the name grammar itself: a 400 that says what is wrong, with a request id and an
+            // audit record, instead of Jetty's bare refusal of "ambiguous" paths.
+            https.setUriCompliance(API_URI_COMPLIANCE);
             SecureRequestCustomizer secure = new SecureRequestCustomizer(false, false, -1, false);
             https.addCustomizer(secure);
             SslContextFactory.Server tls = new SslContextFactory.Server();
-            SSLContext context = TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa());
+            SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa()));
             tls.setSslContext(context);
             tls.setNeedClientAuth(true);
             tls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
@@ -109,11 +144,11 @@ public final class TresorServer implements AutoCloseable {
             apiConnector.addBean(handshakeAuditor(audit, metrics, clock));
             api.addConnector(apiConnector);
             api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), ca, s.caDefaultTtl(), s.caMaxTtl(),
-                    metrics, s.maxBodyBytes(), clock));
+                    metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks)));
 
             QueuedThreadPool mgmtPool = new QueuedThreadPool(8, 2);
             mgmtPool.setName("tresor-mgmt");
-            Server management = new Server(mgmtPool);
+            management = new Server(mgmtPool);
             HttpConfiguration plain = new HttpConfiguration();
             plain.setSendServerVersion(false);
             ServerConnector managementConnector = new ServerConnector(management, new HttpConnectionFactory(plain));
@@ -122,10 +157,19 @@ public final class TresorServer implements AutoCloseable {
             management.addConnector(managementConnector);
             Store readyStore = store;
             TresorServer[] self = new TresorServer[1];
-            management.setHandler(new ManagementHandler(metrics, () -> self[0] != null && !self[0].closing && readyStore.ping()));
+            management.setHandler(new ManagementHandler(metrics, () -> self[0] != null && !self[0].closing
+                    && auditWritable(sinks) && readyStore.ping()));
 
-            api.start();
-            management.start();
+            Server startingApi = api;
+            Server startingManagement = management;
+            configured("listen.api", () -> {
+                startingApi.start();
+                return null;
+            });
+            configured("listen.management", () -> {
+                startingManagement.start();
+                return null;
+            });
             self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics);
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
@@ -133,7 +177,16 @@ public final class TresorServer implements AutoCloseable {
                     s.apiAddress().getHostString(), apiConnector.getLocalPort(),
                     s.managementAddress().getHostString(), managementConnector.getLocalPort());
             return self[0];
-        } catch (Exception e) {
+        } catch (RuntimeException e) {
+            for (Server started : new Server[] {api, management}) {
+                if (started != null) {
+                    try {
+                        started.stop();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+            }
             if (store != null) {
                 store.close();
             }
@@ -144,10 +197,29 @@ public final class TresorServer implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException("server failed to start: " + e.getMessage(), e);
+            throw e;
+        }
+    }
+
+    /** Ready only while some audit sink can still write: a server that must refuse every request is not ready. */
+    private static boolean auditWritable(List<AuditSink> sinks) {
+        return sinks.stream().anyMatch(sink -> !(sink instanceof FileAuditSink file) || file.healthy());
+    }
+
+    @FunctionalInterface
+    private interface StartStep<T> {
+        T run() throws Exception;
+    }
+
+    /** Runs one start step; a failure becomes a ConfigException naming the config field behind it. */
+    private static <T> T configured(String field, StartStep<T> step) {
+        try {
+            return step.run();
+        } catch (ConfigException e) {
+            throw e;
+        } catch (Exception e) {
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new ConfigException(field + ": " + message, e);
         }
     }
 
@@ -243,20 +315,57 @@ public final class TresorServer implements AutoCloseable {
         store.close();
     }
 
-    /** Jetty's own error responses (malformed HTTP, header too large) as JSON, never a stack trace. */
+    /**
+     * Jetty's own error responses (malformed HTTP, headers too large) for every method: JSON with
+     * a request id, audited like any other answered request, never a stack trace.
+     */
     static final class JsonErrorHandler extends ErrorHandler {
-        JsonErrorHandler() {
+        private final AuditLog audit;
+        private final TresorMetrics metrics;
+        private final Clock clock;
+        private final java.security.SecureRandom random = new java.security.SecureRandom();
+
+        JsonErrorHandler(AuditLog audit, TresorMetrics metrics, Clock clock) {
+            this.audit = audit;
+            this.metrics = metrics;
+            this.clock = clock;
             setShowStacks(false);
             setShowMessageInTitle(false);
+        }
+
+        /** Jetty's own reason ("Bad URI", "Invalid Content-Length Value"), if it is short plain text. */
+        private static String reason(String message) {
+            return message != null && message.matches("[A-Za-z0-9 .,:=_-]{1,80}") ? ": " + message : "";
+        }
+
+        @Override
+        public boolean errorPageForMethod(String method) {
+            return true;
         }
 
         @Override
         protected void generateResponse(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response,
                                         int code, String message, Throwable cause, org.eclipse.jetty.util.Callback callback) {
-            String text = "{\"error\":\"" + (code == 431 ? "request headers too large" : "bad request (HTTP " + code + ")")
-                    + "\",\"requestId\":null}";
+            byte[] id = new byte[8];
+            random.nextBytes(id);
+            String requestId = java.util.HexFormat.of().formatHex(id);
+            String text = switch (code) {
+                case 431 -> "request headers too large";
+                case 414 -> "request URI too long";
+                case 413 -> "request body too large";
+                default -> "malformed HTTP request (HTTP " + code + ")" + reason(message);
+            };
+            try {
+                audit.record(new AuditEvent(clock.instant(), requestId, null, "http.reject", null, null, "rejected", code,
+                        org.eclipse.jetty.server.Request.getRemoteAddr(request), text));
+            } catch (AuditUnavailableException e) {
+                metrics.auditFailure();
+            }
+            metrics.request("http.reject", code, 0);
+            String body = "{\"error\":\"" + text + "\",\"requestId\":\"" + requestId + "\"}";
             response.getHeaders().put("Content-Type", "application/json");
-            response.write(true, java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)), callback);
+            response.getHeaders().put("X-Request-Id", requestId);
+            response.write(true, java.nio.ByteBuffer.wrap(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)), callback);
         }
     }
 }

@@ -50,6 +50,9 @@ public final class ConfigLoader {
         ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        if (yaml.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
+            throw new ConfigException("config is empty");
+        }
         ConfigFile c;
         try {
             c = mapper.readValue(yaml, ConfigFile.class);
@@ -58,15 +61,22 @@ public final class ConfigLoader {
                     + e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", ")) + ")";
             throw new ConfigException(path(e) + ": unknown field" + known);
         } catch (JsonMappingException e) {
+            if (e.getCause() instanceof JsonProcessingException syntax) { // a YAML syntax error inside a field's value
+                throw notYaml(syntax);
+            }
             throw new ConfigException(path(e) + ": " + firstLine(e.getOriginalMessage()));
         } catch (JsonProcessingException e) {
-            throw new ConfigException("config is not valid YAML: " + firstLine(e.getOriginalMessage())
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+            throw notYaml(e);
         }
         if (c == null) {
             throw new ConfigException("config is empty");
         }
         return resolve(c, baseDir);
+    }
+
+    private static ConfigException notYaml(JsonProcessingException e) {
+        return new ConfigException("config is not valid YAML: " + firstLine(e.getOriginalMessage())
+                + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     }
 
     private static ServerSettings resolve(ConfigFile c, Path base) {
@@ -107,6 +117,13 @@ public final class ConfigLoader {
             }
             if (c.ca().maxTtl() != null) {
                 caMax = duration("ca.maxTtl", c.ca().maxTtl());
+            }
+            if (caDefault.isZero()) {
+                throw new ConfigException("ca.defaultTtl: must be more than 0");
+            }
+            if (caMax.isZero() || caMax.compareTo(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL) > 0) {
+                throw new ConfigException("ca.maxTtl: must be more than 0 and at most "
+                        + Durations.format(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL));
             }
             if (caDefault.compareTo(caMax) > 0) {
                 throw new ConfigException("ca.defaultTtl: " + Durations.format(caDefault) + " exceeds ca.maxTtl "
