@@ -143,6 +143,9 @@ public final class TresorServer implements AutoCloseable {
             apiConnector.setIdleTimeout(s.idleTimeout().toMillis());
             apiConnector.addBean(handshakeAuditor(audit, metrics, clock));
             api.addConnector(apiConnector);
+            // Beyond this many open connections the connector stops accepting (the kernel backlog
+            // queues the rest) instead of running out of file descriptors.
+            api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
             api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), ca, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks)));
 
