@@ -1,7 +1,7 @@
 package dev.tresor.crypto;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
 
@@ -21,7 +21,7 @@ public final class Canonical {
     private static final byte LIST = 5;
     private static final byte MAP = 6;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+    private final Buffer out = new Buffer();
 
     private Canonical(String domain) {
         string(domain);
@@ -48,16 +48,15 @@ public final class Canonical {
             out.write(NULL);
             return this;
         }
-        out.write(LONG);
-        long v = value;
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            out.write((int) (v >>> shift));
-        }
-        return this;
+        return number(value.longValue());
     }
 
     public Canonical number(long value) {
-        return number(Long.valueOf(value));
+        out.write(LONG);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out.write((int) (value >>> shift));
+        }
+        return this;
     }
 
     public Canonical bool(boolean value) {
@@ -98,6 +97,33 @@ public final class Canonical {
 
     public byte[] toBytes() {
         return out.toByteArray();
+    }
+
+    /** A growable byte array; unlike ByteArrayOutputStream it takes no lock per byte (this is on every request's path). */
+    private static final class Buffer {
+        private byte[] bytes = new byte[128];
+        private int size;
+
+        void write(int b) {
+            ensure(1);
+            bytes[size++] = (byte) b;
+        }
+
+        void writeBytes(byte[] b) {
+            ensure(b.length);
+            System.arraycopy(b, 0, bytes, size, b.length);
+            size += b.length;
+        }
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(bytes, size);
+        }
     }
 
     private void length(int n) {
