@@ -215,8 +215,9 @@ final class MariaDbServer implements TestDatabase {
     }
 
     @Override
-    public void dropPrivileges(String user, String role, String database) throws SQLException {
-        try (Connection c = superuser(null); Statement s = c.createStatement()) {
+    public void dropPrivileges(String user, String role, String database, String admin, String adminPassword) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/", tls(admin, adminPassword));
+                Statement s = c.createStatement()) {
             s.execute("REVOKE `" + role + "` FROM '" + user + "'@'%'");
             s.execute("REVOKE SELECT ON `" + database + "`.* FROM `" + role + "`");
         }

@@ -200,8 +200,10 @@ final class PostgresServer implements TestDatabase {
     }
 
     @Override
-    public void dropPrivileges(String user, String role, String database) throws SQLException {
-        try (Connection c = superuser(database); Statement s = c.createStatement()) {
+    public void dropPrivileges(String user, String role, String database, String admin, String adminPassword) throws SQLException {
+        // As the admin: since PostgreSQL 16 a membership is revoked by its grantor (a superuser's plain REVOKE is a no-op).
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port() + "/" + database,
+                tls(admin, adminPassword)); Statement s = c.createStatement()) {
             s.execute("REVOKE " + role + " FROM " + user);
             s.execute("REVOKE SELECT ON ALL TABLES IN SCHEMA public FROM " + role);
         }

@@ -19,10 +19,12 @@ import java.util.concurrent.locks.LockSupport;
 final class Prober implements AutoCloseable {
 
     static final int RATE = 60;
+    /** Connections are opened by several threads so that one slow TLS handshake does not hold the others up. */
+    static final int THREADS = 4;
 
     private final Path file;
     private final TestDatabase db;
-    private final Thread thread;
+    private final List<Thread> threads;
     private final AtomicLong connections = new AtomicLong();
     private final List<String> failures = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
@@ -32,17 +34,18 @@ final class Prober implements AutoCloseable {
     Prober(Path file, TestDatabase db) {
         this.file = file;
         this.db = db;
-        this.thread = Thread.ofPlatform().name("prober").daemon().unstarted(this::loop);
+        this.threads = java.util.stream.IntStream.range(0, THREADS)
+                .mapToObj(i -> Thread.ofPlatform().name("prober-" + i).daemon().unstarted(this::loop)).toList();
     }
 
     Prober start() {
         startedNanos = System.nanoTime();
-        thread.start();
+        threads.forEach(Thread::start);
         return this;
     }
 
     private void loop() {
-        long interval = 1_000_000_000L / RATE;
+        long interval = 1_000_000_000L * THREADS / RATE;
         long next = System.nanoTime();
         while (running) {
             probeOnce();
@@ -89,7 +92,9 @@ final class Prober implements AutoCloseable {
     public void close() {
         running = false;
         try {
-            thread.join(10_000);
+            for (Thread t : threads) {
+                t.join(10_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -169,7 +169,10 @@ final class RotationRig implements AutoCloseable {
     ProcessResult runProcess(Map<String, String> env) throws Exception {
         var conn = tresor.rotatorConnection();
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                // A class-data archive made by the first child and mapped by the next ones: halves their start-up.
+                "-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + Path.of("target", "rotation-child.jsa").toAbsolutePath(),
+                "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
                 "-cp", System.getProperty("java.class.path"), RotationProcessMain.class.getName(),
                 config.toString(), conn.address().toString(), conn.cert().toString(), conn.key().toString(), conn.ca().toString());
         Path out = Files.createTempFile(dir, "run-", ".log");

@@ -275,7 +275,7 @@ abstract class RotationScenarios {
     @Test
     void droppedPrivilegesAreGrantedAgain() throws Exception {
         try (RotationRig rig = rig()) {
-            db.dropPrivileges(rig.userB, rig.role, rig.database);
+            db.dropPrivileges(rig.userB, rig.role, rig.database, rig.admin, rig.adminLogin().path("password").asText());
             RotationReport report = rig.run();
             assertThat(report.error()).isNull();
             assertThat(report.healed()).anyMatch(h -> h.contains("re-granted the declared privileges of " + rig.userB));

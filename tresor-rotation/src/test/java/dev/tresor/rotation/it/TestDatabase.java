@@ -43,8 +43,11 @@ interface TestDatabase extends AutoCloseable {
 
     void dropUser(String user) throws SQLException;
 
-    /** Takes the application role away from a user and a privilege away from the role (drift). */
-    void dropPrivileges(String user, String role, String database) throws SQLException;
+    /**
+     * Takes the application role away from a user and a privilege away from the role (drift), as the
+     * rotation's admin (on MariaDB only the role's creator may revoke it).
+     */
+    void dropPrivileges(String user, String role, String database, String admin, String adminPassword) throws SQLException;
 
     /** The validation query the rigs use: passes iff the session's login user is listed in gate. */
     String gateProbe();
