@@ -71,19 +71,19 @@ class RotationConfigLoaderTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "kind: mariadb|kind: oracle|target.kind must be mariadb, mysql or postgresql",
-            "role: openemr_app|role: \"drop table\"|target.role must be 1-63 letters",
-            "on: \"*\"|on: \"*.*\"|target.grants[0].on must be *",
-            "privileges: [SELECT, INSERT, UPDATE, DELETE]|privileges: [ALL]|target.grants[0].privileges 'ALL' is not allowed",
-            "slots: openemr/db-slots|slots: ../etc|secrets.slots",
-            "mode: \"0640\"|mode: \"rw\"|consumers[0].mode must be an octal mode",
-            "url: http://127.0.0.1:8080/health|url: ftp://x/|consumers[2].url must be an http:// or https:// URL",
-            "command: [systemctl, reload, php-fpm]|command: []|consumers[1].command is required",
-            "schedule: \"0 3 * * 0\"|schedule: \"every sunday\"|schedule must be a 5-field cron expression",
-            "name: openemr|nmae: openemr|nmae is not a known field",
-            "{{password|php}}|{{pasword}}|unknown placeholder {{pasword}}",
-            "kind: http-check|kind: kubernetes-secret|consumers[2].kind 'kubernetes-secret' is not available",
+    @CsvSource(delimiter = ';', value = {
+            "kind: mariadb;kind: oracle;target.kind must be mariadb, mysql or postgresql",
+            "role: openemr_app;role: \"drop table\";target.role must be 1-63 letters",
+            "on: \"*\";on: \"*.*\";target.grants[0].on must be *",
+            "privileges: [SELECT, INSERT, UPDATE, DELETE];privileges: [ALL];target.grants[0].privileges 'ALL' is not allowed",
+            "slots: openemr/db-slots;slots: ../etc;secrets.slots",
+            "mode: \"0640\";mode: \"rw\";consumers[0].mode must be an octal mode",
+            "url: http://127.0.0.1:8080/health;url: ftp://x/;consumers[2].url must be an http:// or https:// URL",
+            "command: [systemctl, reload, php-fpm];command: [];consumers[1].command is required",
+            "schedule: \"0 3 * * 0\";schedule: \"every sunday\";schedule must be a 5-field cron expression",
+            "name: openemr;nmae: openemr;nmae is not a known field",
+            "{{password|php}};{{pasword}};unknown placeholder {{pasword}}",
+            "kind: http-check;kind: kubernetes-secret;consumers[2].kind 'kubernetes-secret' is not available",
     })
     void everyBadFieldIsNamed(String from, String to, String message) {
         assertThat(VALID).contains(from);
