@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /** Where the application picks the active slot's credentials up, or how to check it came back. */
 public sealed interface ConsumerConfig {
@@ -45,6 +46,32 @@ public sealed interface ConsumerConfig {
         @Override
         public String describe() {
             return "http-check " + url;
+        }
+    }
+
+    /**
+     * Keys of a Kubernetes Secret, each rendered from its template (same placeholders as a file);
+     * other keys are kept. The Secret must exist: the rotation patches, never creates.
+     */
+    record KubernetesSecret(String namespace, String name, Map<String, String> data) implements ConsumerConfig {
+        public KubernetesSecret {
+            data = Map.copyOf(data);
+        }
+
+        @Override
+        public String describe() {
+            return "kubernetes-secret " + namespace + "/" + name;
+        }
+    }
+
+    /**
+     * A rolling restart of a Deployment (pod-template annotation, as {@code kubectl rollout restart}),
+     * waited for until every replica is updated, ready and available, within {@code timeout}.
+     */
+    record KubernetesRollout(String namespace, String deployment, Duration timeout) implements ConsumerConfig {
+        @Override
+        public String describe() {
+            return "kubernetes-rollout " + namespace + "/" + deployment;
         }
     }
 }

@@ -70,7 +70,7 @@ public final class RotationConfigLoader {
         }
         Path base = source.getParent() == null ? Path.of(".") : source.getParent();
         Node top = new Node(root, "", source);
-        top.only("name", "target", "secrets", "consumers", "validation", "timeouts", "schedule");
+        top.only("name", "target", "secrets", "consumers", "validation", "timeouts", "schedule", "kubernetes");
         String name = top.requiredText("name");
         try {
             Names.simple("rotation", name);
@@ -90,10 +90,9 @@ public final class RotationConfigLoader {
         for (Node c : consumerNodes) {
             consumers.add(consumer(c, base));
         }
-        if (consumers.stream().noneMatch(c -> c instanceof ConsumerConfig.File)
-                && consumers.stream().noneMatch(c -> c instanceof ConsumerConfig.Command)) {
-            throw top.error("consumers", "needs at least one file or command consumer: otherwise the application"
-                    + " never learns the new credentials");
+        if (consumers.stream().allMatch(c -> c instanceof ConsumerConfig.HttpCheck || c instanceof ConsumerConfig.KubernetesRollout)) {
+            throw top.error("consumers", "needs at least one file, command or kubernetes-secret consumer: otherwise the"
+                    + " application never learns the new credentials");
         }
         Validation validation = new Validation("SELECT 1", true);
         Node v = top.optionalObject("validation");
@@ -119,7 +118,18 @@ public final class RotationConfigLoader {
                 throw top.error("schedule", "must be a 5-field cron expression such as \"0 3 * * 0\" (minute hour day month weekday)");
             }
         }
-        return new RotationConfig(name, target, slots, admin, consumers, validation, timeouts, schedule, source);
+        KubernetesSettings kubernetes = null;
+        Node k = top.optionalObject("kubernetes");
+        if (k != null) {
+            k.only("kubeconfig", "context");
+            String file = k.optionalText("kubeconfig");
+            Path kubeconfig = file == null ? null : base.resolve(file).normalize();
+            if (kubeconfig != null && !Files.isReadable(kubeconfig)) {
+                throw k.error("kubeconfig", "file " + kubeconfig + " does not exist or is not readable");
+            }
+            kubernetes = new KubernetesSettings(kubeconfig, k.optionalText("context"));
+        }
+        return new RotationConfig(name, target, slots, admin, consumers, validation, timeouts, schedule, kubernetes, source);
     }
 
     private static String secretName(Node n, String field) {
@@ -313,10 +323,58 @@ public final class RotationConfigLoader {
                 }
                 yield new ConsumerConfig.HttpCheck(uri, status, c.bool("fatal", true), c.duration("timeout", Duration.ofSeconds(5), false));
             }
-            case "kubernetes-secret", "kubernetes-rollout" -> throw c.error("kind", "'" + kind
-                    + "' is not available in this build yet; use file, command or http-check");
-            default -> throw c.error("kind", "must be file, command or http-check, not '" + kind + "'");
+            case "kubernetes-secret" -> {
+                c.only("kind", "namespace", "name", "data");
+                String namespace = dnsLabel(c, "namespace");
+                String secret = dnsSubdomain(c, "name");
+                Node data = c.requiredObject("data");
+                Map<String, String> keys = new java.util.LinkedHashMap<>();
+                for (Iterator<String> it = data.node.fieldNames(); it.hasNext(); ) {
+                    String key = it.next();
+                    if (!SECRET_KEY.matcher(key).matches()) {
+                        throw data.error(key, "is not a valid Secret key (letters, digits, '-', '_', '.')");
+                    }
+                    data.requiredText(key);
+                    try {
+                        Template.parse(data.at(key), data.node.get(key).asText());
+                    } catch (IllegalArgumentException e) {
+                        throw config(e.getMessage());
+                    }
+                    keys.put(key, data.node.get(key).asText());
+                }
+                if (keys.isEmpty()) {
+                    throw c.error("data", "needs at least one key, e.g. DB_PASSWORD: \"{{password}}\"");
+                }
+                yield new ConsumerConfig.KubernetesSecret(namespace, secret, keys);
+            }
+            case "kubernetes-rollout" -> {
+                c.only("kind", "namespace", "deployment", "timeout");
+                yield new ConsumerConfig.KubernetesRollout(dnsLabel(c, "namespace"), dnsSubdomain(c, "deployment"),
+                        c.duration("timeout", Duration.ofMinutes(5), false));
+            }
+            default -> throw c.error("kind", "must be file, command, http-check, kubernetes-secret or kubernetes-rollout, not '"
+                    + kind + "'");
         };
+    }
+
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+    private static final Pattern SECRET_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
+
+    private static String dnsLabel(Node n, String field) {
+        String v = n.requiredText(field);
+        if (!DNS_LABEL.matcher(v).matches()) {
+            throw n.error(field, "must be a Kubernetes namespace name (lower-case letters, digits, '-')");
+        }
+        return v;
+    }
+
+    private static String dnsSubdomain(Node n, String field) {
+        String v = n.requiredText(field);
+        if (!DNS_SUBDOMAIN.matcher(v).matches()) {
+            throw n.error(field, "must be a Kubernetes object name (lower-case letters, digits, '-', '.')");
+        }
+        return v;
     }
 
     static RotationException config(String message) {

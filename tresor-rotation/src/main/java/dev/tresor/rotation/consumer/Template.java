@@ -41,7 +41,7 @@ public final class Template {
             }
         }
         if (!text.contains("{{") || !PLACEHOLDER.matcher(text).find()) {
-            throw new IllegalArgumentException(field + " has no placeholder; it must use at least {{username}} and {{password}}");
+            throw new IllegalArgumentException(field + " has no placeholder such as {{username}} or {{password}}");
         }
         List<String> unclosed = new ArrayList<>();
         String stripped = PLACEHOLDER.matcher(text).replaceAll("");

@@ -83,7 +83,7 @@ class RotationConfigLoaderTest {
             "schedule: \"0 3 * * 0\";schedule: \"every sunday\";schedule must be a 5-field cron expression",
             "name: openemr;nmae: openemr;nmae is not a known field",
             "{{password|php}};{{pasword}};unknown placeholder {{pasword}}",
-            "kind: http-check;kind: kubernetes-secret;consumers[2].kind 'kubernetes-secret' is not available",
+            "kind: http-check;kind: kubernetes-secrets;consumers[2].kind must be file, command, http-check, kubernetes-secret or kubernetes-rollout",
     })
     void everyBadFieldIsNamed(String from, String to, String message) {
         assertThat(VALID).contains(from);
@@ -91,6 +91,34 @@ class RotationConfigLoaderTest {
                 .isInstanceOf(RotationException.class)
                 .hasMessageContaining(message)
                 .extracting(e -> ((RotationException) e).kind()).isEqualTo(RotationException.Kind.CONFIG);
+    }
+
+    @Test
+    void kubernetesConsumersAreValidated() throws Exception {
+        Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), "apiVersion: v1");
+        String k8s = VALID.replace("schedule:", "kubernetes:\n  kubeconfig: kubeconfig\nschedule:")
+                .replace("  - kind: http-check", String.join("\n",
+                        "  - kind: kubernetes-secret",
+                        "    namespace: openemr",
+                        "    name: openemr-db",
+                        "    data:",
+                        "      DB_USER: \"{{username}}\"",
+                        "      DB_PASS: \"{{password}}\"",
+                        "  - kind: kubernetes-rollout",
+                        "    namespace: openemr",
+                        "    deployment: openemr",
+                        "    timeout: 10m",
+                        "  - kind: http-check"));
+        RotationConfig c = parse(k8s);
+        assertThat(c.kubernetes().kubeconfig()).isEqualTo(kubeconfig);
+        assertThat(c.consumers()).hasAtLeastOneElementOfType(ConsumerConfig.KubernetesSecret.class)
+                .hasAtLeastOneElementOfType(ConsumerConfig.KubernetesRollout.class);
+        assertThatThrownBy(() -> parse(k8s.replace("namespace: openemr\n    name:", "namespace: OpenEMR\n    name:")))
+                .hasMessageContaining("consumers[2].namespace must be a Kubernetes namespace name");
+        assertThatThrownBy(() -> parse(k8s.replace("DB_PASS: \"{{password}}\"", "DB_PASS: \"{{pass}}\"")))
+                .hasMessageContaining("unknown placeholder {{pass}}");
+        assertThatThrownBy(() -> parse(k8s.replace("timeout: 10m", "timeout: soon")))
+                .hasMessageContaining("consumers[3].timeout must be a duration");
     }
 
     @Test

@@ -16,6 +16,7 @@ import dev.tresor.rotation.TresorApi;
 import dev.tresor.rotation.config.RotationConfig;
 import dev.tresor.rotation.config.RotationConfigLoader;
 import dev.tresor.rotation.consumer.Consumers;
+import dev.tresor.rotation.consumer.KubernetesAccess;
 import dev.tresor.rotation.target.Targets;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -132,9 +133,9 @@ final class RotationRig implements AutoCloseable {
     RotationReport run(RunOptions options, StepHook hook) {
         RotationConfig c = loadConfig();
         List<String> lines = new ArrayList<>();
-        try (TresorApi api = TresorApi.open(tresor.rotatorConnection())) {
+        try (TresorApi api = TresorApi.open(tresor.rotatorConnection()); KubernetesAccess kubernetes = new KubernetesAccess(c.kubernetes())) {
             RotationEngine engine = new RotationEngine(c, api, Targets.create(c.target(), c.timeouts().connect()),
-                    Consumers.create(c.consumers()), new Passwords(new SecureRandom()), new RotationListener() {
+                    Consumers.create(c.consumers(), kubernetes), new Passwords(new SecureRandom()), new RotationListener() {
                         @Override
                         public void step(StepResult result) {
                             lines.add(result.line());
@@ -158,7 +159,8 @@ final class RotationRig implements AutoCloseable {
 
     RotationEngine engine(TresorApi api) {
         RotationConfig c = loadConfig();
-        return new RotationEngine(c, api, Targets.create(c.target(), c.timeouts().connect()), Consumers.create(c.consumers()),
+        KubernetesAccess kubernetes = new KubernetesAccess(c.kubernetes());
+        return new RotationEngine(c, api, Targets.create(c.target(), c.timeouts().connect()), Consumers.create(c.consumers(), kubernetes),
                 new Passwords(new SecureRandom()), RotationListener.SILENT, StepHook.NONE);
     }
 
