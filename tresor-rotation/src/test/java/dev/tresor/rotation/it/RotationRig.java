@@ -93,7 +93,12 @@ final class RotationRig implements AutoCloseable {
     }
 
     void writeConfig(String validationSql, String drain) throws IOException {
-        Files.writeString(config, """
+        writeConfig(validationSql, drain, "", null);
+    }
+
+    /** With extra consumers (YAML list items, two-space indented) and a kubeconfig for kubernetes-* consumers. */
+    void writeConfig(String validationSql, String drain, String extraConsumers, Path kubeconfig) throws IOException {
+        Files.writeString(config, (kubeconfig == null ? "" : "kubernetes:\n  kubeconfig: " + kubeconfig + "\n") + """
                 name: rot-%s
                 target:
                   kind: %s
@@ -115,14 +120,14 @@ final class RotationRig implements AutoCloseable {
                   - kind: http-check
                     url: http://127.0.0.1:%d/health
                     expectStatus: 200
-                validation:
+                %svalidation:
                   sql: "%s"
                 timeouts:
                   connect: 5s
                   appReady: 5s
                   drain: %s
                 """.formatted(id, db.kind(), db.tlsMode(), db.caFile(), role, db.grantsYaml(), slotSecret, adminSecret, file,
-                TEMPLATE.toAbsolutePath().normalize(), dir.resolve("reloads.log"), app.port(), validationSql, drain));
+                TEMPLATE.toAbsolutePath().normalize(), dir.resolve("reloads.log"), app.port(), extraConsumers, validationSql, drain));
     }
 
     RotationConfig loadConfig() {

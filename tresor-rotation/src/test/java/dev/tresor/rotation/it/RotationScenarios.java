@@ -12,6 +12,7 @@ import dev.tresor.rotation.Step;
 import dev.tresor.rotation.StepHook;
 import dev.tresor.rotation.StepResult;
 import dev.tresor.rotation.TresorApi;
+import dev.tresor.rotation.consumer.FakeKubernetes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -350,6 +351,56 @@ abstract class RotationScenarios {
             assertThat(done.error()).isNull();
             rig.assertConverged();
         }
+    }
+
+    @Test
+    void kubernetesConsumersFollowTheRotationAndTheRollback() throws Exception {
+        try (RotationRig rig = rig(); FakeKubernetes k8s = new FakeKubernetes()) {
+            k8s.create("app-db", "app", 2);
+            rig.writeConfig(db.gateProbe(), "200ms", String.join("\n",
+                    "  - kind: kubernetes-secret",
+                    "    namespace: " + FakeKubernetes.NAMESPACE,
+                    "    name: app-db",
+                    "    data:",
+                    "      DB_USER: \"{{username}}\"",
+                    "      DB_PASS: \"{{password}}\"",
+                    "  - kind: kubernetes-rollout",
+                    "    namespace: " + FakeKubernetes.NAMESPACE,
+                    "    deployment: app",
+                    "    timeout: 30s",
+                    ""), k8s.writeKubeconfig(rig.dir.resolve("kubeconfig")));
+            RotationReport report = rig.run();
+            assertThat(report.error()).isNull();
+            assertThat(k8sUser(k8s)).isEqualTo(rig.user("B"));
+            assertThat(k8sPassword(k8s)).isEqualTo(rig.password("B"));
+            assertThat(k8s.client().apps().deployments().inNamespace(FakeKubernetes.NAMESPACE).withName("app").get()
+                    .getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("tresor.dev/slot", "B");
+            int rollouts = k8s.rollouts();
+            assertThat(rollouts).as("rolled out and awaited").isPositive();
+
+            rig.app.policy((user, n) -> user.equals(rig.userA) ? 500 : null);
+            RotationReport failed = rig.run();
+            assertThat(failed.errorKind()).isEqualTo("ROLLED_BACK");
+            assertThat(k8sUser(k8s)).as("rollback restored the Secret").isEqualTo(rig.user("B"));
+            assertThat(k8sPassword(k8s)).isEqualTo(rig.password("B"));
+            assertThat(k8s.client().apps().deployments().inNamespace(FakeKubernetes.NAMESPACE).withName("app").get()
+                    .getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("tresor.dev/slot", "B");
+            assertThat(k8s.rollouts()).as("restarted for the attempt and again for the rollback").isGreaterThanOrEqualTo(rollouts + 2);
+            rig.assertConverged();
+        }
+    }
+
+    private static String k8sUser(FakeKubernetes k8s) {
+        return decode(k8s, "DB_USER");
+    }
+
+    private static String k8sPassword(FakeKubernetes k8s) {
+        return decode(k8s, "DB_PASS");
+    }
+
+    private static String decode(FakeKubernetes k8s, String key) {
+        return new String(java.util.Base64.getDecoder().decode(k8s.client().secrets().inNamespace(FakeKubernetes.NAMESPACE)
+                .withName("app-db").get().getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
