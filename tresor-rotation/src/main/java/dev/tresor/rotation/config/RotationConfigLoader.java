@@ -43,7 +43,6 @@ public final class RotationConfigLoader {
             "schema", Set.of("USAGE", "CREATE"),
             "all tables in schema", Set.of("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"),
             "all sequences in schema", Set.of("USAGE", "SELECT", "UPDATE"));
-    private static final Pattern CRON_FIELD = Pattern.compile("(\\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?(,(\\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*");
 
     private RotationConfigLoader() {}
 
@@ -113,9 +112,11 @@ public final class RotationConfigLoader {
         }
         String schedule = top.optionalText("schedule");
         if (schedule != null) {
-            String[] fields = schedule.trim().split("\\s+");
-            if (fields.length != 5 || !java.util.Arrays.stream(fields).allMatch(f -> CRON_FIELD.matcher(f).matches())) {
-                throw top.error("schedule", "must be a 5-field cron expression such as \"0 3 * * 0\" (minute hour day month weekday)");
+            try {
+                dev.tresor.rotation.schedule.CronSchedule.parse(schedule).next(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+            } catch (IllegalArgumentException e) {
+                throw top.error("schedule", "must be a 5-field cron expression such as \"0 3 * * 0\" (minute hour day month"
+                        + " weekday): " + e.getMessage());
             }
         }
         KubernetesSettings kubernetes = null;
