@@ -56,12 +56,16 @@ final class CommandTree {
             Node.group(AuditCommand.class,
                     Node.leaf(AuditTailCommand.class),
                     Node.leaf(AuditVerifyCommand.class)),
+            Node.group(RotateCommand.class,
+                    Node.leaf(RotateRunCommand.class),
+                    Node.leaf(RotateVerifyCommand.class),
+                    Node.leaf(RotateStatusCommand.class)),
             Node.leaf(WhoamiCommand.class),
             Node.leaf(CompletionCommand.class),
             Node.leaf(AotTrainingCommand.class));
 
     /** Options of the top command and groups that take a value (so their value is not mistaken for a command). */
-    private static final List<String> VALUE_OPTIONS = List.of("--addr", "--cert", "--key", "--ca", "--profile");
+    private static final List<String> VALUE_OPTIONS = List.of("--addr", "--cert", "--key", "--ca", "--profile", "--config");
 
     private CommandTree() {}
 

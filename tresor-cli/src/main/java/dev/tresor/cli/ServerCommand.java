@@ -4,7 +4,17 @@ import dev.tresor.server.TresorServer;
 import dev.tresor.server.config.ConfigException;
 import dev.tresor.server.config.ConfigLoader;
 import dev.tresor.server.config.ServerSettings;
+import dev.tresor.rotation.RotationException;
+import dev.tresor.rotation.RotationJob;
+import dev.tresor.rotation.RotationListener;
+import dev.tresor.rotation.RunOptions;
+import dev.tresor.rotation.StepHook;
+import dev.tresor.rotation.TresorConnection;
+import dev.tresor.rotation.schedule.RotationScheduler;
+import dev.tresor.rotation.schedule.SchedulerConfig;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,6 +24,7 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor server --config /var/lib/tresor/tresor.yaml",
+                "  tresor server --config tresor.yaml --rotations rotations.yaml",
         })
 final class ServerCommand implements Callable<Integer> {
 
@@ -21,6 +32,10 @@ final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The server config (tresor.yaml).")
     private Path config;
+
+    @Option(names = "--rotations", paramLabel = "FILE", description = "Also run these rotation definitions on their "
+            + "schedules (one node at a time per rotation, by its database lock); see docs/rotation.md.")
+    private Path rotations;
 
     ServerCommand(CliContext context) {
         this.context = context;
@@ -36,11 +51,34 @@ final class ServerCommand implements Callable<Integer> {
             String message = e.getMessage();
             throw CliException.error(message.startsWith("config file") ? message : "bad config " + config + ": " + message);
         }
+        SchedulerConfig schedule = null;
+        if (rotations != null) {
+            try {
+                schedule = SchedulerConfig.load(rotations);
+            } catch (RotationException e) {
+                throw CliException.usage("--rotations " + rotations + ": " + e.getMessage());
+            }
+        }
         TresorServer server = ServerLifecycle.start(settings, config.toString());
+        if (schedule != null) {
+            startScheduler(schedule, server.apiPort());
+        }
         context.out().println("Tresor is running: API https://" + settings.apiAddress().getHostString() + ":" + server.apiPort()
                 + " (mutual TLS), management http://" + settings.managementAddress().getHostString() + ":"
                 + server.managementPort() + ". Ctrl-C or SIGTERM stops it.");
         ServerLifecycle.runUntilStopped(server, context.err());
         return ExitCodes.OK;
+    }
+
+    /** Runs each definition on its schedule against this server, as the scheduler's own client identity. */
+    private void startScheduler(SchedulerConfig schedule, int apiPort) {
+        TresorConnection tresor = new TresorConnection(schedule.address() != null ? schedule.address()
+                : URI.create("https://localhost:" + apiPort), schedule.cert(), schedule.key(), schedule.ca());
+        RotationScheduler scheduler = new RotationScheduler(schedule.definitions(), definition -> {
+            try (RotationJob job = new RotationJob(definition, tresor, RotationListener.SILENT, StepHook.NONE)) {
+                return job.engine().run(new RunOptions(false, false));
+            }
+        }, Clock.systemUTC(), line -> context.err().println("tresor: " + line));
+        scheduler.start();
     }
 }
