@@ -14,7 +14,6 @@ import dev.tresor.server.TresorMetrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,7 +53,6 @@ public final class ApiHandler extends Handler.Abstract {
     private final TresorMetrics metrics;
     private final int maxBodyBytes;
     private final Clock clock;
-    private final SecureRandom random = new SecureRandom();
     private final BooleanSupplier auditWritable;
 
     /**
@@ -176,14 +174,26 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     /** Identity from the verified peer certificate (the TLS layer already checked the chain and dates). */
+    private static final String IDENTITY_ATTRIBUTE = "dev.tresor.peerIdentity";
+
+    private record PeerIdentity(X509Certificate certificate, String identity) {}
+
     private static String identityOf(Request request) {
         EndPoint.SslSessionData ssl = request.getConnectionMetaData().getConnection().getEndPoint().getSslSessionData();
         X509Certificate[] peer = ssl == null ? null : ssl.peerCertificates();
         if (peer == null || peer.length == 0) {
             throw new TresorException(Failure.UNAUTHENTICATED, "a client certificate is required");
         }
+        // The certificate of a connection never changes (renegotiation is off), so its identity is
+        // parsed and checked once per connection, not per request (~4 % of the read path).
+        var attributes = request.getConnectionMetaData();
+        if (attributes.getAttribute(IDENTITY_ATTRIBUTE) instanceof PeerIdentity known && known.certificate() == peer[0]) {
+            return known.identity();
+        }
         try {
-            return Identities.identityOf(peer[0]);
+            String identity = Identities.identityOf(peer[0]);
+            attributes.setAttribute(IDENTITY_ATTRIBUTE, new PeerIdentity(peer[0], identity));
+            return identity;
         } catch (IllegalArgumentException e) {
             throw new TresorException(Failure.UNAUTHENTICATED, "the client certificate carries no usable identity (URI SAN or CN)");
         }
@@ -279,10 +289,12 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private String newRequestId() {
-        byte[] id = new byte[8];
-        random.nextBytes(id);
-        return HexFormat.of().formatHex(id);
+    /**
+     * A correlation id, not a secret: 64 random bits from the thread's fast generator. (SecureRandom
+     * took a global lock and a /dev/urandom read per request: ~4 % of the read path in JFR.)
+     */
+    private static String newRequestId() {
+        return HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     }
 
     private static String truncate(String s) {
