@@ -46,9 +46,9 @@ final class KeyMaterial {
             int version = ((Number) v.get("version")).intValue();
             String groupsText = (String) db.row("secrets", "name = ?", secret).get("groups");
             List<String> groups = groupsText.isEmpty() ? List.of() : Arrays.asList(groupsText.split(","));
-            KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset((byte[]) v.get("wrapped_key"), kek.kek(),
-                    RowSeals.keyContext(secret, version, groups));
-            out.put(secret + " v" + version, raw(handle.getPrimary().getKey()));
+            // A data key is stored as KEK-AEAD(raw 32-byte key, key context).
+            out.put(secret + " v" + version, kek.kek().decrypt((byte[]) v.get("wrapped_key"),
+                    RowSeals.keyContext(secret, version, groups)));
         }
         return out;
     }
