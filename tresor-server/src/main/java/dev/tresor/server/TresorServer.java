@@ -136,6 +136,11 @@ public final class TresorServer implements AutoCloseable {
             tls.setNeedClientAuth(true);
             tls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
             tls.setRenegotiationAllowed(false);
+            // AEAD suites with forward secrecy only: TLS 1.3's own, and ECDHE with GCM or
+            // ChaCha20-Poly1305 for TLS 1.2 (the JDK would also offer CBC suites there).
+            tls.setIncludeCipherSuites("TLS_AES_.*", "TLS_CHACHA20_.*",
+                    "TLS_ECDHE_(ECDSA|RSA)_WITH_AES_(128|256)_GCM_SHA(256|384)",
+                    "TLS_ECDHE_(ECDSA|RSA)_WITH_CHACHA20_POLY1305_SHA256");
             ServerConnector apiConnector = new ServerConnector(api, new SslConnectionFactory(tls, "http/1.1"),
                     new HttpConnectionFactory(https));
             apiConnector.setHost(s.apiAddress().getHostString());

@@ -87,6 +87,27 @@ class TlsRefusalTest {
         }
     }
 
+    /** TLS 1.2 is offered only with AEAD suites: a client that can do nothing but CBC is refused. */
+    @Test
+    void aTls12ClientOfferingOnlyCbcSuitesIsRefused() throws Exception {
+        String[] cbcOnly = {"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"};
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) f.sslContext(f.admin()).getSocketFactory()
+                .createSocket("localhost", f.apiPort())) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.setEnabledCipherSuites(cbcOnly);
+            assertThatThrownBy(socket::startHandshake).isInstanceOf(IOException.class);
+        }
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) f.sslContext(f.admin()).getSocketFactory()
+                .createSocket("localhost", f.apiPort())) {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.setEnabledCipherSuites(new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"});
+            socket.startHandshake();
+            assertThat(socket.getSession().getCipherSuite()).contains("_GCM_");
+        }
+    }
+
     @Test
     void anHttpClientWithoutACertificateGetsNoAnswer() throws Exception {
         try (HttpClient client = Tls.mtlsHttpClient(noCertificate())) {
