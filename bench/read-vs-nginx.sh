@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Secret reads (Tresor on SQLite) against a 64-byte static file (nginx), both over mutual TLS with
 # keep-alive on loopback, same certificates, TLS version and cipher. Installs nginx if missing.
-# Writes bench/results/read-vs-nginx.{md,png,jsonl}.
+# Also measures the transport floor: Jetty set up like the API connector, answering a fixed
+# 64-byte body (bench/.../JettyFloor). Writes bench/results/read-vs-nginx.{md,png,jsonl}.
 #   bench/read-vs-nginx.sh [REPS] [WINDOW_SECONDS]      (default 5 repetitions of 10 s windows)
 source "$(dirname "$0")/lib.sh"
 reps="${1:-5}"
@@ -14,8 +15,8 @@ if ! command -v nginx >/dev/null 2>&1; then
 fi
 bench_build
 work="$(mktemp -d /tmp/tresor-read-bench.XXXXXX)"
-trap 'bench_cleanup; [ -n "${nginx_pid:-}" ] && stop_pid "$nginx_pid"; rm -rf "$work"' EXIT
-read -r api mgmt nginx_port <<<"$(free_ports 3)"
+trap 'bench_cleanup; [ -n "${nginx_pid:-}" ] && stop_pid "$nginx_pid"; cp "$work/tresor.log" /tmp/tresor-read-bench-server.log 2>/dev/null; rm -rf "$work"' EXIT
+read -r api mgmt nginx_port floor_port <<<"$(free_ports 4)"
 
 echo "== Tresor server (SQLite) in $work/tresor"
 tresor_init "$work/tresor" "$api" "$mgmt"
@@ -61,7 +62,15 @@ sleep 0.3
 nginx_pids="$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"
 echo "nginx pids: $nginx_pids; tresor pid: $tresor_pid"
 
+echo "== Jetty transport floor on 127.0.0.1:$floor_port"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$bench_cp" dev.tresor.bench.JettyFloor --port "$floor_port" --cert "$work/tresor/server.crt" --key "$work/tresor/server.key" \
+  --ca "$work/tresor/ca.crt" >"$work/floor.log" 2>&1 &
+floor_pid=$!
+started_pids+=("$floor_pid")
+for _ in $(seq 1 100); do grep -q listening "$work/floor.log" && break; sleep 0.1; done
+
 notes="Versions: $(nginx -v 2>&1), $("$java" -version 2>&1 | head -n1); Tresor JVM flags as \`bin/tresor server\` (default GC, tiered JIT). Machine: $(machine_line)"
 bench_java ReadVsNginx --tresor-port "$api" --tresor-pid "$tresor_pid" --nginx-port "$nginx_port" --nginx-pids "$nginx_pids" \
+  --floor-port "$floor_port" --floor-pids "$floor_pid" \
   --cert "$work/reader/reader.crt" --key "$work/reader/reader.key" --ca "$work/tresor/ca.crt" \
   --reps "$reps" --window "$window" --jit-max "${BENCH_JIT_MAX:-420}" --jit-chunk "${BENCH_JIT_CHUNK:-10}" --out "$root/bench/results" --notes "$notes"

@@ -35,11 +35,15 @@ public final class ReadVsNginx {
             secretPaths.add(prefix + String.format("%03d", i));
         }
         long tresorPid = a.longValue("tresor-pid", 0);
-        List<Target> targets = List.of(
+        List<Target> targets = new ArrayList<>(List.of(
                 new Target("nginx", a.integer("nginx-port", 0), List.of(a.string("nginx-path", "/secret.bin")),
                         "application/octet-stream", a.pids("nginx-pids")),
                 new Target("tresor-raw", base.port(), secretPaths, "application/octet-stream", List.of(tresorPid)),
-                new Target("tresor-json", base.port(), secretPaths, "application/json", List.of(tresorPid)));
+                new Target("tresor-json", base.port(), secretPaths, "application/json", List.of(tresorPid))));
+        int floorPort = a.integer("floor-port", 0);
+        if (floorPort != 0) {
+            targets.add(new Target("jetty-floor", floorPort, List.of("/floor"), "application/octet-stream", a.pids("floor-pids")));
+        }
         List<Integer> connectionCounts = a.integers("connections", "8,64");
         int reps = a.integer("reps", 5);
         Duration window = a.seconds("window", 10);
@@ -60,6 +64,9 @@ public final class ReadVsNginx {
         long warmStart = System.nanoTime();
         jit.sample(0);
         run(base, targets.get(0), 8, Duration.ZERO, jitChunk, maxRequests);
+        if (targets.size() > 3) {
+            run(base, targets.get(3), 64, Duration.ZERO, jitChunk.multipliedBy(3), maxRequests);
+        }
         boolean quiet = false;
         int chunk = 0;
         while ((System.nanoTime() - warmStart) < jitMax.toNanos()) {
@@ -135,8 +142,10 @@ public final class ReadVsNginx {
                         + "answered request.\n\n");
         md.append("Targets: **nginx** serves a 64-byte static file (`ssl_verify_client on`, access log off); **tresor-raw** is "
                 + "`GET /v1/secrets/bench/s-NNN` with `Accept: application/octet-stream` over 100 secrets of 64 bytes granted "
-                + "to the reader; **tresor-json** the same with the JSON answer. Same server certificate (P-256), same "
-                + "client certificate, same CA.\n\n");
+                + "to the reader; **tresor-json** the same with the JSON answer; **jetty-floor** (when present) is Jetty with "
+                + "the API connector's exact set-up (same TLS context, client certificate required, virtual threads) answering "
+                + "a fixed 64-byte body with no Tresor logic: the transport floor of a Tresor read. Same server certificate "
+                + "(P-256), same client certificate, same CA.\n\n");
         for (Target t : targets) {
             results.stream().filter(r -> r.label().equals(t.name())).findFirst().ifPresent(r -> md.append("- negotiated by ")
                     .append(t.name()).append(": ").append(r.protocol()).append(", ").append(r.cipherSuite()).append("\n"));
@@ -166,18 +175,19 @@ public final class ReadVsNginx {
             md.append("\n");
         }
         md.append("## Tresor / nginx ratios (of the medians) against the goals of issue 5\n\n");
-        md.append("| connections | answer | throughput (goal ≥ 0.6) | p99 (goal ≤ 2 at 64) | CPU per request (goal ≤ 3) |\n");
+        md.append("| connections | target | throughput (goal ≥ 0.6) | p99 (goal ≤ 2 at 64) | CPU per request (goal ≤ 3) |\n");
         md.append("|---|---|---|---|---|\n");
         for (int c : conns) {
             List<LoadResult> nginx = of(results, "nginx", c);
-            for (String tr : List.of("tresor-raw", "tresor-json")) {
+            for (Target target : targets.subList(1, targets.size())) {
+                String tr = target.name();
                 List<LoadResult> rs = of(results, tr, c);
                 double thr = Reports.Spread.of(rs, LoadResult::requestsPerSecond).median()
                         / Reports.Spread.of(nginx, LoadResult::requestsPerSecond).median();
                 double p99 = Reports.Spread.of(rs, LoadResult::p99).median() / Reports.Spread.of(nginx, LoadResult::p99).median();
                 double cpu = Reports.Spread.of(rs, LoadResult::serverCpuMicrosPerRequest).median()
                         / Reports.Spread.of(nginx, LoadResult::serverCpuMicrosPerRequest).median();
-                md.append("| ").append(c).append(" | ").append(tr.substring(7)).append(" | ")
+                md.append("| ").append(c).append(" | ").append(tr).append(" | ")
                         .append(verdict(thr, thr >= 0.6)).append(" | ")
                         .append(c == 64 ? verdict(p99, p99 <= 2) : Reports.fmt("%.2f", p99)).append(" | ")
                         .append(verdict(cpu, cpu <= 3)).append(" |\n");

@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
@@ -304,7 +305,8 @@ final class Routes {
         } else if (body.expiresAt() != null) {
             try {
                 expiresAt = Instant.parse(body.expiresAt());
-            } catch (DateTimeParseException e) {
+                expiresAt.toEpochMilli(); // stored in milliseconds: an instant beyond that range is refused, not a 500
+            } catch (DateTimeParseException | ArithmeticException e) {
                 throw TresorException.badRequest("expiresAt must be an ISO-8601 instant such as 2027-01-31T00:00:00Z");
             }
         } else if (body.ttl() != null) {
@@ -312,7 +314,12 @@ final class Routes {
             if (ttl.isZero() || ttl.isNegative()) {
                 throw TresorException.badRequest("ttl must be more than 0");
             }
-            expiresAt = clock.instant().plus(ttl);
+            try {
+                expiresAt = clock.instant().plus(ttl);
+                expiresAt.toEpochMilli();
+            } catch (DateTimeException | ArithmeticException e) {
+                throw TresorException.badRequest("ttl is too long");
+            }
         }
         try {
             VersionMeta created = tresor.secrets().put(caller, name, new PutSecret(value, body.description(), expiresAt,
@@ -348,7 +355,11 @@ final class Routes {
             try {
                 since = Instant.parse(ex.param("since"));
             } catch (DateTimeParseException e) {
-                since = clock.instant().minus(duration("since", ex.param("since")));
+                try {
+                    since = clock.instant().minus(duration("since", ex.param("since")));
+                } catch (DateTimeException | ArithmeticException tooFar) {
+                    throw TresorException.badRequest("since reaches back too far");
+                }
             }
         }
         Integer limit = ex.intParam("limit");
