@@ -22,8 +22,8 @@ for t in "${targets[@]}"; do
   test="${t#*:}"
   [ "$module" = "$t" ] && module="tresor-core"
   echo "== fuzzing $test for ${seconds}s ($module)"
-  if ! JAZZER_FUZZ=1 MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -ntp -pl "$module" -am test \
-      -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false -Djazzer.max_duration="${seconds}s" \
+  if ! JAZZER_FUZZ=1 JAZZER_MAX_DURATION="${seconds}s" MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -ntp -pl "$module" -am test \
+      -Dtest="$test" -Dsurefire.failIfNoSpecifiedTests=false \
       -Dsurefire.redirectTestOutputToFile=false -DtrimStackTrace=false 2>&1 | tail -n 40; then
     failed+=("$t")
   fi
