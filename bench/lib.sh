@@ -16,7 +16,7 @@ bench_build() {
     (cd "$root" && MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
       mvn -B -q -ntp -Dstyle.color=never -pl tresor-cli,bench -am package -DskipTests -Dmaven.test.skip=true)
   fi
-  bench_cp="$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
+  bench_cp="${BENCH_EXTRA_CP:+$BENCH_EXTRA_CP:}$root/bench/target/classes:$(cat "$root/bench/target/classpath.txt")"
   export TRESOR_NO_BUILD=1
 }
 

@@ -25,8 +25,9 @@ public final class TlsScanSummary {
         JsonNode findings = scan.isArray() ? scan : scan.path("scanResult");
         StringBuilder md = new StringBuilder("# TLS scan of the API port\n\n");
         md.append("Made by `bench/tls-scan.sh`: ").append(argv[2]).append(" (Debian package) against `tresor server` from a fresh "
-                + "`tresor init` folder, default configuration (`tls.protocols: [TLSv1.3, TLSv1.2]`), on 127.0.0.1, presenting "
-                + "the admin's client certificate (`--mtls`) so the HTTP-level checks get past the handshake. Full output: "
+                + "`tresor init` folder, default configuration (`tls.protocols: [TLSv1.3, TLSv1.2]`), on 127.0.0.1. This "
+                + "testssl.sh version cannot present a client certificate, so its HTTP-level checks (headers) do not run; "
+                + "protocols, cipher suites and the vulnerability checks work on the handshake. Full output: "
                 + "`bench/results/tls-scan.txt`. Machine: ").append(argv[5]).append("\n\n");
         md.append("## Protocols\n\n| protocol | result |\n|---|---|\n");
         for (JsonNode f : findings) {
@@ -42,6 +43,18 @@ public final class TlsScanSummary {
                 md.append("- `").append(id).append("`: ").append(f.path("finding").asText()).append(" (").append(f.path("severity").asText()).append(")\n");
             }
         }
+        java.util.List<String> notAead = new java.util.ArrayList<>();
+        for (JsonNode f : findings) {
+            String finding = f.path("finding").asText();
+            if (f.path("id").asText().startsWith("cipher-tls") && !finding.contains("AESGCM") && !finding.contains("ChaCha20")) {
+                notAead.add(finding.replaceAll("\\s+", " ").strip());
+            }
+        }
+        md.append("\n**AEAD suites only: ").append(notAead.isEmpty() ? "yes**.\n" : "NO** — also offered: ");
+        for (String n : notAead) {
+            md.append("`").append(n).append("`; ");
+        }
+        md.append(notAead.isEmpty() ? "" : "(CBC with HMAC, TLS 1.2 only).\n");
         md.append("\n## Key exchange, certificate and client authentication\n\n");
         for (JsonNode f : findings) {
             String id = f.path("id").asText();
@@ -51,8 +64,9 @@ public final class TlsScanSummary {
                 md.append("- `").append(id).append("`: ").append(f.path("finding").asText()).append("\n");
             }
         }
-        md.append("\nWithout a client certificate (`openssl s_client`, no `-cert`): `").append(argv[3].replace("\n", " | "))
-                .append("`; an HTTP request on that connection: `").append(argv[4].replace("\n", " | ")).append("`.\n");
+        md.append("\nWithout a client certificate (`openssl s_client -CAfile ca.crt`, no `-cert`, then an HTTP request), what "
+                + "came back: ").append("`").append(argv[3].replace("\n", " | ")).append("`; `").append(argv[4].replace("\n", " | "))
+                .append("` (no HTTP answer in either).\n");
         md.append("\n## Vulnerability checks\n\n| check | result | severity |\n|---|---|---|\n");
         Set<String> vulns = Set.of("heartbleed", "CCS", "ticketbleed", "ROBOT", "secure_renego", "secure_client_renego", "CRIME_TLS",
                 "BREACH", "POODLE_SSL", "fallback_SCSV", "SWEET32", "FREAK", "DROWN", "LOGJAM", "BEAST", "LUCKY13", "winshock", "RC4",
