@@ -40,14 +40,16 @@ public final class ScaleBench {
         Files.createDirectories(out);
         Reports.Machine machine = Reports.Machine.describe();
         System.out.println("machine: " + machine.markdown());
-        Path raw = out.resolve("scale.jsonl");
+        String name = "scale-" + String.join("-", stores);
+        Path raw = out.resolve(name + ".jsonl");
         Files.deleteIfExists(raw);
         List<Step> steps = new ArrayList<>();
         for (String store : stores) {
             steps.addAll(runStore(root, work.resolve(store), store, sizes, reps, window, warm, connections, raw));
         }
-        Files.writeString(out.resolve("scale.md"), markdown(steps, machine, reps, window, warm, connections), StandardCharsets.UTF_8);
-        System.out.println(Files.readString(out.resolve("scale.md")));
+        Files.writeString(out.resolve(name + ".md"), markdown(steps, machine, reps, window, warm, connections, name),
+                StandardCharsets.UTF_8);
+        System.out.println(Files.readString(out.resolve(name + ".md")));
     }
 
     private static List<Step> runStore(Path root, Path dir, String store, List<Integer> sizes, int reps, Duration window,
@@ -131,7 +133,7 @@ public final class ScaleBench {
     }
 
     private static String markdown(List<Step> steps, Reports.Machine machine, int reps, Duration window, Duration warm,
-                                   int connections) {
+                                   int connections, String name) {
         StringBuilder md = new StringBuilder("# Scale benchmark: reads, listing, start-up, memory and size vs number of secrets\n\n");
         md.append("Made by `bench/scale.sh`. Machine at start: ").append(machine.markdown()).append(".\n\n");
         md.append("Secrets (64-byte values) are bulk-loaded **in-process through `dev.tresor.Tresor`** (same authorisation, "
@@ -173,7 +175,7 @@ public final class ScaleBench {
         }
         md.append("\nLoad average during the read windows: ")
                 .append(Reports.Spread.of(steps.stream().flatMap(s -> s.reads().stream()).toList(), LoadResult::loadAverage).format("%.2f"))
-                .append(". Raw runs: `scale.jsonl`.\n");
+                .append(". Raw runs: `").append(name).append(".jsonl`.\n");
         return md.toString();
     }
 }
