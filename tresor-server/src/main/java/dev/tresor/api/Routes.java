@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
@@ -336,7 +337,8 @@ final class Routes {
         } else if (body.expiresAt() != null) {
             try {
                 expiresAt = Instant.parse(body.expiresAt());
-            } catch (DateTimeParseException e) {
+                expiresAt.toEpochMilli(); // stored in milliseconds: an instant beyond that range is refused, not a 500
+            } catch (DateTimeParseException | ArithmeticException e) {
                 throw TresorException.badRequest("expiresAt must be an ISO-8601 instant such as 2027-01-31T00:00:00Z");
             }
             if (!expiresAt.isAfter(clock.instant())) {

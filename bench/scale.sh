@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Reads, listing, start-up, memory and store size as the number of secrets grows, on SQLite and
+# PostgreSQL (embedded, from the testkit). Writes bench/results/scale.{md,jsonl}.
+#   bench/scale.sh [SIZES] [STORES]      default: 1000,100000,1000000 sqlite,postgresql
+source "$(dirname "$0")/lib.sh"
+sizes="${1:-1000,100000,1000000}"
+stores="${2:-sqlite,postgresql}"
+bench_build
+work="$(mktemp -d /tmp/tresor-scale.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+bench_java ScaleBench --root "$root" --work "$work" --sizes "$sizes" --stores "$stores" \
+  --reps "${BENCH_REPS:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-60}" --out "$root/bench/results"
