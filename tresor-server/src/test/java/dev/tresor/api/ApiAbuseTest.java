@@ -124,8 +124,14 @@ class ApiAbuseTest {
                 "{\"value\":\"" + "z".repeat(1024 * 1024 + 1) + "\"}"), 413);
         assertThat(message).contains("1048576");
         String b64 = java.util.Base64.getEncoder().encodeToString(new byte[1024 * 1024 + 1]);
-        // Base64 of 1 MiB + 1 byte exceeds the body limit itself; either way it is a 413.
-        error(f.call(admin, "PUT", "/v1/secrets/big-value", "{\"valueBase64\":\"" + b64 + "\"}"), 413);
+        // Base64 of 1 MiB + 1 byte exceeds the body limit itself: the server answers 413 from the
+        // declared length and closes without reading the body, so a client still sending may see the
+        // connection reset before it reads the answer (TCP discards it). Either way nothing is stored.
+        try {
+            error(f.call(admin, "PUT", "/v1/secrets/big-value", "{\"valueBase64\":\"" + b64 + "\"}"), 413);
+        } catch (java.io.UncheckedIOException refusedBeforeTheBodyWasRead) {
+            assertThat(refusedBeforeTheBodyWasRead).hasRootCauseInstanceOf(java.io.IOException.class);
+        }
         assertNothingStored();
         // Exactly 1 MiB is accepted (the boundary), then removed again.
         ok(f.call(admin, "PUT", "/v1/secrets/exactly-1mib", "{\"value\":\"" + "z".repeat(1024 * 1024) + "\"}"), 201);
