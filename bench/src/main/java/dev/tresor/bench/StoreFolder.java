@@ -42,10 +42,19 @@ record StoreFolder(String kind, DataFolder folder, DataFolder.AdminCredentials a
                     throw new IllegalStateException("could not switch " + yaml + " to PostgreSQL");
                 }
                 Files.writeString(yaml, text);
+                bootstrapAdmin(yaml, admin.identity()); // tresor init registered the admin in its SQLite file only
             }
             default -> throw new IllegalArgumentException("store must be sqlite or postgresql, not " + kind);
         }
         return new StoreFolder(kind, folder, admin, api, mgmt, pg);
+    }
+
+    private static void bootstrapAdmin(Path config, String identity) {
+        dev.tresor.server.config.ServerSettings settings = dev.tresor.server.config.ConfigLoader.load(config);
+        try (dev.tresor.store.Store store = dev.tresor.store.Stores.open(settings.store())) {
+            dev.tresor.Tresor.open(store, dev.tresor.crypto.LocalKeyProvider.load(settings.keyFile()),
+                    dev.tresor.integrity.IntegrityMonitor.NONE, Clock.systemUTC()).bootstrapAdmin("admin", identity);
+        }
     }
 
     DataDir data() {
