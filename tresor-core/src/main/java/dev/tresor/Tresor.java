@@ -3,6 +3,7 @@ package dev.tresor;
 import dev.tresor.access.AccessControl;
 import dev.tresor.access.AclEditor;
 import dev.tresor.access.Caller;
+import dev.tresor.cache.VerifiedRows;
 import dev.tresor.crypto.Envelope;
 import dev.tresor.crypto.InternalKey;
 import dev.tresor.crypto.KeyProvider;
@@ -43,14 +44,19 @@ public final class Tresor {
     private final SecretService secrets;
     private final RowSeals seals;
     private final KeyProvider keyProvider;
+    private final VerifiedRows verified;
+
+    /** Per kind (callers, secrets, versions): a few MiB at most, and every hot secret of a large site. */
+    static final int VERIFIED_ROWS_KEPT = 10_000;
 
     private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, IntegrityMonitor monitor,
                    Clock clock) {
         this.store = store;
         this.keyProvider = keyProvider;
         this.seals = seals;
-        this.access = new AccessControl(store, seals, monitor, clock);
-        this.secrets = new SecretService(store, seals, ledger, new Envelope(keyProvider), monitor, clock);
+        this.verified = new VerifiedRows(store, VERIFIED_ROWS_KEPT);
+        this.access = new AccessControl(store, seals, monitor, clock, verified);
+        this.secrets = new SecretService(store, seals, ledger, new Envelope(keyProvider), monitor, clock, verified);
     }
 
     /**
@@ -116,6 +122,19 @@ public final class Tresor {
 
     public Caller authenticate(String identity) {
         return access.authenticate(identity);
+    }
+
+    /**
+     * The verified rows reusable for one request: take it once, before the request reads, and
+     * pass it to {@link #authenticate(VerifiedRows.View, String)} and
+     * {@link SecretService#read(VerifiedRows.View, Caller, String, dev.tresor.model.VersionSelector, boolean)}.
+     */
+    public VerifiedRows.View view() {
+        return verified.current();
+    }
+
+    public Caller authenticate(VerifiedRows.View view, String identity) {
+        return access.authenticate(view, identity);
     }
 
     // ------------------------------------------------------------------ bootstrap

@@ -1,5 +1,6 @@
 package dev.tresor.access;
 
+import dev.tresor.cache.VerifiedRows;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
 import dev.tresor.model.ClientView;
@@ -25,10 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Decides who a certificate identity is. Every request re-reads the caller's client row and
- * membership rows and checks them (MACs, group digest, ACL-head registry), so a change made in
- * the database behind Tresor's back is noticed on the very next request, not after a cache
- * expires. The ACL head's signature check is cached by its exact bytes.
+ * Decides who a certificate identity is: reads the caller's client row and membership rows and
+ * checks them (MACs, group digest, ACL-head registry). A verified caller is reused only while the
+ * database has not changed at all ({@link VerifiedRows}), so a change made behind Tresor's back
+ * is still noticed on the very next request, not after a cache expires. The ACL head's signature
+ * check is cached by its exact bytes.
  *
  * <p>Reads are not one transaction; a check that fails is repeated once under the ACL head lock
  * before it is reported, so a concurrent legitimate change never raises a false alarm.
@@ -43,8 +45,11 @@ public final class AccessControl {
     private final AtomicReference<VerifiedHead> lastHead = new AtomicReference<>();
     private final AtomicLong highestEpoch = new AtomicLong(-1);
 
-    public AccessControl(Store store, RowSeals seals, IntegrityMonitor monitor, Clock clock) {
+    private final VerifiedRows verified;
+
+    public AccessControl(Store store, RowSeals seals, IntegrityMonitor monitor, Clock clock, VerifiedRows verified) {
         this.store = store;
+        this.verified = verified;
         this.seals = seals;
         this.verifier = new AclVerifier(seals);
         this.monitor = monitor;
@@ -63,6 +68,24 @@ public final class AccessControl {
      * @throws IntegrityViolation if the caller's rows or the ACL head fail their checks
      */
     public Caller authenticate(String identity) {
+        return authenticate(verified.current(), identity);
+    }
+
+    /**
+     * As {@link #authenticate(String)}, reusing a caller {@code view} holds: one whose rows were
+     * verified while the database has not changed since.
+     */
+    public Caller authenticate(VerifiedRows.View view, String identity) {
+        Caller known = view.caller(identity);
+        if (known != null) {
+            return known;
+        }
+        Caller caller = authenticateFromStore(identity);
+        view.putCaller(identity, caller);
+        return caller;
+    }
+
+    private Caller authenticateFromStore(String identity) {
         Attempt attempt = store.read(r -> attempt(r, identity));
         if (attempt.problem() != null) {
             attempt = store.write(w -> {

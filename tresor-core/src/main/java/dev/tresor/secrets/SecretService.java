@@ -1,6 +1,7 @@
 package dev.tresor.secrets;
 
 import dev.tresor.access.Caller;
+import dev.tresor.cache.VerifiedRows;
 import dev.tresor.crypto.Envelope;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
@@ -50,10 +51,12 @@ public final class SecretService {
     private final IntegrityMonitor monitor;
     private final Clock clock;
     private final SecretLedger ledger;
+    private final VerifiedRows verified;
 
     public SecretService(Store store, RowSeals seals, SecretLedger ledger, Envelope envelope, IntegrityMonitor monitor,
-                         Clock clock) {
+                         Clock clock, VerifiedRows verified) {
         this.store = store;
+        this.verified = verified;
         this.seals = seals;
         this.ledger = ledger;
         this.envelope = envelope;
@@ -65,15 +68,32 @@ public final class SecretService {
 
     /** Reads and decrypts one version. The caller must wipe the returned value after use. */
     public SecretValue read(Caller caller, String name, VersionSelector selector, boolean allowExpired) {
+        return read(verified.current(), caller, name, selector, allowExpired);
+    }
+
+    /**
+     * As {@link #read(Caller, String, VersionSelector, boolean)}, reusing the rows {@code view}
+     * holds (already verified while the database has not changed since); the value is still
+     * unwrapped and decrypted here, every time.
+     */
+    public SecretValue read(VerifiedRows.View view, Caller caller, String name, VersionSelector selector,
+                            boolean allowExpired) {
         Names.secret(name);
         try {
-            return store.read(r -> readFrom(r, caller, name, selector, allowExpired));
+            return readFrom(null, view, caller, name, selector, allowExpired);
+        } catch (NotVerifiedYet | Suspect notFromView) {
+            // Not all rows are in the view, or the view's rows disagree with each other (kept from
+            // both sides of a commit): read from the store.
+        }
+        try {
+            return store.read(r -> readFrom(r, view, caller, name, selector, allowExpired));
         } catch (Suspect suspect) {
-            // Confirm under the secret's row lock: a grant change may have re-wrapped keys mid-read.
+            // Confirm under the secret's row lock, from the store alone: a grant change may have
+            // re-wrapped keys mid-read.
             try {
                 return store.write(w -> {
                     w.lockSecret(name);
-                    return readFrom(w, caller, name, selector, allowExpired);
+                    return readFrom(w, VerifiedRows.View.NONE, caller, name, selector, allowExpired);
                 });
             } catch (Suspect confirmed) {
                 monitor.violation(confirmed.subject, confirmed.problem);
@@ -82,13 +102,22 @@ public final class SecretService {
         }
     }
 
-    private SecretValue readFrom(StoreReader r, Caller caller, String name, VersionSelector selector, boolean allowExpired) {
-        SecretRow s = readable(r, caller, name);
+    /** {@code r} is null to decide from verified rows alone; then a missing row throws {@link NotVerifiedYet}. */
+    private SecretValue readFrom(StoreReader r, VerifiedRows.View view, Caller caller, String name,
+                                 VersionSelector selector, boolean allowExpired) {
+        SecretRow s = readable(r, view, caller, name);
         int version = resolve(s, selector);
-        VersionRow v = r.version(name, version).orElseThrow(
-                () -> new Suspect("secret " + name + " v" + version, "the version row is missing"));
-        if (!seals.valid(v)) {
-            throw new Suspect("secret " + name + " v" + version, "version row MAC does not verify");
+        VersionRow v = view.version(name, version);
+        if (v == null) {
+            if (r == null) {
+                throw NotVerifiedYet.INSTANCE;
+            }
+            v = r.version(name, version).orElseThrow(
+                    () -> new Suspect("secret " + name + " v" + version, "the version row is missing"));
+            if (!seals.valid(v)) {
+                throw new Suspect("secret " + name + " v" + version, "version row MAC does not verify");
+            }
+            view.putVersion(v);
         }
         if (v.wrappedKey() == null || v.ciphertext() == null) {
             throw new TresorException(Failure.GONE, "version " + version + " of '" + name + "' was destroyed");
@@ -110,21 +139,28 @@ public final class SecretService {
     }
 
     /** The secret row, verified, not deleted, and shared with the caller; otherwise a refusal. */
-    private SecretRow readable(StoreReader r, Caller caller, String name) {
-        Optional<SecretRow> row = r.secret(name);
-        if (row.isEmpty()) {
-            throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
-        }
-        SecretRow s = row.get();
-        if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
-            throw noAccess(name); // before the MAC check, so a refusal reveals nothing about the row
-        }
-        if (!seals.valid(s)) {
-            throw new Suspect("secret " + name, "secret row MAC does not verify");
-        }
-        String stale = ledger.checkCurrent(r, s);
-        if (stale != null) {
-            throw new Suspect("secret " + name, stale);
+    private SecretRow readable(StoreReader r, VerifiedRows.View view, Caller caller, String name) {
+        SecretRow s = view.secret(name);
+        if (s == null) {
+            if (r == null) {
+                throw NotVerifiedYet.INSTANCE;
+            }
+            Optional<SecretRow> row = r.secret(name);
+            if (row.isEmpty()) {
+                throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
+            }
+            s = row.get();
+            if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
+                throw noAccess(name); // before the MAC check, so a refusal reveals nothing about the row
+            }
+            if (!seals.valid(s)) {
+                throw new Suspect("secret " + name, "secret row MAC does not verify");
+            }
+            String stale = ledger.checkCurrent(r, s);
+            if (stale != null) {
+                throw new Suspect("secret " + name, stale);
+            }
+            view.putSecret(s);
         }
         if (s.deletedAt() != null) {
             throw caller.admin()
@@ -138,6 +174,15 @@ public final class SecretService {
                     : noAccess(name);
         }
         return s;
+    }
+
+    /** The view lacks a row the decision needs; thrown without a stack trace, caught in {@link #read}. */
+    private static final class NotVerifiedYet extends RuntimeException {
+        static final NotVerifiedYet INSTANCE = new NotVerifiedYet();
+
+        private NotVerifiedYet() {
+            super("not in the view of verified rows", null, false, false);
+        }
     }
 
     private static TresorException noAccess(String name) {

@@ -38,9 +38,30 @@ final class JdbcStore implements Store {
     /** SQLite has one writer at a time; queueing writers here is cheaper than SQLite's busy-wait. */
     private final ReentrantLock sqliteWriteLock = new ReentrantLock(true);
 
-    JdbcStore(HikariDataSource pool, Dialect dialect) {
+    /** SQLite only: sees commits from anywhere; PostgreSQL compares snapshots instead. */
+    private final SqliteChangeWatch sqliteWatch;
+
+    JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource) {
         this.pool = pool;
         this.dialect = dialect;
+        this.sqliteWatch = dialect == Dialect.SQLITE ? new SqliteChangeWatch(sqliteSource) : null;
+    }
+
+    @Override
+    public Object changeToken() {
+        if (sqliteWatch != null) {
+            return sqliteWatch.token();
+        }
+        // A PostgreSQL snapshot (xmin:xmax:in-progress ids) fixes exactly which commits are
+        // visible; the same text twice means no transaction with writes committed in between.
+        try (Connection c = pool.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_current_snapshot()::text");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            return new Object();
+        }
     }
 
     @Override
@@ -134,6 +155,9 @@ final class JdbcStore implements Store {
 
     @Override
     public void close() {
+        if (sqliteWatch != null) {
+            sqliteWatch.close();
+        }
         pool.close();
     }
 

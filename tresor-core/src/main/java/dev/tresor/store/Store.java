@@ -17,6 +17,14 @@ public interface Store extends AutoCloseable {
     /** Runs {@code work} in one transaction; commits if it returns, rolls back if it throws. */
     <T> T write(Function<StoreWriter, T> work);
 
+    /**
+     * An opaque value that equals an earlier one only if nothing was committed to the database in
+     * between: by this process, another node, or anyone else writing it directly. Taken before a
+     * {@link #read}, it lets rows verified in that read (or any later one) be reused for as long
+     * as the token stays the same. Failing to tell returns a value equal to no other.
+     */
+    Object changeToken();
+
     /** "sqlite" or "postgresql". */
     String kind();
 

@@ -45,7 +45,7 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         HikariDataSource pool = new HikariDataSource(hikari);
-        return migrateAndWrap(pool, Dialect.SQLITE);
+        return migrateAndWrap(pool, Dialect.SQLITE, raw);
     }
 
     private static Store openPostgres(StoreConfig config) {
@@ -57,10 +57,10 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL);
+        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null);
     }
 
-    private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect) {
+    private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource) {
         try {
             Flyway.configure()
                     .dataSource(pool)
@@ -68,7 +68,7 @@ public final class Stores {
                     .failOnMissingLocations(true)
                     .load()
                     .migrate();
-            return new JdbcStore(pool, dialect);
+            return new JdbcStore(pool, dialect, sqliteSource);
         } catch (RuntimeException e) {
             pool.close();
             throw e;

@@ -5,6 +5,7 @@ import dev.tresor.access.Caller;
 import dev.tresor.audit.AuditEvent;
 import dev.tresor.audit.AuditLog;
 import dev.tresor.audit.AuditUnavailableException;
+import dev.tresor.cache.VerifiedRows;
 import dev.tresor.ca.CertificateAuthority;
 import dev.tresor.ca.Identities;
 import dev.tresor.model.Failure;
@@ -90,10 +91,11 @@ public final class ApiHandler extends Handler.Abstract {
             action = Routes.action(method, path);
             secret = Routes.secretOf(action, path);
             identity = identityOf(request);
-            Caller caller = tresor.authenticate(identity);
+            VerifiedRows.View view = tresor.view();
+            Caller caller = tresor.authenticate(view, identity);
             identity = caller.name();
             Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
-                    request.getHeaders().get(HttpHeader.ACCEPT));
+                    request.getHeaders().get(HttpHeader.ACCEPT), view);
             if (!auditWritable.getAsBoolean()) {
                 throw new AuditUnavailableException("no audit sink can write");
             }

@@ -1,12 +1,21 @@
 package dev.tresor.api;
 
+import dev.tresor.cache.VerifiedRows;
 import dev.tresor.model.Failure;
 import dev.tresor.model.TresorException;
 import java.util.List;
 import java.util.Map;
 
-/** One API request as the routes see it: method, path segments after /v1, query, body, Accept. */
-record Exchange(String method, List<String> path, Map<String, String> query, BodySource body, String accept) {
+/**
+ * One API request as the routes see it: method, path segments after /v1, query, body, Accept,
+ * and the verified rows the request may reuse (taken once, when it arrived).
+ */
+record Exchange(String method, List<String> path, Map<String, String> query, BodySource body, String accept,
+                VerifiedRows.View view) {
+
+    Exchange(String method, List<String> path, Map<String, String> query, BodySource body, String accept) {
+        this(method, path, query, body, accept, VerifiedRows.View.NONE);
+    }
 
     @FunctionalInterface
     interface BodySource {

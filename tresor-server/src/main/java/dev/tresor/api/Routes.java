@@ -249,7 +249,7 @@ final class Routes {
 
     private ApiResponse readSecret(Exchange ex, Caller caller, String name) {
         VersionSelector selector = new VersionSelector(ex.intParam("version"), ex.param("label"));
-        SecretValue value = tresor.secrets().read(caller, name, selector, ex.boolParam("allowExpired"));
+        SecretValue value = tresor.secrets().read(ex.view(), caller, name, selector, ex.boolParam("allowExpired"));
         try {
             if (ex.wantsRawBytes()) {
                 WipeableBuffer out = new WipeableBuffer(value.value().length);
