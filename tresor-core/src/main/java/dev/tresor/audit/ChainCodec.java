@@ -73,21 +73,111 @@ final class ChainCodec {
 
     /** The writer's fixed field order; readers never rely on it (see the class comment). */
     static Map<String, Object> eventFields(long seq, String prev, AuditEvent e) {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("type", TYPE_EVENT);
-        f.put("seq", seq);
-        f.put("time", e.time().toString());
-        f.put("requestId", clean(e.requestId()));
-        f.put("client", clean(e.client()));
-        f.put("action", clean(e.action()));
-        f.put("secret", clean(e.secret()));
-        f.put("version", e.version() == null ? null : Long.valueOf(e.version()));
-        f.put("outcome", clean(e.outcome()));
-        f.put("status", (long) e.status());
-        f.put("source", clean(e.source()));
-        f.put("detail", clean(e.detail()));
-        f.put("prev", prev);
-        return f;
+        return EventLine.of(seq, prev, e).fields();
+    }
+
+    /**
+     * One event record's field values, cleaned, in the writer's order. The audit writer encodes
+     * every request's record through it directly: the same fields and MAC input as
+     * {@link #eventFields} + {@link #canonical}, without a map, a sorted copy and a generator per
+     * record (about a quarter of a read's CPU before).
+     */
+    record EventLine(long seq, String time, String requestId, String client, String action, String secret,
+                     Long version, String outcome, long status, String source, String detail, String prev) {
+
+        static EventLine of(long seq, String prev, AuditEvent e) {
+            return new EventLine(seq, e.time().toString(), clean(e.requestId()), clean(e.client()), clean(e.action()),
+                    clean(e.secret()), e.version() == null ? null : Long.valueOf(e.version()), clean(e.outcome()),
+                    e.status(), clean(e.source()), clean(e.detail()), prev);
+        }
+
+        Map<String, Object> fields() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("type", TYPE_EVENT);
+            f.put("seq", seq);
+            f.put("time", time);
+            f.put("requestId", requestId);
+            f.put("client", client);
+            f.put("action", action);
+            f.put("secret", secret);
+            f.put("version", version);
+            f.put("outcome", outcome);
+            f.put("status", status);
+            f.put("source", source);
+            f.put("detail", detail);
+            f.put("prev", prev);
+            return f;
+        }
+
+        /** {@link #canonical} of {@link #fields()}: the same 13 fields, by name in sorted order. */
+        byte[] canonical() {
+            return Canonical.of(LINE_DOMAIN).number(13)
+                    .string("action").string(action)
+                    .string("client").string(client)
+                    .string("detail").string(detail)
+                    .string("outcome").string(outcome)
+                    .string("prev").string(prev)
+                    .string("requestId").string(requestId)
+                    .string("secret").string(secret)
+                    .string("seq").number(seq)
+                    .string("source").string(source)
+                    .string("status").number(status)
+                    .string("time").string(time)
+                    .string("type").string(TYPE_EVENT)
+                    .string("version").number(version)
+                    .toBytes();
+        }
+
+        String mac(Mac key) {
+            try {
+                return Base64.getEncoder().encodeToString(key.computeMac(canonical()));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("audit chain MAC computation failed", e);
+            }
+        }
+
+        /** The line as {@link #writeLine} writes {@link #fields()} and the MAC, with its newline. */
+        void write(JsonGenerator g, String mac) throws IOException {
+            g.writeStartObject();
+            g.writeStringField("type", TYPE_EVENT);
+            g.writeNumberField("seq", seq);
+            g.writeStringField("time", time);
+            nullableString(g, "requestId", requestId);
+            nullableString(g, "client", client);
+            nullableString(g, "action", action);
+            nullableString(g, "secret", secret);
+            g.writeFieldName("version");
+            if (version == null) {
+                g.writeNull();
+            } else {
+                g.writeNumber(version.longValue());
+            }
+            nullableString(g, "outcome", outcome);
+            g.writeNumberField("status", status);
+            nullableString(g, "source", source);
+            nullableString(g, "detail", detail);
+            nullableString(g, "prev", prev);
+            g.writeStringField(MAC, mac);
+            g.writeEndObject();
+            g.writeRaw('\n');
+        }
+
+        private static void nullableString(JsonGenerator g, String name, String value) throws IOException {
+            g.writeFieldName(name);
+            if (value == null) {
+                g.writeNull();
+            } else {
+                g.writeString(value);
+            }
+        }
+    }
+
+    /** A generator for a run of lines (no separator between root values: each line ends itself). */
+    static JsonGenerator lineGenerator(OutputStream out) throws IOException {
+        JsonGenerator g = JSON.createGenerator(out);
+        g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        g.setRootValueSeparator(null);
+        return g;
     }
 
     static Map<String, Object> anchorFields(long seq, String mac, java.time.Instant time) {

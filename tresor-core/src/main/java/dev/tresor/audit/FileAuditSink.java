@@ -1,5 +1,6 @@
 package dev.tresor.audit;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.Mac;
 import com.google.crypto.tink.TinkProtoKeysetFormat;
@@ -442,10 +443,40 @@ public final class FileAuditSink implements AuditSink {
         }
     }
 
-    /** A byte buffer that can drop a half-encoded record and hand its content to a channel. */
-    private static final class BatchBuffer extends ByteArrayOutputStream {
-        BatchBuffer() {
-            super(64 * 1024);
+    /**
+     * A byte buffer that can drop a half-encoded record and hand its content to a channel. Not a
+     * ByteArrayOutputStream: that one locks on every write, and only the writer thread uses this.
+     */
+    private static final class BatchBuffer extends java.io.OutputStream {
+        private byte[] buf = new byte[64 * 1024];
+        private int count;
+
+        @Override
+        public void write(int b) {
+            ensure(1);
+            buf[count++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            ensure(len);
+            System.arraycopy(b, off, buf, count, len);
+            count += len;
+        }
+
+        private void ensure(int more) {
+            if (count + more > buf.length) {
+                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
+            }
+        }
+
+        int size() {
+            return count;
+        }
+
+        void reset() {
+            count = 0;
         }
 
         void truncate(int length) {
@@ -534,6 +565,7 @@ public final class FileAuditSink implements AuditSink {
     private boolean writeBatch(List<Pending> batch, List<Pending> encoded, BatchBuffer buffer) {
         buffer.reset();
         encoded.clear();
+        JsonGenerator lines = newGenerator(buffer);
         long seq = lastSeq;
         String prev = lastMac;
         boolean closeSeen = false;
@@ -550,19 +582,22 @@ public final class FileAuditSink implements AuditSink {
             }
             int mark = buffer.size();
             try {
-                Map<String, Object> fields = ChainCodec.eventFields(seq + 1, prev, p.event);
-                String mac = ChainCodec.computeMac(chainKey, ChainCodec.LINE_DOMAIN, fields);
-                ChainCodec.writeLine(buffer, fields, ChainCodec.MAC, mac);
+                ChainCodec.EventLine line = ChainCodec.EventLine.of(seq + 1, prev, p.event);
+                String mac = line.mac(chainKey);
+                line.write(lines, mac);
+                lines.flush(); // into the buffer: a record that fails below must not leave half a line
                 seq++;
                 prev = mac;
                 p.seq = seq;
                 encoded.add(p);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | IOException e) {
                 // One record that cannot be encoded must not take the chain down with it.
+                lines = discardGenerator(lines, buffer);
                 buffer.truncate(mark);
                 p.written.completeExceptionally(new IOException("cannot encode an audit record: " + e.getMessage(), e));
             }
         }
+        lines = discardGenerator(lines, buffer);
         if (encoded.isEmpty()) {
             return closeSeen;
         }
@@ -590,6 +625,26 @@ public final class FileAuditSink implements AuditSink {
             p.written.complete(p.seq);
         }
         return closeSeen;
+    }
+
+    private static JsonGenerator newGenerator(BatchBuffer buffer) {
+        try {
+            return ChainCodec.lineGenerator(buffer);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write JSON into memory", e);
+        }
+    }
+
+    /** Closes a generator whose buffered output is unwanted or already flushed; returns a fresh one. */
+    private static JsonGenerator discardGenerator(JsonGenerator g, BatchBuffer buffer) {
+        int keep = buffer.size();
+        try {
+            g.close(); // may flush a half record: cut it off again below
+        } catch (IOException | RuntimeException ignored) {
+            // the buffer is in memory; nothing else can fail
+        }
+        buffer.truncate(keep);
+        return newGenerator(buffer);
     }
 
     private void runSyncer() {
