@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * least one of them has written it, or throws {@link AuditUnavailableException} within the write
  * timeout so the request can be answered 503.
  *
- * <p>Each sink write runs on its own virtual thread, never on the caller's, so a sink whose write
+ * <p>A sink write never runs on the caller's thread: sinks that queue (the file sink) take the
+ * record without blocking, others write on a virtual thread of their own, so a sink whose write
  * blocks forever (a hung NFS mount, a stuck remote collector) cannot hang a request beyond the
  * timeout. Each sink may have at most {@code maxPendingPerSink} writes in flight; beyond that the
  * sink counts as failed for the record at once instead of piling up threads, so a stuck sink costs
@@ -189,6 +190,8 @@ public final class AuditLog implements AutoCloseable {
         final Semaphore slots;
         final int maxPending;
         final ThreadFactory threads;
+        /** A thread per write, for sinks that write only by blocking (see {@link AuditSink#appendAsync}). */
+        final java.util.concurrent.Executor blockingWriters;
         final LongAdder failures = new LongAdder();
         final AtomicBoolean failing = new AtomicBoolean();
 
@@ -197,6 +200,7 @@ public final class AuditLog implements AutoCloseable {
             this.maxPending = maxPending;
             this.slots = new Semaphore(maxPending);
             this.threads = Thread.ofVirtual().name("tresor-audit-" + sink.name() + "-", 0).factory();
+            this.blockingWriters = command -> threads.newThread(command).start();
         }
 
         void submit(AuditEvent event, Attempt attempt) {
@@ -206,34 +210,34 @@ public final class AuditLog implements AutoCloseable {
                 markFailing("too many writes pending");
                 return;
             }
-            Thread thread = threads.newThread(() -> write(event, attempt));
+            CompletableFuture<?> write;
             try {
-                thread.start();
+                write = sink.appendAsync(event, blockingWriters);
             } catch (RuntimeException | OutOfMemoryError e) {
                 slots.release();
                 failures.increment();
-                attempt.failed(sink.name() + ": cannot start a writer thread: " + e);
+                attempt.failed(sink.name() + ": cannot start the write: " + e);
+                return;
             }
-        }
-
-        private void write(AuditEvent event, Attempt attempt) {
-            try {
-                sink.append(event);
-                attempt.written();
-                if (failing.compareAndSet(true, false)) {
-                    log.info("audit sink {} is writing again", sink.name());
+            write.whenComplete((ignored, error) -> {
+                try {
+                    if (error == null) {
+                        attempt.written();
+                        if (failing.compareAndSet(true, false)) {
+                            log.info("audit sink {} is writing again", sink.name());
+                        }
+                    } else {
+                        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                ? error.getCause() : error;
+                        failures.increment();
+                        String reason = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+                        attempt.failed(sink.name() + ": " + reason);
+                        markFailing(reason);
+                    }
+                } finally {
+                    slots.release();
                 }
-            } catch (Exception | Error e) {
-                failures.increment();
-                String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-                attempt.failed(sink.name() + ": " + reason);
-                markFailing(reason);
-                if (e instanceof Error error) {
-                    throw error;
-                }
-            } finally {
-                slots.release();
-            }
+            });
         }
 
         private void markFailing(String reason) {

@@ -1,6 +1,8 @@
 package dev.tresor.audit;
 
 import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /** A destination of audit records (a local chained file, later perhaps syslog or a remote store). */
 public interface AuditSink extends AutoCloseable {
@@ -15,6 +17,28 @@ public interface AuditSink extends AutoCloseable {
      *                     as not audited
      */
     void append(AuditEvent event) throws IOException;
+
+    /**
+     * Starts {@link #append} without blocking the caller: the future completes when the record
+     * has been handed to the operating system, or fails with the {@link IOException}. A sink that
+     * can only write by blocking keeps this default, which runs {@link #append} on one of
+     * {@code blockingWriters}' threads, so a stuck sink still cannot hold up the caller.
+     */
+    default CompletableFuture<?> appendAsync(AuditEvent event, Executor blockingWriters) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        blockingWriters.execute(() -> {
+            try {
+                append(event);
+                done.complete(null);
+            } catch (IOException | RuntimeException e) {
+                done.completeExceptionally(e);
+            } catch (Error e) {
+                done.completeExceptionally(e);
+                throw e;
+            }
+        });
+        return done;
+    }
 
     /** A short, non-secret name for logs and metrics, e.g. {@code file:/var/lib/tresor/audit.log}. */
     String name();

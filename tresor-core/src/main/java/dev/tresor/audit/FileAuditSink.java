@@ -184,6 +184,35 @@ public final class FileAuditSink implements AuditSink {
         }
     }
 
+    /**
+     * Queues the record for the writer thread and returns at once; the future completes when the
+     * batch holding it has been written. With fsync on every record, or with the queue full, it
+     * falls back to a blocking {@link #append} on one of {@code blockingWriters}' threads.
+     */
+    @Override
+    public CompletableFuture<?> appendAsync(AuditEvent event, java.util.concurrent.Executor blockingWriters) {
+        Objects.requireNonNull(event, "event");
+        if (fsyncInterval.isZero()) {
+            return AuditSink.super.appendAsync(event, blockingWriters);
+        }
+        if (closeRequested.get()) {
+            return CompletableFuture.failedFuture(closedError());
+        }
+        IOException failed = failure;
+        if (failed != null) {
+            return CompletableFuture.failedFuture(unusable(failed));
+        }
+        Pending pending = new Pending(event, false);
+        if (!queue.offer(pending)) {
+            return AuditSink.super.appendAsync(event, blockingWriters);
+        }
+        // As in enqueue: the writer may have stopped before taking it.
+        if (writerStopped && queue.remove(pending)) {
+            return CompletableFuture.failedFuture(failure != null ? unusable(failure) : closedError());
+        }
+        return pending.written;
+    }
+
     @Override
     public String name() {
         return "file:" + file;
