@@ -4,6 +4,7 @@ import com.google.crypto.tink.subtle.AesGcmJce;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Envelope encryption of secret values. Each value gets its own fresh AES-256-GCM data key; the
@@ -21,6 +22,8 @@ public final class Envelope {
 
     private final KeyProvider keyProvider;
     private final SecureRandom random = new SecureRandom();
+    /** Tink's AesGcmJce format, decrypted with pooled JDK ciphers (see {@link AesGcmDecryption}). */
+    private final AesGcmDecryption decryption = new AesGcmDecryption();
 
     public Envelope(KeyProvider keyProvider) {
         TinkRuntime.ensureRegistered();
@@ -55,7 +58,7 @@ public final class Envelope {
             throws GeneralSecurityException {
         byte[] key = unwrap(wrappedKey, keyContext);
         try {
-            return new AesGcmJce(key).decrypt(ciphertext, valueContext);
+            return decryption.decrypt(new SecretKeySpec(key, "AES"), ciphertext, 0, valueContext);
         } finally {
             Arrays.fill(key, (byte) 0);
         }

@@ -86,7 +86,7 @@ public final class LocalKeyProvider implements KeyProvider {
     }
 
     private static LocalKeyProvider fromHandle(KeysetHandle handle) throws GeneralSecurityException {
-        Aead aead = handle.getPrimitive(TinkRuntime.configuration(), Aead.class);
+        Aead aead = PooledKekAead.of(handle, handle.getPrimitive(TinkRuntime.configuration(), Aead.class));
         String id = "local:" + Integer.toUnsignedString(handle.getPrimary().getId());
         return new LocalKeyProvider(id, aead);
     }

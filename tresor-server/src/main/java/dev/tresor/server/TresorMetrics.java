@@ -4,7 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** Prometheus metrics: request counts and latency by action and status, audit failures, tamper detections. */
 public final class TresorMetrics {
@@ -24,14 +25,19 @@ public final class TresorMetrics {
                 .register(registry);
     }
 
+    /** Actions and statuses form a small fixed set; looking a timer up beats building one per request. */
+    private record RequestKey(String action, int status) {}
+
+    private final ConcurrentHashMap<RequestKey, Timer> requestTimers = new ConcurrentHashMap<>();
+
     public void request(String action, int status, long nanos) {
-        Timer.builder("tresor.http.requests")
-                .description("API requests by action and HTTP status")
-                .tag("action", action)
-                .tag("status", Integer.toString(status))
-                .publishPercentileHistogram(false)
-                .register(registry)
-                .record(Duration.ofNanos(nanos));
+        requestTimers.computeIfAbsent(new RequestKey(action, status), key -> Timer.builder("tresor.http.requests")
+                        .description("API requests by action and HTTP status")
+                        .tag("action", key.action())
+                        .tag("status", Integer.toString(key.status()))
+                        .publishPercentileHistogram(false)
+                        .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void auditFailure() {
