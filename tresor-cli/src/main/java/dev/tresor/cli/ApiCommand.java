@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Mixin;
 
 /**
@@ -51,5 +52,26 @@ abstract class ApiCommand implements Callable<Integer> {
 
     protected void printJson(JsonNode node) {
         context.out().println(Json.pretty(node));
+    }
+
+    /**
+     * How the list commands print: the server's JSON as is with --json, else one row per entry of
+     * {@code reply[key]}, its name first and flagged when the server found the entry's row failing
+     * its integrity check (the server still lists it, so an operator sees it rather than a gap).
+     */
+    protected Integer printList(JsonNode reply, boolean json, String key, Table table,
+            Function<JsonNode, List<String>> otherColumns) {
+        if (json) {
+            printJson(reply);
+            return ExitCodes.OK;
+        }
+        for (JsonNode entry : reply.path(key)) {
+            List<String> cells = new ArrayList<>();
+            cells.add(Json.text(entry, "name", "?") + (entry.path("intact").asBoolean(true) ? "" : " (INTEGRITY FAILURE)"));
+            cells.addAll(otherColumns.apply(entry));
+            table.row(cells.toArray(String[]::new));
+        }
+        table.print(out());
+        return ExitCodes.OK;
     }
 }

@@ -1,6 +1,6 @@
 package dev.tresor.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,18 +19,8 @@ final class ClientListCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        JsonNode clients = connect().get("clients");
-        if (json) {
-            printJson(clients);
-            return ExitCodes.OK;
-        }
-        Table table = new Table("NAME", "IDENTITY", "ADMIN", "GROUPS");
-        for (JsonNode client : clients.path("clients")) {
-            String name = Json.text(client, "name", "?") + (client.path("intact").asBoolean(true) ? "" : " (INTEGRITY FAILURE)");
-            table.row(name, Json.text(client, "identity", "-"), client.path("admin").asBoolean() ? "yes" : "no",
-                    ClientDetails.groups(client));
-        }
-        table.print(out());
-        return ExitCodes.OK;
+        return printList(connect().get("clients"), json, "clients", new Table("NAME", "IDENTITY", "ADMIN", "GROUPS"),
+                client -> List.of(Json.text(client, "identity", "-"), client.path("admin").asBoolean() ? "yes" : "no",
+                        ClientDetails.groups(client)));
     }
 }

@@ -1,6 +1,7 @@
 package dev.tresor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,21 +21,12 @@ final class GroupListCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode groups = connect().get("groups");
-        if (json) {
-            printJson(groups);
-            return ExitCodes.OK;
-        }
-        if (groups.path("groups").isEmpty()) {
+        if (!json && groups.path("groups").isEmpty()) {
             context.err().println("no groups");
             return ExitCodes.OK;
         }
-        Table table = new Table("NAME", "DESCRIPTION", "CREATED", "BY");
-        for (JsonNode group : groups.path("groups")) {
-            String name = Json.text(group, "name", "?") + (group.path("intact").asBoolean(true) ? "" : " (INTEGRITY FAILURE)");
-            table.row(name, Json.text(group, "description", "-"), Json.text(group, "createdAt", "-"),
-                    Json.text(group, "createdBy", "-"));
-        }
-        table.print(out());
-        return ExitCodes.OK;
+        return printList(groups, json, "groups", new Table("NAME", "DESCRIPTION", "CREATED", "BY"),
+                group -> List.of(Json.text(group, "description", "-"), Json.text(group, "createdAt", "-"),
+                        Json.text(group, "createdBy", "-")));
     }
 }

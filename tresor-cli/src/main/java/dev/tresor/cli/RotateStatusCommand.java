@@ -1,12 +1,7 @@
 package dev.tresor.cli;
 
 import dev.tresor.rotation.RotationEngine;
-import dev.tresor.rotation.RotationException;
-import dev.tresor.rotation.RotationJob;
-import dev.tresor.rotation.RotationListener;
-import dev.tresor.rotation.StepHook;
 import java.nio.file.Path;
-import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,14 +24,7 @@ final class RotateStatusCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        List<RotationEngine.Check> lines;
-        try (RotationJob job = new RotationJob(RotationCommandSupport.load(config), RotationCommandSupport.connection(context),
-                RotationListener.SILENT, StepHook.NONE)) {
-            lines = job.engine().status();
-        } catch (RotationException e) {
-            throw new CliException(RotationCommandSupport.exitCode(e.kind().name()), e.getMessage());
-        }
-        RotateVerifyCommand.print(context, lines, json);
+        RotationCommandSupport.print(context, RotationCommandSupport.inspect(context, config, RotationEngine::status), json);
         return ExitCodes.OK;
     }
 }

@@ -1,12 +1,6 @@
 package dev.tresor.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tresor.rotation.RotationEngine;
-import dev.tresor.rotation.RotationException;
-import dev.tresor.rotation.RotationJob;
-import dev.tresor.rotation.RotationListener;
-import dev.tresor.rotation.StepHook;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -31,30 +25,8 @@ final class RotateVerifyCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        List<RotationEngine.Check> checks;
-        try (RotationJob job = new RotationJob(RotationCommandSupport.load(config), RotationCommandSupport.connection(context),
-                RotationListener.SILENT, StepHook.NONE)) {
-            checks = job.engine().verify();
-        } catch (RotationException e) {
-            throw new CliException(RotationCommandSupport.exitCode(e.kind().name()), e.getMessage());
-        }
-        print(context, checks, json);
+        List<RotationEngine.Check> checks = RotationCommandSupport.inspect(context, config, RotationEngine::verify);
+        RotationCommandSupport.print(context, checks, json);
         return checks.stream().allMatch(RotationEngine.Check::ok) ? ExitCodes.OK : ExitCodes.ERROR;
-    }
-
-    static void print(CliContext context, List<RotationEngine.Check> checks, boolean json) {
-        if (json) {
-            ObjectNode root = Json.object();
-            ArrayNode list = root.putArray("checks");
-            for (RotationEngine.Check c : checks) {
-                list.addObject().put("name", c.name()).put("ok", c.ok()).put("detail", c.detail());
-            }
-            context.out().println(Json.pretty(root));
-            return;
-        }
-        int width = checks.stream().mapToInt(c -> c.name().length()).max().orElse(10);
-        for (RotationEngine.Check c : checks) {
-            context.out().println(String.format("%-4s %-" + width + "s  %s", c.ok() ? "ok" : "FAIL", c.name(), c.detail()));
-        }
     }
 }

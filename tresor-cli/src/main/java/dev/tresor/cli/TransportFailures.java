@@ -1,9 +1,12 @@
 package dev.tresor.cli;
 
+import dev.tresor.ca.Pem;
+import dev.tresor.ca.SubjectKeys;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
+import java.nio.file.Path;
 import java.nio.channels.UnresolvedAddressException;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
@@ -73,7 +76,7 @@ final class TransportFailures {
                     + TresorClient.REQUEST_TIMEOUT.toSeconds() + " s");
         }
         if (clientCertificateRefused(all)) {
-            if (!KeyMatch.keyBelongsToCertificate(settings.key().value(), settings.cert().value())) {
+            if (!keyBelongsToCertificate(settings.key().value(), settings.cert().value())) {
                 return new CliException(ExitCodes.USAGE, settings.key().source() + " (" + settings.key().value()
                         + ") is not the private key of " + settings.cert().source() + " (" + settings.cert().value()
                         + "): point both at the same client's files");
@@ -105,10 +108,22 @@ final class TransportFailures {
                 || lowerCaseChain.contains("connection closed") || lowerCaseChain.contains("remote host terminated");
     }
 
+    /**
+     * Whether the key file holds the certificate's private key. True also when the files cannot be
+     * read again: this only refines an error message, so it blames the pair only when it is sure.
+     */
+    static boolean keyBelongsToCertificate(Path keyFile, Path certFile) {
+        try {
+            return SubjectKeys.matches(Pem.readPrivateKey(keyFile), Pem.readCertificates(certFile).getFirst().getPublicKey());
+        } catch (RuntimeException e) {
+            return true;
+        }
+    }
+
     /** Says why the certificate is refused when we can see it ourselves (the usual case: it expired). */
     private static String validityNote(ConnectionSettings settings, Clock clock) {
         try {
-            X509Certificate leaf = dev.tresor.ca.Pem.readCertificates(settings.cert().value()).getFirst();
+            X509Certificate leaf = Pem.readCertificates(settings.cert().value()).getFirst();
             Instant now = clock.instant();
             if (leaf.getNotAfter().toInstant().isBefore(now)) {
                 return " It expired at " + leaf.getNotAfter().toInstant() + "; ask an admin for a new one (tresor client create).";

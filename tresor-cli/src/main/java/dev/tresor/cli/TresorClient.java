@@ -74,7 +74,7 @@ final class TresorClient implements AutoCloseable {
      * key with 10,000 PBKDF2 rounds (about 75 ms of a 0.5 s command) for a store that is never
      * written anywhere, and its key/certificate match check signs with the key (another ~70 ms
      * cold). The match is checked only if the server refuses us, to name the file at fault
-     * ({@link KeyMatch}).
+     * ({@link TransportFailures#keyBelongsToCertificate}).
      */
     private static KeyStore keyStore(List<X509Certificate> chain, PrivateKey key) {
         try {

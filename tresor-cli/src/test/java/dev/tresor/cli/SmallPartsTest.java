@@ -3,6 +3,8 @@ package dev.tresor.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tresor.testkit.IssuedCert;
+import dev.tresor.testkit.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +95,34 @@ class SmallPartsTest {
 
     private static JsonNode records(String json) throws Exception {
         return Json.parse(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A refused handshake with a key from another client is a usage error naming both settings, not "denied". */
+    @Test
+    void aKeyFromAnotherClientIsToldApartFromARefusedCertificate() {
+        TestPki pki = TestPki.create("cli-keys");
+        IssuedCert.PemFiles app1 = pki.client("app1").writePem(dir, "app1");
+        IssuedCert.PemFiles app2 = pki.client("app2").writePem(dir, "app2");
+        Throwable refused = new javax.net.ssl.SSLHandshakeException("Received fatal alert: bad_certificate");
+
+        CliException mixedUp = TransportFailures.classify(refused, settings(app1.certificate(), app2.privateKey()),
+                java.time.Clock.systemUTC());
+        assertThat(mixedUp.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(mixedUp.getMessage()).isEqualTo("TRESOR_KEY (" + app2.privateKey() + ") is not the private key of "
+                + "TRESOR_CERT (" + app1.certificate() + "): point both at the same client's files");
+
+        CliException denied = TransportFailures.classify(refused, settings(app1.certificate(), app1.privateKey()),
+                java.time.Clock.systemUTC());
+        assertThat(denied.exitCode()).isEqualTo(ExitCodes.DENIED);
+        assertThat(denied.getMessage()).startsWith("the server refused this client certificate (TRESOR_CERT=");
+
+        // Files that cannot be read again do not get blamed: the check only sharpens a message.
+        assertThat(TransportFailures.keyBelongsToCertificate(dir.resolve("gone.key"), app1.certificate())).isTrue();
+    }
+
+    private static ConnectionSettings settings(Path cert, Path key) {
+        return new ConnectionSettings(new Setting<>(java.net.URI.create("https://127.0.0.1:7443"), "TRESOR_ADDR"),
+                new Setting<>(cert, "TRESOR_CERT"), new Setting<>(key, "TRESOR_KEY"), new Setting<>(cert, "TRESOR_CA"));
     }
 
     @Test

@@ -195,6 +195,13 @@ class TresorCliIT {
         assertThat(Files.getPosixFilePermissions(certs.resolve("app1.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
         assertThat(ok(admin, "grant", "--client", "app1", "--group", "app").out()).contains("client app1 is in group app (read)");
 
+        // The list tables: a header, then one aligned row per entry with its name first.
+        assertThat(ok(admin, "group", "ls").out()).containsPattern("(?m)^NAME +DESCRIPTION +CREATED +BY$")
+                .containsPattern("(?m)^app +the app +\\S+ +admin$");
+        assertThat(ok(admin, "client", "ls").out()).containsPattern("(?m)^NAME +IDENTITY +ADMIN +GROUPS$")
+                .containsPattern("(?m)^app1 +spiffe://tresor.local/client/app1 +no +app \\(read\\)$")
+                .containsPattern("(?m)^admin +\\S+ +yes +");
+
         app1 = new HashMap<>(admin);
         app1.put("TRESOR_CERT", certs.resolve("app1.crt").toString());
         app1.put("TRESOR_KEY", certs.resolve("app1.key").toString());

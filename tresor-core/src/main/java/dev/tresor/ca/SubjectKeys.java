@@ -25,8 +25,11 @@ import org.bouncycastle.math.ec.ECPoint;
  * <p>Only EC P-256 (named curve, point on the curve) and RSA 2048..16384 bits are accepted:
  * weaker keys would undermine the CA, exotic ones would fail at some TLS peer much later, and
  * the upper RSA bound stops a CSR from making the server burn CPU on a huge modulus.
+ *
+ * <p>Public only for {@link #matches}, which the CLI uses to tell a key/certificate mix-up from a
+ * refused certificate; the certification rules stay package-private.
  */
-final class SubjectKeys {
+public final class SubjectKeys {
 
     static final int MIN_RSA_BITS = 2048;
     static final int MAX_RSA_BITS = 16384;
@@ -134,7 +137,7 @@ final class SubjectKeys {
      * Whether a private key belongs to a public key, proven by signing a random challenge:
      * comparing encodings would not work across providers, and a signature is what TLS will do.
      */
-    static boolean matches(PrivateKey privateKey, PublicKey publicKey) {
+    public static boolean matches(PrivateKey privateKey, PublicKey publicKey) {
         if (privateKey == null || publicKey == null || !privateKey.getAlgorithm().equals(publicKey.getAlgorithm())) {
             return false;
         }

@@ -46,9 +46,9 @@ public final class ServerFixture implements AutoCloseable {
     public static final String ADMIN_IDENTITY = "spiffe://" + TRUST_DOMAIN + "/client/admin";
 
     /** Config knobs tests need; null means the fixture's default. */
-    public record Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes) {
+    public record Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections) {
         public static Options defaults() {
-            return new Options(null, null, null);
+            return new Options(null, null, null, null);
         }
     }
 
@@ -114,7 +114,9 @@ public final class ServerFixture implements AutoCloseable {
                 ? "  kind: sqlite\n  path: tresor.db\n"
                 : "  kind: postgresql\n  url: \"" + pg.jdbcUrl() + "\"\n  user: " + pg.user() + "\n  password: \""
                         + pg.password() + "\"\n";
-        String limits = options.maxBodyBytes() == null ? "" : "limits:\n  maxBodyBytes: " + options.maxBodyBytes() + "\n";
+        String limits = (options.maxBodyBytes() == null && options.maxConnections() == null ? "" : "limits:\n")
+                + (options.maxBodyBytes() == null ? "" : "  maxBodyBytes: " + options.maxBodyBytes() + "\n")
+                + (options.maxConnections() == null ? "" : "  maxConnections: " + options.maxConnections() + "\n");
         return """
                 trustDomain: %s
                 listen:

@@ -10,6 +10,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -24,17 +27,23 @@ public final class RotationScheduler implements AutoCloseable {
     /** Runs one definition (in production: a RotationJob with the scheduler's Tresor identity). */
     public interface Runner extends Function<RotationConfig, RotationReport> {}
 
+    private static final Duration RECHECK = Duration.ofMinutes(1);
+
     private final Map<RotationConfig, CronSchedule> schedules = new LinkedHashMap<>();
     private final Map<RotationConfig, ZonedDateTime> due = new LinkedHashMap<>();
     private final Runner runner;
     private final Clock clock;
     private final Consumer<String> log;
-    private Thread thread;
+    private final ScheduledThreadPoolExecutor timer;
+    private boolean started;
 
     public RotationScheduler(List<RotationConfig> definitions, Runner runner, Clock clock, Consumer<String> log) {
         this.runner = runner;
         this.clock = clock;
         this.log = log;
+        this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("tresor-rotation-scheduler").daemon().factory());
+        // Without this, shutdown() would still wait for the next delayed tick, possibly days away.
+        timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         ZonedDateTime now = ZonedDateTime.now(clock);
         for (RotationConfig c : definitions) {
             if (c.schedule() == null) {
@@ -88,33 +97,56 @@ public final class RotationScheduler implements AutoCloseable {
         return due.values().stream().map(ZonedDateTime::toInstant).min(Instant::compareTo).orElse(Instant.MAX);
     }
 
-    /** Starts the scheduling thread. */
+    /**
+     * Starts the scheduling thread: it sleeps in the executor's delay queue until the next run is
+     * due, so {@link #close()} ends the wait at once instead of at the next poll.
+     */
     public synchronized void start() {
-        if (thread != null) {
+        if (started) {
             return;
         }
-        thread = Thread.ofPlatform().name("tresor-rotation-scheduler").daemon().start(() -> {
-            Instant next = nextRuns().values().stream().min(Instant::compareTo).orElse(Instant.MAX);
-            log.accept("rotation scheduler: " + schedules.size() + " definition(s), next run " + next);
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Duration wait = Duration.between(clock.instant(), next);
-                    if (wait.isPositive()) {
-                        Thread.sleep(wait.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : wait);
-                        continue;
-                    }
-                    next = runDue(clock.instant());
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
+        started = true;
+        Instant next = nextRuns().values().stream().min(Instant::compareTo).orElse(Instant.MAX);
+        log.accept("rotation scheduler: " + schedules.size() + " definition(s), next run " + next);
+        submit(() -> tick(next));
     }
 
+    /** Runs what is due, if anything, then schedules the next look at the clock. */
+    private void tick(Instant next) {
+        Instant now = clock.instant();
+        Instant following = now.isBefore(next) ? next : runDue(now);
+        Duration wait = Duration.between(clock.instant(), following);
+        // The delay queue counts on the monotonic clock, which a suspended machine or a clock step
+        // leaves behind the wall clock that cron times are on: look again at least once a minute.
+        Duration delay = wait.isNegative() ? Duration.ZERO : wait.compareTo(RECHECK) > 0 ? RECHECK : wait;
+        try {
+            timer.schedule(() -> tick(following), delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // close() was called while this tick ran: nothing more to schedule.
+        }
+    }
+
+    private void submit(Runnable task) {
+        try {
+            timer.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Closed before it started.
+        }
+    }
+
+    /**
+     * Stops the scheduler: a waiting scheduler ends at once, a rotation already running is let
+     * finish (stopping it halfway would only leave work for the next run), then this returns.
+     */
     @Override
-    public synchronized void close() {
-        if (thread != null) {
-            thread.interrupt();
+    public void close() {
+        timer.shutdown();
+        try {
+            while (!timer.awaitTermination(1, TimeUnit.MINUTES)) {
+                log.accept("rotation scheduler: waiting for the running rotation to finish before stopping");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -1,12 +1,44 @@
 package dev.tresor.rotation.target;
 
+import dev.tresor.rotation.DbCredentials;
 import dev.tresor.rotation.RotationException;
+import dev.tresor.rotation.target.DatabaseTarget.ProbeFailure;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /** Shared JDBC error handling: never lets a driver message that may quote SQL reach output. */
 final class Jdbc {
 
     private Jdbc() {}
+
+    /** How a target opens a connection (its driver's TLS and timeout settings); a null database means none. */
+    @FunctionalInterface
+    interface Connector {
+        Connection open(DbCredentials credentials, String database) throws SQLException;
+    }
+
+    /** {@link DatabaseTarget#probe}: log in to the application database as {@code c}; {@code sql} must return a row. */
+    static void probe(Connector connector, DbCredentials c, String sql) throws ProbeFailure {
+        try (Connection conn = connector.open(c, c.dbname()); Statement s = conn.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            if (!rs.next()) {
+                throw new ProbeFailure("validation query returned no row as " + c.username());
+            }
+        } catch (SQLException e) {
+            throw new ProbeFailure("validation query as " + c.username() + " failed: " + describe(e));
+        }
+    }
+
+    /** {@link DatabaseTarget#admin}: the connection for an admin session, or a failure naming the admin user. */
+    static Connection adminConnection(Connector connector, DbCredentials admin, String database) {
+        try {
+            return connector.open(admin, database);
+        } catch (SQLException e) {
+            throw adminFailure("admin login as " + admin.username(), e);
+        }
+    }
 
     static boolean unreachable(SQLException e) {
         String state = e.getSQLState();

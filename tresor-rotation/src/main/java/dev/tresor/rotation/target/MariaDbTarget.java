@@ -10,7 +10,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -69,22 +68,12 @@ final class MariaDbTarget implements DatabaseTarget {
 
     @Override
     public void probe(DbCredentials c, String sql) throws ProbeFailure {
-        try (Connection conn = connect(c, c.dbname()); Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            if (!rs.next()) {
-                throw new ProbeFailure("validation query returned no row as " + c.username());
-            }
-        } catch (SQLException e) {
-            throw new ProbeFailure("validation query as " + c.username() + " failed: " + Jdbc.describe(e));
-        }
+        Jdbc.probe(this::connect, c, sql);
     }
 
     @Override
     public AdminSession admin(DbCredentials admin, String appDatabase) {
-        try {
-            return new Session(connect(admin, null), appDatabase);
-        } catch (SQLException e) {
-            throw Jdbc.adminFailure("admin login as " + admin.username(), e);
-        }
+        return new Session(Jdbc.adminConnection(this::connect, admin, null), appDatabase);
     }
 
     /** {@code *} + upper-case hex of SHA1(SHA1(password)): the mysql_native_password stored form. */
@@ -104,14 +93,10 @@ final class MariaDbTarget implements DatabaseTarget {
         return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
-    private final class Session implements AdminSession {
-
-        private final Connection conn;
-        private final String database;
+    private final class Session extends JdbcAdminSession {
 
         Session(Connection conn, String database) {
-            this.conn = conn;
-            this.database = database;
+            super(conn, database);
         }
 
         private String account(String user) {
@@ -124,37 +109,16 @@ final class MariaDbTarget implements DatabaseTarget {
                     : "IDENTIFIED BY PASSWORD '" + nativeHash(password) + "'";
         }
 
-        private void exec(String action, String sql) {
-            try (Statement s = conn.createStatement()) {
-                s.execute(sql);
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure(action, e);
-            }
-        }
-
         @Override
         public boolean tryLock(String name) {
-            try (PreparedStatement s = conn.prepareStatement("SELECT GET_LOCK(?, 0)")) {
-                s.setString(1, "tresor-rotation:" + name);
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() && rs.getInt(1) == 1;
-                }
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure("taking the rotation lock", e);
-            }
+            // 1 taken, 0 held by another session, NULL on error: only 1 is true.
+            return ask("taking the rotation lock", "SELECT GET_LOCK(?, 0) = 1", "tresor-rotation:" + name);
         }
 
         @Override
         public boolean userExists(String user) {
-            try (PreparedStatement s = conn.prepareStatement("SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?")) {
-                s.setString(1, user);
-                s.setString(2, config.userHost());
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() && rs.getInt(1) > 0;
-                }
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure("looking up user " + user, e);
-            }
+            return ask("looking up user " + user, "SELECT COUNT(*) > 0 FROM mysql.user WHERE User = ? AND Host = ?",
+                    user, config.userHost());
         }
 
         @Override
@@ -191,18 +155,9 @@ final class MariaDbTarget implements DatabaseTarget {
         @Override
         public boolean hasRole(String user) {
             String sql = config.kind() == TargetKind.MYSQL
-                    ? "SELECT COUNT(*) FROM mysql.role_edges WHERE TO_USER = ? AND TO_HOST = ? AND FROM_USER = ?"
-                    : "SELECT COUNT(*) FROM mysql.roles_mapping WHERE User = ? AND Host = ? AND Role = ?";
-            try (PreparedStatement s = conn.prepareStatement(sql)) {
-                s.setString(1, user);
-                s.setString(2, config.userHost());
-                s.setString(3, config.role());
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() && rs.getInt(1) > 0;
-                }
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure("checking the role of " + user, e);
-            }
+                    ? "SELECT COUNT(*) > 0 FROM mysql.role_edges WHERE TO_USER = ? AND TO_HOST = ? AND FROM_USER = ?"
+                    : "SELECT COUNT(*) > 0 FROM mysql.roles_mapping WHERE User = ? AND Host = ? AND Role = ?";
+            return ask("checking the role of " + user, sql, user, config.userHost(), config.role());
         }
 
         @Override
@@ -239,15 +194,6 @@ final class MariaDbTarget implements DatabaseTarget {
             exec("making " + config.role() + " the default role of " + account(user), config.kind() == TargetKind.MYSQL
                     ? "SET DEFAULT ROLE " + role + " TO " + account(user)
                     : "SET DEFAULT ROLE " + role + " FOR " + account(user));
-        }
-
-        @Override
-        public void close() {
-            try {
-                conn.close();
-            } catch (SQLException e) {
-                // Closing frees the lock server-side either way.
-            }
         }
     }
 }

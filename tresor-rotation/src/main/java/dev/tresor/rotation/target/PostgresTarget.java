@@ -12,7 +12,6 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
 import org.postgresql.util.PasswordUtil;
@@ -68,36 +67,22 @@ final class PostgresTarget implements DatabaseTarget {
 
     @Override
     public void probe(DbCredentials c, String sql) throws ProbeFailure {
-        try (Connection conn = connect(c, c.dbname()); Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            if (!rs.next()) {
-                throw new ProbeFailure("validation query returned no row as " + c.username());
-            }
-        } catch (SQLException e) {
-            throw new ProbeFailure("validation query as " + c.username() + " failed: " + Jdbc.describe(e));
-        }
+        Jdbc.probe(this::connect, c, sql);
     }
 
     @Override
     public AdminSession admin(DbCredentials admin, String appDatabase) {
-        try {
-            return new Session(connect(admin, appDatabase), appDatabase);
-        } catch (SQLException e) {
-            throw Jdbc.adminFailure("admin login as " + admin.username(), e);
-        }
+        return new Session(Jdbc.adminConnection(this::connect, admin, appDatabase), appDatabase);
     }
 
     private static String ident(String name) {
         return "\"" + name + "\"";
     }
 
-    private final class Session implements AdminSession {
-
-        private final Connection conn;
-        private final String database;
+    private final class Session extends JdbcAdminSession {
 
         Session(Connection conn, String database) {
-            this.conn = conn;
-            this.database = database;
+            super(conn, database);
         }
 
         private int major() {
@@ -108,37 +93,9 @@ final class PostgresTarget implements DatabaseTarget {
             }
         }
 
-        private void exec(String action, String sql) {
-            try (Statement s = conn.createStatement()) {
-                s.execute(sql);
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure(action, e);
-            }
-        }
-
-        private boolean exists(String action, String sql, String... args) {
-            try (PreparedStatement s = conn.prepareStatement(sql)) {
-                for (int i = 0; i < args.length; i++) {
-                    s.setString(i + 1, args[i]);
-                }
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next();
-                }
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure(action, e);
-            }
-        }
-
         @Override
         public boolean tryLock(String name) {
-            try (PreparedStatement s = conn.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-                s.setLong(1, lockKey(name));
-                try (ResultSet rs = s.executeQuery()) {
-                    return rs.next() && rs.getBoolean(1);
-                }
-            } catch (SQLException e) {
-                throw Jdbc.adminFailure("taking the rotation lock", e);
-            }
+            return ask("taking the rotation lock", "SELECT pg_try_advisory_lock(?)", lockKey(name));
         }
 
         private static long lockKey(String name) {
@@ -152,7 +109,7 @@ final class PostgresTarget implements DatabaseTarget {
 
         @Override
         public boolean userExists(String user) {
-            return exists("looking up role " + user, "SELECT 1 FROM pg_roles WHERE rolname = ?", user);
+            return roleExists(user);
         }
 
         private static String verifier(String password) {
@@ -181,9 +138,13 @@ final class PostgresTarget implements DatabaseTarget {
 
         @Override
         public boolean hasRole(String user) {
-            return exists("checking the role of " + user,
-                    "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member"
-                            + " WHERE r.rolname = ? AND u.rolname = ?", config.role(), user);
+            return ask("checking the role of " + user, "SELECT EXISTS (SELECT 1 FROM pg_auth_members m"
+                    + " JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member"
+                    + " WHERE r.rolname = ? AND u.rolname = ?)", config.role(), user);
+        }
+
+        private boolean roleExists(String role) {
+            return ask("looking up role " + role, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ?)", role);
         }
 
         @Override
@@ -219,7 +180,7 @@ final class PostgresTarget implements DatabaseTarget {
         @Override
         public void ensurePrivileges(String user) {
             String role = ident(config.role());
-            if (!exists("looking up role " + config.role(), "SELECT 1 FROM pg_roles WHERE rolname = ?", config.role())) {
+            if (!roleExists(config.role())) {
                 exec("creating role " + config.role(), "CREATE ROLE " + role + " NOLOGIN");
             }
             for (Grant g : config.grants()) {
@@ -235,15 +196,6 @@ final class PostgresTarget implements DatabaseTarget {
                     + (major() >= 16 ? " WITH INHERIT TRUE, SET TRUE" : ""));
             exec("making " + user + " act as " + config.role(), "ALTER ROLE " + ident(user) + " IN DATABASE " + ident(database)
                     + " SET role = " + role);
-        }
-
-        @Override
-        public void close() {
-            try {
-                conn.close();
-            } catch (SQLException e) {
-                // Closing frees the advisory lock server-side either way.
-            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.tresor.rotation.schedule;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.tresor.rotation.RotationReport;
 import dev.tresor.rotation.Slot;
@@ -13,6 +14,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,5 +85,53 @@ class RotationSchedulerTest {
         Instant next = scheduler.runDue(Instant.parse("2026-12-06T03:00:00Z"));
         assertThat(log).anyMatch(l -> l.contains("weekly failed (ROLLED_BACK): because; retried at its next scheduled time"));
         assertThat(next).isEqualTo(Instant.parse("2026-12-13T03:00:00Z"));
+    }
+
+    /**
+     * The thread itself: a clock half a second before a minute boundary makes an every-minute
+     * definition due almost at once; the run happens without anyone calling runDue.
+     */
+    @Test
+    void theThreadRunsWhatIsDueAndStopsWhenClosed() throws Exception {
+        Instant base = Instant.parse("2026-12-02T12:00:59.500Z");
+        Clock clock = Clock.offset(Clock.systemUTC(), Duration.between(Instant.now(), base));
+        CountDownLatch ran = new CountDownLatch(1);
+        List<String> log = new CopyOnWriteArrayList<>();
+        RotationScheduler scheduler = new RotationScheduler(List.of(definition("minutely", "* * * * *")), c -> {
+            ran.countDown();
+            return report(c.name(), null);
+        }, clock, log::add);
+        assertThat(scheduler.nextRuns()).containsEntry("minutely", Instant.parse("2026-12-02T12:01:00Z"));
+        scheduler.start();
+        assertThat(ran.await(30, TimeUnit.SECONDS)).as("the scheduler ran the due definition by itself").isTrue();
+        scheduler.close();
+        assertThat(log).anyMatch(l -> l.contains("rotation minutely done"));
+        assertThat(scheduler.nextRuns().get("minutely")).isAfter(Instant.parse("2026-12-02T12:00:59Z"));
+        assertNoSchedulerThreadLeft();
+    }
+
+    /** close() ends a wait for a run days away at once, rather than at the scheduler's next look at the clock. */
+    @Test
+    void closingAnIdleSchedulerEndsItsThread() throws Exception {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        RotationScheduler scheduler = new RotationScheduler(List.of(definition("weekly", "0 3 * * 0")),
+                c -> {
+                    ran.add(c.name());
+                    return report(c.name(), null);
+                }, Clock.fixed(Instant.parse("2026-12-02T12:00:00Z"), ZoneOffset.UTC), line -> { });
+        scheduler.start();
+        assertTimeoutPreemptively(Duration.ofSeconds(30), scheduler::close, "close() waited for the next run");
+        assertNoSchedulerThreadLeft();
+        assertThat(ran).isEmpty();
+    }
+
+    /** The executor reports termination as its worker leaves its loop, a moment before the thread itself ends. */
+    private static void assertNoSchedulerThreadLeft() throws InterruptedException {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("tresor-rotation-scheduler")) {
+                t.join(Duration.ofSeconds(10));
+                assertThat(t.isAlive()).as("scheduler thread still running after close").isFalse();
+            }
+        }
     }
 }
