@@ -590,11 +590,20 @@ public final class FileAuditSink implements AuditSink {
         }
     }
 
+    /**
+     * The writer thread's JSON generator over its batch buffer, kept across batches (building one
+     * per batch cost more than encoding the records); flushed after every record, replaced after
+     * a record that failed half-way.
+     */
+    private JsonGenerator lines;
+
     /** Chains, encodes and writes one batch; returns whether it held the close record. */
     private boolean writeBatch(List<Pending> batch, List<Pending> encoded, BatchBuffer buffer) {
         buffer.reset();
         encoded.clear();
-        JsonGenerator lines = newGenerator(buffer);
+        if (lines == null) {
+            lines = newGenerator(buffer);
+        }
         long seq = lastSeq;
         String prev = lastMac;
         boolean closeSeen = false;
@@ -626,7 +635,6 @@ public final class FileAuditSink implements AuditSink {
                 p.written.completeExceptionally(new IOException("cannot encode an audit record: " + e.getMessage(), e));
             }
         }
-        lines = discardGenerator(lines, buffer);
         if (encoded.isEmpty()) {
             return closeSeen;
         }
