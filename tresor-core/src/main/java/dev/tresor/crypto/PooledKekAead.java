@@ -5,7 +5,6 @@ import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.aead.AesGcmKey;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -50,8 +49,9 @@ final class PooledKekAead implements Aead {
 
     @Override
     public byte[] decrypt(byte[] ciphertext, byte[] associatedData) throws GeneralSecurityException {
+        // The prefix names a key (public), so a plain comparison in place will do.
         if (ciphertext != null && ciphertext.length >= prefix.length
-                && MessageDigest.isEqual(prefix, java.util.Arrays.copyOf(ciphertext, prefix.length))) {
+                && java.util.Arrays.equals(ciphertext, 0, prefix.length, prefix, 0, prefix.length)) {
             try {
                 return decryption.decrypt(key, ciphertext, prefix.length, associatedData);
             } catch (GeneralSecurityException notThisKey) {
