@@ -9,6 +9,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * sink counts as failed for the record at once instead of piling up threads, so a stuck sink costs
  * bounded memory and a request fails fast rather than waiting out the timeout.
  *
+ * <p>One sweeper thread fails every wait whose timeout has passed (checking every 100 ms, or a
+ * quarter of the timeout if that is shorter), so a caller waits at most the timeout plus one sweep.
+ *
  * <p>A write that completes after its caller gave up still lands in the log: the record then
  * describes a request that was answered 503, which errs on the side of more evidence.
  */
@@ -38,13 +43,18 @@ public final class AuditLog implements AutoCloseable {
 
     public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_MAX_PENDING_PER_SINK = 4_096;
+    private static final Duration SWEEP_INTERVAL = Duration.ofMillis(100);
 
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
     private final List<Lane> lanes;
     private final Duration writeTimeout;
+    private final long writeTimeoutNanos;
     private final LongAdder failures = new LongAdder();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Attempts not yet known to be over, in the order (and so nearly the deadline order) they began. */
+    private final ConcurrentLinkedQueue<Attempt> waiting = new ConcurrentLinkedQueue<>();
+    private final ScheduledExecutorService deadlines;
 
     public AuditLog(List<? extends AuditSink> sinks, Duration writeTimeout) {
         this(sinks, writeTimeout, DEFAULT_MAX_PENDING_PER_SINK);
@@ -73,6 +83,14 @@ public final class AuditLog implements AutoCloseable {
         }
         this.lanes = List.copyOf(built);
         this.writeTimeout = writeTimeout;
+        this.writeTimeoutNanos = writeTimeout.toNanos();
+        // One thread enforces every caller's deadline: a timed wait per request would make each
+        // waiting virtual thread schedule and cancel a timer, a context switch pair per request.
+        // A caller may wait up to one sweep interval longer than the timeout.
+        long sweepNanos = Math.max(1, Math.min(SWEEP_INTERVAL.toNanos(), writeTimeoutNanos / 4));
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("tresor-audit-deadlines").factory());
+        deadlines.scheduleWithFixedDelay(this::expireOverdue, sweepNanos, sweepNanos, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -87,23 +105,52 @@ public final class AuditLog implements AutoCloseable {
             failures.increment();
             throw new AuditUnavailableException("the audit log is closed");
         }
-        Attempt attempt = new Attempt(lanes.size());
+        Attempt attempt = new Attempt(lanes.size(), System.nanoTime() + writeTimeoutNanos);
+        waiting.add(attempt);
+        if (closed.get()) {
+            // close() may have swept the queue before this attempt joined it.
+            attempt.expire();
+        }
         for (Lane lane : lanes) {
             lane.submit(event, attempt);
         }
         try {
-            attempt.anyWritten.get(writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            failures.increment();
-            throw new AuditUnavailableException("no audit sink confirmed the record within " + writeTimeout
-                    + attempt.describeFailures());
+            attempt.anyWritten.get();
         } catch (ExecutionException e) {
             failures.increment();
+            if (e.getCause() instanceof TimeoutException) {
+                throw new AuditUnavailableException("no audit sink confirmed the record within " + writeTimeout
+                        + attempt.describeFailures());
+            }
             throw new AuditUnavailableException("every audit sink failed" + attempt.describeFailures());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failures.increment();
             throw new AuditUnavailableException("interrupted while waiting for the audit log");
+        }
+    }
+
+    /**
+     * Fails every attempt whose deadline has passed; drops finished ones. Attempts join the queue in
+     * the order they begin, with the same timeout, so deadlines are in order up to the few
+     * nanoseconds between taking the time and joining: stopping at the first live attempt whose
+     * deadline lies ahead can delay a later one by that much, never by a sweep.
+     */
+    private void expireOverdue() {
+        try {
+            long now = System.nanoTime();
+            for (Attempt head = waiting.peek(); head != null; head = waiting.peek()) {
+                if (!head.anyWritten.isDone() && head.deadlineNanos - now > 0) {
+                    return;
+                }
+                waiting.poll();
+                if (!head.anyWritten.isDone()) {
+                    head.expire();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            // A sweeper that died would leave callers waiting forever; keep sweeping.
+            log.error("audit deadline sweep failed", e);
         }
     }
 
@@ -134,6 +181,18 @@ public final class AuditLog implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        try {
+            closeSinks();
+        } finally {
+            deadlines.shutdownNow();
+            // Whoever still waits would wait for a sweeper that is gone: end their wait now.
+            for (Attempt attempt = waiting.poll(); attempt != null; attempt = waiting.poll()) {
+                attempt.expire();
+            }
+        }
+    }
+
+    private void closeSinks() {
         for (Lane lane : lanes) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             lane.threads.newThread(() -> {
@@ -163,13 +222,20 @@ public final class AuditLog implements AutoCloseable {
         final AtomicInteger failedSinks = new AtomicInteger();
         final ConcurrentLinkedQueue<String> reasons = new ConcurrentLinkedQueue<>();
         final int sinks;
+        final long deadlineNanos;
 
-        Attempt(int sinks) {
+        Attempt(int sinks, long deadlineNanos) {
             this.sinks = sinks;
+            this.deadlineNanos = deadlineNanos;
         }
 
         void written() {
             anyWritten.complete(null);
+        }
+
+        /** Ends the wait as timed out unless a sink already decided it. */
+        void expire() {
+            anyWritten.completeExceptionally(new TimeoutException());
         }
 
         void failed(String reason) {

@@ -139,6 +139,39 @@ class AuditLogTest {
     }
 
     @Test
+    void closeEndsTheWaitOfACallerWhoseSinkNeverAnswers() throws Exception {
+        AuditLog audit = new AuditLog(List.of(blocked), Duration.ofMinutes(10));
+        CompletableFuture<Throwable> waiting = CompletableFuture.supplyAsync(() -> failureOf(audit, read(1)));
+        while (blocked.entered.get() == 0) {
+            Thread.onSpinWait();
+        }
+
+        audit.close();
+
+        assertThat(waiting.get(RETURNS_WITHIN_MILLIS, TimeUnit.MILLISECONDS))
+                .isInstanceOf(AuditUnavailableException.class).hasMessageContaining("no audit sink confirmed");
+        assertThat(audit.failures()).isEqualTo(1);
+    }
+
+    @Test
+    void manyCallersTimingOutTogetherAllReturnAndAllCount() throws Exception {
+        AuditLog audit = new AuditLog(List.of(blocked), TIMEOUT);
+        try (var callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<Throwable>> outcomes = new java.util.ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                int id = i;
+                outcomes.add(callers.submit(() -> failureOf(audit, read(id))));
+            }
+            for (var outcome : outcomes) {
+                assertThat(outcome.get(RETURNS_WITHIN_MILLIS, TimeUnit.MILLISECONDS))
+                        .isInstanceOf(AuditUnavailableException.class);
+            }
+        }
+        assertThat(audit.failures()).isEqualTo(200);
+        audit.close();
+    }
+
+    @Test
     void rejectsAnUnusableConfiguration() {
         assertThatThrownBy(() -> new AuditLog(List.of(), TIMEOUT)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new AuditLog(List.of(blocked), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
