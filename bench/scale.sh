@@ -9,4 +9,5 @@ bench_build
 work="$(mktemp -d /tmp/tresor-scale.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 bench_java ScaleBench --root "$root" --work "$work" --sizes "$sizes" --stores "$stores" \
-  --reps "${BENCH_REPS:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-60}" --out "$root/bench/results"
+  --reps "${BENCH_REPS:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-60}" \
+  --rounds "${BENCH_ROUNDS:-3}" --load-threads "${BENCH_LOAD_THREADS:-2}" --out "$root/bench/results"

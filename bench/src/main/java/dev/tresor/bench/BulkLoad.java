@@ -32,7 +32,6 @@ final class BulkLoad implements AutoCloseable {
     private final Store store;
     private final Tresor tresor;
     private final Caller admin;
-    private final SecureRandom random = new SecureRandom();
 
     BulkLoad(Path config, String adminIdentity) {
         ServerSettings s = ConfigLoader.load(config);
@@ -57,16 +56,40 @@ final class BulkLoad implements AutoCloseable {
         return String.format("scale/%02d/s-%07d", i % 100, i);
     }
 
-    /** Puts secrets number {@code from} (inclusive) to {@code to} (exclusive) with 64-byte values. */
-    void put(int from, int to, java.util.function.IntConsumer progress) {
-        byte[] value = new byte[64];
-        for (int i = from; i < to; i++) {
-            String text = Populate.randomText(random, 64);
-            System.arraycopy(text.getBytes(StandardCharsets.US_ASCII), 0, value, 0, 64);
-            String group = i < 100 ? READERS : i < 110 ? TEN : BULK;
-            tresor.secrets().put(admin, name(i), new PutSecret(value.clone(), null, null, List.of(group), null, null, null),
-                    tresor.groupCheck());
-            progress.accept(i);
+    /**
+     * Puts secrets number {@code from} (inclusive) to {@code to} (exclusive) with 64-byte values,
+     * from {@code threads} threads at once (each put still its own durable transaction): the
+     * encryption and sealing of one put overlap the commit of another, as with concurrent API
+     * clients.
+     */
+    void put(int from, int to, int threads, java.util.function.IntConsumer progress) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(from);
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger(from);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, threads))) {
+            List<java.util.concurrent.Future<?>> workers = new java.util.ArrayList<>();
+            for (int t = 0; t < Math.max(1, threads); t++) {
+                workers.add(pool.submit(() -> {
+                    SecureRandom random = new SecureRandom();
+                    for (int i = next.getAndIncrement(); i < to; i = next.getAndIncrement()) {
+                        byte[] value = Populate.randomText(random, 64).getBytes(StandardCharsets.US_ASCII);
+                        String group = i < 100 ? READERS : i < 110 ? TEN : BULK;
+                        tresor.secrets().put(admin, name(i), new PutSecret(value, null, null, List.of(group), null, null, null),
+                                tresor.groupCheck());
+                        progress.accept(done.getAndIncrement());
+                    }
+                    return null;
+                }));
+            }
+            for (var w : workers) {
+                try {
+                    w.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("bulk load failed", e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("bulk load interrupted", e);
+                }
+            }
         }
     }
 

@@ -52,7 +52,9 @@ final class LoadGenerator {
     /** The state of one run; threads share it, nothing outlives it. */
     private static final class Run {
         private final Spec spec;
-        private final LongAdder measured = new LongAdder();
+        private final java.util.concurrent.atomic.AtomicLong measured = new java.util.concurrent.atomic.AtomicLong();
+        /** Opened when the measured window has seen its request cap, so the window ends exactly there. */
+        private final java.util.concurrent.CountDownLatch capReached = new java.util.concurrent.CountDownLatch(1);
         private final LongAdder errors = new LongAdder();
         private final LongAdder reconnects = new LongAdder();
         private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
@@ -88,10 +90,7 @@ final class LoadGenerator {
             long t0 = System.nanoTime();
             measureStart = t0;
             measuring = true;
-            long end = t0 + spec.duration().toNanos();
-            while (System.nanoTime() < end && measured.sum() < spec.maxRequests()) {
-                Thread.sleep(5);
-            }
+            capReached.await(spec.duration().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
             measuring = false;
             long t1 = System.nanoTime();
             double serverCpu1 = ProcStat.cpuSeconds(spec.serverPids());
@@ -156,7 +155,9 @@ final class LoadGenerator {
                         synchronized (h) {
                             h.recordValue(Math.max(1, (finished - started) / 1000));
                         }
-                        measured.increment();
+                        if (measured.incrementAndGet() == spec.maxRequests()) {
+                            capReached.countDown();
+                        }
                     }
                     if (!spec.okStatus().test(response.status())) {
                         error("status " + response.status());

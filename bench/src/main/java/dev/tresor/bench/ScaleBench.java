@@ -23,6 +23,9 @@ public final class ScaleBench {
                 double rssAfterStartMiB, double rssAfterLoadMiB, double heapAfterGcMiB, double storeMiB,
                 List<LoadResult> reads, List<LoadResult> lists) {}
 
+    /** Read windows of one size taken in alternating server runs (see {@link #interleavedRounds}). */
+    record Round(String store, int secrets, List<LoadResult> reads) {}
+
     private ScaleBench() {}
 
     public static void main(String[] argv) throws Exception {
@@ -35,6 +38,8 @@ public final class ScaleBench {
         Duration window = a.seconds("window", 10);
         Duration warm = a.seconds("jit-warmup", 60);
         int connections = a.integer("connections", 16);
+        int rounds = a.integer("rounds", 3);
+        int loadThreads = a.integer("load-threads", 2);
         Path out = Path.of(a.string("out", "bench/results"));
         a.checkAllUsed();
         Files.createDirectories(out);
@@ -44,16 +49,19 @@ public final class ScaleBench {
         Path raw = out.resolve(name + ".jsonl");
         Files.deleteIfExists(raw);
         List<Step> steps = new ArrayList<>();
+        List<Round> allRounds = new ArrayList<>();
         for (String store : stores) {
-            steps.addAll(runStore(root, work.resolve(store), store, sizes, reps, window, warm, connections, raw));
+            steps.addAll(runStore(root, work.resolve(store), store, sizes, reps, window, warm, connections, raw, rounds,
+                    loadThreads, allRounds));
         }
-        Files.writeString(out.resolve(name + ".md"), markdown(steps, machine, reps, window, warm, connections, name),
+        Files.writeString(out.resolve(name + ".md"), markdown(steps, allRounds, machine, reps, window, warm, connections, name),
                 StandardCharsets.UTF_8);
         System.out.println(Files.readString(out.resolve(name + ".md")));
     }
 
     private static List<Step> runStore(Path root, Path dir, String store, List<Integer> sizes, int reps, Duration window,
-                                       Duration warm, int connections, Path raw) throws Exception {
+                                       Duration warm, int connections, Path raw, int rounds, int loadThreads,
+                                       List<Round> roundsOut) throws Exception {
         StoreFolder sf = StoreFolder.create(dir, store);
         DataFolder folder = sf.folder();
         DataFolder.AdminCredentials admin = sf.admin();
@@ -68,6 +76,7 @@ public final class ScaleBench {
             readPaths.add("/v1/secrets/" + BulkLoad.name(i));
         }
         List<Step> steps = new ArrayList<>();
+        java.util.Map<Integer, Path> snapshots = new java.util.HashMap<>();
         int loaded = 0;
         boolean first = true;
         for (int size : sizes) {
@@ -78,7 +87,7 @@ public final class ScaleBench {
                     first = false;
                 }
                 int start = loaded;
-                load.put(loaded, size, i -> {
+                load.put(loaded, size, loadThreads, i -> {
                     if ((i + 1) % 50_000 == 0) {
                         System.out.printf(Locale.ROOT, "%s: %d secrets loaded (%.0f/s)%n", store, i + 1,
                                 (i + 1 - start) / ((System.nanoTime() - t0) / 1e9));
@@ -123,8 +132,65 @@ public final class ScaleBench {
                 System.out.printf(Locale.ROOT, "%s %d: start-up %.2f s, RSS %.0f/%.0f MiB, heap after GC %.0f MiB, store %.1f MiB%n",
                         store, size, server.startupSeconds(), rssStart, rssLoad, heap, step.storeMiB());
             }
+            if (sf.pg() == null && size != sizes.getLast()) {
+                snapshots.put(size, copyFolder(dir, dir.resolveSibling(dir.getFileName() + "-at-" + size)));
+            }
+        }
+        snapshots.put(sizes.getLast(), dir);
+        if (sf.pg() == null && rounds > 0 && sizes.size() > 1) {
+            roundsOut.addAll(interleavedRounds(root, store, sizes, snapshots, rounds, window, warm, connections, mgmt, api,
+                    data, reader, readPaths, raw));
         }
         return steps;
+    }
+
+    /**
+     * The sizes measured again in alternating server runs (1k, 1M, 1k, 1M, ...), each a fresh JVM
+     * on a copy of the store as it was at that size, with the same warm-up: machine drift over the
+     * half hour a big load takes then affects every size alike. SQLite only: a PostgreSQL snapshot
+     * needs rights the benchmark's database role does not have.
+     */
+    private static List<Round> interleavedRounds(Path root, String store, List<Integer> sizes,
+                                                 java.util.Map<Integer, Path> folders, int rounds, Duration window,
+                                                 Duration warm, int connections, int mgmt, int api, DataDir data,
+                                                 DataDir.Credentials reader, List<String> readPaths, Path raw)
+            throws Exception {
+        java.util.Map<Integer, List<LoadResult>> bySize = new java.util.LinkedHashMap<>();
+        for (int r = 0; r < rounds; r++) {
+            for (int size : sizes) {
+                Path folder = folders.get(size);
+                try (ServerProcess server = ServerProcess.start(root, folder.resolve("tresor.yaml"), mgmt,
+                        folder.resolve("server-round-" + r + ".log"), List.of())) {
+                    List<Long> pids = List.of(server.pid());
+                    Endpoint readerEp = data.endpoint(reader, api);
+                    RequestPlan reads = RequestPlan.gets(readPaths, "application/octet-stream");
+                    LoadGenerator.run(spec("warm", readerEp, reads, connections, Duration.ZERO, warm, pids));
+                    LoadResult rr = LoadGenerator.run(spec(store + "-" + size + "-round-" + r, readerEp, reads, connections,
+                            Duration.ofSeconds(2), window, pids));
+                    System.out.println(rr.summary());
+                    bySize.computeIfAbsent(size, k -> new ArrayList<>()).add(rr);
+                    Files.writeString(raw, Reports.json(rr) + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+                }
+            }
+        }
+        List<Round> out = new ArrayList<>();
+        bySize.forEach((size, results) -> out.add(new Round(store, size, results)));
+        return out;
+    }
+
+    /** A stopped server's data folder, copied whole (its config names files relative to itself). */
+    private static Path copyFolder(Path from, Path to) throws java.io.IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        return to;
     }
 
     private static LoadGenerator.Spec spec(String label, Endpoint e, RequestPlan plan, int conns, Duration warmup,
@@ -132,7 +198,7 @@ public final class ScaleBench {
         return new LoadGenerator.Spec(label, e, plan, conns, warmup, window, 10_000_000, pids, LoadGenerator.Spec.success());
     }
 
-    private static String markdown(List<Step> steps, Reports.Machine machine, int reps, Duration window, Duration warm,
+    private static String markdown(List<Step> steps, List<Round> rounds, Reports.Machine machine, int reps, Duration window, Duration warm,
                                    int connections, String name) {
         StringBuilder md = new StringBuilder("# Scale benchmark: reads, listing, start-up, memory and size vs number of secrets\n\n");
         md.append("Made by `bench/scale.sh`. Machine at start: ").append(machine.markdown()).append(".\n\n");
@@ -172,6 +238,33 @@ public final class ScaleBench {
             double p50 = Reports.Spread.of(large.reads(), LoadResult::p50).median() / Reports.Spread.of(small.reads(), LoadResult::p50).median();
             md.append(String.format(Locale.ROOT, "- %s: p99 %,d vs %,d secrets = **%.2f** %s (p50 ratio %.2f)%n", store, large.secrets(),
                     small.secrets(), ratio, ratio <= 1.2 ? "✓" : "✗", p50));
+        }
+        if (!rounds.isEmpty()) {
+            md.append("\n## Interleaved rounds: each size again in alternating fresh server runs\n\n")
+                    .append("After the last load, every size is measured again in turns (smallest, …, largest, smallest, …), "
+                            + "each run a fresh server JVM on a copy of the store taken at that size, with the same warm-up and one ")
+                    .append(window.toSeconds()).append(" s read window: drift of the shared machine over the load then touches "
+                            + "every size alike. Median (min–max) over the rounds.\n\n");
+            md.append("| store | secrets | rounds | read req/s | read p50 | read p99 | read CPU µs/req | errors |\n");
+            md.append("|---|---:|---:|---|---|---|---|---:|\n");
+            for (Round r : rounds) {
+                md.append(String.format(Locale.ROOT, "| %s | %,d | %d | ", r.store(), r.secrets(), r.reads().size()))
+                        .append(Reports.Spread.of(r.reads(), LoadResult::requestsPerSecond).format("%.0f")).append(" | ")
+                        .append(Reports.Spread.of(r.reads(), LoadResult::p50).format("%.0f")).append(" | ")
+                        .append(Reports.Spread.of(r.reads(), LoadResult::p99).format("%.0f")).append(" | ")
+                        .append(Reports.Spread.of(r.reads(), LoadResult::serverCpuMicrosPerRequest).format("%.0f")).append(" | ")
+                        .append(r.reads().stream().mapToLong(LoadResult::errors).sum()).append(" |\n");
+            }
+            md.append('\n');
+            for (String store : rounds.stream().map(Round::store).distinct().toList()) {
+                List<Round> of = rounds.stream().filter(r -> r.store().equals(store)).toList();
+                Round small = of.getFirst();
+                Round large = of.getLast();
+                double ratio = Reports.Spread.of(large.reads(), LoadResult::p99).median() / Reports.Spread.of(small.reads(), LoadResult::p99).median();
+                double p50 = Reports.Spread.of(large.reads(), LoadResult::p50).median() / Reports.Spread.of(small.reads(), LoadResult::p50).median();
+                md.append(String.format(Locale.ROOT, "- %s, interleaved: p99 %,d vs %,d secrets = **%.2f** %s (p50 ratio %.2f)%n",
+                        store, large.secrets(), small.secrets(), ratio, ratio <= 1.2 ? "✓" : "✗", p50));
+            }
         }
         md.append("\nLoad average during the read windows: ")
                 .append(Reports.Spread.of(steps.stream().flatMap(s -> s.reads().stream()).toList(), LoadResult::loadAverage).format("%.2f"))

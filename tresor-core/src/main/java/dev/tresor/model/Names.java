@@ -15,7 +15,6 @@ public final class Names {
     /** Last segments that would collide with API sub-resources ({@code /v1/secrets/{name}/versions}). */
     private static final java.util.Set<String> RESERVED_LAST_SEGMENTS = java.util.Set.of("versions", "labels", "restore");
 
-    private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern SIMPLE = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private Names() {}
@@ -29,26 +28,46 @@ public final class Names {
             throw TresorException.badRequest("secret name is " + name.length() + " characters; at most "
                     + MAX_SECRET_NAME + " are allowed");
         }
-        String[] segments = name.split("/", -1);
-        if (segments.length > 1 && RESERVED_LAST_SEGMENTS.contains(segments[segments.length - 1])) {
+        // One pass without splitting or regex: this runs on every request that names a secret.
+        int lastSlash = name.lastIndexOf('/');
+        if (lastSlash >= 0 && isReserved(name, lastSlash + 1)) {
             throw TresorException.badRequest("secret name '" + printable(name) + "' may not end in '/"
-                    + segments[segments.length - 1] + "': that word is reserved by the API");
+                    + name.substring(lastSlash + 1) + "': that word is reserved by the API");
         }
-        for (String segment : segments) {
-            if (segment.isEmpty()) {
+        int segmentStart = 0;
+        for (int i = 0; i <= name.length(); i++) {
+            if (i < name.length() && name.charAt(i) != '/') {
+                if (!isNameChar(name.charAt(i))) {
+                    throw TresorException.badRequest("secret name '" + printable(name)
+                            + "' may only use letters, digits, '.', '_', '-' in segments joined by '/'");
+                }
+                continue;
+            }
+            int length = i - segmentStart;
+            if (length == 0) {
                 throw TresorException.badRequest("secret name '" + printable(name)
                         + "' has an empty segment (leading, trailing or double '/')");
             }
-            if (segment.equals(".") || segment.equals("..")) {
+            if (name.charAt(segmentStart) == '.' && (length == 1 || (length == 2 && name.charAt(segmentStart + 1) == '.'))) {
                 throw TresorException.badRequest("secret name '" + printable(name) + "' contains a '"
-                        + segment + "' segment; names are not relative paths");
+                        + name.substring(segmentStart, i) + "' segment; names are not relative paths");
             }
-            if (!SEGMENT.matcher(segment).matches()) {
-                throw TresorException.badRequest("secret name '" + printable(name)
-                        + "' may only use letters, digits, '.', '_', '-' in segments joined by '/'");
-            }
+            segmentStart = i + 1;
         }
         return name;
+    }
+
+    private static boolean isNameChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    }
+
+    private static boolean isReserved(String name, int from) {
+        for (String word : RESERVED_LAST_SEGMENTS) {
+            if (name.length() - from == word.length() && name.startsWith(word, from)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Validates a group, client or label name: 1–64 of {@code [A-Za-z0-9._-]}, not '.' or '..'. */
