@@ -7,7 +7,8 @@ sizes="${1:-1000,100000,1000000}"
 stores="${2:-sqlite,postgresql}"
 bench_build
 work="$(mktemp -d /tmp/tresor-scale.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+# BENCH_KEEP=1 keeps the stores (and their copies) for a later look; they are large at 1M.
+trap '[ "${BENCH_KEEP:-0}" = 1 ] && echo "stores kept in $work" || rm -rf "$work"' EXIT
 bench_java ScaleBench --root "$root" --work "$work" --sizes "$sizes" --stores "$stores" \
   --reps "${BENCH_REPS:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-60}" \
   --rounds "${BENCH_ROUNDS:-3}" --load-threads "${BENCH_LOAD_THREADS:-2}" --out "$root/bench/results"

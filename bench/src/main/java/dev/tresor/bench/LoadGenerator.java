@@ -22,11 +22,22 @@ final class LoadGenerator {
 
     private static final int TIMEOUT_MILLIS = 15_000;
 
+    /** The longest a window waits, after its warm-up, for the server to settle. */
+    static final Duration MAX_SETTLE = Duration.ofSeconds(30);
+
     /**
      * @param okStatus which statuses count as success (others are errors)
+     * @param settle   null, or a check sampled every second after the warm-up, under load: the
+     *                 window starts at its first {@code true} (or after {@link #MAX_SETTLE})
      */
     record Spec(String label, Endpoint endpoint, RequestPlan plan, int connections, Duration warmup, Duration duration,
-                long maxRequests, List<Long> serverPids, java.util.function.IntPredicate okStatus) {
+                long maxRequests, List<Long> serverPids, java.util.function.IntPredicate okStatus,
+                java.util.function.BooleanSupplier settle) {
+
+        Spec(String label, Endpoint endpoint, RequestPlan plan, int connections, Duration warmup, Duration duration,
+             long maxRequests, List<Long> serverPids, java.util.function.IntPredicate okStatus) {
+            this(label, endpoint, plan, connections, warmup, duration, maxRequests, serverPids, okStatus, null);
+        }
 
         Spec {
             if (connections < 1 || connections > 1024) {
@@ -84,6 +95,16 @@ final class LoadGenerator {
                 throw new IllegalStateException("could not open " + workers.length + " connections to " + spec.endpoint().port());
             }
             Thread.sleep(spec.warmup().toMillis());
+            long settleStart = System.nanoTime();
+            boolean settled = true;
+            if (spec.settle() != null) {
+                settled = spec.settle().getAsBoolean();
+                while (!settled && System.nanoTime() - settleStart < MAX_SETTLE.toNanos()) {
+                    Thread.sleep(1_000);
+                    settled = spec.settle().getAsBoolean();
+                }
+            }
+            double settleSeconds = (System.nanoTime() - settleStart) / 1e9;
             double load = ProcStat.loadAverage();
             double serverCpu0 = ProcStat.cpuSeconds(spec.serverPids());
             double clientCpu0 = ProcStat.ownCpuSeconds();
@@ -113,7 +134,8 @@ final class LoadGenerator {
             return new LoadResult(spec.label(), spec.connections(), seconds, requests, errors.sum(), kinds,
                     requests / seconds, all.getValueAtPercentile(50), all.getValueAtPercentile(90),
                     all.getValueAtPercentile(99), all.getValueAtPercentile(99.9), all.getMaxValue(), all.getMean(),
-                    serverCpu1 - serverCpu0, clientCpu1 - clientCpu0, tls[0], tls[1], load, reconnects.sum());
+                    serverCpu1 - serverCpu0, clientCpu1 - clientCpu0, tls[0], tls[1], load, reconnects.sum(),
+                    settleSeconds, settled);
         }
 
         private void work(int id, java.util.concurrent.CountDownLatch connected) {

@@ -12,7 +12,8 @@ import java.util.Map;
 record LoadResult(String label, int connections, double seconds, long requests, long errors,
                   Map<String, Long> errorsByKind, double requestsPerSecond, double p50, double p90, double p99,
                   double p999, double max, double mean, double serverCpuSeconds, double clientCpuSeconds,
-                  String protocol, String cipherSuite, double loadAverage, long reconnects) {
+                  String protocol, String cipherSuite, double loadAverage, long reconnects,
+                  double settleSeconds, boolean settled) {
 
     /** Server CPU microseconds per answered request. */
     double serverCpuMicrosPerRequest() {
@@ -21,9 +22,10 @@ record LoadResult(String label, int connections, double seconds, long requests, 
 
     String summary() {
         return String.format("%-14s conns=%-3d %9.0f req/s  p50=%7.0fus p90=%7.0fus p99=%7.0fus p99.9=%7.0fus max=%7.0fus"
-                        + "  server CPU %6.1f us/req  client CPU %5.2fs  errors=%d%s  %s %s load=%.2f",
+                        + "  server CPU %6.1f us/req  client CPU %5.2fs  errors=%d%s  %s %s load=%.2f%s",
                 label, connections, requestsPerSecond, p50, p90, p99, p999, max, serverCpuMicrosPerRequest(),
                 clientCpuSeconds, errors, errorsByKind.isEmpty() ? "" : " " + errorsByKind, protocol, cipherSuite,
-                loadAverage);
+                loadAverage, settleSeconds < 0.5 ? "" : String.format(" (JIT settled after %.0f s%s)", settleSeconds,
+                        settled ? "" : ", NOT quiet: window started at the limit"));
     }
 }

@@ -117,8 +117,13 @@ public final class ReadVsNginx {
 
     private static LoadResult run(Endpoint base, Target t, int conns, Duration warmup, Duration window, long max)
             throws InterruptedException {
+        // JVM targets: each run opens fresh connections, whose TLS handshakes deoptimise and
+        // recompile the hot TLS path (seen with -XX:+PrintCompilation: ~50 methods, ~8 s of C2 work
+        // on these 2 cores); the window waits until the JIT is quiet, as the first warm-up did.
+        java.util.function.BooleanSupplier settle = warmup.isZero() || t.name().equals("nginx")
+                ? null : new JitQuiet(t.pids().getFirst()).settleCheck();
         LoadGenerator.Spec spec = new LoadGenerator.Spec(t.name(), base.withPort(t.port()), RequestPlan.gets(t.paths(), t.accept()),
-                conns, warmup, window, max, t.pids(), LoadGenerator.Spec.success());
+                conns, warmup, window, max, t.pids(), LoadGenerator.Spec.success(), settle);
         return LoadGenerator.run(spec);
     }
 
@@ -137,7 +142,11 @@ public final class ReadVsNginx {
         md.append("The load generator (`dev.tresor.bench.LoadGenerator`: raw HTTP/1.1 over `SSLSocket`, closed loop) runs on the "
                 + "same 2 cores as the server. Each cell: ").append(reps).append(" interleaved runs of a ")
                 .append(window.toSeconds()).append(" s window after ").append(runWarmup.toSeconds())
-                .append(" s of warm-up on the open connections; median (min–max). Latency in µs; CPU = user+system time of "
+                .append(" s of warm-up on the open connections; for the JVM targets (Tresor, Jetty floor) the window then "
+                        + "waits, under the same load, until the JVM's JIT compiled nothing for a second (at most "
+                        + LoadGenerator.MAX_SETTLE.toSeconds() + " s): each run opens fresh connections, and their TLS "
+                        + "handshakes make HotSpot deoptimise and recompile the hot TLS path for several seconds. "
+                        + "Median (min–max). Latency in µs; CPU = user+system time of "
                         + "the server processes (nginx: master and workers; Tresor: its JVM) in the window, from /proc, per "
                         + "answered request.\n\n");
         md.append("Targets: **nginx** serves a 64-byte static file (`ssl_verify_client on`, access log off); **tresor-raw** is "
@@ -150,7 +159,13 @@ public final class ReadVsNginx {
             results.stream().filter(r -> r.label().equals(t.name())).findFirst().ifPresent(r -> md.append("- negotiated by ")
                     .append(t.name()).append(": ").append(r.protocol()).append(", ").append(r.cipherSuite()).append("\n"));
         }
-        md.append("\nJIT warm-up of the Tresor JVM (`jstat -compiler`, methods compiled): ");
+        List<LoadResult> jvmRuns = results.stream().filter(r -> !r.label().equals("nginx")).toList();
+        md.append(String.format(Locale.ROOT, "\nJIT settling before the JVM windows: median %.0f s (%.0f–%.0f s); windows that "
+                        + "started at the %d s limit without a quiet JIT: %d of %d.%n",
+                Reports.Spread.of(jvmRuns, LoadResult::settleSeconds).median(), Reports.Spread.of(jvmRuns, LoadResult::settleSeconds).min(),
+                Reports.Spread.of(jvmRuns, LoadResult::settleSeconds).max(), LoadGenerator.MAX_SETTLE.toSeconds(),
+                jvmRuns.stream().filter(r -> !r.settled()).count(), jvmRuns.size()));
+        md.append("\nJIT warm-up of the Tresor JVM (`sun.ci.totalCompiles` as `jstat -compiler` shows it, compilations): ");
         for (JitQuiet.Sample s : jit.samples()) {
             md.append(String.format(Locale.ROOT, "%.0fs:%d ", s.atSeconds(), s.compiled()));
         }

@@ -193,9 +193,11 @@ public final class ScaleBench {
         return to;
     }
 
+    /** Measured windows (warm-up not zero) wait for the server's JIT to be quiet: see {@link ReadVsNginx}. */
     private static LoadGenerator.Spec spec(String label, Endpoint e, RequestPlan plan, int conns, Duration warmup,
                                            Duration window, List<Long> pids) {
-        return new LoadGenerator.Spec(label, e, plan, conns, warmup, window, 10_000_000, pids, LoadGenerator.Spec.success());
+        return new LoadGenerator.Spec(label, e, plan, conns, warmup, window, 10_000_000, pids, LoadGenerator.Spec.success(),
+                warmup.isZero() ? null : new JitQuiet(pids.getFirst()).settleCheck());
     }
 
     private static String markdown(List<Step> steps, List<Round> rounds, Reports.Machine machine, int reps, Duration window, Duration warm,
@@ -203,14 +205,16 @@ public final class ScaleBench {
         StringBuilder md = new StringBuilder("# Scale benchmark: reads, listing, start-up, memory and size vs number of secrets\n\n");
         md.append("Made by `bench/scale.sh`. Machine at start: ").append(machine.markdown()).append(".\n\n");
         md.append("Secrets (64-byte values) are bulk-loaded **in-process through `dev.tresor.Tresor`** (same authorisation, "
-                + "envelopes, row seals, ledger and one durable transaction per secret as the API, without HTTP/TLS) while the "
-                + "server is stopped; the store grows step by step. Then `tresor server` (production JVM flags) is started: "
+                + "envelopes, row seals, ledger and one durable transaction per secret as the API, without HTTP/TLS; "
+                + "2 loading threads by default) while the server is stopped; the store grows step by step. Then `tresor server` (production JVM flags) is started: "
                 + "start-up = process start to the first ready `/readyz`. Each server JVM gets the same unmeasured warm-up ("
                 + warm.toSeconds() + " s of reads, 10 s of listing); then ").append(reps).append(" repetitions of a ")
                 .append(window.toSeconds()).append(" s read window (").append(connections).append(" connections, "
                         + "`Accept: application/octet-stream`, 100 secrets the reader may read) and a ")
                 .append(window.dividedBy(2).toSeconds()).append(" s listing window (4 connections, `GET /v1/secrets` by a client that "
-                        + "may read 10). Median (min–max) over the repetitions; latency in µs. CPU = server process (and, for "
+                        + "may read 10), each after 2 s (1 s) on its fresh connections and then until the server's JIT compiled "
+                        + "nothing for a second (at most " + LoadGenerator.MAX_SETTLE.toSeconds() + " s; fresh TLS connections "
+                        + "make HotSpot recompile the TLS path). Median (min–max) over the repetitions; latency in µs. CPU = server process (and, for "
                         + "PostgreSQL, its processes) per request.\n\n");
         md.append("| store | secrets | load /s | start-up s | RSS start / after MiB | heap after GC MiB | store MiB "
                 + "| read req/s | read p50 | read p99 | read CPU µs/req | list req/s | list p50 | list p99 | list CPU µs/req | errors |\n");

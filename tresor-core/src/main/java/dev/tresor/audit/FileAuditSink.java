@@ -77,7 +77,7 @@ public final class FileAuditSink implements AuditSink {
     private final FileLock lock;
     private final FileChannel channel;
     private final Mac chainKey;
-    private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final BlockingQueue<Pending> queue;
     private final AtomicBoolean closeRequested = new AtomicBoolean();
     private final Thread writer;
     private final Thread syncer;
@@ -121,7 +121,13 @@ public final class FileAuditSink implements AuditSink {
      * @throws IOException if the file cannot be opened, locked, verified or written
      */
     public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock) throws IOException {
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY);
+    }
+
+    /** As above with a given queue bound: tests make it tiny to drive appenders into the full-queue paths. */
+    FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity) throws IOException {
         Objects.requireNonNull(keyProvider, "keyProvider");
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
         this.fsyncInterval = Objects.requireNonNull(fsyncInterval, "fsyncInterval");
         this.clock = Objects.requireNonNull(clock, "clock");

@@ -377,4 +377,36 @@ class FileAuditSinkTest {
             assertThat(order).isSorted().hasSize(perThread);
         }
     }
+
+    @Test
+    void appendAsyncOnAFullQueueFallsBackToABlockingWriteAndLosesNothing() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger fallbacks = new java.util.concurrent.atomic.AtomicInteger();
+        int records = 2_000;
+        List<java.util.concurrent.CompletableFuture<?>> writes = new ArrayList<>();
+        try (ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+             FileAuditSink sink = new FileAuditSink(log, kek, Duration.ofMillis(50), java.time.Clock.systemUTC(), 1)) {
+            java.util.concurrent.Executor counting = command -> {
+                fallbacks.incrementAndGet();
+                blocking.execute(command);
+            };
+            for (int i = 0; i < records; i++) {
+                writes.add(sink.appendAsync(read(i), counting));
+            }
+            java.util.concurrent.CompletableFuture.allOf(writes.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+
+        assertThat(fallbacks.get()).as("a queue of one must overflow under %d appends", records).isPositive();
+        Set<String> ids = new HashSet<>();
+        for (String line : lines(log)) {
+            JsonNode node = JSON.readTree(line);
+            if (node.hasNonNull("requestId") && node.get("requestId").asText().startsWith("req-")) {
+                ids.add(node.get("requestId").asText());
+            }
+        }
+        assertThat(ids).hasSize(records);
+        VerificationResult verified = AuditVerifier.verify(log, kek);
+        assertThat(verified.ok()).isTrue();
+        assertThat(verified.cleanlyClosed()).isTrue();
+    }
 }
