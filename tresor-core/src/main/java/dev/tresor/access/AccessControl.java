@@ -128,6 +128,11 @@ public final class AccessControl {
     record HeadOrProblem(VerifiedHead head, String problem) {}
 
     HeadOrProblem verifyHead(StoreReader r) {
+        // The high-water mark is taken before the head is read: any epoch in it then was committed
+        // before this read's snapshot, so the snapshot must show it or a later one. Taken after, a
+        // concurrent reader could raise it past an older but legitimate snapshot (a false alarm
+        // seen under two-node write load on PostgreSQL).
+        long highest = highestEpoch.get();
         Optional<AclHeadRow> row = r.aclHead();
         if (row.isEmpty()) {
             if (r.anyClient()) {
@@ -144,7 +149,6 @@ public final class AccessControl {
         if (!seals.valid(head)) {
             return new HeadOrProblem(null, "the ACL head row's MAC does not verify");
         }
-        long highest = highestEpoch.get();
         if (head.epoch() < highest) {
             return new HeadOrProblem(null, "the ACL head went back from epoch " + highest + " to " + head.epoch()
                     + " (the access-control tables were rolled back)");

@@ -88,10 +88,12 @@ public final class SecretService {
         try {
             return store.read(r -> readFrom(r, view, caller, name, selector, allowExpired));
         } catch (Suspect suspect) {
-            // Confirm under the secret's row lock, from the store alone: a grant change may have
-            // re-wrapped keys mid-read.
+            // Confirm under the ledger head and the secret's row lock, from the store alone: a
+            // grant change may have re-wrapped keys mid-read, and a newer ledger bucket may have
+            // been committed (and seen by this node) after this read's snapshot was taken.
             try {
                 return store.write(w -> {
+                    ledger.lockHead(w);
                     w.lockSecret(name);
                     return readFrom(w, VerifiedRows.View.NONE, caller, name, selector, allowExpired);
                 });
@@ -218,7 +220,7 @@ public final class SecretService {
     /** Version metadata; needs read access (or admin). */
     public List<VersionMeta> versions(Caller caller, String name) {
         Names.secret(name);
-        return store.read(r -> {
+        return readConfirmed(r -> {
             SecretRow s = visible(r, caller, name);
             List<VersionMeta> out = new ArrayList<>();
             for (VersionRow v : r.versions(name)) {
@@ -239,7 +241,28 @@ public final class SecretService {
     /** Metadata of one secret; needs read access (or admin, who also sees deleted secrets). */
     public SecretMeta meta(Caller caller, String name) {
         Names.secret(name);
-        return store.read(r -> meta(visible(r, caller, name)));
+        return readConfirmed(r -> meta(visible(r, caller, name)));
+    }
+
+    /**
+     * Runs {@code work} in a read; if it meets a {@link Suspect}, runs it again under the ledger
+     * head lock, where no secret write can commit and this node's marks cannot be ahead of what
+     * it reads, and reports what is still wrong there.
+     */
+    private <T> T readConfirmed(java.util.function.Function<StoreReader, T> work) {
+        try {
+            return store.read(work);
+        } catch (Suspect suspect) {
+            try {
+                return store.write(w -> {
+                    ledger.lockHead(w);
+                    return work.apply(w);
+                });
+            } catch (Suspect confirmed) {
+                monitor.violation(confirmed.subject, confirmed.problem);
+                throw new IntegrityViolation(confirmed.subject, confirmed.problem);
+            }
+        }
     }
 
     private SecretRow visible(StoreReader r, Caller caller, String name) {
@@ -253,8 +276,7 @@ public final class SecretService {
         }
         String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
         if (problem != null) {
-            monitor.violation("secret " + name, problem);
-            throw new IntegrityViolation("secret " + name, problem);
+            throw new Suspect("secret " + name, problem);
         }
         return s;
     }
@@ -265,36 +287,50 @@ public final class SecretService {
      */
     public List<SecretMeta> list(Caller caller, String prefix, String after, int limit) {
         int bounded = Math.max(1, Math.min(limit, 10_000));
-        return store.read(r -> {
-            List<SecretMeta> out = new ArrayList<>();
-            String cursor = after;
-            // Rows that fail their checks or are not the caller's are skipped, so keep fetching
-            // until the page is full or the names run out: a page never ends early.
-            while (out.size() < bounded) {
-                List<SecretRow> rows = caller.admin()
-                        ? r.secrets(prefix, cursor, bounded)
-                        : r.secretsGrantedTo(caller.groups().keySet(), prefix, cursor, bounded);
-                for (SecretRow s : rows) {
-                    cursor = s.name();
-                    if (out.size() == bounded) {
-                        break;
-                    }
-                    if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
-                        continue;
-                    }
-                    String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
-                    if (problem != null) {
-                        monitor.violation("secret " + s.name(), problem);
-                        continue;
-                    }
-                    out.add(meta(s));
-                }
-                if (rows.size() < bounded) {
+        try {
+            return store.read(r -> listing(r, caller, prefix, after, bounded, false));
+        } catch (Suspect suspect) {
+            // As in readConfirmed: list again where the ledger cannot move, and report what fails there.
+            return store.write(w -> {
+                ledger.lockHead(w);
+                return listing(w, caller, prefix, after, bounded, true);
+            });
+        }
+    }
+
+    private List<SecretMeta> listing(StoreReader r, Caller caller, String prefix, String after, int bounded,
+                                     boolean confirming) {
+        List<SecretMeta> out = new ArrayList<>();
+        String cursor = after;
+        // Rows that fail their checks or are not the caller's are skipped, so keep fetching
+        // until the page is full or the names run out: a page never ends early.
+        while (out.size() < bounded) {
+            List<SecretRow> rows = caller.admin()
+                    ? r.secrets(prefix, cursor, bounded)
+                    : r.secretsGrantedTo(caller.groups().keySet(), prefix, cursor, bounded);
+            for (SecretRow s : rows) {
+                cursor = s.name();
+                if (out.size() == bounded) {
                     break;
                 }
+                if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
+                    continue;
+                }
+                String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
+                if (problem != null) {
+                    if (!confirming) {
+                        throw new Suspect("secret " + s.name(), problem);
+                    }
+                    monitor.violation("secret " + s.name(), problem);
+                    continue;
+                }
+                out.add(meta(s));
             }
-            return out;
-        });
+            if (rows.size() < bounded) {
+                break;
+            }
+        }
+        return out;
     }
 
     private static SecretMeta meta(SecretRow s) {

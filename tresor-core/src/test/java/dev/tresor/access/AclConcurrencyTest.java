@@ -8,6 +8,7 @@ import dev.tresor.model.ClientView;
 import dev.tresor.store.Store;
 import dev.tresor.store.TestDatabase;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -70,6 +71,127 @@ class AclConcurrencyTest {
                 storeC.close();
             }
             db.close();
+        }
+
+        /**
+         * A read takes its snapshot of the ACL head; before it checks the head against this node's
+         * high-water mark, another transaction commits a newer head and a reader on the same node
+         * raises the mark. The older snapshot is legitimate (it was current when taken), so no
+         * rollback may be reported: the mark that counts is the one from before the read.
+         */
+        @Test
+        void aSnapshotOverTakenByANewerHeadOnTheSameNodeIsNotARollback() {
+            LocalKeyProvider kek = LocalKeyProvider.create(tmp.resolve("kek.json"));
+            Tresor node = Tresor.open(storeA, kek, monitor, Clock.systemUTC());
+            node.bootstrapAdmin("root", TresorFixture.id("root"));
+            Caller root = node.authenticate(TresorFixture.id("root"));
+            node.createClient(root, "before", TresorFixture.id("before"), false);
+            AccessControl acl = node.access();
+            java.util.concurrent.atomic.AtomicLong epochRead = new java.util.concurrent.atomic.AtomicLong();
+
+            AccessControl.HeadOrProblem outcome = storeA.read(r -> acl.verifyHead(overtaking(r, () -> {
+                node.createClient(root, "meanwhile", TresorFixture.id("meanwhile"), false); // commits a newer head
+                storeA.read(fresh -> acl.verifyHead(fresh));            // and the node sees it: mark raised
+            }, epochRead)));
+
+            assertThat(outcome.problem()).isNull();
+            assertThat(outcome.head().epoch()).isEqualTo(epochRead.get());
+            assertThat(storeA.read(acl::verifyHead).head().epoch()).isGreaterThan(epochRead.get());
+            assertThat(monitor.violations()).isEmpty();
+        }
+
+        /**
+         * The same race on the secret ledger: a read's snapshot holds a bucket at epoch N; before
+         * it is checked, another secret of that bucket gets a new version and this node reads it
+         * (its mark for the bucket becomes N+1). The read is confirmed under the ledger lock and
+         * succeeds; nothing is reported.
+         */
+        @Test
+        void aSecretReadOvertakenByANewerLedgerBucketIsNotARollback() {
+            LocalKeyProvider kek = LocalKeyProvider.create(tmp.resolve("kek.json"));
+            java.util.concurrent.atomic.AtomicReference<Runnable> hook = new java.util.concurrent.atomic.AtomicReference<>();
+            Store hooked = (Store) java.lang.reflect.Proxy.newProxyInstance(Store.class.getClassLoader(),
+                    new Class<?>[] {Store.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("read")) {
+                            @SuppressWarnings("unchecked")
+                            java.util.function.Function<dev.tresor.store.StoreReader, Object> work =
+                                    (java.util.function.Function<dev.tresor.store.StoreReader, Object>) args[0];
+                            return storeA.read(r -> work.apply(afterBucketRead(r, hook)));
+                        }
+                        try {
+                            return method.invoke(storeA, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            Tresor node = Tresor.open(hooked, kek, monitor, Clock.systemUTC());
+            node.bootstrapAdmin("root", TresorFixture.id("root"));
+            Caller root = node.authenticate(TresorFixture.id("root"));
+            node.createGroup(root, "g", null);
+            String target = "race/target";
+            String neighbour = null;
+            for (int i = 0; neighbour == null; i++) {
+                if (dev.tresor.integrity.SecretLedger.bucketOf("race/n" + i) == dev.tresor.integrity.SecretLedger.bucketOf(target)) {
+                    neighbour = "race/n" + i;
+                }
+            }
+            String sameBucket = neighbour;
+            for (String name : java.util.List.of(target, sameBucket)) {
+                node.secrets().put(root, name, new dev.tresor.model.PutSecret("v1".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        null, null, java.util.List.of("g"), null, null, null), node.groupCheck());
+            }
+            hook.set(() -> {
+                node.secrets().put(root, sameBucket, new dev.tresor.model.PutSecret("v2".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        null, null, java.util.List.of("g"), null, null, null), node.groupCheck());
+                node.secrets().meta(root, sameBucket); // this node now knows the newer bucket
+            });
+
+            assertThat(node.secrets().meta(root, target).name()).isEqualTo(target);
+            assertThat(hook.get()).as("the race was staged").isNull();
+            assertThat(monitor.violations()).isEmpty();
+        }
+
+        /** A reader that runs the armed hook (once) right after its first ledger bucket read. */
+        private static dev.tresor.store.StoreReader afterBucketRead(dev.tresor.store.StoreReader reader,
+                                                                  java.util.concurrent.atomic.AtomicReference<Runnable> hook) {
+            return (dev.tresor.store.StoreReader) java.lang.reflect.Proxy.newProxyInstance(
+                    dev.tresor.store.StoreReader.class.getClassLoader(), new Class<?>[] {dev.tresor.store.StoreReader.class},
+                    (proxy, method, args) -> {
+                        Object result;
+                        try {
+                            result = method.invoke(reader, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                        if (method.getName().equals("secretBucket")) {
+                            Runnable armed = hook.getAndSet(null);
+                            if (armed != null) {
+                                armed.run();
+                            }
+                        }
+                        return result;
+                    });
+        }
+
+        /** A reader whose {@code aclHead()} runs {@code meanwhile} after reading its (now older) row. */
+        private static dev.tresor.store.StoreReader overtaking(dev.tresor.store.StoreReader reader, Runnable meanwhile,
+                                                             java.util.concurrent.atomic.AtomicLong epochRead) {
+            return (dev.tresor.store.StoreReader) java.lang.reflect.Proxy.newProxyInstance(
+                    dev.tresor.store.StoreReader.class.getClassLoader(), new Class<?>[] {dev.tresor.store.StoreReader.class},
+                    (proxy, method, args) -> {
+                        Object result;
+                        try {
+                            result = method.invoke(reader, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                        if (method.getName().equals("aclHead")) {
+                            ((Optional<?>) result).map(row -> (dev.tresor.store.Rows.AclHeadRow) row)
+                                    .ifPresent(row -> epochRead.set(row.epoch()));
+                            meanwhile.run();
+                        }
+                        return result;
+                    });
         }
 
         /**
