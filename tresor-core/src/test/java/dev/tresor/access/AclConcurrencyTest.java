@@ -89,10 +89,11 @@ class AclConcurrencyTest {
             AccessControl acl = node.access();
             java.util.concurrent.atomic.AtomicLong epochRead = new java.util.concurrent.atomic.AtomicLong();
 
-            AccessControl.HeadOrProblem outcome = storeA.read(r -> acl.verifyHead(overtaking(r, () -> {
+            AccessControl.HeadOrProblem outcome = storeA.read(r -> acl.verifyHead(after(r, "aclHead", row -> {
+                ((Optional<?>) row).ifPresent(head -> epochRead.set(((dev.tresor.store.Rows.AclHeadRow) head).epoch()));
                 node.createClient(root, "meanwhile", TresorFixture.id("meanwhile"), false); // commits a newer head
                 storeA.read(fresh -> acl.verifyHead(fresh));            // and the node sees it: mark raised
-            }, epochRead)));
+            })));
 
             assertThat(outcome.problem()).isNull();
             assertThat(outcome.head().epoch()).isEqualTo(epochRead.get());
@@ -116,7 +117,12 @@ class AclConcurrencyTest {
                             @SuppressWarnings("unchecked")
                             java.util.function.Function<dev.tresor.store.StoreReader, Object> work =
                                     (java.util.function.Function<dev.tresor.store.StoreReader, Object>) args[0];
-                            return storeA.read(r -> work.apply(afterBucketRead(r, hook)));
+                            return storeA.read(r -> work.apply(after(r, "secretBucket", bucket -> {
+                                Runnable armed = hook.getAndSet(null);
+                                if (armed != null) {
+                                    armed.run();
+                                }
+                            })));
                         }
                         try {
                             return method.invoke(storeA, args);
@@ -151,44 +157,20 @@ class AclConcurrencyTest {
             assertThat(monitor.violations()).isEmpty();
         }
 
-        /** A reader that runs the armed hook (once) right after its first ledger bucket read. */
-        private static dev.tresor.store.StoreReader afterBucketRead(dev.tresor.store.StoreReader reader,
-                                                                  java.util.concurrent.atomic.AtomicReference<Runnable> hook) {
+        /** A reader that hands the result of each call of {@code method} to {@code after} before returning it. */
+        private static dev.tresor.store.StoreReader after(dev.tresor.store.StoreReader reader, String method,
+                                                        java.util.function.Consumer<Object> after) {
             return (dev.tresor.store.StoreReader) java.lang.reflect.Proxy.newProxyInstance(
                     dev.tresor.store.StoreReader.class.getClassLoader(), new Class<?>[] {dev.tresor.store.StoreReader.class},
-                    (proxy, method, args) -> {
+                    (proxy, called, args) -> {
                         Object result;
                         try {
-                            result = method.invoke(reader, args);
+                            result = called.invoke(reader, args);
                         } catch (java.lang.reflect.InvocationTargetException e) {
                             throw e.getCause();
                         }
-                        if (method.getName().equals("secretBucket")) {
-                            Runnable armed = hook.getAndSet(null);
-                            if (armed != null) {
-                                armed.run();
-                            }
-                        }
-                        return result;
-                    });
-        }
-
-        /** A reader whose {@code aclHead()} runs {@code meanwhile} after reading its (now older) row. */
-        private static dev.tresor.store.StoreReader overtaking(dev.tresor.store.StoreReader reader, Runnable meanwhile,
-                                                             java.util.concurrent.atomic.AtomicLong epochRead) {
-            return (dev.tresor.store.StoreReader) java.lang.reflect.Proxy.newProxyInstance(
-                    dev.tresor.store.StoreReader.class.getClassLoader(), new Class<?>[] {dev.tresor.store.StoreReader.class},
-                    (proxy, method, args) -> {
-                        Object result;
-                        try {
-                            result = method.invoke(reader, args);
-                        } catch (java.lang.reflect.InvocationTargetException e) {
-                            throw e.getCause();
-                        }
-                        if (method.getName().equals("aclHead")) {
-                            ((Optional<?>) result).map(row -> (dev.tresor.store.Rows.AclHeadRow) row)
-                                    .ifPresent(row -> epochRead.set(row.epoch()));
-                            meanwhile.run();
+                        if (called.getName().equals(method)) {
+                            after.accept(result);
                         }
                         return result;
                     });
