@@ -142,7 +142,9 @@ class AuditLogTest {
     void closeEndsTheWaitOfACallerWhoseSinkNeverAnswers() throws Exception {
         AuditLog audit = new AuditLog(List.of(blocked), Duration.ofMinutes(10));
         CompletableFuture<Throwable> waiting = CompletableFuture.supplyAsync(() -> failureOf(audit, read(1)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (blocked.entered.get() == 0) {
+            assertThat(System.nanoTime()).as("the write reached the sink").isLessThan(deadline);
             Thread.onSpinWait();
         }
 
