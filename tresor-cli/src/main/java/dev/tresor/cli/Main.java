@@ -12,6 +12,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        CarrierThreads.keepAtLeastTwo();
         // UTF-8 whatever the locale: secret values and names are UTF-8 on the server, and a C
         // locale must not turn them into question marks.
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);

@@ -45,10 +45,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Group commit.</b> Appenders put their record on a queue and wait. One writer thread takes
  * everything queued, chains and encodes it, and hands the whole batch to the OS in one write; each
- * appender returns once the write holding its record has completed. A second thread fsyncs at
- * most once per {@code fsyncInterval} (every write is still on its way to disk in the page cache
- * and survives a killed process; the interval bounds what a power cut can take), then rewrites
- * the {@link Anchor}. With {@code Duration.ZERO} an append also waits for the fsync covering it.
+ * appender returns once the write holding its record has completed.
+ *
+ * <p>The writer is a virtual thread, like the requests it writes for: waking it and being woken by
+ * it then costs a hand-over between continuations on the same carriers instead of two OS context
+ * switches per batch (measured: ~15-30 % less CPU per secret read, see bench/results). A write to
+ * a regular file holds its carrier for the system call; should the disk hang inside one, the writer
+ * holds one carrier and nothing else: waits for it end at the write timeout ({@link AuditLog}) and
+ * the server answers 503 on the carriers left, of which the launcher keeps at least two
+ * ({@code CarrierThreads}).
+ *
+ * <p>A second (platform) thread fsyncs at most once per {@code fsyncInterval} (every write is
+ * still on its way to disk in the page cache and survives a killed process; the interval bounds
+ * what a power cut can take), then rewrites the {@link Anchor}. With {@code Duration.ZERO} an
+ * append also waits for the fsync covering it.
  *
  * <p><b>Fail closed.</b> After a failed write or fsync the chain's on-disk state is unknown, so the
  * sink refuses every further record instead of guessing; the operator restarts the server, which
@@ -155,7 +165,7 @@ public final class FileAuditSink implements AuditSink {
         this.lastFsync = opened.syncedAt();
 
         String shortName = this.file.getFileName().toString();
-        this.writer = Thread.ofPlatform().name("tresor-audit-writer[" + shortName + "]").daemon(true)
+        this.writer = Thread.ofVirtual().name("tresor-audit-writer[" + shortName + "]")
                 .unstarted(this::runWriter);
         this.syncer = Thread.ofPlatform().name("tresor-audit-fsync[" + shortName + "]").daemon(true)
                 .unstarted(this::runSyncer);
