@@ -41,10 +41,11 @@ final class JdbcStore implements Store {
     /** SQLite only: sees commits from anywhere; PostgreSQL compares snapshots instead. */
     private final SqliteChangeWatch sqliteWatch;
 
-    JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource) {
+    /** @param sqliteFile the database file (SQLite only, else null) */
+    JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource, java.nio.file.Path sqliteFile) {
         this.pool = pool;
         this.dialect = dialect;
-        this.sqliteWatch = dialect == Dialect.SQLITE ? new SqliteChangeWatch(sqliteSource) : null;
+        this.sqliteWatch = dialect == Dialect.SQLITE ? new SqliteChangeWatch(sqliteSource, sqliteFile) : null;
     }
 
     @Override

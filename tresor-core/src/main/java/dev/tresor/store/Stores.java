@@ -45,7 +45,7 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         HikariDataSource pool = new HikariDataSource(hikari);
-        return migrateAndWrap(pool, Dialect.SQLITE, raw);
+        return migrateAndWrap(pool, Dialect.SQLITE, raw, file);
     }
 
     private static Store openPostgres(StoreConfig config) {
@@ -57,10 +57,11 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null);
+        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null, null);
     }
 
-    private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource) {
+    private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource,
+                                        Path sqliteFile) {
         try {
             Flyway.configure()
                     .dataSource(pool)
@@ -68,7 +69,7 @@ public final class Stores {
                     .failOnMissingLocations(true)
                     .load()
                     .migrate();
-            return new JdbcStore(pool, dialect, sqliteSource);
+            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile);
         } catch (RuntimeException e) {
             pool.close();
             throw e;
