@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.google.crypto.tink.Mac;
 import dev.tresor.crypto.Canonical;
 import java.io.IOException;
@@ -136,33 +137,55 @@ final class ChainCodec {
             }
         }
 
+        // Field names quoted and encoded once, not for every record.
+        private static final SerializedString TYPE = new SerializedString("type");
+        private static final SerializedString EVENT = new SerializedString(TYPE_EVENT);
+        private static final SerializedString SEQ = new SerializedString("seq");
+        private static final SerializedString TIME = new SerializedString("time");
+        private static final SerializedString REQUEST_ID = new SerializedString("requestId");
+        private static final SerializedString CLIENT = new SerializedString("client");
+        private static final SerializedString ACTION = new SerializedString("action");
+        private static final SerializedString SECRET = new SerializedString("secret");
+        private static final SerializedString VERSION = new SerializedString("version");
+        private static final SerializedString OUTCOME = new SerializedString("outcome");
+        private static final SerializedString STATUS = new SerializedString("status");
+        private static final SerializedString SOURCE = new SerializedString("source");
+        private static final SerializedString DETAIL = new SerializedString("detail");
+        private static final SerializedString PREV = new SerializedString("prev");
+        private static final SerializedString MAC_NAME = new SerializedString(MAC);
+
         /** The line as {@link #writeLine} writes {@link #fields()} and the MAC, with its newline. */
         void write(JsonGenerator g, String mac) throws IOException {
             g.writeStartObject();
-            g.writeStringField("type", TYPE_EVENT);
-            g.writeNumberField("seq", seq);
-            g.writeStringField("time", time);
-            nullableString(g, "requestId", requestId);
-            nullableString(g, "client", client);
-            nullableString(g, "action", action);
-            nullableString(g, "secret", secret);
-            g.writeFieldName("version");
+            g.writeFieldName(TYPE);
+            g.writeString(EVENT);
+            g.writeFieldName(SEQ);
+            g.writeNumber(seq);
+            g.writeFieldName(TIME);
+            g.writeString(time);
+            nullableString(g, REQUEST_ID, requestId);
+            nullableString(g, CLIENT, client);
+            nullableString(g, ACTION, action);
+            nullableString(g, SECRET, secret);
+            g.writeFieldName(VERSION);
             if (version == null) {
                 g.writeNull();
             } else {
                 g.writeNumber(version.longValue());
             }
-            nullableString(g, "outcome", outcome);
-            g.writeNumberField("status", status);
-            nullableString(g, "source", source);
-            nullableString(g, "detail", detail);
-            nullableString(g, "prev", prev);
-            g.writeStringField(MAC, mac);
+            nullableString(g, OUTCOME, outcome);
+            g.writeFieldName(STATUS);
+            g.writeNumber(status);
+            nullableString(g, SOURCE, source);
+            nullableString(g, DETAIL, detail);
+            nullableString(g, PREV, prev);
+            g.writeFieldName(MAC_NAME);
+            g.writeString(mac);
             g.writeEndObject();
             g.writeRaw('\n');
         }
 
-        private static void nullableString(JsonGenerator g, String name, String value) throws IOException {
+        private static void nullableString(JsonGenerator g, SerializedString name, String value) throws IOException {
             g.writeFieldName(name);
             if (value == null) {
                 g.writeNull();
