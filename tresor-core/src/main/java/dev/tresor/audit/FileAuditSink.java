@@ -588,10 +588,8 @@ public final class FileAuditSink implements AuditSink {
             while (!closed) {
                 batch.clear();
                 batch.add(queue.take());
-                // Let the requests already running reach their audit record before the batch is
-                // cut: on a virtual thread this costs a re-queue on the carrier, and buys bigger
-                // batches, hence fewer write calls (measured at 64 connections: ~13 % less CPU per read).
-                Thread.yield();
+                // No yield here to let more records gather: it bought bigger batches but sent the
+                // writer through the carriers' queue twice per batch, doubling p99 at 64 connections.
                 queue.drainTo(batch, MAX_BATCH_RECORDS - 1);
                 closed = writeBatch(batch, encoded, buffer);
             }
