@@ -38,6 +38,32 @@ class SqliteChangeWatchTest {
         return source;
     }
 
+    /** A database with table {@code t}, a connection that writes it, and a watch on it. */
+    private interface WithWatch {
+        void run(Path db, Connection writer, SqliteChangeWatch watch) throws Exception;
+    }
+
+    private void withWatch(SQLiteConfig.JournalMode mode, WithWatch body) throws Exception {
+        Path db = dir.resolve("t.db");
+        SQLiteDataSource source = source(db, mode);
+        try (Connection writer = source.getConnection(); SqliteChangeWatch watch = new SqliteChangeWatch(source, db)) {
+            execute(writer, "CREATE TABLE t (n INTEGER)");
+            body.run(db, writer, watch);
+        }
+    }
+
+    /** Each of {@code commits} commits moves the token; no token moves without one. */
+    private static void eachCommitMovesTheToken(Connection writer, SqliteChangeWatch watch, int commits) throws SQLException {
+        Object previous = watch.token();
+        for (int i = 0; i < commits; i++) {
+            assertThat(watch.token()).as("no commit in between").isEqualTo(previous);
+            execute(writer, "INSERT INTO t VALUES (" + i + ")");
+            Object next = watch.token();
+            assertThat(next).as("commit %d", i).isNotEqualTo(previous);
+            previous = next;
+        }
+    }
+
     private static void execute(Connection c, String sql) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute(sql);
@@ -46,29 +72,16 @@ class SqliteChangeWatchTest {
 
     @Test
     void theTokenMovesOnEveryCommitAndOnlyThenThroughTheHeader() throws Exception {
-        Path db = dir.resolve("t.db");
-        SQLiteDataSource source = source(db, SQLiteConfig.JournalMode.WAL);
-        try (Connection writer = source.getConnection(); SqliteChangeWatch watch = new SqliteChangeWatch(source, db)) {
-            execute(writer, "CREATE TABLE t (n INTEGER)");
-            Object previous = watch.token();
-            for (int i = 0; i < 500; i++) {
-                assertThat(watch.token()).as("no commit in between").isEqualTo(previous);
-                execute(writer, "INSERT INTO t VALUES (" + i + ")");
-                Object next = watch.token();
-                assertThat(next).as("commit %d", i).isNotEqualTo(previous);
-                previous = next;
-            }
+        withWatch(SQLiteConfig.JournalMode.WAL, (db, writer, watch) -> {
+            eachCommitMovesTheToken(writer, watch, 500);
             assertThat(watch.fallbacks()).as("every token came from the wal-index header").isZero();
             assertThat(Files.size(db.resolveSibling("t.db-shm"))).isGreaterThanOrEqualTo(2L * SqliteChangeWatch.HEADER_BYTES);
-        }
+        });
     }
 
     @Test
     void checkpointsAndWalResetsNeverHideALaterCommit() throws Exception {
-        Path db = dir.resolve("t.db");
-        SQLiteDataSource source = source(db, SQLiteConfig.JournalMode.WAL);
-        try (Connection writer = source.getConnection(); SqliteChangeWatch watch = new SqliteChangeWatch(source, db)) {
-            execute(writer, "CREATE TABLE t (n INTEGER)");
+        withWatch(SQLiteConfig.JournalMode.WAL, (db, writer, watch) -> {
             for (int i = 0; i < 50; i++) {
                 execute(writer, "INSERT INTO t VALUES (" + i + ")");
                 Object before = watch.token();
@@ -78,15 +91,12 @@ class SqliteChangeWatchTest {
                 execute(writer, "INSERT INTO t VALUES (" + i + ")");
                 assertThat(watch.token()).as("commit after checkpoint %d", i).isNotEqualTo(afterCheckpoint).isNotEqualTo(before);
             }
-        }
+        });
     }
 
     @Test
     void commitsOfAnotherProcessAreSeen() throws Exception {
-        Path db = dir.resolve("t.db");
-        SQLiteDataSource source = source(db, SQLiteConfig.JournalMode.WAL);
-        try (Connection writer = source.getConnection(); SqliteChangeWatch watch = new SqliteChangeWatch(source, db)) {
-            execute(writer, "CREATE TABLE t (n INTEGER)");
+        withWatch(SQLiteConfig.JournalMode.WAL, (db, writer, watch) -> {
             Object before = watch.token();
             assertThat(watch.token()).isEqualTo(before);
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -97,7 +107,7 @@ class SqliteChangeWatchTest {
             assertThat(other.exitValue()).as(new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
             assertThat(watch.token()).isNotEqualTo(before);
             assertThat(watch.fallbacks()).isZero();
-        }
+        });
     }
 
     /** Commits one row to the database named by its argument, from a JVM of its own. */
@@ -111,10 +121,7 @@ class SqliteChangeWatchTest {
 
     @Test
     void aTornHeaderFallsBackToTheStatementAndMissesNothing() throws Exception {
-        Path db = dir.resolve("t.db");
-        SQLiteDataSource source = source(db, SQLiteConfig.JournalMode.WAL);
-        try (Connection writer = source.getConnection(); SqliteChangeWatch watch = new SqliteChangeWatch(source, db)) {
-            execute(writer, "CREATE TABLE t (n INTEGER)");
+        withWatch(SQLiteConfig.JournalMode.WAL, (db, writer, watch) -> {
             Object fromHeader = watch.token();
             // Make the two copies disagree, as a reader racing a commit would see them.
             try (FileChannel shm = FileChannel.open(db.resolveSibling("t.db-shm"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -135,26 +142,16 @@ class SqliteChangeWatchTest {
             Object afterCommit = watch.token();
             assertThat(afterCommit).isNotEqualTo(settled);
             assertThat(watch.token()).isEqualTo(afterCommit);
-        }
+        });
     }
 
     @Test
     void withoutAWalTheStatementServes() throws Exception {
-        Path db = dir.resolve("t.db");
-        SQLiteDataSource source = source(db, SQLiteConfig.JournalMode.DELETE);
-        try (Connection writer = source.getConnection(); SqliteChangeWatch watch = new SqliteChangeWatch(source, db)) {
-            execute(writer, "CREATE TABLE t (n INTEGER)");
-            Object previous = watch.token();
-            for (int i = 0; i < 20; i++) {
-                assertThat(watch.token()).isEqualTo(previous);
-                execute(writer, "INSERT INTO t VALUES (" + i + ")");
-                Object next = watch.token();
-                assertThat(next).isNotEqualTo(previous);
-                previous = next;
-            }
+        withWatch(SQLiteConfig.JournalMode.DELETE, (db, writer, watch) -> {
+            eachCommitMovesTheToken(writer, watch, 20);
             assertThat(Files.exists(db.resolveSibling("t.db-shm"))).isFalse();
             assertThat(watch.fallbacks()).isPositive();
-        }
+        });
     }
 
     @Test
