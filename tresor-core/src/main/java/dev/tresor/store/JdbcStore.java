@@ -156,10 +156,12 @@ final class JdbcStore implements Store {
 
     @Override
     public void close() {
+        // Pool first: the watch's file handle on the wal-index must outlive every SQLite
+        // connection of this process (closing it releases their fcntl locks, see SqliteChangeWatch).
+        pool.close();
         if (sqliteWatch != null) {
             sqliteWatch.close();
         }
-        pool.close();
     }
 
     static StoreException translate(String what, SQLException e) {

@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * missed, at worst a cache is dropped once for nothing.
  *
  * <p>The watch connection, opened first, keeps the {@code -shm} file in place while it lives.
+ * The header's file handle is closed only in {@link #close()}, after that connection: POSIX
+ * drops every {@code fcntl} lock a process holds on a file when it closes <em>any</em> descriptor
+ * of it, and SQLite's own connections hold their wal-index locks that way, so closing it while
+ * they are open would silently release their locks.
  */
 final class SqliteChangeWatch implements AutoCloseable {
 
@@ -162,16 +166,26 @@ final class SqliteChangeWatch implements AutoCloseable {
         return Arrays.copyOf(bytes, HEADER_BYTES);
     }
 
+    /** Closes the watch connection, then the header's file (call it after the store's pool is closed). */
     @Override
     public void close() {
         lock.lock();
         try {
             closeQuietly();
+            try {
+                if (walIndexFile != null) {
+                    walIndexFile.close();
+                }
+            } catch (IOException ignored) {
+                // a read-only channel: nothing to save
+            }
+            walIndexFile = null;
         } finally {
             lock.unlock();
         }
     }
 
+    /** Drops the watch connection after a failure; the header's file stays open (see the class comment). */
     private void closeQuietly() {
         try {
             if (connection != null) {
@@ -180,16 +194,8 @@ final class SqliteChangeWatch implements AutoCloseable {
         } catch (SQLException ignored) {
             // closing a watch connection that already failed: nothing to save
         }
-        try {
-            if (walIndexFile != null) {
-                walIndexFile.close();
-            }
-        } catch (IOException ignored) {
-            // a read-only channel: nothing to save
-        }
         connection = null;
         dataVersion = null;
-        walIndexFile = null;
         lastSeen = Long.MIN_VALUE;
         lastHeader = null;
         generation++;

@@ -123,7 +123,9 @@ class SqliteChangeWatchTest {
     void aTornHeaderFallsBackToTheStatementAndMissesNothing() throws Exception {
         withWatch(SQLiteConfig.JournalMode.WAL, (db, writer, watch) -> {
             Object fromHeader = watch.token();
-            // Make the two copies disagree, as a reader racing a commit would see them.
+            // Make the two copies disagree, as a reader racing a commit would see them. (Closing
+            // this second handle drops this process's fcntl locks on the file; only this test's
+            // own connections hold any, and nothing here depends on them.)
             try (FileChannel shm = FileChannel.open(db.resolveSibling("t.db-shm"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 ByteBuffer b = ByteBuffer.allocate(1);
                 shm.read(b, SqliteChangeWatch.HEADER_BYTES + 8);
