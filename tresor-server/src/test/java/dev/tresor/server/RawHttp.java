@@ -79,16 +79,23 @@ public final class RawHttp {
         head.append("\r\n");
         OutputStream out = socket.getOutputStream();
         // ISO-8859-1 keeps every char of the target as one byte (NUL, backslash, raw bytes).
-        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-        if (body != null) {
-            try {
-                out.write(body);
-            } catch (IOException e) {
-                // The server may answer (413) and close before reading everything; read its answer.
-            }
+        byte[] headBytes = head.toString().getBytes(StandardCharsets.ISO_8859_1);
+        // Head and body in one write: a server that refuses the request line (400) or the size
+        // (413) answers and closes at once, and a second write would then meet a closed socket.
+        byte[] request = body == null ? headBytes : concat(headBytes, body);
+        try {
+            out.write(request);
+            out.flush();
+        } catch (IOException e) {
+            // The server answered and closed before taking everything (a large body); read its answer.
         }
-        out.flush();
         return parse(readAll(socket.getInputStream()));
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     private static byte[] readAll(InputStream in) throws IOException {
