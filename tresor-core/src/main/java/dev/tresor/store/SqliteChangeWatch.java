@@ -56,7 +56,8 @@ final class SqliteChangeWatch implements AutoCloseable {
     private long lastSeen = Long.MIN_VALUE;
     private FileChannel walIndexFile;
     private boolean walIndexUnusable;
-    private final ByteBuffer headers = ByteBuffer.allocate(2 * HEADER_BYTES);
+    /** SQLite keeps the wal-index in the machine's byte order. */
+    private final ByteBuffer headers = ByteBuffer.allocate(2 * HEADER_BYTES).order(java.nio.ByteOrder.nativeOrder());
     private byte[] lastHeader;
     private long generation;
     private boolean warned;
@@ -77,11 +78,11 @@ final class SqliteChangeWatch implements AutoCloseable {
             if (dataVersion == null) {
                 openConnection();
             }
-            byte[] header = readWalIndexHeader();
-            if (header != null) {
+            if (readWalIndexHeader()) {
                 lastSeen = Long.MIN_VALUE; // the statement path, when next used, starts a generation
-                if (!Arrays.equals(header, lastHeader)) {
-                    lastHeader = header;
+                byte[] header = headers.array();
+                if (lastHeader == null || !Arrays.equals(header, 0, HEADER_BYTES, lastHeader, 0, HEADER_BYTES)) {
+                    lastHeader = Arrays.copyOf(header, HEADER_BYTES);
                     generation++;
                 }
                 return generation;
@@ -132,10 +133,10 @@ final class SqliteChangeWatch implements AutoCloseable {
         }
     }
 
-    /** Both copies of the header if they agree and look like a live WAL index, else null. */
-    private byte[] readWalIndexHeader() {
+    /** Reads both copies of the header into {@link #headers}; true if they agree and look like a live WAL index. */
+    private boolean readWalIndexHeader() {
         if (walIndexUnusable) {
-            return null;
+            return false;
         }
         try {
             if (walIndexFile == null) {
@@ -144,26 +145,21 @@ final class SqliteChangeWatch implements AutoCloseable {
             headers.clear();
             while (headers.hasRemaining()) {
                 if (walIndexFile.read(headers, headers.position()) < 0) {
-                    return null; // shorter than two headers: not initialised yet
+                    return false; // shorter than two headers: not initialised yet
                 }
             }
         } catch (IOException e) {
             // No -shm file (not WAL mode) or unreadable: the statement serves from now on.
             walIndexUnusable = true;
             log.debug("SQLite wal-index {} cannot be read ({}); using PRAGMA data_version", walIndex, e.getMessage());
-            return null;
+            return false;
         }
         byte[] bytes = headers.array();
         if (!Arrays.equals(bytes, 0, HEADER_BYTES, bytes, HEADER_BYTES, 2 * HEADER_BYTES)) {
-            return null; // a commit is publishing itself right now
+            return false; // a commit is publishing itself right now
         }
-        // SQLite keeps the wal-index in the machine's byte order.
-        int version = ByteBuffer.wrap(bytes, 0, 4).order(java.nio.ByteOrder.nativeOrder()).getInt();
         boolean initialised = bytes[12] == 1;
-        if (version != WAL_INDEX_VERSION || !initialised) {
-            return null;
-        }
-        return Arrays.copyOf(bytes, HEADER_BYTES);
+        return headers.getInt(0) == WAL_INDEX_VERSION && initialised;
     }
 
     /** Closes the watch connection, then the header's file (call it after the store's pool is closed). */
