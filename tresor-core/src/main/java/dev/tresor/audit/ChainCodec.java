@@ -87,7 +87,12 @@ final class ChainCodec {
                      Long version, String outcome, long status, String source, String detail, String prev) {
 
         static EventLine of(long seq, String prev, AuditEvent e) {
-            return new EventLine(seq, e.time().toString(), clean(e.requestId()), clean(e.client()), clean(e.action()),
+            return of(seq, prev, e, e.time().toString());
+        }
+
+        /** As above with the event's time already formatted ({@link InstantText}). */
+        static EventLine of(long seq, String prev, AuditEvent e, String time) {
+            return new EventLine(seq, time, clean(e.requestId()), clean(e.client()), clean(e.action()),
                     clean(e.secret()), e.version() == null ? null : Long.valueOf(e.version()), clean(e.outcome()),
                     e.status(), clean(e.source()), clean(e.detail()), prev);
         }

@@ -7,7 +7,7 @@ import com.google.crypto.tink.TinkProtoKeysetFormat;
 import com.google.crypto.tink.mac.PredefinedMacParameters;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.TinkRuntime;
-import java.io.ByteArrayOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -43,16 +43,21 @@ import org.slf4j.LoggerFactory;
  * {@link ChainCodec}): a header holding the chain key wrapped by the KEK, then one record per
  * line, each carrying the MAC of its predecessor and its own MAC.
  *
- * <p><b>Group commit.</b> Appenders put their record on a queue and wait. One writer thread takes
- * everything queued, chains and encodes it, and hands the whole batch to the OS in one write; each
- * appender returns once the write holding its record has completed.
+ * <p><b>Group commit by the appenders themselves.</b> An appender puts its record on a queue and
+ * then tries the write lock. Whoever holds it takes everything queued, chains and encodes it, and
+ * hands the whole batch to the OS in one write; the others return once the write holding their
+ * record has completed. Nobody hands a record to another thread and waits to be woken when the
+ * lock was free, so an uncontended request writes its own record without a context switch (a
+ * dedicated writer thread cost ~25 % of a secret read's CPU in hand-overs, see bench/results).
+ * Whoever releases the lock looks at the queue again, so no record is left behind; after
+ * {@value #ROUNDS_PER_APPENDER} batches an appender hands what is still queued to a fresh virtual
+ * thread, so one request does not write for everyone else for long.
  *
- * <p>The writer is a virtual thread, like the requests it writes for: waking it and being woken by
- * it then costs a hand-over between continuations on the same carriers instead of two OS context
- * switches per batch (measured: ~15-30 % less CPU per secret read, see bench/results). A write to
- * a regular file holds its carrier for the system call; should the disk hang inside one, the writer
- * holds one carrier and nothing else: waits for it end at the write timeout ({@link AuditLog}) and
- * the server answers 503 on the carriers left, of which the launcher keeps at least two
+ * <p>Writes go through a {@link FileOutputStream} in append mode: unlike a {@link FileChannel} it
+ * is not closed when the writing thread is interrupted, and any request thread may be the writer.
+ * A write to a regular file holds its carrier for the system call; should the disk hang inside
+ * one, that appender waits with it, and every other waits at most the write timeout
+ * ({@link AuditLog}) and gets a 503 on the carriers left, of which the launcher keeps at least two
  * ({@code CarrierThreads}).
  *
  * <p>A second (platform) thread fsyncs at most once per {@code fsyncInterval} (every write is
@@ -79,6 +84,8 @@ public final class FileAuditSink implements AuditSink {
     /** Bounds the memory held by appenders waiting on a slow disk; put() blocks beyond it. */
     private static final int QUEUE_CAPACITY = 16_384;
     private static final int MAX_BATCH_RECORDS = 4_096;
+    /** Batches one appender writes before it hands the rest of the queue to a thread of its own. */
+    static final int ROUNDS_PER_APPENDER = 2;
 
     private final Path file;
     private final Duration fsyncInterval;
@@ -86,18 +93,32 @@ public final class FileAuditSink implements AuditSink {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final FileChannel channel;
+    private final FileOutputStream appender;
     private final Mac chainKey;
     private final BlockingQueue<Pending> queue;
     private final AtomicBoolean closeRequested = new AtomicBoolean();
-    private final Thread writer;
     private final Thread syncer;
-    private volatile boolean writerStopped;
+    private final String shortName;
     private volatile IOException failure;
     private volatile Instant lastFsync;
 
-    // The chain's tip: read and changed only by the writer thread once it runs.
+    // Everything below up to `progress` belongs to whoever holds writeLock.
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** The chain's tip. */
     private long lastSeq;
     private String lastMac;
+    /** Set with the close record: every record after it is refused. */
+    private boolean finished;
+    private final List<Pending> batch = new ArrayList<>();
+    private final List<Pending> encoded = new ArrayList<>();
+    private final BatchBuffer buffer = new BatchBuffer();
+    /**
+     * The JSON generator over the batch buffer, kept across batches (building one per batch cost
+     * more than encoding the records); flushed after every record, replaced after a record that
+     * failed half-way.
+     */
+    private JsonGenerator lines;
+    private final InstantText times = new InstantText();
 
     // Progress shared by the writer, the syncer and appenders waiting for an fsync.
     private final ReentrantLock progress = new ReentrantLock();
@@ -156,6 +177,13 @@ public final class FileAuditSink implements AuditSink {
             throw e;
         }
         this.channel = opened.channel();
+        try {
+            this.appender = new FileOutputStream(this.file.toFile(), true);
+        } catch (IOException e) {
+            channel.close();
+            releaseLock();
+            throw new IOException("cannot open audit log " + file + " for appending: " + describe(e), e);
+        }
         this.chainKey = opened.chainKey();
         this.lastSeq = opened.lastSeq();
         this.lastMac = opened.lastMac();
@@ -164,12 +192,9 @@ public final class FileAuditSink implements AuditSink {
         this.syncedSeq = lastSeq;
         this.lastFsync = opened.syncedAt();
 
-        String shortName = this.file.getFileName().toString();
-        this.writer = Thread.ofVirtual().name("tresor-audit-writer[" + shortName + "]")
-                .unstarted(this::runWriter);
+        this.shortName = this.file.getFileName().toString();
         this.syncer = Thread.ofPlatform().name("tresor-audit-fsync[" + shortName + "]").daemon(true)
                 .unstarted(this::runSyncer);
-        writer.start();
         syncer.start();
 
         try {
@@ -201,9 +226,10 @@ public final class FileAuditSink implements AuditSink {
     }
 
     /**
-     * Queues the record for the writer thread and returns at once; the future completes when the
-     * batch holding it has been written. With fsync on every record, or with the queue full, it
-     * falls back to a blocking {@link #append} on one of {@code blockingWriters}' threads.
+     * Queues the record and writes the queue if no one else is writing it; the future completes
+     * when the batch holding the record has been written (at once when this call wrote it). With
+     * fsync on every record, or with the queue full, it falls back to a blocking {@link #append} on
+     * one of {@code blockingWriters}' threads.
      */
     @Override
     public CompletableFuture<?> appendAsync(AuditEvent event, java.util.concurrent.Executor blockingWriters) {
@@ -222,10 +248,7 @@ public final class FileAuditSink implements AuditSink {
         if (!queue.offer(pending)) {
             return AuditSink.super.appendAsync(event, blockingWriters);
         }
-        // As in enqueue: the writer may have stopped before taking it.
-        if (writerStopped && queue.remove(pending)) {
-            return CompletableFuture.failedFuture(failure != null ? unusable(failure) : closedError());
-        }
+        writeQueued(ROUNDS_PER_APPENDER);
         return pending.written;
     }
 
@@ -270,9 +293,15 @@ public final class FileAuditSink implements AuditSink {
             problem = e instanceof IOException io ? io : new IOException("cannot queue the close record: " + e, e);
         }
         if (closing == null) {
-            // The writer would wait forever for a close record that never comes (an interrupted
-            // caller, a failing clock): stop it, so close() neither hangs nor keeps the lock.
-            writer.interrupt();
+            // No close record (an interrupted caller, a failing clock): refuse what is queued and
+            // whatever comes, as the close record would have.
+            writeLock.lock();
+            try {
+                finished = true;
+            } finally {
+                writeLock.unlock();
+            }
+            writeQueued(Integer.MAX_VALUE);
         } else {
             try {
                 awaitWritten(closing);
@@ -280,7 +309,6 @@ public final class FileAuditSink implements AuditSink {
                 problem = e;
             }
         }
-        joinUninterruptibly(writer);
         progress.lock();
         try {
             stopSyncing = true;
@@ -293,8 +321,9 @@ public final class FileAuditSink implements AuditSink {
         if (problem == null && failure != null) {
             problem = unusable(failure);
         }
-        try {
-            channel.close();
+        // Nothing writes after the close record (or after `finished`), so the file can be closed.
+        try (FileChannel c = channel; FileOutputStream a = appender) {
+            // closed by try-with-resources, each even if the other fails
         } catch (IOException e) {
             problem = problem != null ? problem : e;
         }
@@ -475,7 +504,7 @@ public final class FileAuditSink implements AuditSink {
 
     // ---------------------------------------------------------------- writing
 
-    /** A record waiting for the writer; {@code closing} marks the writer's last record. */
+    /** A queued record; {@code closing} marks the log's last record. */
     private static final class Pending {
         final AuditEvent event;
         final boolean closing;
@@ -489,8 +518,8 @@ public final class FileAuditSink implements AuditSink {
     }
 
     /**
-     * A byte buffer that can drop a half-encoded record and hand its content to a channel. Not a
-     * ByteArrayOutputStream: that one locks on every write, and only the writer thread uses this.
+     * A byte buffer that can drop a half-encoded record and hand its content to a file. Not a
+     * ByteArrayOutputStream: that one locks on every write, and only the write lock's holder uses this.
      */
     private static final class BatchBuffer extends java.io.OutputStream {
         private byte[] buf = new byte[64 * 1024];
@@ -534,6 +563,10 @@ public final class FileAuditSink implements AuditSink {
                 channel.write(bytes);
             }
         }
+
+        void writeTo(FileOutputStream out) throws IOException {
+            out.write(buf, 0, count);
+        }
     }
 
     private void enqueue(Pending pending) throws IOException {
@@ -543,11 +576,7 @@ public final class FileAuditSink implements AuditSink {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while queueing an audit record for " + file);
         }
-        // The writer may have stopped between the caller's checks and the put; nobody would take
-        // the record then. If the writer's final sweep did take it, it failed it for us.
-        if (writerStopped && queue.remove(pending)) {
-            throw failure != null ? unusable(failure) : closedError();
-        }
+        writeQueued(ROUNDS_PER_APPENDER);
     }
 
     private long awaitWritten(Pending pending) throws IOException {
@@ -579,44 +608,66 @@ public final class FileAuditSink implements AuditSink {
         }
     }
 
-    private void runWriter() {
-        List<Pending> batch = new ArrayList<>();
-        List<Pending> encoded = new ArrayList<>();
-        BatchBuffer buffer = new BatchBuffer();
-        try {
-            boolean closed = false;
-            while (!closed) {
+    /**
+     * Writes what is queued unless someone else holds the write lock (then they will: whoever
+     * releases the lock looks at the queue again, so a record queued while it was held is never
+     * left behind). After {@code rounds} batches, what is still queued goes to a fresh virtual
+     * thread that writes until the queue is empty.
+     */
+    private void writeQueued(int rounds) {
+        if (writeLock.isHeldByCurrentThread()) {
+            return; // called back from a completion while writing: the loop below goes on anyway
+        }
+        int done = 0;
+        while (!queue.isEmpty() && writeLock.tryLock()) {
+            Pending[] completed = NONE;
+            try {
+                if (done == rounds) {
+                    break;
+                }
                 batch.clear();
-                batch.add(queue.take());
-                // No yield here to let more records gather: it bought bigger batches but sent the
-                // writer through the carriers' queue twice per batch, doubling p99 at 64 connections.
-                queue.drainTo(batch, MAX_BATCH_RECORDS - 1);
-                closed = writeBatch(batch, encoded, buffer);
+                queue.drainTo(batch, MAX_BATCH_RECORDS);
+                if (!batch.isEmpty()) {
+                    completed = writeBatch();
+                }
+                done++;
+            } catch (RuntimeException | Error e) {
+                IOException cause = fail(new IOException("writing audit log " + file + " failed: " + e, e));
+                batch.forEach(p -> p.written.completeExceptionally(unusable(cause)));
+                if (e instanceof Error error) {
+                    throw error;
+                }
+            } finally {
+                writeLock.unlock();
             }
-        } catch (InterruptedException e) {
-            fail(new IOException("the audit writer thread of " + file + " was interrupted"));
-        } catch (RuntimeException | Error e) {
-            fail(new IOException("the audit writer thread of " + file + " failed: " + e, e));
-            batch.forEach(p -> p.written.completeExceptionally(unusable(failure)));
-            throw e;
-        } finally {
-            writerStopped = true;
-            List<Pending> left = new ArrayList<>();
-            queue.drainTo(left);
-            IOException reason = failure != null ? unusable(failure) : closedError();
-            left.forEach(p -> p.written.completeExceptionally(reason));
+            // Outside the lock: completing wakes the waiting appenders, which need not hold up the next batch.
+            for (Pending p : completed) {
+                p.written.complete(p.seq);
+            }
+        }
+        if (done == rounds && !queue.isEmpty()) {
+            // Started only now the lock is free: it must be able to take it, or whoever has taken
+            // it meanwhile writes the queue.
+            handOver();
         }
     }
 
-    /**
-     * The writer thread's JSON generator over its batch buffer, kept across batches (building one
-     * per batch cost more than encoding the records); flushed after every record, replaced after
-     * a record that failed half-way.
-     */
-    private JsonGenerator lines;
+    private void handOver() {
+        try {
+            Thread.ofVirtual().name("tresor-audit-writer[" + shortName + "]").start(() -> writeQueued(Integer.MAX_VALUE));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // Whoever appends next writes the queue; until then its appenders' waits run out (503).
+            log.warn("audit log {}: cannot start a thread to write queued records: {}", file, e.toString());
+        }
+    }
 
-    /** Chains, encodes and writes one batch; returns whether it held the close record. */
-    private boolean writeBatch(List<Pending> batch, List<Pending> encoded, BatchBuffer buffer) {
+    private static final Pending[] NONE = new Pending[0];
+
+    /**
+     * Chains, encodes and writes {@link #batch}; the caller holds the write lock. Returns the
+     * records now written, for the caller to complete; all others it has completed exceptionally.
+     */
+    private Pending[] writeBatch() {
         buffer.reset();
         encoded.clear();
         if (lines == null) {
@@ -624,21 +675,22 @@ public final class FileAuditSink implements AuditSink {
         }
         long seq = lastSeq;
         String prev = lastMac;
-        boolean closeSeen = false;
         IOException failed = failure;
         for (Pending p : batch) {
-            if (closeSeen) {
+            if (finished) {
                 p.written.completeExceptionally(closedError());
                 continue;
             }
-            closeSeen = p.closing;
+            if (p.closing) {
+                finished = true;
+            }
             if (failed != null) {
                 p.written.completeExceptionally(unusable(failed));
                 continue;
             }
             int mark = buffer.size();
             try {
-                ChainCodec.EventLine line = ChainCodec.EventLine.of(seq + 1, prev, p.event);
+                ChainCodec.EventLine line = ChainCodec.EventLine.of(seq + 1, prev, p.event, times.format(p.event.time()));
                 String mac = line.mac(chainKey);
                 line.write(lines, mac);
                 lines.flush(); // into the buffer: a record that fails below must not leave half a line
@@ -654,15 +706,15 @@ public final class FileAuditSink implements AuditSink {
             }
         }
         if (encoded.isEmpty()) {
-            return closeSeen;
+            return NONE;
         }
         try {
-            buffer.writeFully(channel);
+            buffer.writeTo(appender);
         } catch (IOException e) {
             // Part of the batch may be on disk: the tip is unknown, so stop for good (fail closed).
             IOException cause = fail(new IOException("write to audit log " + file + " failed: " + describe(e), e));
             encoded.forEach(p -> p.written.completeExceptionally(unusable(cause)));
-            return closeSeen;
+            return NONE;
         }
         lastSeq = seq;
         lastMac = prev;
@@ -676,10 +728,7 @@ public final class FileAuditSink implements AuditSink {
         } finally {
             progress.unlock();
         }
-        for (Pending p : encoded) {
-            p.written.complete(p.seq);
-        }
-        return closeSeen;
+        return encoded.toArray(NONE);
     }
 
     private static JsonGenerator newGenerator(BatchBuffer buffer) {

@@ -379,21 +379,61 @@ class FileAuditSinkTest {
     }
 
     @Test
+    void anInterruptedAppenderStillWritesAndLeavesTheLogUsable() throws Exception {
+        // Any request thread may be the one writing the batch. A FileChannel would be closed by the
+        // interrupt (ClosedByInterruptException) and the log would refuse every record after it.
+        try (FileAuditSink sink = new FileAuditSink(log, kek)) {
+            Thread.currentThread().interrupt();
+            try {
+                sink.appendAsync(read(1), Runnable::run).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                // get() saw the interrupt before the already-completed future: look again uninterrupted
+            } finally {
+                Thread.interrupted();
+            }
+            sink.append(read(2));
+            assertThat(sink.healthy()).isTrue();
+        }
+        List<String> lines = lines(log);
+        assertThat(lines).anyMatch(l -> l.contains("\"req-1\"")).anyMatch(l -> l.contains("\"req-2\""));
+        assertThat(AuditVerifier.verify(log, kek).ok()).isTrue();
+    }
+
+    @Test
     void appendAsyncOnAFullQueueFallsBackToABlockingWriteAndLosesNothing() throws Exception {
         java.util.concurrent.atomic.AtomicInteger fallbacks = new java.util.concurrent.atomic.AtomicInteger();
-        int records = 2_000;
-        List<java.util.concurrent.CompletableFuture<?>> writes = new ArrayList<>();
+        int threads = 8;
+        int records = 4_000;
+        List<java.util.concurrent.CompletableFuture<?>> writes = java.util.Collections.synchronizedList(new ArrayList<>());
+        // Appenders write the queue themselves: it overflows only while one of them is writing and
+        // others append meanwhile, so several threads append at once.
+        ExecutorService appenders = Executors.newFixedThreadPool(threads);
         try (ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
              FileAuditSink sink = new FileAuditSink(log, kek, Duration.ofMillis(50), java.time.Clock.systemUTC(), 1)) {
             java.util.concurrent.Executor counting = command -> {
                 fallbacks.incrementAndGet();
                 blocking.execute(command);
             };
-            for (int i = 0; i < records; i++) {
-                writes.add(sink.appendAsync(read(i), counting));
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = t * (records / threads);
+                done.add(appenders.submit(() -> {
+                    start.await();
+                    for (int i = first; i < first + records / threads; i++) {
+                        writes.add(sink.appendAsync(read(i), counting));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get();
             }
             java.util.concurrent.CompletableFuture.allOf(writes.toArray(java.util.concurrent.CompletableFuture[]::new))
                     .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            appenders.shutdownNow();
         }
 
         assertThat(fallbacks.get()).as("a queue of one must overflow under %d appends", records).isPositive();
