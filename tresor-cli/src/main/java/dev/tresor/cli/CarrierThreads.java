@@ -3,11 +3,11 @@ package dev.tresor.cli;
 import java.util.Optional;
 
 /**
- * Keeps at least two carrier threads under the virtual threads. The audit writer is a virtual
- * thread, and a write to a regular file holds its carrier for the whole system call: on a machine
- * (or a container limited to) one CPU, a disk hanging inside that write would otherwise stall every
- * request instead of letting them fail with 503 at the audit write timeout (SPEC §2.5: a stuck sink
- * never hangs the server). An operator's own {@code -Djdk.virtualThreadScheduler.parallelism} wins.
+ * Keeps at least two carrier threads under the virtual threads. Audit records are written by the
+ * requests' virtual threads, and a write to a regular file holds its carrier for the whole system
+ * call: on a machine (or a container limited to) one CPU, a disk hanging inside that write would
+ * otherwise stall every request instead of letting them fail with 503 at the audit write timeout
+ * (SPEC §2.5: a stuck sink never hangs the server). An operator's own {@code -Djdk.virtualThreadScheduler.parallelism} wins.
  */
 final class CarrierThreads {
 

@@ -4,6 +4,7 @@ import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.Mac;
 import com.google.crypto.tink.TinkProtoKeysetFormat;
 import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.PooledHmac;
 import dev.tresor.crypto.TinkRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -194,7 +195,7 @@ final class ChainScan {
             // The three-argument parse: Tink 1.24 refuses to parse with ConfigurationV0 passed in.
             KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(
                     wrapped, keyProvider.kek(), ChainCodec.KEY_CONTEXT);
-            chainKey = handle.getPrimitive(TinkRuntime.configuration(), Mac.class);
+            chainKey = PooledHmac.of(handle);
         } catch (GeneralSecurityException e) {
             return new Problem(1, "line 1: the chain key cannot be unwrapped with KEK " + keyProvider.keyId()
                     + " (the header names " + kekId + ") — the log was written under another KEK, or its header was altered",

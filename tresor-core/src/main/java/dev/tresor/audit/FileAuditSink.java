@@ -6,6 +6,7 @@ import com.google.crypto.tink.Mac;
 import com.google.crypto.tink.TinkProtoKeysetFormat;
 import com.google.crypto.tink.mac.PredefinedMacParameters;
 import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.PooledHmac;
 import dev.tresor.crypto.TinkRuntime;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -468,7 +469,7 @@ public final class FileAuditSink implements AuditSink {
             // The chain key exists on disk only wrapped by the KEK, so the file is verifiable
             // with the KEK alone and nobody without it can forge or re-chain records.
             byte[] wrapped = TinkProtoKeysetFormat.serializeEncryptedKeyset(handle, keyProvider.kek(), ChainCodec.KEY_CONTEXT);
-            Mac key = handle.getPrimitive(TinkRuntime.configuration(), Mac.class);
+            Mac key = PooledHmac.of(handle);
             Instant now = clock.instant();
             Map<String, Object> header = ChainCodec.headerFields(keyProvider.keyId(), wrapped, now);
             String mac = ChainCodec.computeMac(key, ChainCodec.LINE_DOMAIN, header);

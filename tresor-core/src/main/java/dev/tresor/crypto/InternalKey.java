@@ -29,7 +29,7 @@ public final class InternalKey {
         TinkRuntime.ensureRegistered();
         KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(
                 wrapped, kek.kek(), context(purpose));
-        return handle.getPrimitive(TinkRuntime.configuration(), Mac.class);
+        return PooledHmac.of(handle);
     }
 
     private static byte[] context(String purpose) {
