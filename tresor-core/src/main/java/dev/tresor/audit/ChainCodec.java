@@ -90,7 +90,7 @@ final class ChainCodec {
             return of(seq, prev, e, e.time().toString());
         }
 
-        /** As above with the event's time already formatted ({@link InstantText}). */
+        /** As above with the event's time already formatted ({@link dev.tresor.model.InstantText}). */
         static EventLine of(long seq, String prev, AuditEvent e, String time) {
             return new EventLine(seq, time, clean(e.requestId()), clean(e.client()), clean(e.action()),
                     clean(e.secret()), e.version() == null ? null : Long.valueOf(e.version()), clean(e.outcome()),

@@ -8,6 +8,7 @@ import com.google.crypto.tink.mac.PredefinedMacParameters;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.PooledHmac;
 import dev.tresor.crypto.TinkRuntime;
+import dev.tresor.model.InstantText;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;

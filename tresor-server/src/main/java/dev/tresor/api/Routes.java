@@ -9,6 +9,7 @@ import dev.tresor.ca.IssuedCertificate;
 import dev.tresor.ca.Pem;
 import dev.tresor.model.Durations;
 import dev.tresor.model.Failure;
+import dev.tresor.model.InstantText;
 import dev.tresor.model.GroupView;
 import dev.tresor.model.Names;
 import dev.tresor.model.PutSecret;
@@ -51,6 +52,7 @@ final class Routes {
     private final Duration caMaxTtl;
     private final Path auditFile;
     private final Clock clock;
+    private final InstantText times = new InstantText();
 
     Routes(Tresor tresor, CertificateAuthority ca, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
         this.tresor = tresor;
@@ -263,7 +265,7 @@ final class Routes {
     }
 
     /** Renders a value without ever turning it into a String, so every copy can be wiped. */
-    private static WipeableBuffer renderValue(SecretValue value) {
+    private WipeableBuffer renderValue(SecretValue value) {
         WipeableBuffer out = new WipeableBuffer(value.value().length * 2 + 256);
         boolean utf8 = isUtf8(value.value());
         try (JsonGenerator g = Json.generator(out)) {
@@ -277,11 +279,11 @@ final class Routes {
                 g.writeBinary(value.value());
             }
             g.writeStringField("encoding", utf8 ? "utf-8" : "base64");
-            g.writeStringField("createdAt", value.createdAt().toString());
+            g.writeStringField("createdAt", times.format(value.createdAt()));
             if (value.expiresAt() == null) {
                 g.writeNullField("expiresAt");
             } else {
-                g.writeStringField("expiresAt", value.expiresAt().toString());
+                g.writeStringField("expiresAt", times.format(value.expiresAt()));
             }
             g.writeArrayFieldStart("labels");
             for (String label : value.labels()) {

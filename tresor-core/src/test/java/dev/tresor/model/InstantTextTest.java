@@ -1,4 +1,4 @@
-package dev.tresor.audit;
+package dev.tresor.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
