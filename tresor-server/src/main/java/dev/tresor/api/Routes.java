@@ -22,7 +22,8 @@ import dev.tresor.model.VersionSelector;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -299,12 +300,16 @@ final class Routes {
     }
 
     private static boolean isUtf8(byte[] bytes) {
+        // Decoded into an array of our own, so the decoded copy of the value can be wiped.
+        char[] chars = new char[bytes.length];
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).clear();
-            return true;
-        } catch (CharacterCodingException e) {
-            return false;
+            CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            CharBuffer out = CharBuffer.wrap(chars);
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            return !decoder.decode(in, out, true).isError() && !decoder.flush(out).isError() && !in.hasRemaining();
+        } finally {
+            java.util.Arrays.fill(chars, '\0');
         }
     }
 
