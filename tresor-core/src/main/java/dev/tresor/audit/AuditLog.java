@@ -26,10 +26,11 @@ import org.slf4j.LoggerFactory;
  * least one of them has written it, or throws {@link AuditUnavailableException} within the write
  * timeout so the request can be answered 503.
  *
- * <p>A sink write never runs on the caller's thread: sinks that queue (the file sink) take the
- * record without blocking, others write on a virtual thread of their own, so a sink whose write
- * blocks forever (a hung NFS mount, a stuck remote collector) cannot hang a request beyond the
- * timeout. Each sink may have at most {@code maxPendingPerSink} writes in flight; beyond that the
+ * <p>A sink that can only write by blocking writes on a virtual thread of its own, so a sink whose
+ * write blocks forever (a hung NFS mount, a stuck remote collector) cannot hang a request beyond
+ * the timeout. The file sink queues the record and, when no one else is writing, writes the queue
+ * on the caller's thread ({@link FileAuditSink}): only a write(2) hung in the kernel then holds
+ * that one caller; every other caller still fails at the timeout. Each sink may have at most {@code maxPendingPerSink} writes in flight; beyond that the
  * sink counts as failed for the record at once instead of piling up threads, so a stuck sink costs
  * bounded memory and a request fails fast rather than waiting out the timeout.
  *

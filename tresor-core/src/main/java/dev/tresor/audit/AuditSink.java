@@ -19,8 +19,9 @@ public interface AuditSink extends AutoCloseable {
     void append(AuditEvent event) throws IOException;
 
     /**
-     * Starts {@link #append} without blocking the caller: the future completes when the record
-     * has been handed to the operating system, or fails with the {@link IOException}. A sink that
+     * Starts {@link #append} without waiting for other writers: the future completes when the
+     * record has been handed to the operating system, or fails with the {@link IOException}. A sink
+     * may write on the caller's thread when that needs no waiting (the file sink does). A sink that
      * can only write by blocking keeps this default, which runs {@link #append} on one of
      * {@code blockingWriters}' threads, so a stuck sink still cannot hold up the caller.
      */
