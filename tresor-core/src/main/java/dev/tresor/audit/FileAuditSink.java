@@ -101,6 +101,7 @@ public final class FileAuditSink implements AuditSink {
     private final AtomicBoolean closeRequested = new AtomicBoolean();
     private final Thread syncer;
     private final String shortName;
+    private final int roundsPerAppender;
     private volatile IOException failure;
     private volatile Instant lastFsync;
 
@@ -154,12 +155,17 @@ public final class FileAuditSink implements AuditSink {
      * @throws IOException if the file cannot be opened, locked, verified or written
      */
     public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock) throws IOException {
-        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY);
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER);
     }
 
-    /** As above with a given queue bound: tests make it tiny to drive appenders into the full-queue paths. */
-    FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity) throws IOException {
+    /**
+     * As above with a given queue bound and rounds per appender: tests make the queue tiny to drive
+     * appenders into the full-queue paths, and the rounds zero to send every batch to a hand-over thread.
+     */
+    FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
+                  int roundsPerAppender) throws IOException {
         Objects.requireNonNull(keyProvider, "keyProvider");
+        this.roundsPerAppender = roundsPerAppender;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
         this.fsyncInterval = Objects.requireNonNull(fsyncInterval, "fsyncInterval");
@@ -250,7 +256,7 @@ public final class FileAuditSink implements AuditSink {
         if (!queue.offer(pending)) {
             return AuditSink.super.appendAsync(event, blockingWriters);
         }
-        writeQueued(ROUNDS_PER_APPENDER);
+        writeQueued(roundsPerAppender);
         return pending.written;
     }
 
@@ -578,7 +584,7 @@ public final class FileAuditSink implements AuditSink {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while queueing an audit record for " + file);
         }
-        writeQueued(ROUNDS_PER_APPENDER);
+        writeQueued(roundsPerAppender);
     }
 
     private long awaitWritten(Pending pending) throws IOException {

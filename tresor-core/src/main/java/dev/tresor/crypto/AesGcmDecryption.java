@@ -1,8 +1,6 @@
 package dev.tresor.crypto;
 
 import java.security.GeneralSecurityException;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -22,41 +20,25 @@ final class AesGcmDecryption {
 
     static final int IV_BYTES = 12;
     static final int TAG_BYTES = 16;
-    private static final int MAX_IDLE = 64;
 
-    private final ConcurrentLinkedQueue<Cipher> idle = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger idleCount = new AtomicInteger();
+    private final IdlePool<Cipher> idle = new IdlePool<>();
 
     /** Decrypts {@code input} from {@code offset} on (the bytes before it are the key's output prefix). */
     byte[] decrypt(SecretKeySpec key, byte[] input, int offset, byte[] associatedData) throws GeneralSecurityException {
         if (input.length - offset < IV_BYTES + TAG_BYTES) {
             throw new GeneralSecurityException("ciphertext too short");
         }
-        Cipher cipher = take();
+        Cipher cipher = idle.take();
+        if (cipher == null) {
+            cipher = Cipher.getInstance("AES/GCM/NoPadding");
+        }
         // Re-initialised for every call (never reused with an old IV); a Cipher that failed is dropped.
         cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, input, offset, IV_BYTES));
         if (associatedData != null && associatedData.length > 0) {
             cipher.updateAAD(associatedData);
         }
         byte[] plaintext = cipher.doFinal(input, offset + IV_BYTES, input.length - offset - IV_BYTES);
-        give(cipher);
+        idle.give(cipher);
         return plaintext;
-    }
-
-    private Cipher take() throws GeneralSecurityException {
-        Cipher cipher = idle.poll();
-        if (cipher != null) {
-            idleCount.decrementAndGet();
-            return cipher;
-        }
-        return Cipher.getInstance("AES/GCM/NoPadding");
-    }
-
-    private void give(Cipher cipher) {
-        if (idleCount.incrementAndGet() <= MAX_IDLE) {
-            idle.offer(cipher);
-        } else {
-            idleCount.decrementAndGet();
-        }
     }
 }

@@ -8,8 +8,6 @@ import com.google.crypto.tink.mac.HmacParameters;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -28,14 +26,12 @@ import javax.crypto.spec.SecretKeySpec;
 public final class PooledHmac implements Mac {
 
     private static final String ALGORITHM = "HmacSHA256";
-    private static final int MAX_IDLE = 64;
 
     private final Mac tink;
     private final byte[] prefix;
     private final int tagBytes;
     private final SecretKeySpec key;
-    private final ConcurrentLinkedQueue<javax.crypto.Mac> idle = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger idleCount = new AtomicInteger();
+    private final IdlePool<javax.crypto.Mac> idle = new IdlePool<>();
 
     private PooledHmac(Mac tink, byte[] prefix, int tagBytes, SecretKeySpec key) {
         this.tink = tink;
@@ -67,9 +63,13 @@ public final class PooledHmac implements Mac {
 
     @Override
     public byte[] computeMac(byte[] data) throws GeneralSecurityException {
-        javax.crypto.Mac hmac = take();
+        javax.crypto.Mac hmac = idle.take();
+        if (hmac == null) {
+            hmac = javax.crypto.Mac.getInstance(ALGORITHM);
+            hmac.init(key);
+        }
         byte[] full = hmac.doFinal(data); // doFinal also resets it for the next caller
-        give(hmac);
+        idle.give(hmac);
         byte[] tag = new byte[prefix.length + tagBytes];
         System.arraycopy(prefix, 0, tag, 0, prefix.length);
         System.arraycopy(full, 0, tag, prefix.length, tagBytes);
@@ -83,24 +83,5 @@ public final class PooledHmac implements Mac {
         }
         // Another key of the keyset, or no valid tag at all: Tink decides.
         tink.verifyMac(mac, data);
-    }
-
-    private javax.crypto.Mac take() throws GeneralSecurityException {
-        javax.crypto.Mac hmac = idle.poll();
-        if (hmac != null) {
-            idleCount.decrementAndGet();
-            return hmac;
-        }
-        hmac = javax.crypto.Mac.getInstance(ALGORITHM);
-        hmac.init(key);
-        return hmac;
-    }
-
-    private void give(javax.crypto.Mac hmac) {
-        if (idleCount.incrementAndGet() <= MAX_IDLE) {
-            idle.offer(hmac);
-        } else {
-            idleCount.decrementAndGet();
-        }
     }
 }

@@ -379,6 +379,38 @@ class FileAuditSinkTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60) // a record left behind would wait forever
+    void recordsHandedOverToAWriterThreadAreAllWritten() throws Exception {
+        // No appender writes a batch itself: every batch goes through the hand-over thread, the
+        // path an appender takes after its rounds when records keep arriving.
+        int threads = 8;
+        int perThread = 200;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (FileAuditSink sink = new FileAuditSink(log, kek, Duration.ofMillis(50), java.time.Clock.systemUTC(), 1024, 0)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        sink.appendAsync(new AuditEvent(Instant.now(), "h" + thread + "-" + i, "c", "secret.read", "db/x",
+                                1, "allowed", 200, null, null), Runnable::run).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        VerificationResult result = AuditVerifier.verify(log, kek);
+        assertThat(result.ok()).as(result.problem()).isTrue();
+        assertThat(result.cleanlyClosed()).isTrue();
+        assertThat(lines(log).stream().filter(l -> l.contains("\"requestId\":\"h")).count()).isEqualTo(threads * perThread);
+    }
+
+    @Test
     void anInterruptedAppenderStillWritesAndLeavesTheLogUsable() throws Exception {
         // Any request thread may be the one writing the batch. A FileChannel would be closed by the
         // interrupt (ClosedByInterruptException) and the log would refuse every record after it.
@@ -409,7 +441,8 @@ class FileAuditSinkTest {
         // others append meanwhile, so several threads append at once.
         ExecutorService appenders = Executors.newFixedThreadPool(threads);
         try (ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
-             FileAuditSink sink = new FileAuditSink(log, kek, Duration.ofMillis(50), java.time.Clock.systemUTC(), 1)) {
+             FileAuditSink sink = new FileAuditSink(log, kek, Duration.ofMillis(50), java.time.Clock.systemUTC(), 1,
+                     FileAuditSink.ROUNDS_PER_APPENDER)) {
             java.util.concurrent.Executor counting = command -> {
                 fallbacks.incrementAndGet();
                 blocking.execute(command);
