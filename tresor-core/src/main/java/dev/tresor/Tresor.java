@@ -11,6 +11,9 @@ import dev.tresor.crypto.RowAuthenticator;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
 import dev.tresor.integrity.SecretLedger;
+import dev.tresor.integrity.StoreHeads;
+import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.model.ClientView;
 import dev.tresor.model.GroupView;
 import dev.tresor.model.IntegrityViolation;
@@ -38,6 +41,8 @@ import java.util.function.Function;
 public final class Tresor {
 
     static final String ROW_MAC_KEY = "row-mac";
+    /** The schema version whose migration wrote an unsealed store head into existing stores. */
+    static final String STORE_HEAD_SCHEMA = "2";
 
     private final Store store;
     private final AccessControl access;
@@ -49,13 +54,16 @@ public final class Tresor {
     /** Per kind (callers, secrets, versions): a few MiB at most, and every hot secret of a large site. */
     static final int VERIFIED_ROWS_KEPT = 10_000;
 
-    private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, IntegrityMonitor monitor,
-                   Clock clock) {
+    private final StoreHeads storeHeads;
+
+    private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, StoreHeads storeHeads,
+                   IntegrityMonitor monitor, Clock clock) {
+        this.storeHeads = storeHeads;
         this.store = store;
         this.keyProvider = keyProvider;
         this.seals = seals;
         this.verified = new VerifiedRows(store, VERIFIED_ROWS_KEPT);
-        this.access = new AccessControl(store, seals, monitor, clock, verified);
+        this.access = new AccessControl(store, seals, storeHeads, monitor, clock, verified);
         this.secrets = new SecretService(store, seals, ledger, new Envelope(keyProvider), monitor, clock, verified);
     }
 
@@ -73,8 +81,8 @@ public final class Tresor {
                 // A fresh key would make every existing row unverifiable, and would let whoever
                 // deleted the key row start over with rows they choose: refuse instead.
                 monitor.violation("crypto_keys", "the row MAC key is missing while the store holds data");
-                throw new IntegrityViolation("crypto_keys", "the row MAC key row is missing while the store holds "
-                        + "clients or secrets; restore the database from a backup");
+                throw IntegrityViolation.refusingToOpen("crypto_keys", "the row MAC key row is missing while the "
+                        + "store holds clients or secrets", "Restore the database from a backup");
             }
             byte[] fresh = InternalKey.newWrappedMacKey(keyProvider, ROW_MAC_KEY);
             w.insertKey(new KeyRow(ROW_MAC_KEY, keyProvider.keyId(), fresh, clock.millis()));
@@ -87,21 +95,33 @@ public final class Tresor {
             throw new IllegalStateException("the key provider's KEK (" + keyProvider.keyId()
                     + ") cannot unwrap this store's keys: wrong key file, or the store was made with another KEK", e);
         }
-        SecretLedger ledger = new SecretLedger(seals);
-        String problem = store.write(w -> {
-            boolean fresh = !w.anyClient() && w.secrets(null, null, 1).isEmpty();
-            if (fresh) {
-                w.createHeadsIfMissing(seals.seal(0, ""), ledger.emptyHead());
+        StoreHeads storeHeads = new StoreHeads(seals);
+        SecretLedger ledger = new SecretLedger(seals, storeHeads);
+        boolean migratedNow = store.migratedNow(STORE_HEAD_SCHEMA);
+        String[] problem = store.write(w -> {
+            boolean fresh = !w.anyClient() && w.secrets(null, null, 1).isEmpty() && w.groups().isEmpty();
+            if (fresh && w.aclHead().isEmpty() && w.secretHead().isEmpty()) {
+                AclHeadRow acl = seals.seal(0, "");
+                SecretHeadRow secret = ledger.emptyHead();
+                w.createHeadsIfMissing(acl, secret, storeHeads.initial(acl, secret));
             }
-            w.lockSecretHead(); // a consistent view even while other nodes write
-            return ledger.checkAll(w, !w.secrets(null, null, 1).isEmpty());
+            // Lock order: ACL head, secret head, store head; a consistent view even while other nodes write.
+            w.lockAclHead();
+            w.lockSecretHead();
+            String ledgerProblem = ledger.checkAll(w, !w.secrets(null, null, 1).isEmpty());
+            if (ledgerProblem != null) {
+                return new String[] {"secret ledger", ledgerProblem};
+            }
+            String headProblem = storeHeads.checkAtStart(w, !fresh, migratedNow);
+            return headProblem == null ? null : new String[] {"store head", headProblem};
         });
         if (problem != null) {
-            monitor.violation("secret ledger", problem);
-            throw new IntegrityViolation("secret ledger", problem + "; secret rows were put back behind Tresor's "
-                    + "back. Restore the database from a backup and compare the audit log (tresor audit verify)");
+            monitor.violation(problem[0], problem[1]);
+            throw IntegrityViolation.refusingToOpen(problem[0], problem[1], "Restore the whole database from one "
+                    + "backup and compare it with the audit log (tresor audit verify); see docs/operations.md, "
+                    + "integrity alarms");
         }
-        return new Tresor(store, keyProvider, seals, ledger, monitor, clock);
+        return new Tresor(store, keyProvider, seals, ledger, storeHeads, monitor, clock);
     }
 
     public AccessControl access() {
@@ -118,6 +138,11 @@ public final class Tresor {
 
     public KeyProvider keyProvider() {
         return keyProvider;
+    }
+
+    /** The epochs the store head seals now (for audit checkpoints); empty if it does not verify. */
+    public java.util.Optional<StoreHeads.Epochs> storeEpochs() {
+        return store.read(storeHeads::epochs);
     }
 
     public Caller authenticate(String identity) {
@@ -199,6 +224,43 @@ public final class Tresor {
             acl.deleteClient(name);
             return null;
         });
+    }
+
+    /** What the CA is asked to issue for a client: its verified identity and the earliest notBefore allowed. */
+    public record IssuanceRequest(String client, String identity, Instant certificatesFrom) {}
+
+    /** A certificate issued for a client, and whether it was a re-issue (the client already had one). */
+    public record Issued<T>(T certificate, String identity, boolean reissue) {}
+
+    /**
+     * Issues a certificate for an existing, intact client through {@code issue}, in the same
+     * transaction that counts it on the client's row. The identity comes from the client's
+     * verified row, never from the request. The first certificate completes the client's
+     * creation; any later one is a re-issue and must be asked for as such ({@code reissue}),
+     * because it lets whoever holds it act as that client.
+     */
+    public <T> Issued<T> issueCertificate(Caller caller, String client, boolean reissue,
+                                          Function<IssuanceRequest, T> issue) {
+        requireAdmin(caller, "have certificates issued for clients");
+        Names.client(client);
+        try {
+            return store.write(w -> {
+                AclEditor acl = access.edit(w);
+                Caller target = acl.intactClient(client);
+                long before = acl.recordIssuance(client);
+                if (before > 0 && !reissue) {
+                    throw TresorException.conflict("client '" + client + "' already has a certificate (" + before
+                            + " issued); to issue another one (a lost key, a move), ask for a re-issue explicitly"
+                            + " (\"reissue\": true; audited as ca.reissue)");
+                }
+                T certificate = issue.apply(new IssuanceRequest(client, target.identity(),
+                        acl.certificatesFrom(target.identity()).orElse(null)));
+                acl.finish();
+                return new Issued<>(certificate, target.identity(), before > 0);
+            });
+        } catch (StoreConflictException e) {
+            throw TresorException.conflict("a conflicting change happened at the same time; retry");
+        }
     }
 
     private static void validateIdentity(String identity) {

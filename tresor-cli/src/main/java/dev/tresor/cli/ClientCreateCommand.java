@@ -82,7 +82,7 @@ final class ClientCreateCommand extends ApiCommand {
         try {
             String csr = CsrBuilder.toPem(CsrBuilder.create(keyPair, clientIdentity));
             issued = api.call("POST", "ca/sign", Map.of(),
-                    Json.object().put("csr", csr).put("identity", clientIdentity).put("ttl", ttl));
+                    Json.object().put("client", name).put("csr", csr).put("ttl", ttl));
             List<X509Certificate> chain = Pem.parseCertificates(Json.text(issued, "chain", ""), "the server's certificate");
             createOwnerOnlyFolder(folder);
             Pem.writePrivateKey(keyFile, keyPair.getPrivate());

@@ -3,6 +3,7 @@ package dev.tresor.access;
 import dev.tresor.cache.VerifiedRows;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
+import dev.tresor.integrity.StoreHeads;
 import dev.tresor.model.ClientView;
 import dev.tresor.model.ClientView.MembershipView;
 import dev.tresor.model.Failure;
@@ -46,9 +47,12 @@ public final class AccessControl {
     private final AtomicLong highestEpoch = new AtomicLong(-1);
 
     private final VerifiedRows verified;
+    private final StoreHeads storeHeads;
 
-    public AccessControl(Store store, RowSeals seals, IntegrityMonitor monitor, Clock clock, VerifiedRows verified) {
+    public AccessControl(Store store, RowSeals seals, StoreHeads storeHeads, IntegrityMonitor monitor, Clock clock,
+                         VerifiedRows verified) {
         this.store = store;
+        this.storeHeads = storeHeads;
         this.verified = verified;
         this.seals = seals;
         this.verifier = new AclVerifier(seals);
@@ -233,7 +237,12 @@ public final class AccessControl {
             monitor.violation("ACL head", head.problem());
             throw new IntegrityViolation("ACL head", head.problem());
         }
-        long epoch = locked.map(AclHeadRow::epoch).orElse(0L);
-        return new AclEditor(w, seals, verifier, monitor, clock, epoch, head.head().registry());
+        if (locked.isEmpty()) {
+            // Every store gets its heads when it is opened; one missing now was deleted.
+            String problem = "the ACL head row is missing";
+            monitor.violation("ACL head", problem);
+            throw new IntegrityViolation("ACL head", problem);
+        }
+        return new AclEditor(w, seals, verifier, monitor, clock, locked.get(), storeHeads, head.head().registry());
     }
 }

@@ -1,10 +1,13 @@
 package dev.tresor.access;
 
+import dev.tresor.ca.CertificateAuthority;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
 import dev.tresor.model.IntegrityViolation;
 import dev.tresor.model.Role;
 import dev.tresor.model.TresorException;
+import dev.tresor.integrity.StoreHeads;
+import dev.tresor.store.Rows.AclHeadRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GroupRow;
 import dev.tresor.store.Rows.MembershipRow;
@@ -28,18 +31,20 @@ public final class AclEditor {
     private final AclVerifier verifier;
     private final IntegrityMonitor monitor;
     private final Clock clock;
-    private final long epoch;
+    private final AclHeadRow before;
+    private final StoreHeads storeHeads;
     private Registry registry;
     private boolean dirty;
 
-    AclEditor(StoreWriter w, RowSeals seals, AclVerifier verifier, IntegrityMonitor monitor, Clock clock, long epoch,
-              Registry registry) {
+    AclEditor(StoreWriter w, RowSeals seals, AclVerifier verifier, IntegrityMonitor monitor, Clock clock,
+              AclHeadRow before, StoreHeads storeHeads, Registry registry) {
         this.w = w;
         this.seals = seals;
         this.verifier = verifier;
         this.monitor = monitor;
         this.clock = clock;
-        this.epoch = epoch;
+        this.before = before;
+        this.storeHeads = storeHeads;
         this.registry = registry;
     }
 
@@ -53,7 +58,7 @@ public final class AclEditor {
             throw TresorException.conflict("another client already has the identity '" + identity + "'");
         }
         ClientRow row = seals.seal(new ClientRow(name, identity, admin, true,
-                seals.membershipDigest(name, Map.of()), clock.millis(), createdBy, null));
+                seals.membershipDigest(name, Map.of()), clock.millis(), createdBy, 0, null));
         try {
             w.insertClient(row);
         } catch (StoreConflictException e) {
@@ -67,12 +72,38 @@ public final class AclEditor {
         if (w.client(name).isEmpty() && !registry.asMap().containsKey(name)) {
             throw TresorException.notFound("client '" + name + "' does not exist");
         }
+        Optional<ClientRow> row = w.client(name);
         for (MembershipRow m : w.membershipsOfClient(name)) {
             w.deleteMembership(m.group(), name);
         }
         w.deleteClient(name);
         registry = registry.without(name);
+        if (row.isPresent()) {
+            long now = clock.millis();
+            long forgetBefore = now - CertificateAuthority.MAX_LEAF_TTL.plus(CertificateAuthority.CLOCK_SKEW_ALLOWANCE).toMillis();
+            registry = registry.retire(row.get().identity(), now, forgetBefore);
+        }
         dirty = true;
+    }
+
+    /**
+     * Counts one more certificate issued for an intact client and returns how many were issued
+     * before it (0 for the certificate that completes the client's creation).
+     */
+    public long recordIssuance(String name) {
+        intactClient(name);
+        ClientRow row = w.client(name).orElseThrow();
+        ClientRow updated = seals.seal(new ClientRow(row.name(), row.identity(), row.admin(), row.enabled(),
+                row.groupsDigest(), row.createdAt(), row.createdBy(), row.certsIssued() + 1, null));
+        w.updateClient(updated);
+        register(updated);
+        return row.certsIssued();
+    }
+
+    /** The earliest notBefore a certificate for {@code identity} may carry: when the identity was last retired. */
+    public Optional<java.time.Instant> certificatesFrom(String identity) {
+        return registry.retiredAt(identity)
+                .map(at -> java.time.Instant.ofEpochMilli(at).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     }
 
     /** The client's row and memberships, verified; refuses a tampered client. */
@@ -91,6 +122,15 @@ public final class AclEditor {
     public void createGroup(String name, String description, String createdBy) {
         if (w.groups().stream().anyMatch(g -> g.name().equals(name))) {
             throw TresorException.conflict("group '" + name + "' already exists");
+        }
+        var sealedToIt = w.secretsNamingGroup(name);
+        if (!sealedToIt.isEmpty()) {
+            // Deleting a group removes it from every sealed list; a list that still names it means its
+            // group row (or its grant rows) went away behind Tresor's back. A new group must not inherit.
+            String problem = sealedToIt.size() + " secret(s) (e.g. '" + sealedToIt.getFirst().name() + "') are still "
+                    + "sealed to a group of this name, whose row was deleted behind Tresor's back";
+            monitor.violation("group " + name, problem);
+            throw new IntegrityViolation("group " + name, problem);
         }
         try {
             w.insertGroup(seals.seal(new GroupRow(name, description, clock.millis(), createdBy, null)));
@@ -155,7 +195,7 @@ public final class AclEditor {
 
     private void reseal(ClientRow row, Map<String, String> roles) {
         ClientRow updated = seals.seal(new ClientRow(row.name(), row.identity(), row.admin(), row.enabled(),
-                seals.membershipDigest(row.name(), roles), row.createdAt(), row.createdBy(), null));
+                seals.membershipDigest(row.name(), roles), row.createdAt(), row.createdBy(), row.certsIssued(), null));
         w.updateClient(updated);
         register(updated);
     }
@@ -172,7 +212,12 @@ public final class AclEditor {
     /** Writes the new ACL head (epoch + 1) if anything changed. Must run before the transaction commits. */
     public void finish() {
         if (dirty) {
-            w.putAclHead(seals.seal(epoch + 1, registry.encode()));
+            w.putAclHead(seals.seal(before.epoch() + 1, registry.encode()));
+            String problem = storeHeads.bindAfterAclChange(w, before);
+            if (problem != null) {
+                monitor.violation("store head", problem);
+                throw new IntegrityViolation("store head", problem);
+            }
             dirty = false;
         }
     }

@@ -51,6 +51,10 @@ final class AclVerifier {
         if (!java.security.MessageDigest.isEqual(digest, row.groupsDigest())) {
             return new Verdict(null, "membership rows do not match the client's group digest (a membership row was added, removed or replayed)");
         }
-        return new Verdict(new Caller(row.name(), row.identity(), row.admin(), groups), null);
+        // Certificates carry whole seconds: a certificate may start in the second of the retirement.
+        java.time.Instant from = registry.retiredAt(row.identity())
+                .map(at -> java.time.Instant.ofEpochMilli(at).truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+                .orElse(null);
+        return new Verdict(new Caller(row.name(), row.identity(), row.admin(), groups, from), null);
     }
 }

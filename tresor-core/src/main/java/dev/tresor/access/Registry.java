@@ -1,40 +1,64 @@
 package dev.tresor.access;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The ACL head's list of every client row and that row's MAC. A client row counts only if it
- * is listed here with exactly its MAC: a deleted client's old row put back, or a row copied from
- * an older backup, verifies on its own but is not the listed one and so is refused.
+ * What the ACL head vouches for: every client row with that row's MAC, and every retired
+ * identity with the time it was retired.
  *
- * <p>Encoding: {@code name:base64(mac)} joined by ','; client names cannot contain ':' or ','.
+ * <p>A client row counts only if it is listed here with exactly its MAC: a deleted client's old
+ * row put back, or a row copied from an older backup, verifies on its own but is not the listed
+ * one and so is refused.
+ *
+ * <p>A retired identity is one whose client was deleted. Certificates issued for it before then
+ * must stay refused when a client with the same identity is created again, so a client with a
+ * retired identity accepts only certificates whose notBefore is not earlier than the retirement
+ * (at second precision, as certificates carry it). Entries older than the longest certificate
+ * lifetime are dropped: no certificate from before them can still be valid.
+ *
+ * <p>Encoding: {@code name:base64(mac)} for clients and {@code !base64url(identity):millis} for
+ * retired identities, joined by ','; client names cannot contain '!', ':' or ','.
  */
-record Registry(SortedMap<String, String> macsByClient) {
+record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> retiredAt) {
+
+    private static final char RETIRED = '!';
 
     Registry {
         macsByClient = Collections.unmodifiableSortedMap(new TreeMap<>(macsByClient));
+        retiredAt = Collections.unmodifiableSortedMap(new TreeMap<>(retiredAt));
     }
 
     static Registry empty() {
-        return new Registry(new TreeMap<>());
+        return new Registry(new TreeMap<>(), new TreeMap<>());
     }
 
     static Registry parse(String text) {
-        SortedMap<String, String> map = new TreeMap<>();
+        SortedMap<String, String> clients = new TreeMap<>();
+        SortedMap<String, Long> retired = new TreeMap<>();
         if (text != null && !text.isEmpty()) {
             for (String entry : text.split(",", -1)) {
                 int colon = entry.indexOf(':');
                 if (colon <= 0) {
                     throw new IllegalArgumentException("malformed registry entry");
                 }
-                map.put(entry.substring(0, colon), entry.substring(colon + 1));
+                String key = entry.substring(0, colon);
+                String value = entry.substring(colon + 1);
+                if (key.charAt(0) == RETIRED) {
+                    String identity = new String(Base64.getUrlDecoder().decode(key.substring(1)), StandardCharsets.UTF_8);
+                    retired.put(identity, Long.parseLong(value));
+                } else {
+                    clients.put(key, value);
+                }
             }
         }
-        return new Registry(map);
+        return new Registry(clients, retired);
     }
 
     String encode() {
@@ -45,26 +69,45 @@ record Registry(SortedMap<String, String> macsByClient) {
             }
             out.append(name).append(':').append(mac);
         });
+        retiredAt.forEach((identity, at) -> {
+            if (!out.isEmpty()) {
+                out.append(',');
+            }
+            out.append(RETIRED).append(Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(identity.getBytes(StandardCharsets.UTF_8))).append(':').append(at);
+        });
         return out.toString();
     }
 
     boolean lists(String client, byte[] mac) {
         String listed = macsByClient.get(client);
-        return listed != null && java.security.MessageDigest.isEqual(
-                listed.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                Base64.getEncoder().encodeToString(mac).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return listed != null && MessageDigest.isEqual(listed.getBytes(StandardCharsets.US_ASCII),
+                Base64.getEncoder().encodeToString(mac).getBytes(StandardCharsets.US_ASCII));
     }
 
     Registry with(String client, byte[] mac) {
         SortedMap<String, String> map = new TreeMap<>(macsByClient);
         map.put(client, Base64.getEncoder().encodeToString(mac));
-        return new Registry(map);
+        return new Registry(map, retiredAt);
     }
 
     Registry without(String client) {
         SortedMap<String, String> map = new TreeMap<>(macsByClient);
         map.remove(client);
-        return new Registry(map);
+        return new Registry(map, retiredAt);
+    }
+
+    /** Records that {@code identity} was retired at {@code atMillis}; drops entries retired before {@code forgetBefore}. */
+    Registry retire(String identity, long atMillis, long forgetBefore) {
+        SortedMap<String, Long> retired = new TreeMap<>(retiredAt);
+        retired.values().removeIf(at -> at < forgetBefore);
+        retired.merge(identity, atMillis, Math::max);
+        return new Registry(macsByClient, retired);
+    }
+
+    /** When {@code identity} was last retired, if it was. */
+    Optional<Long> retiredAt(String identity) {
+        return Optional.ofNullable(retiredAt.get(identity));
     }
 
     Map<String, String> asMap() {

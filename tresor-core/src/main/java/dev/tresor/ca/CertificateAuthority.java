@@ -240,7 +240,7 @@ public final class CertificateAuthority {
             }
         }
         return issue(SubjectKeys.info(key), normalized.getFirst(), new GeneralNames(names.toArray(GeneralName[]::new)),
-                new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth}, ttl);
+                new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth}, ttl, null);
     }
 
     /**
@@ -250,7 +250,7 @@ public final class CertificateAuthority {
      * same certificate when they accept tunnel connections.
      */
     public IssuedCertificate issueClient(PublicKey key, String identity, Duration ttl) {
-        return issueClient(SubjectKeys.info(key), identity, ttl);
+        return issueClient(SubjectKeys.info(key), identity, ttl, null);
     }
 
     /**
@@ -259,6 +259,15 @@ public final class CertificateAuthority {
      * because the caller has already decided which {@code identity} the requester may have.
      */
     public IssuedCertificate signCsr(PKCS10CertificationRequest csr, String identity, Duration ttl) {
+        return signCsr(csr, identity, ttl, null);
+    }
+
+    /**
+     * As {@link #signCsr(PKCS10CertificationRequest, String, Duration)}, with notBefore no earlier
+     * than {@code notBeforeFloor} (may be null): a client whose identity was retired accepts only
+     * certificates valid from then on, so the usual back-dating must stop there.
+     */
+    public IssuedCertificate signCsr(PKCS10CertificationRequest csr, String identity, Duration ttl, Instant notBeforeFloor) {
         if (csr == null) {
             throw new IllegalArgumentException("no certificate request");
         }
@@ -286,10 +295,10 @@ public final class CertificateAuthority {
             throw new IllegalArgumentException("certificate request signature is invalid: the request was altered"
                     + " or was not signed by the private key of its public key");
         }
-        return issueClient(key, identity, ttl);
+        return issueClient(key, identity, ttl, notBeforeFloor);
     }
 
-    private IssuedCertificate issueClient(SubjectPublicKeyInfo key, String identity, Duration ttl) {
+    private IssuedCertificate issueClient(SubjectPublicKeyInfo key, String identity, Duration ttl, Instant notBeforeFloor) {
         Identities.validateIdentity(identity);
         GeneralNames sans = null;
         if (Identities.isUri(identity)) {
@@ -301,7 +310,7 @@ public final class CertificateAuthority {
             sans = new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity));
         }
         return issue(key, Identities.shortName(identity), sans,
-                new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}, ttl);
+                new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}, ttl, notBeforeFloor);
     }
 
     /**
@@ -309,7 +318,7 @@ public final class CertificateAuthority {
      * then empty and, as RFC 5280 requires, the SAN extension is critical).
      */
     private IssuedCertificate issue(SubjectPublicKeyInfo key, String commonName, GeneralNames sans,
-                                    KeyPurposeId[] purposes, Duration ttl) {
+                                    KeyPurposeId[] purposes, Duration ttl, Instant notBeforeFloor) {
         SubjectKeys.requireSupported(key);
         if (key.equals(SubjectKeys.info(certificate.getPublicKey()))) {
             throw new IllegalArgumentException("refusing to issue a leaf certificate for the CA's own key");
@@ -333,6 +342,14 @@ public final class CertificateAuthority {
             throw new IllegalStateException("CA certificate expired at " + caNotAfter + "; create a new CA");
         }
         Instant notBefore = max(now.minus(CLOCK_SKEW_ALLOWANCE), caNotBefore);
+        if (notBeforeFloor != null) {
+            Instant floor = notBeforeFloor.truncatedTo(ChronoUnit.SECONDS);
+            if (floor.isAfter(now)) {
+                throw new IllegalStateException("cannot issue a certificate valid from " + floor + " yet (now " + now
+                        + "); check the clock");
+            }
+            notBefore = max(notBefore, floor);
+        }
 
         boolean hasCommonName = commonName.length() <= MAX_COMMON_NAME_LENGTH;
         X500Name subject = hasCommonName

@@ -10,6 +10,7 @@ import dev.tresor.store.Rows.MembershipRow;
 import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.store.Rows.SecretRow;
+import dev.tresor.store.Rows.StoreHeadRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Map;
 import java.util.SortedMap;
@@ -46,14 +47,25 @@ public final class RowSeals {
 
     public ClientRow seal(ClientRow r) {
         return new ClientRow(r.name(), r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(),
-                r.createdBy(), auth.mac(client(r)));
+                r.createdBy(), r.certsIssued(), auth.mac(client(r)));
     }
 
+    /**
+     * A client row sealed today covers its issuance count (v2). A row sealed before that column
+     * existed (v1) still verifies while the count is 0; the domain labels differ, so a v2 row
+     * whose count is reset to 0 verifies as neither.
+     */
     public boolean valid(ClientRow r) {
-        return auth.verify(client(r), r.mac());
+        return auth.verify(client(r), r.mac()) || r.certsIssued() == 0 && auth.verify(clientV1(r), r.mac());
     }
 
     private static Canonical client(ClientRow r) {
+        return Canonical.of("tresor/row/clients/v2").string(r.name()).string(r.identity()).bool(r.admin())
+                .bool(r.enabled()).bytes(r.groupsDigest()).number(r.createdAt()).string(r.createdBy())
+                .number(r.certsIssued());
+    }
+
+    private static Canonical clientV1(ClientRow r) {
         return Canonical.of("tresor/row/clients/v1").string(r.name()).string(r.identity()).bool(r.admin())
                 .bool(r.enabled()).bytes(r.groupsDigest()).number(r.createdAt()).string(r.createdBy());
     }
@@ -173,6 +185,21 @@ public final class RowSeals {
     /** The keyed PRF value of one bucket state, summed into the ledger head. */
     public byte[] bucketPrf(int bucket, long epoch, byte[] bucketMac) {
         return auth.digest(Canonical.of("tresor/prf/secret_bucket/v1").number(bucket).number(epoch).bytes(bucketMac));
+    }
+
+    // ------------------------------------------------------------------ store head
+
+    public StoreHeadRow seal(AclHeadRow acl, SecretHeadRow secret) {
+        return new StoreHeadRow(acl.epoch(), acl.mac(), secret.epoch(), secret.mac(),
+                auth.mac(storeHead(acl.epoch(), acl.mac(), secret.epoch(), secret.mac())));
+    }
+
+    public boolean valid(StoreHeadRow r) {
+        return r.sealed() && auth.verify(storeHead(r.aclEpoch(), r.aclMac(), r.secretEpoch(), r.secretMac()), r.mac());
+    }
+
+    private static Canonical storeHead(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac) {
+        return Canonical.of("tresor/row/store_head/v1").number(aclEpoch).bytes(aclMac).number(secretEpoch).bytes(secretMac);
     }
 
     // ------------------------------------------------------------------ envelope contexts

@@ -41,11 +41,13 @@ public final class SecretLedger {
     public static final int BUCKETS = 4096;
 
     private final RowSeals seals;
+    private final StoreHeads storeHeads;
     private final AtomicLongArray highestEpochs = new AtomicLongArray(BUCKETS);
     private final Map<Integer, ParsedBucket> parsed = new ConcurrentHashMap<>();
 
-    public SecretLedger(RowSeals seals) {
+    public SecretLedger(RowSeals seals, StoreHeads storeHeads) {
         this.seals = seals;
+        this.storeHeads = storeHeads;
     }
 
     private record ParsedBucket(long epoch, byte[] mac, String entries, SortedMap<String, String> macsBySecret) {}
@@ -130,7 +132,12 @@ public final class SecretLedger {
      */
     public String record(StoreWriter w, SecretRow sealed) {
         Optional<SecretHeadRow> head = w.lockSecretHead();
-        if (head.isPresent() && !seals.valid(head.get())) {
+        if (head.isEmpty()) {
+            // Every store gets its head when it is opened; minting one here would accept whatever
+            // buckets someone left behind after deleting it.
+            return "the secret ledger head is missing (deleted behind Tresor's back)";
+        }
+        if (!seals.valid(head.get())) {
             return "the secret ledger head does not verify";
         }
         int bucket = bucketOf(sealed.name());
@@ -148,17 +155,17 @@ public final class SecretLedger {
             entries.putAll(b.macsBySecret());
             oldPrf = seals.bucketPrf(bucket, stored.get().epoch(), stored.get().mac());
         }
-        long epoch = head.map(SecretHeadRow::epoch).orElse(0L) + 1;
+        long epoch = head.get().epoch() + 1;
         entries.put(sealed.name(), Base64.getEncoder().encodeToString(sealed.mac()));
         SecretBucketRow next = seals.seal(new SecretBucketRow(bucket, epoch, encode(entries), null));
-        byte[] sum = head.map(SecretHeadRow::bucketSum).orElse(new byte[0]);
+        byte[] sum = head.get().bucketSum();
         if (oldPrf != null) {
             sum = subtract(sum, oldPrf);
         }
         sum = add(sum, seals.bucketPrf(bucket, epoch, next.mac()));
         w.putSecretBucket(next);
         w.putSecretHead(seals.seal(new SecretHeadRow(epoch, sum, null)));
-        return null;
+        return storeHeads.bindAfterSecretChange(w, head.get());
     }
 
     /** The head of a ledger with no secret yet. */

@@ -15,9 +15,24 @@ public final class IntegrityViolation extends TresorException {
     }
 
     public IntegrityViolation(Failure failure, String subject, String problem) {
-        super(failure, "integrity check failed for " + subject + "; access refused and the event has been audited");
+        this(failure, "integrity check failed for " + subject + "; access refused and the event has been audited",
+                subject, problem);
+    }
+
+    private IntegrityViolation(Failure failure, String message, String subject, String problem) {
+        super(failure, message);
         this.subject = subject;
         this.problem = problem;
+    }
+
+    /**
+     * The store does not open. The message goes to the operator starting the server (never to a
+     * client), so it carries the whole problem and what to do about it.
+     */
+    public static IntegrityViolation refusingToOpen(String subject, String problem, String remedy) {
+        return new IntegrityViolation(Failure.INTEGRITY,
+                "refusing to open the store: integrity check failed for " + subject + ": " + problem + ". " + remedy,
+                subject, problem);
     }
 
     public String subject() {

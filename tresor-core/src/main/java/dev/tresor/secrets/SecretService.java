@@ -98,8 +98,7 @@ public final class SecretService {
                     return readFrom(w, VerifiedRows.View.NONE, caller, name, selector, allowExpired);
                 });
             } catch (Suspect confirmed) {
-                monitor.violation(confirmed.subject, confirmed.problem);
-                throw new IntegrityViolation(confirmed.subject, confirmed.problem);
+                throw confirmed.report(monitor);
             }
         }
     }
@@ -152,15 +151,11 @@ public final class SecretService {
                 throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
             }
             s = row.get();
-            if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
-                throw noAccess(name); // before the MAC check, so a refusal reveals nothing about the row
-            }
-            if (!seals.valid(s)) {
-                throw new Suspect("secret " + name, "secret row MAC does not verify");
-            }
-            String stale = ledger.checkCurrent(r, s);
-            if (stale != null) {
-                throw new Suspect("secret " + name, stale);
+            // Checked before the access decision, so that tampering which only denies (a forged
+            // deleted_at, a group dropped from the list) is counted as a violation, not as a 403.
+            String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
+            if (problem != null) {
+                throw new Suspect("secret " + name, problem, hiddenFrom(caller, s));
             }
             view.putSecret(s);
         }
@@ -259,8 +254,7 @@ public final class SecretService {
                     return work.apply(w);
                 });
             } catch (Suspect confirmed) {
-                monitor.violation(confirmed.subject, confirmed.problem);
-                throw new IntegrityViolation(confirmed.subject, confirmed.problem);
+                throw confirmed.report(monitor);
             }
         }
     }
@@ -271,12 +265,12 @@ public final class SecretService {
             throw caller.admin() ? TresorException.notFound("secret '" + name + "' does not exist") : noAccess(name);
         }
         SecretRow s = row.get();
-        if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
-            throw noAccess(name); // before the checks, so a refusal reveals nothing about the row
-        }
         String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
         if (problem != null) {
-            throw new Suspect("secret " + name, problem);
+            throw new Suspect("secret " + name, problem, hiddenFrom(caller, s));
+        }
+        if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
+            throw noAccess(name);
         }
         return s;
     }
@@ -313,15 +307,15 @@ public final class SecretService {
                 if (out.size() == bounded) {
                     break;
                 }
-                if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
-                    continue;
-                }
                 String problem = !seals.valid(s) ? "secret row MAC does not verify" : ledger.checkCurrent(r, s);
                 if (problem != null) {
                     if (!confirming) {
                         throw new Suspect("secret " + s.name(), problem);
                     }
                     monitor.violation("secret " + s.name(), problem);
+                    continue;
+                }
+                if (!caller.admin() && (s.deletedAt() != null || !caller.sharesGroupWith(s.groups()))) {
                     continue;
                 }
                 out.add(meta(s));
@@ -599,16 +593,26 @@ public final class SecretService {
         w.deleteGrant(group, secret);
     }
 
-    /** Inside an ACL transaction: remove a group from every secret it was granted (group deletion). */
+    /**
+     * Inside an ACL transaction: remove a group from every secret sealed to it (group deletion).
+     * The sealed group lists decide, not the grant index: a grant row deleted behind Tresor's back
+     * must not leave the name in a list, where a group created later with that name would inherit it.
+     */
     public void revokeAll(StoreWriter w, String group) {
         ledger.lockHead(w);
+        java.util.Set<String> indexed = new java.util.TreeSet<>();
         for (GrantRow g : w.grantsOfGroup(group)) {
-            Optional<SecretRow> s = w.lockSecret(g.secret());
-            if (s.isPresent() && s.get().groups().contains(group)) {
-                revoke(w, group, g.secret());
-            } else {
-                w.deleteGrant(group, g.secret());
+            indexed.add(g.secret());
+        }
+        for (SecretRow sealed : w.secretsNamingGroup(group)) {
+            if (!indexed.remove(sealed.name())) {
+                monitor.violation("grant " + group + " -> " + sealed.name(), "the grant row of a secret sealed to the group "
+                        + "is missing (deleted behind Tresor's back); the group is removed from the secret's sealed list");
             }
+            revoke(w, group, sealed.name());
+        }
+        for (String stale : indexed) {
+            w.deleteGrant(group, stale);
         }
     }
 
@@ -714,11 +718,32 @@ public final class SecretService {
     private static final class Suspect extends RuntimeException {
         final String subject;
         final String problem;
+        /**
+         * What the caller is told instead of the violation, when it may not read the row even as
+         * stored (the refusal must not tell it the row exists); null to tell it of the violation.
+         */
+        final TresorException shownInstead;
 
         Suspect(String subject, String problem) {
+            this(subject, problem, null);
+        }
+
+        Suspect(String subject, String problem, TresorException shownInstead) {
             super(problem, null, false, false);
             this.subject = subject;
             this.problem = problem;
+            this.shownInstead = shownInstead;
         }
+
+        /** Counts and audits the confirmed violation; returns the refusal for the caller. */
+        TresorException report(IntegrityMonitor monitor) {
+            monitor.violation(subject, problem);
+            return shownInstead != null ? shownInstead : new IntegrityViolation(subject, problem);
+        }
+    }
+
+    /** A non-admin outside every group the stored row names learns nothing about it from a refusal. */
+    private static TresorException hiddenFrom(Caller caller, SecretRow s) {
+        return !caller.admin() && !caller.sharesGroupWith(s.groups()) ? noAccess(s.name()) : null;
     }
 }

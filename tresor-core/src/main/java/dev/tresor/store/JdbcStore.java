@@ -9,6 +9,7 @@ import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
 import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
+import dev.tresor.store.Rows.StoreHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.sql.Connection;
@@ -42,7 +43,11 @@ final class JdbcStore implements Store {
     private final SqliteChangeWatch sqliteWatch;
 
     /** @param sqliteFile the database file (SQLite only, else null) */
-    JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource, java.nio.file.Path sqliteFile) {
+    private final java.util.Set<String> migratedNow;
+
+    JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource, java.nio.file.Path sqliteFile,
+              java.util.Set<String> migratedNow) {
+        this.migratedNow = java.util.Set.copyOf(migratedNow);
         this.pool = pool;
         this.dialect = dialect;
         this.sqliteWatch = dialect == Dialect.SQLITE ? new SqliteChangeWatch(sqliteSource, sqliteFile) : null;
@@ -140,6 +145,11 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public boolean migratedNow(String schemaVersion) {
+        return migratedNow.contains(schemaVersion);
+    }
+
+    @Override
     public String kind() {
         return dialect.kind();
     }
@@ -219,11 +229,14 @@ final class JdbcStore implements Store {
         }
 
         @Override
-        public void createHeadsIfMissing(AclHeadRow aclHead, SecretHeadRow secretHead) {
+        public void createHeadsIfMissing(AclHeadRow aclHead, SecretHeadRow secretHead, StoreHeadRow storeHead) {
             update("INSERT INTO acl_head (id, epoch, registry, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     aclHead.epoch(), aclHead.registry(), aclHead.mac());
             update("INSERT INTO secret_head (id, epoch, bucket_sum, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     secretHead.epoch(), secretHead.bucketSum(), secretHead.mac());
+            update("INSERT INTO store_head (id, acl_epoch, acl_mac, secret_epoch, secret_mac, mac) VALUES (1, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (id) DO NOTHING", storeHead.aclEpoch(), storeHead.aclMac(), storeHead.secretEpoch(),
+                    storeHead.secretMac(), storeHead.mac());
         }
 
         @Override
@@ -233,7 +246,7 @@ final class JdbcStore implements Store {
         }
 
         private static final String CLIENT_COLUMNS =
-                "name, identity, admin, enabled, groups_digest, created_at, created_by, mac";
+                "name, identity, admin, enabled, groups_digest, created_at, created_by, certs_issued, mac";
 
         @Override
         public Optional<ClientRow> client(String name) {
@@ -264,16 +277,18 @@ final class JdbcStore implements Store {
 
         @Override
         public void insertClient(ClientRow r) {
-            update("INSERT INTO clients (name, identity, admin, enabled, groups_digest, created_at, created_by, mac) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    r.name(), r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(), r.createdBy(), r.mac());
+            update("INSERT INTO clients (name, identity, admin, enabled, groups_digest, created_at, created_by, certs_issued, mac) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    r.name(), r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(), r.createdBy(),
+                    r.certsIssued(), r.mac());
         }
 
         @Override
         public void updateClient(ClientRow r) {
             update("UPDATE clients SET identity = ?, admin = ?, enabled = ?, groups_digest = ?, created_at = ?, "
-                    + "created_by = ?, mac = ? WHERE name = ?",
-                    r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(), r.createdBy(), r.mac(), r.name());
+                    + "created_by = ?, certs_issued = ?, mac = ? WHERE name = ?",
+                    r.identity(), r.admin(), r.enabled(), r.groupsDigest(), r.createdAt(), r.createdBy(),
+                    r.certsIssued(), r.mac(), r.name());
         }
 
         @Override
@@ -374,6 +389,14 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public List<SecretRow> secretsNamingGroup(String group) {
+            String escaped = group.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");
+            List<SecretRow> candidates = many("SELECT " + SECRET_COLUMNS + " FROM secrets s WHERE ',' || s.groups || ',' "
+                    + "LIKE ? ESCAPE '\\' ORDER BY s.name", JdbcStore::secret, "%," + escaped + ",%");
+            return candidates.stream().filter(r -> r.groups().contains(group)).toList();
+        }
+
+        @Override
         public List<GrantRow> grantsOfGroup(String group) {
             return many("SELECT group_name, secret_name, mac FROM grants WHERE group_name = ? ORDER BY secret_name",
                     rs -> new GrantRow(rs.getString(1), rs.getString(2), rs.getBytes(3)), group);
@@ -415,6 +438,29 @@ final class JdbcStore implements Store {
             update("INSERT INTO secret_head (id, epoch, bucket_sum, mac) VALUES (1, ?, ?, ?) "
                     + "ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, bucket_sum = excluded.bucket_sum, mac = excluded.mac",
                     row.epoch(), row.bucketSum(), row.mac());
+        }
+
+        // ---------------------------------------------------------------- store head
+
+        private static final String STORE_HEAD_COLUMNS = "acl_epoch, acl_mac, secret_epoch, secret_mac, mac";
+
+        @Override
+        public Optional<StoreHeadRow> storeHead() {
+            return one("SELECT " + STORE_HEAD_COLUMNS + " FROM store_head WHERE id = 1", JdbcStore::storeHead);
+        }
+
+        @Override
+        public Optional<StoreHeadRow> lockStoreHead() {
+            return one("SELECT " + STORE_HEAD_COLUMNS + " FROM store_head WHERE id = 1" + dialect.forUpdate(),
+                    JdbcStore::storeHead);
+        }
+
+        @Override
+        public void putStoreHead(StoreHeadRow row) {
+            update("INSERT INTO store_head (id, acl_epoch, acl_mac, secret_epoch, secret_mac, mac) VALUES (1, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (id) DO UPDATE SET acl_epoch = excluded.acl_epoch, acl_mac = excluded.acl_mac, "
+                    + "secret_epoch = excluded.secret_epoch, secret_mac = excluded.secret_mac, mac = excluded.mac",
+                    row.aclEpoch(), row.aclMac(), row.secretEpoch(), row.secretMac(), row.mac());
         }
 
         @Override
@@ -536,7 +582,11 @@ final class JdbcStore implements Store {
 
     private static ClientRow client(ResultSet rs) throws SQLException {
         return new ClientRow(rs.getString(1), rs.getString(2), rs.getBoolean(3), rs.getBoolean(4), rs.getBytes(5),
-                rs.getLong(6), rs.getString(7), rs.getBytes(8));
+                rs.getLong(6), rs.getString(7), rs.getLong(8), rs.getBytes(9));
+    }
+
+    private static StoreHeadRow storeHead(ResultSet rs) throws SQLException {
+        return new StoreHeadRow(rs.getLong(1), rs.getBytes(2), rs.getLong(3), rs.getBytes(4), rs.getBytes(5));
     }
 
     private static SecretRow secret(ResultSet rs) throws SQLException {

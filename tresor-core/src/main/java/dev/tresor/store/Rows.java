@@ -22,8 +22,12 @@ public final class Rows {
      */
     public record AclHeadRow(long epoch, String registry, byte[] mac) {}
 
+    /**
+     * A client. {@code certsIssued} counts the certificates Tresor's CA issued for it: the first is
+     * part of creating the client, every later one an explicit re-issue.
+     */
     public record ClientRow(String name, String identity, boolean admin, boolean enabled, byte[] groupsDigest,
-                            long createdAt, String createdBy, byte[] mac) {}
+                            long createdAt, String createdBy, long certsIssued, byte[] mac) {}
 
     public record GroupRow(String name, String description, long createdAt, String createdBy, byte[] mac) {}
 
@@ -59,4 +63,16 @@ public final class Rows {
      * noticed at start-up even though the bucket verifies on its own.
      */
     public record SecretHeadRow(long epoch, byte[] bucketSum, byte[] mac) {}
+
+    /**
+     * The store head: binds the ACL head and the secret ledger head (epoch and MAC of each) under
+     * one MAC, so that only a rollback of both together, that is of the whole store, verifies. An
+     * empty {@code mac} marks the unsealed head a schema migration wrote for an existing store.
+     */
+    public record StoreHeadRow(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac, byte[] mac) {
+
+        public boolean sealed() {
+            return mac != null && mac.length > 0;
+        }
+    }
 }

@@ -25,6 +25,12 @@ public interface Store extends AutoCloseable {
      */
     Object changeToken();
 
+    /**
+     * True if the schema migration to {@code schemaVersion} (e.g. "2") was applied when this store
+     * was opened, by this process: a one-time conversion it started may then be finished.
+     */
+    boolean migratedNow(String schemaVersion);
+
     /** "sqlite" or "postgresql". */
     String kind();
 

@@ -8,6 +8,7 @@ import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
 import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
+import dev.tresor.store.Rows.StoreHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Collection;
@@ -48,6 +49,12 @@ public interface StoreReader {
 
     List<GrantRow> grantsOfGroup(String group);
 
+    /**
+     * Every secret row whose stored group list names {@code group}, whatever the grant index says
+     * (the index is a convenience; the sealed list decides access). Scans the table.
+     */
+    List<SecretRow> secretsNamingGroup(String group);
+
     List<GrantRow> grantsOfSecret(String secret);
 
     Optional<VersionRow> version(String secret, int version);
@@ -56,6 +63,8 @@ public interface StoreReader {
     List<VersionRow> versions(String secret);
 
     Optional<SecretHeadRow> secretHead();
+
+    Optional<StoreHeadRow> storeHead();
 
     Optional<SecretBucketRow> secretBucket(int bucket);
 

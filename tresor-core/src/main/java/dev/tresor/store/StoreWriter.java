@@ -8,13 +8,14 @@ import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
 import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
+import dev.tresor.store.Rows.StoreHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Optional;
 
 /**
  * Writes inside one transaction. Lock order, to stay deadlock-free on PostgreSQL: the ACL head
- * first, then the secret ledger head, then secret rows, then ledger buckets. Conflicting inserts raise {@link StoreConflictException}.
+ * first, then the secret ledger head, then secret rows, then ledger buckets, the store head last. Conflicting inserts raise {@link StoreConflictException}.
  */
 public interface StoreWriter extends StoreReader {
 
@@ -30,7 +31,7 @@ public interface StoreWriter extends StoreReader {
      * every later writer has a row to lock: two first writers on two nodes then queue instead of
      * both believing they write the first head.
      */
-    void createHeadsIfMissing(AclHeadRow aclHead, SecretHeadRow secretHead);
+    void createHeadsIfMissing(AclHeadRow aclHead, SecretHeadRow secretHead, StoreHeadRow storeHead);
 
     void insertClient(ClientRow row);
 
@@ -68,4 +69,9 @@ public interface StoreWriter extends StoreReader {
     void putSecretHead(SecretHeadRow row);
 
     void putSecretBucket(SecretBucketRow row);
+
+    /** Locks the store head for the rest of the transaction and returns it. Always the last head locked. */
+    Optional<StoreHeadRow> lockStoreHead();
+
+    void putStoreHead(StoreHeadRow row);
 }

@@ -63,13 +63,15 @@ public final class Stores {
     private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource,
                                         Path sqliteFile) {
         try {
-            Flyway.configure()
+            var result = Flyway.configure()
                     .dataSource(pool)
                     .locations(dialect.migrationLocation())
                     .failOnMissingLocations(true)
                     .load()
                     .migrate();
-            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile);
+            java.util.Set<String> applied = new java.util.HashSet<>();
+            result.migrations.forEach(m -> applied.add(m.version));
+            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile, applied);
         } catch (RuntimeException e) {
             pool.close();
             throw e;

@@ -26,6 +26,7 @@ class SecretLedgerTest {
 
     private Store store;
     private RowSeals seals;
+    private StoreHeads heads;
 
     @BeforeEach
     void open() throws Exception {
@@ -33,6 +34,14 @@ class SecretLedgerTest {
         seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(kek, "row-mac",
                 InternalKey.newWrappedMacKey(kek, "row-mac"))));
         store = Stores.open(StoreConfig.sqlite(dir.resolve("tresor.db")));
+        heads = new StoreHeads(seals);
+        SecretLedger empty = new SecretLedger(seals, heads);
+        store.write(w -> {
+            var acl = seals.seal(0, "");
+            var secret = empty.emptyHead();
+            w.createHeadsIfMissing(acl, secret, heads.initial(acl, secret));
+            return null;
+        });
     }
 
     @AfterEach
@@ -59,11 +68,7 @@ class SecretLedgerTest {
 
     @Test
     void onlyTheLatestRowOfASecretIsCurrent() {
-        SecretLedger ledger = new SecretLedger(seals);
-        store.write(w -> {
-            w.createHeadsIfMissing(seals.seal(0, ""), ledger.emptyHead());
-            return null;
-        });
+        SecretLedger ledger = new SecretLedger(seals, heads);
         SecretRow v1 = row("app/db", 1);
         save(ledger, v1);
         SecretRow v2 = row("app/db", 2);
@@ -76,7 +81,7 @@ class SecretLedgerTest {
     /** Two secrets in one bucket, a transaction that records both and then rolls back: no false alarm later. */
     @Test
     void aRolledBackWriteLeavesNoHighWaterMarkBehind() {
-        SecretLedger ledger = new SecretLedger(seals);
+        SecretLedger ledger = new SecretLedger(seals, heads);
         String first = "a/0";
         String second = null;
         for (int i = 1; second == null; i++) {
@@ -105,7 +110,7 @@ class SecretLedgerTest {
 
     @Test
     void theHeadSumCatchesAnOlderBucketPutBack() {
-        SecretLedger ledger = new SecretLedger(seals);
+        SecretLedger ledger = new SecretLedger(seals, heads);
         SecretRow v1 = row("app/db", 1);
         save(ledger, v1);
         var oldBucket = store.read(r -> r.secretBucket(SecretLedger.bucketOf("app/db")).orElseThrow());
@@ -118,7 +123,7 @@ class SecretLedgerTest {
             return null;
         });
         // A fresh node (no memory) accepts the row on its own, but the head sum does not add up.
-        SecretLedger fresh = new SecretLedger(seals);
+        SecretLedger fresh = new SecretLedger(seals, heads);
         assertThat(store.<String>read(r -> fresh.checkCurrent(r, v1))).isNull();
         assertThat(store.<String>read(r -> fresh.checkAll(r, true))).contains("do not add up");
         // The node that saw the newer bucket refuses the row outright.

@@ -107,7 +107,7 @@ class StoreContractTest {
 
         static ClientRow client(String name, boolean admin, boolean enabled, String createdBy) {
             return new ClientRow(name, "spiffe://tresor.local/ns/t/sa/" + name, admin, enabled, random(32), T + 1,
-                    createdBy, random(32));
+                    createdBy, 0, random(32));
         }
 
         static SortedMap<String, Integer> labels(Object... kv) {
@@ -157,7 +157,7 @@ class StoreContractTest {
             // Guards the tests below: a comparison that ignored array contents would prove nothing.
             ClientRow a = client("a", true, true, null);
             ClientRow b = new ClientRow(a.name(), a.identity(), a.admin(), a.enabled(), a.groupsDigest().clone(),
-                    a.createdAt(), a.createdBy(), a.mac().clone());
+                    a.createdAt(), a.createdBy(), a.certsIssued(), a.mac().clone());
             assertSame(b, a);
             b.mac()[0] ^= 1;
             assertThatThrownBy(() -> assertSame(b, a)).isInstanceOf(AssertionError.class);
@@ -217,7 +217,7 @@ class StoreContractTest {
             assertThat(opt(r -> r.clientByIdentity("spiffe://tresor.local/nobody"))).isEmpty();
             assertSame(store.read(StoreReader::clients), List.of(plain, admin));
 
-            ClientRow changed = new ClientRow("alice", "CN=alice-2", true, true, awkward(), T + 99, null, random(32));
+            ClientRow changed = new ClientRow("alice", "CN=alice-2", true, true, awkward(), T + 99, null, 3, random(32));
             store.write(w -> {
                 w.updateClient(changed);
                 return null;
@@ -491,7 +491,7 @@ class StoreContractTest {
                 w.insertKey(new KeyRow("k", "id", random(8), T));
                 w.putAclHead(new AclHeadRow(2, "other", random(32)));
                 w.insertClient(client("gone", false, true, null));
-                w.updateClient(new ClientRow("keep", "CN=changed", false, false, random(32), 1, "x", random(32)));
+                w.updateClient(new ClientRow("keep", "CN=changed", false, false, random(32), 1, "x", 2, random(32)));
                 w.insertGroup(new GroupRow("gone", null, T, null, random(32)));
                 w.putMembership(new MembershipRow("gone", "keep", "read", random(32)));
                 w.insertSecret(secret("gone", List.of("g")));
@@ -544,7 +544,7 @@ class StoreContractTest {
                     w -> w.insertClient(client("alice", true, true, null)),
                     // Another name but the same identity: identities are unique too.
                     w -> w.insertClient(new ClientRow("alice2", alice.identity(), false, true, random(32), T, null,
-                            random(32))),
+                            0, random(32))),
                     w -> w.insertGroup(new GroupRow("g", "again", T, null, random(32))),
                     w -> w.insertSecret(secret("s", List.of())),
                     w -> w.insertVersion(version("s", 1, null)),

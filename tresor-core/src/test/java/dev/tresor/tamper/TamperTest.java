@@ -413,11 +413,12 @@ class TamperTest {
                 assertThat(v.failure()).isEqualTo(Failure.INTEGRITY);
             }
             assertReported("ACL head");
-            // A restarted node refuses as well, and nobody can start editing the ACL afresh.
-            Tresor restarted = f.reopen();
-            assertThat(refused(() -> restarted.authenticate(id("root")))).isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> restarted.bootstrapAdmin("attacker", id("mallory-2"))))
-                    .isInstanceOf(IntegrityViolation.class);
+            // Nobody can start editing the ACL afresh, and a restarted node does not start: the store head
+            // sealed an ACL head that is gone.
+            assertThat(refused(() -> tresor.bootstrapAdmin("attacker", id("mallory-2")))).isInstanceOf(IntegrityViolation.class);
+            f.monitor.clear();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class).hasMessageContaining("ACL head is missing");
+            assertReported("store head");
         }
 
         @ParameterizedTest(name = "acl_head.{0}")
@@ -443,12 +444,11 @@ class TamperTest {
             String who = column.equals("registry") ? "eve" : "mallory";
             authRefused(who);
             assertThat(f.monitor.subjects()).isNotEmpty();
-            // A node that starts now (no cache) refuses too, and blames the ACL head.
+            // A node that starts now (no cache) does not start: the ACL head is not the one the store head sealed.
             f.monitor.clear();
-            Tresor restarted = f.reopen();
-            assertThat(refused(() -> restarted.authenticate(id(who)))).isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> restarted.authenticate(id("root")))).isInstanceOf(IntegrityViolation.class);
-            assertReported("ACL head");
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class)
+                    .hasMessageContaining("access-control tables do not match the store head");
+            assertReported("store head");
         }
 
         @Test
@@ -562,13 +562,21 @@ class TamperTest {
 
         @Test
         void markingALiveSecretDeletedFailsClosed() {
-            // Denial of service only. A non-admin's refusal is decided before the MAC check (so a
-            // refusal reveals nothing about the row): the reader just sees 403. Admins see the MAC fail.
+            // Finding 9: this used to be a bare 403 for the reader (decided before the MAC check), so
+            // the tampering went uncounted. Now every refused read of the row counts as a violation.
             db.sql("UPDATE secrets SET deleted_at = 1 WHERE name = 'app/db'");
-            assertThat(refused(reading("alice", "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
-            assertThat(refused(() -> secretsMeta("app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertReported("secret app/db");
-            assertThat(refused(reading("mallory", "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
+            assertThat(refused(() -> tresor.secrets().meta(f.auth("alice"), "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> secretsMeta("app/db"))).isInstanceOf(IntegrityViolation.class);
+            // A reader outside every group of the row is still told nothing about it, but it is counted.
+            f.monitor.clear();
+            TresorException outsider = refused(reading("mallory", "app/db"));
+            assertThat(outsider).isNotInstanceOf(IntegrityViolation.class);
+            assertThat(outsider.failure()).isEqualTo(Failure.FORBIDDEN);
+            assertReported("secret app/db");
+            assertThat(tresor.secrets().list(f.auth("alice"), null, null, 100)).extracting(SecretMeta::name)
+                    .containsExactly("app/both");
         }
 
         @Test
@@ -655,9 +663,12 @@ class TamperTest {
             }
             // The version list leaves out rows whose MAC fails. (Key and ciphertext are covered by the
             // AEAD, not the MAC: a list of metadata does not open envelopes, so it may still show them.)
+            f.monitor.clear();
             List<VersionMeta> versions = tresor.secrets().versions(f.auth("alice"), "app/db");
             if (!List.of("ciphertext", "wrapped_key").contains(change) && !change.startsWith("swap")) {
                 assertThat(versions).extracting(VersionMeta::version).doesNotContain(2);
+                // Finding 9: the omission is itself counted and audited as a violation.
+                assertReported("secret app/db v2");
             }
             assertUntouchedStillWorks();
         }
@@ -784,6 +795,34 @@ class TamperTest {
             tresor.revoke(root, "g2", "app/db");
             db.insert("grants", grant);
             assertForgedGrantHarmless();
+        }
+
+        /** Finding 5: a deleted grant row used to keep the group in the sealed list through `group rm`. */
+        @Test
+        void aGroupCreatedAgainAfterItsGrantRowWasDeletedInheritsNothing() {
+            Caller root = f.root();
+            db.sql("DELETE FROM grants WHERE group_name = 'g2' AND secret_name = 'team/g2'");
+            tresor.deleteGroup(root, "g2");
+            assertThat(secretsMeta("team/g2").groups()).isEmpty();
+            assertThat(secretsMeta("app/both").groups()).containsExactly("g1");
+            tresor.createGroup(root, "g2", "a new team that happens to reuse the name");
+            tresor.addMember(root, "g2", "wendy", Role.READ);
+            assertThat(refused(reading("wendy", "team/g2")).failure()).isEqualTo(Failure.FORBIDDEN);
+            assertThat(tresor.getGroup(root, "g2").secrets()).isEmpty();
+        }
+
+        /** Finding 5: a group row deleted behind Tresor's back leaves secrets sealed to its name. */
+        @Test
+        void aGroupWhoseRowWasDeletedCannotBeCreatedAgainWithItsName() {
+            Caller root = f.root();
+            db.sql("DELETE FROM memberships WHERE group_name = 'g2'");
+            db.sql("DELETE FROM tresor_groups WHERE name = 'g2'");
+            IntegrityViolation v = (IntegrityViolation) refused(() -> tresor.createGroup(root, "g2", null));
+            assertThat(v.problem()).contains("still sealed to a group of this name");
+            assertReported("group g2");
+            assertThat(db.rows("tresor_groups", "name = ?", "g2")).isEmpty();
+            // Another name still works.
+            assertThat(tresor.createGroup(root, "g3", null).name()).isEqualTo("g3");
         }
 
         private void assertForgedGrantHarmless() {

@@ -24,5 +24,5 @@ final class ApiBodies {
 
     record ClientBody(String name, String identity, Boolean admin) {}
 
-    record SignBody(String csr, String identity, String ttl) {}
+    record SignBody(String client, String csr, String ttl, Boolean reissue) {}
 }

@@ -91,10 +91,16 @@ public final class ApiHandler extends Handler.Abstract {
             List<String> path = pathSegments(request.getHttpURI().getPath());
             action = Routes.action(method, path);
             secret = Routes.secretOf(action, path);
-            identity = identityOf(request);
+            PeerIdentity peer = peerOf(request);
+            identity = peer.identity();
             VerifiedRows.View view = tresor.view();
             Caller caller = tresor.authenticate(view, identity);
             identity = caller.name();
+            if (!caller.acceptsCertificateFrom(peer.certificate().getNotBefore().toInstant())) {
+                throw new TresorException(Failure.UNAUTHENTICATED, "this certificate was issued before the identity '"
+                        + dev.tresor.model.Names.printable(peer.identity()) + "' was retired (a deleted client had it), so it no longer "
+                        + "stands for client '" + caller.name() + "'; ask an admin to issue a new certificate");
+            }
             Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
                     request.getHeaders().get(HttpHeader.ACCEPT), view);
             if (!auditWritable.getAsBoolean()) {
@@ -132,6 +138,12 @@ public final class ApiHandler extends Handler.Abstract {
         }
         if (result.secret() != null) {
             secret = result.secret();
+        }
+        if (result.action() != null) {
+            action = result.action();
+        }
+        if (result.detail() != null && detail == null) {
+            detail = result.detail();
         }
         try {
             audit.record(new AuditEvent(clock.instant(), requestId, identity, action, secret, result.version(), outcome,
@@ -190,7 +202,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     private record PeerIdentity(X509Certificate certificate, String identity) {}
 
-    private static String identityOf(Request request) {
+    private static PeerIdentity peerOf(Request request) {
         EndPoint.SslSessionData ssl = request.getConnectionMetaData().getConnection().getEndPoint().getSslSessionData();
         X509Certificate[] peer = ssl == null ? null : ssl.peerCertificates();
         if (peer == null || peer.length == 0) {
@@ -200,11 +212,11 @@ public final class ApiHandler extends Handler.Abstract {
         // parsed and checked once per connection, not per request (~4 % of the read path).
         var attributes = request.getConnectionMetaData();
         if (attributes.getAttribute(IDENTITY_ATTRIBUTE) instanceof PeerIdentity known && known.certificate() == peer[0]) {
-            return known.identity();
+            return known;
         }
         try {
-            String identity = Identities.identityOf(peer[0]);
-            attributes.setAttribute(IDENTITY_ATTRIBUTE, new PeerIdentity(peer[0], identity));
+            PeerIdentity identity = new PeerIdentity(peer[0], Identities.identityOf(peer[0]));
+            attributes.setAttribute(IDENTITY_ATTRIBUTE, identity);
             return identity;
         } catch (IllegalArgumentException e) {
             throw new TresorException(Failure.UNAUTHENTICATED, "the client certificate carries no usable identity (URI SAN or CN)");

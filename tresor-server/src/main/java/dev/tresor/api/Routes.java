@@ -19,6 +19,7 @@ import dev.tresor.model.SecretValue;
 import dev.tresor.model.TresorException;
 import dev.tresor.model.VersionMeta;
 import dev.tresor.model.VersionSelector;
+import java.security.cert.X509Certificate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -423,34 +424,49 @@ final class Routes {
 
     private ApiResponse sign(Exchange ex, Caller caller) {
         if (!caller.admin()) {
-            throw TresorException.forbidden("only admins may have certificates signed (for now)");
+            throw TresorException.forbidden("only admins may have certificates issued for clients");
         }
         if (ca == null) {
             throw new TresorException(Failure.UNAVAILABLE, "this server has no CA configured (ca.cert / ca.key)");
         }
         ApiBodies.SignBody body = Json.parse(ex.body().read(), ApiBodies.SignBody.class);
-        if (body.csr() == null || body.identity() == null) {
-            throw TresorException.badRequest("fields 'csr' (PEM) and 'identity' are required");
+        if (body.csr() == null || body.client() == null) {
+            throw TresorException.badRequest("fields 'client' (the name of an existing client; the certificate gets its"
+                    + " identity) and 'csr' (PEM) are required");
         }
         Duration ttl = body.ttl() == null ? caDefaultTtl : duration("ttl", body.ttl());
         if (ttl.isZero() || ttl.isNegative() || ttl.compareTo(caMaxTtl) > 0) {
             throw TresorException.badRequest("ttl must be more than 0 and at most " + Durations.format(caMaxTtl));
         }
-        IssuedCertificate issued;
+        org.bouncycastle.pkcs.PKCS10CertificationRequest csr;
         try {
-            dev.tresor.ca.Identities.validateIdentity(body.identity());
-            issued = ca.signCsr(dev.tresor.ca.CsrBuilder.parsePem(body.csr()), body.identity(), ttl);
+            csr = dev.tresor.ca.CsrBuilder.parsePem(body.csr());
         } catch (IllegalArgumentException e) {
             throw TresorException.badRequest(e.getMessage());
         }
+        Tresor.Issued<IssuedCertificate> issued = tresor.issueCertificate(caller, body.client(),
+                Boolean.TRUE.equals(body.reissue()), request -> {
+                    try {
+                        return ca.signCsr(csr, request.identity(), ttl, request.certificatesFrom());
+                    } catch (IllegalArgumentException e) {
+                        throw TresorException.badRequest(e.getMessage());
+                    }
+                });
+        X509Certificate certificate = issued.certificate().certificate();
+        String serial = certificate.getSerialNumber().toString(16);
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("identity", body.identity());
-        out.put("certificate", Pem.encodeCertificate(issued.certificate()));
-        out.put("chain", issued.chainPem());
+        out.put("client", body.client());
+        out.put("identity", issued.identity());
+        out.put("certificate", Pem.encodeCertificate(certificate));
+        out.put("chain", issued.certificate().chainPem());
         out.put("ca", Pem.encodeCertificate(ca.certificate()));
-        out.put("serial", issued.certificate().getSerialNumber().toString(16));
-        out.put("notAfter", issued.certificate().getNotAfter().toInstant());
-        return json(201, out);
+        out.put("serial", serial);
+        out.put("notAfter", certificate.getNotAfter().toInstant());
+        out.put("reissue", issued.reissue());
+        // The audit record names what was issued: a certificate is a credential for that client.
+        String detail = "client=" + body.client() + " identity=" + issued.identity()
+                + " serial=" + serial + " notAfter=" + certificate.getNotAfter().toInstant();
+        return json(201, out).audited(issued.reissue() ? "ca.reissue" : "ca.sign", detail);
     }
 
     // ------------------------------------------------------------------ helpers

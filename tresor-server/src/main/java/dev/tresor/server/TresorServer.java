@@ -12,6 +12,7 @@ import dev.tresor.ca.TrustMaterial;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.model.IntegrityViolation;
 import dev.tresor.server.config.ConfigException;
 import dev.tresor.server.config.ServerSettings;
 import dev.tresor.store.Store;
@@ -219,11 +220,14 @@ public final class TresorServer implements AutoCloseable {
         T run() throws Exception;
     }
 
-    /** Runs one start step; a failure becomes a ConfigException naming the config field behind it. */
+    /**
+     * Runs one start step; a failure becomes a ConfigException naming the config field behind it.
+     * An integrity refusal is not a configuration mistake and keeps its own message.
+     */
     private static <T> T configured(String field, StartStep<T> step) {
         try {
             return step.run();
-        } catch (ConfigException e) {
+        } catch (ConfigException | IntegrityViolation e) {
             throw e;
         } catch (Exception e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

@@ -770,11 +770,17 @@ class ApiContractTest {
     // ------------------------------------------------------------------ CA
 
     @Test
-    void adminsHaveCsrsSignedWithinTheTtlLimits() throws Exception {
+    void adminsHaveCertificatesIssuedForClientsWithinTheTtlLimits() throws Exception {
         KeyPair keys = ecKeys();
+        String name = clientName("issued");
         String identity = "spiffe://" + TD + "/ns/" + ns + "/sa/issued";
-        JsonNode signed = ok(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + jsonString(csr(keys)) + ",\"identity\":\"" + identity + "\"}"), 201);
-        assertThat(fields(signed)).containsExactlyInAnyOrder("identity", "certificate", "chain", "ca", "serial", "notAfter");
+        ok(call(admin, "POST", "/v1/clients", "{\"name\":\"" + name + "\",\"identity\":\"" + identity + "\"}"), 201);
+        HttpResponse<String> first = call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + name + "\",\"csr\":" + jsonString(csr(keys)) + "}");
+        JsonNode signed = ok(first, 201);
+        assertThat(fields(signed)).containsExactlyInAnyOrder("client", "identity", "certificate", "chain", "ca", "serial",
+                "notAfter", "reissue");
+        assertThat(signed.get("identity").asText()).isEqualTo(identity);
+        assertThat(signed.get("reissue").asBoolean()).isFalse();
         X509Certificate cert = parse(signed.get("certificate").asText());
         assertThat(cert.getPublicKey()).isEqualTo(keys.getPublic());
         assertThat(cert.getSubjectAlternativeNames()).containsExactly(List.of(6, identity));
@@ -785,37 +791,101 @@ class ApiContractTest {
         // Default TTL 24h (notBefore is back-dated by the CA's 5 minutes of clock-skew allowance).
         assertThat(Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
                 .isEqualTo(Duration.ofHours(24).plusMinutes(5));
-
-        // The issued certificate works against the API once its identity is registered.
         IssuedCert issued = new IssuedCert(cert, keys.getPrivate(), f.issuerCa());
-        error(call(issued, "GET", "/v1/whoami", null), 401);
-        ok(call(admin, "POST", "/v1/clients", "{\"name\":\"" + ns + "-issued\",\"identity\":\"" + identity + "\"}"), 201);
         assertThat(ok(call(issued, "GET", "/v1/whoami", null), 200).get("identity").asText()).isEqualTo(identity);
 
-        JsonNode shortLived = ok(call(admin, "POST", "/v1/ca/sign",
-                "{\"csr\":" + jsonString(csr(ecKeys())) + ",\"identity\":\"" + identity + "\",\"ttl\":\"1h\"}"), 201);
+        // The audit record names what was issued.
+        JsonNode record = find(ok(call(admin, "GET", "/v1/audit?limit=10000", null), 200).get("records"),
+                first.headers().firstValue("X-Request-Id").orElseThrow());
+        assertThat(record.get("action").asText()).isEqualTo("ca.sign");
+        assertThat(record.get("detail").asText()).contains("client=" + name, "identity=" + identity,
+                "serial=" + signed.get("serial").asText(), "notAfter=" + cert.getNotAfter().toInstant());
+
+        // Later certificates are re-issues, asked for as such.
+        JsonNode shortLived = ok(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + name + "\",\"reissue\":true,\"csr\":"
+                + jsonString(csr(ecKeys())) + ",\"ttl\":\"1h\"}"), 201);
+        assertThat(shortLived.get("reissue").asBoolean()).isTrue();
         X509Certificate hour = parse(shortLived.get("certificate").asText());
         assertThat(Duration.between(hour.getNotBefore().toInstant(), hour.getNotAfter().toInstant()))
                 .isEqualTo(Duration.ofHours(1).plusMinutes(5));
-        JsonNode longest = ok(call(admin, "POST", "/v1/ca/sign",
-                "{\"csr\":" + jsonString(csr(ecKeys())) + ",\"identity\":\"" + identity + "\",\"ttl\":\"7d\"}"), 201);
+        JsonNode longest = ok(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + name + "\",\"reissue\":true,\"csr\":"
+                + jsonString(csr(ecKeys())) + ",\"ttl\":\"7d\"}"), 201);
         assertThat(longest.get("serial").asText()).isNotEqualTo(shortLived.get("serial").asText());
 
         String good = jsonString(csr(ecKeys()));
-        String message = error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"" + identity + "\",\"ttl\":\"8d\"}"), 400);
+        String client = "\"client\":\"" + name + "\",\"reissue\":true";
+        String message = error(call(admin, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":" + good + ",\"ttl\":\"8d\"}"), 400);
         assertThat(message).contains("7d");
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"" + identity + "\",\"ttl\":\"0s\"}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"" + identity + "\",\"ttl\":\"forever\"}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"spiffe://elsewhere.test/x\"}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"not an identity\"}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"identity\":\"" + identity + "\"}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":" + good + ",\"ttl\":\"0s\"}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":" + good + ",\"ttl\":\"forever\"}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + name + "\"}"), 400);
         error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + "}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\nAAAA\\n-----END CERTIFICATE REQUEST-----\\n\",\"identity\":\"" + identity + "\"}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + jsonString(tamperedCsr(ecKeys())) + ",\"identity\":\"" + identity + "\"}"), 400);
-        error(call(admin, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"" + identity + "\",\"extra\":1}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\nAAAA\\n-----END CERTIFICATE REQUEST-----\\n\"}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":" + jsonString(tamperedCsr(ecKeys())) + "}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":" + good + ",\"extra\":1}"), 400);
+        error(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + ns + "-nobody\",\"csr\":" + good + "}"), 404);
 
         IssuedCert plain = client("plain");
-        error(call(plain, "POST", "/v1/ca/sign", "{\"csr\":" + good + ",\"identity\":\"" + identity + "\"}"), 403);
+        error(call(plain, "POST", "/v1/ca/sign", "{" + client + ",\"csr\":" + good + "}"), 403);
+    }
+
+    /**
+     * Issue 22, finding 3: the CA used to sign any identity an admin named, including an existing
+     * client's, so an admin could read values as that client, audited under the victim's name.
+     */
+    @Test
+    void anAdminCannotQuietlyIssueAnotherClientsIdentity() throws Exception {
+        Shared s = shared("victim", "victims-value");
+        String victimIdentity = "spiffe://" + TD + "/ns/" + ns + "/sa/r-victim";
+        String good = jsonString(csr(ecKeys()));
+        // Naming an identity is no longer possible: the certificate gets the client's own.
+        error(call(admin, "POST", "/v1/ca/sign", "{\"identity\":\"" + victimIdentity + "\",\"csr\":" + good + "}"), 400);
+        // The victim got its first certificate when it was created (here: out of band); the CA then issues one more
+        // only as an explicit re-issue, which the audit log names as such, with identity and serial.
+        ok(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + clientName("r-victim") + "\",\"csr\":" + good + "}"), 201);
+        String refusal = error(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + clientName("r-victim") + "\",\"csr\":"
+                + jsonString(csr(ecKeys())) + "}"), 409);
+        assertThat(refusal).contains("already has a certificate", "reissue");
+        HttpResponse<String> reissue = call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + clientName("r-victim")
+                + "\",\"reissue\":true,\"csr\":" + jsonString(csr(ecKeys())) + "}");
+        JsonNode reissued = ok(reissue, 201);
+        JsonNode record = find(ok(call(admin, "GET", "/v1/audit?limit=10000", null), 200).get("records"),
+                reissue.headers().firstValue("X-Request-Id").orElseThrow());
+        assertThat(record.get("action").asText()).isEqualTo("ca.reissue");
+        assertThat(record.get("client").asText()).isNotEqualTo(clientName("r-victim"));
+        assertThat(record.get("detail").asText()).contains("identity=" + victimIdentity, "serial=" + reissued.get("serial").asText());
+    }
+
+    /**
+     * Issue 22, finding 6: a deleted client's certificate worked again once a client with the same
+     * identity was created again.
+     */
+    @Test
+    void aDeletedClientsCertificateStaysRefusedWhenItsIdentityComesBack() throws Exception {
+        String name = clientName("returning");
+        String identity = "spiffe://" + TD + "/ns/" + ns + "/sa/returning";
+        String create = "{\"name\":\"" + name + "\",\"identity\":\"" + identity + "\"}";
+        ok(call(admin, "POST", "/v1/clients", create), 201);
+        KeyPair oldKeys = ecKeys();
+        X509Certificate oldCert = parse(ok(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + name + "\",\"csr\":"
+                + jsonString(csr(oldKeys)) + "}"), 201).get("certificate").asText());
+        IssuedCert old = new IssuedCert(oldCert, oldKeys.getPrivate(), f.issuerCa());
+        ok(call(old, "GET", "/v1/whoami", null), 200);
+
+        ok(call(admin, "DELETE", "/v1/clients/" + name, null), 200);
+        error(call(old, "GET", "/v1/whoami", null), 401);
+        ok(call(admin, "POST", "/v1/clients", create), 201);
+        String refused = error(call(old, "GET", "/v1/whoami", null), 401);
+        assertThat(refused).contains("retired");
+        // The test PKI's certificates for that identity were issued before the retirement too.
+        error(call(f.pki().client(identity), "GET", "/v1/whoami", null), 401);
+
+        KeyPair newKeys = ecKeys();
+        X509Certificate newCert = parse(ok(call(admin, "POST", "/v1/ca/sign", "{\"client\":\"" + name + "\",\"csr\":"
+                + jsonString(csr(newKeys)) + "}"), 201).get("certificate").asText());
+        assertThat(ok(call(new IssuedCert(newCert, newKeys.getPrivate(), f.issuerCa()), "GET", "/v1/whoami", null), 200)
+                .get("name").asText()).isEqualTo(name);
+        error(call(old, "GET", "/v1/whoami", null), 401);
     }
 
     private static KeyPair ecKeys() throws GeneralSecurityException {
