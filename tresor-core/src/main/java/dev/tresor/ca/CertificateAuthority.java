@@ -246,8 +246,8 @@ public final class CertificateAuthority {
     /**
      * Issues a client certificate for an identity (see {@link Identities}). A URI identity gets a
      * URI SAN and CN = its last path segment, and must belong to this CA's trust domain; a CN
-     * identity gets the CN only. EKU clientAuth and serverAuth, because workloads present the
-     * same certificate when they accept tunnel connections.
+     * identity gets the CN only. EKU clientAuth only: a client certificate must never pass as a
+     * server's (the CN is the identity's last segment and could read "localhost").
      */
     public IssuedCertificate issueClient(PublicKey key, String identity, Duration ttl) {
         return issueClient(SubjectKeys.info(key), identity, ttl, null);
@@ -310,7 +310,7 @@ public final class CertificateAuthority {
             sans = new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity));
         }
         return issue(key, Identities.shortName(identity), sans,
-                new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth}, ttl, notBeforeFloor);
+                new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}, ttl, notBeforeFloor);
     }
 
     /**

@@ -63,7 +63,8 @@ public final class Identities {
                 .orElseThrow(() -> new IllegalArgumentException("certificate " + describe(certificate)
                         + " has neither a URI subject alternative name nor a subject CN, so it names no identity"))
                 : uris.getFirst();
-        Optional<String> problem = identityProblem(identity);
+        // A URI identity comes from the URI SAN only: a CN that reads "spiffe://…" is not one.
+        Optional<String> problem = uris.isEmpty() ? commonNameProblem(identity) : identityProblem(identity);
         if (problem.isPresent()) {
             throw new IllegalArgumentException("certificate " + describe(certificate) + " carries an invalid identity: "
                     + problem.get());

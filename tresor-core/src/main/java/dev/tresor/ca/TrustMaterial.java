@@ -7,10 +7,15 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * TLS material from PEM files: in-memory PKCS#12 key and trust stores, and SSLContexts that
@@ -138,12 +143,26 @@ public final class TrustMaterial {
             keyManagers.init(keyStore, keyPassword);
             TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
             trustManagers.init(trustStore);
+            X509ExtendedTrustManager pkix = Arrays.stream(trustManagers.getTrustManagers())
+                    .filter(X509ExtendedTrustManager.class::isInstance).map(X509ExtendedTrustManager.class::cast)
+                    .findFirst().orElseThrow(() -> new IllegalStateException("the PKIX trust manager is missing"));
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), new SecureRandom());
+            context.init(keyManagers.getKeyManagers(),
+                    new TrustManager[] {new AnchoredTrustManager(pkix, anchors(trustStore))}, new SecureRandom());
             return context;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot build TLS context: " + e.getMessage(), e);
         }
+    }
+
+    private static List<X509Certificate> anchors(KeyStore trustStore) throws GeneralSecurityException {
+        List<X509Certificate> anchors = new ArrayList<>();
+        for (String alias : Collections.list(trustStore.aliases())) {
+            if (trustStore.getCertificate(alias) instanceof X509Certificate certificate) {
+                anchors.add(certificate);
+            }
+        }
+        return anchors;
     }
 
     private static KeyStore emptyPkcs12() throws GeneralSecurityException {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -29,8 +30,12 @@ final class Json {
     // Jackson's default buffer recycling is per thread; with a virtual thread per request that
     // meant fresh buffers (KiBs) for every generator and parser. A shared pool survives them.
     static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                    .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build())
+                    .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool())
+                    // {"value":"a","value":"b"} is refused, not read as "b": two readers of one body
+                    // (a proxy, an audit tool) must not see different requests.
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
             .addModule(new JavaTimeModule())
+            .addModule(WholeCharacters.module())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -73,6 +78,11 @@ final class Json {
                     : "field '" + field + "' must be " + expected);
         } catch (JsonParseException e) {
             throw TresorException.badRequest("malformed JSON" + location(e) + ": " + reason(e.getOriginalMessage()));
+        } catch (WholeCharacters.NotTextException e) {
+            String field = field(e);
+            throw TresorException.badRequest((field.isEmpty() ? "a string" : "field '" + field + "'")
+                    + " holds a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF escape), which is not text; "
+                    + "send bytes as valueBase64");
         } catch (JsonMappingException e) {
             if (e.getCause() instanceof JsonParseException p) { // a syntax error inside a field's value
                 throw TresorException.badRequest("malformed JSON" + location(p) + ": " + reason(p.getOriginalMessage()));
@@ -157,6 +167,9 @@ final class Json {
     private static String reason(String message) {
         if (message == null) {
             return "syntax error";
+        }
+        if (message.startsWith("Duplicate field")) {
+            return "a field appears twice in one object";
         }
         if (message.startsWith("Unexpected end-of-input")) {
             return "the body ends too early";

@@ -18,14 +18,12 @@ import dev.tresor.server.config.ServerSettings;
 import dev.tresor.store.Store;
 import dev.tresor.store.Stores;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.UriCompliance;
-import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -70,10 +68,12 @@ public final class TresorServer implements AutoCloseable {
     private final List<AuditSink> sinks;
     private final Tresor tresor;
     private final TresorMetrics metrics;
+    private final RefusedHandshakes refusedHandshakes;
     private volatile boolean closing;
 
     private TresorServer(Server api, Server management, ServerConnector apiConnector, ServerConnector managementConnector,
-                         Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics) {
+                         Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics,
+                         RefusedHandshakes refusedHandshakes) {
         this.api = api;
         this.management = management;
         this.apiConnector = apiConnector;
@@ -83,6 +83,7 @@ public final class TresorServer implements AutoCloseable {
         this.sinks = sinks;
         this.tresor = tresor;
         this.metrics = metrics;
+        this.refusedHandshakes = refusedHandshakes;
     }
 
     public static TresorServer start(ServerSettings settings) {
@@ -101,6 +102,7 @@ public final class TresorServer implements AutoCloseable {
         Store store = null;
         Server api = null;
         Server management = null;
+        RefusedHandshakes refusedHandshakes = null;
         try {
             for (int i = 0; i < s.auditFiles().size(); i++) {
                 var file = s.auditFiles().get(i);
@@ -147,7 +149,9 @@ public final class TresorServer implements AutoCloseable {
             apiConnector.setHost(s.apiAddress().getHostString());
             apiConnector.setPort(s.apiAddress().getPort());
             apiConnector.setIdleTimeout(s.idleTimeout().toMillis());
-            apiConnector.addBean(handshakeAuditor(audit, metrics, clock));
+            // Refused TLS handshakes (no, foreign, expired certificate; old protocol) are audited too, rate-limited.
+            refusedHandshakes = new RefusedHandshakes(audit, metrics, clock, RefusedHandshakes.Limits.DEFAULT);
+            apiConnector.addBean(refusedHandshakes);
             api.addConnector(apiConnector);
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
@@ -179,7 +183,8 @@ public final class TresorServer implements AutoCloseable {
                 startingManagement.start();
                 return null;
             });
-            self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics);
+            self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics,
+                    refusedHandshakes);
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
             LOG.info("Tresor API listening on https://{}:{} (mTLS), management on http://{}:{}",
@@ -195,6 +200,9 @@ public final class TresorServer implements AutoCloseable {
                         e.addSuppressed(suppressed);
                     }
                 }
+            }
+            if (refusedHandshakes != null) {
+                refusedHandshakes.close();
             }
             if (store != null) {
                 store.close();
@@ -251,24 +259,6 @@ public final class TresorServer implements AutoCloseable {
         };
     }
 
-    /** Refused TLS handshakes (no, foreign, expired certificate; old protocol) are audited too. */
-    private static SslHandshakeListener handshakeAuditor(AuditLog audit, TresorMetrics metrics, Clock clock) {
-        return new SslHandshakeListener() {
-            @Override
-            public void handshakeFailed(Event event, Throwable failure) {
-                metrics.tlsHandshakeFailure();
-                String source = event.getEndPoint().getRemoteSocketAddress() instanceof InetSocketAddress a
-                        ? a.getAddress().getHostAddress() : String.valueOf(event.getEndPoint().getRemoteSocketAddress());
-                try {
-                    audit.record(new AuditEvent(clock.instant(), null, null, "tls.handshake", null, null, "denied", 0,
-                            source, failure.getClass().getSimpleName() + ": " + String.valueOf(failure.getMessage())));
-                } catch (AuditUnavailableException e) {
-                    metrics.auditFailure();
-                }
-            }
-        };
-    }
-
     private static void recordQuietly(AuditLog audit, Clock clock, String action, String detail) {
         try {
             audit.record(new AuditEvent(clock.instant(), null, null, action, null, null, "info", 0, null, detail));
@@ -313,6 +303,7 @@ public final class TresorServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("stopping the management server: {}", e.getMessage());
         }
+        refusedHandshakes.close();
         recordQuietly(audit, Clock.systemUTC(), "server.stop", null);
         for (AuditSink sink : sinks) {
             try {

@@ -164,6 +164,36 @@ class ApiAbuseTest {
         assertNothingStored();
     }
 
+    /** Finding 10: both used to be accepted (201), the first storing '?' in place of the character sent. */
+    static Stream<Arguments> ambiguousBodies() {
+        return Stream.of(
+                Arguments.of("{\"value\":\"a\\ud800b\"}", "lone UTF-16 surrogate"),
+                Arguments.of("{\"value\":\"\\udc00\"}", "lone UTF-16 surrogate"),
+                Arguments.of("{\"value\":\"end\\ud83d\"}", "lone UTF-16 surrogate"),
+                Arguments.of("{\"value\":\"x\",\"description\":\"\\ud800\"}", "'description'"),
+                Arguments.of("{\"value\":\"x\",\"metadata\":{\"k\":\"\\udfff\"}}", "lone UTF-16 surrogate"),
+                // In a field name Jackson's parser itself refuses the lone surrogate.
+                Arguments.of("{\"value\":\"x\",\"metadata\":{\"\\ud800\":\"v\"}}", "malformed JSON"),
+                Arguments.of("{\"value\":\"x\",\"value\":\"y\"}", "appears twice"),
+                Arguments.of("{\"value\":\"x\",\"metadata\":{\"k\":\"1\",\"k\":\"2\"}}", "appears twice"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("ambiguousBodies")
+    void loneSurrogatesAndDuplicateKeysAreRefused400(String body, String expected) {
+        assertThat(error(raw("PUT", "/v1/secrets/ambiguous", JSON, bytes(body)), 400)).contains(expected);
+        assertNothingStored();
+    }
+
+    @Test
+    void aPairedSurrogateIsStoredAsItsCharacter() {
+        ok(f.call(admin, "POST", "/v1/groups", "{\"name\":\"text\"}"), 201);
+        ok(f.call(admin, "PUT", "/v1/groups/text/clients/admin", "{\"role\":\"read\"}"), 200);
+        ok(f.call(admin, "PUT", "/v1/secrets/emoji", "{\"value\":\"key-\\ud83d\\udd11\",\"groups\":[\"text\"]}"), 201);
+        JsonNode read = ok(f.call(admin, "GET", "/v1/secrets/emoji", null), 200);
+        assertThat(read.get("value").asText()).isEqualTo("key-\uD83D\uDD11");
+    }
+
     static Stream<Arguments> wrongTypes() {
         return Stream.of(
                 Arguments.of("/v1/secrets/typed", "PUT", "{\"value\":1}", "value"),
