@@ -141,7 +141,7 @@ public final class Tresor {
     }
 
     /** The epochs the store head seals now (for audit checkpoints); empty if it does not verify. */
-    public java.util.Optional<StoreHeads.Epochs> storeEpochs() {
+    public java.util.Optional<dev.tresor.audit.WriteEpochs> storeEpochs() {
         return store.read(storeHeads::epochs);
     }
 

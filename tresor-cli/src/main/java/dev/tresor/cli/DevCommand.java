@@ -63,6 +63,11 @@ final class DevCommand implements Callable<Integer> {
             description = "SPIFFE trust domain of a new folder's CA (default: ${DEFAULT-VALUE}).")
     private String trustDomain;
 
+    @Option(names = "--accept-rollback", paramLabel = "REASON", description = "Start although the audit log and the "
+            + "store disagree (a log cut or put back, a database restored from an older backup), after you checked why; "
+            + "the reason is recorded in the audit log. See docs/operations.md, start-up refusals.")
+    private String acceptRollback;
+
     DevCommand(CliContext context) {
         this.context = context;
     }
@@ -100,6 +105,12 @@ final class DevCommand implements Callable<Integer> {
                 adjustPorts(folder, notes);
             }
             ServerSettings settings = load(folder);
+            if (acceptRollback != null) {
+                if (acceptRollback.isBlank()) {
+                    throw CliException.usage("--accept-rollback needs a reason, e.g. --accept-rollback \"restored an older copy\"");
+                }
+                settings = settings.withAcceptRollback(acceptRollback);
+            }
             TresorServer server = ServerLifecycle.start(settings, folder.config().toString());
             DataFolder.AdminCredentials admin = folder.adminCredentials(ADMIN);
             String address = "https://" + HOST + ":" + server.apiPort();

@@ -37,6 +37,11 @@ final class ServerCommand implements Callable<Integer> {
             + "schedules (one node at a time per rotation, by its database lock); see docs/rotation.md.")
     private Path rotations;
 
+    @Option(names = "--accept-rollback", paramLabel = "REASON", description = "Start although the audit log and the "
+            + "store disagree (a log cut or put back, a database restored from an older backup), after you checked why; "
+            + "the reason is recorded in the audit log. See docs/operations.md, start-up refusals.")
+    private String acceptRollback;
+
     ServerCommand(CliContext context) {
         this.context = context;
     }
@@ -58,6 +63,12 @@ final class ServerCommand implements Callable<Integer> {
             } catch (RotationException e) {
                 throw CliException.usage("--rotations " + rotations + ": " + e.getMessage());
             }
+        }
+        if (acceptRollback != null) {
+            if (acceptRollback.isBlank()) {
+                throw CliException.usage("--accept-rollback needs a reason, e.g. --accept-rollback \"restored backup of 2026-12-01 after disk loss\"");
+            }
+            settings = settings.withAcceptRollback(acceptRollback);
         }
         TresorServer server = ServerLifecycle.start(settings, config.toString());
         if (schedule != null) {

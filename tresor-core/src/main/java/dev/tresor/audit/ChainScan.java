@@ -7,6 +7,11 @@ import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.PooledHmac;
 import dev.tresor.crypto.TinkRuntime;
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -28,8 +33,15 @@ final class ChainScan {
      * @param message    a sentence naming the line and what is wrong
      * @param tornTail   the problem is only an incomplete or unparsable last line, as a crash in
      *                   the middle of a write leaves it; everything before it verified
+     * @param rollback   the log and the store's checkpoint of it disagree (the log was cut, put back
+     *                   from an older copy or replaced, or the checkpoint row was): an operator may
+     *                   accept it with a recorded reason; every other problem is damage or tampering
      */
-    record Problem(long line, String message, boolean tornTail) {}
+    record Problem(long line, String message, boolean tornTail, boolean rollback) {
+        Problem(long line, String message, boolean tornTail) {
+            this(line, message, tornTail, false);
+        }
+    }
 
     /**
      * @param chainKey      the unwrapped chain key, or null if the header is unusable
@@ -43,14 +55,23 @@ final class ChainScan {
      * @param lineProblem   the first bad line, or null
      * @param anchorProblem a disagreement with the anchor file, or null
      * @param anchor        the anchor, if present and readable
+     * @param bytesRead     bytes of the file this scan read and checked (the whole file, or its
+     *                      header and the tail from a checkpoint)
+     * @param recordedEpochs the highest store epochs the scanned checkpoint records carry (since the
+     *                      last accepted rollback)
+     * @param checkpoints   checkpoint records scanned
      */
     record Result(Mac chainKey, long lines, long records, long lastSeq, String lastMac, String lastAction,
-            long goodBytes, long fileBytes, Problem lineProblem, Problem anchorProblem, Optional<Anchor> anchor) {
+            long goodBytes, long fileBytes, Problem lineProblem, Problem anchorProblem, Optional<Anchor> anchor,
+            long bytesRead, WriteEpochs recordedEpochs, long checkpoints) {
 
         Problem firstProblem() {
             return lineProblem != null ? lineProblem : anchorProblem;
         }
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChainScan.class);
+    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
 
     private final Path log;
     private final KeyProvider keyProvider;
@@ -65,6 +86,12 @@ final class ChainScan {
     private long fileBytes;
     private String anchoredMacSeen;
     private long anchoredLineSeen = -1;
+    /** The first seq this scan checked after the header (1, or a checkpoint's). */
+    private long firstSeq = 1;
+    private long bytesRead;
+    private WriteEpochs recordedEpochs = WriteEpochs.NONE;
+    private long checkpoints;
+    private long progressAt = System.nanoTime();
 
     private ChainScan(Path log, KeyProvider keyProvider) {
         this.log = log;
@@ -75,33 +102,136 @@ final class ChainScan {
         return new ChainScan(log, keyProvider).run();
     }
 
-    private Result run() throws IOException {
-        Optional<Anchor> anchor = Optional.empty();
-        Problem anchorProblem = null;
-        try {
-            anchor = Anchor.read(log);
-        } catch (ChainCodec.MalformedRecordException e) {
-            anchorProblem = new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName()
-                    + " is unreadable (" + e.getMessage() + ") — it was damaged or edited", false);
-        }
-        long anchoredSeq = anchor.map(Anchor::seq).orElse(-1L);
+    /**
+     * Checks the header and then only the tail from the store's checkpoint {@code sealedCheckpoint}
+     * on: what comes before the checkpoint record was verified when the checkpoint was taken, and
+     * the checkpoint record itself (its MAC, seq and place) proves that prefix is the same one.
+     */
+    static Result scanFrom(Path log, KeyProvider keyProvider, String sealedCheckpoint) throws IOException {
+        return new ChainScan(log, keyProvider).runFrom(sealedCheckpoint);
+    }
 
+    private Result run() throws IOException {
+        AnchorRead anchor = readAnchor();
         Problem lineProblem;
         try (LineReader reader = new LineReader(Files.newInputStream(log), ChainCodec.MAX_LINE_BYTES)) {
-            lineProblem = scanLines(reader, anchoredSeq);
+            lineProblem = scanLines(reader, anchor.seq());
         }
+        return result(lineProblem, anchor);
+    }
 
-        if (anchorProblem == null && anchor.isPresent() && chainKey != null) {
-            anchorProblem = checkAnchor(anchor.get());
+    private Result runFrom(String sealedCheckpoint) throws IOException {
+        AnchorRead anchor = readAnchor();
+        try (LineReader reader = new LineReader(Files.newInputStream(log), ChainCodec.MAX_LINE_BYTES)) {
+            LineReader.Line line = reader.next();
+            if (line == null) {
+                return result(new Problem(1, "line 1: the file is empty, but the store holds a checkpoint of it", false, true),
+                        anchor);
+            }
+            fileBytes = line.end();
+            bytesRead += line.size();
+            Problem problem = checkHeader(line, reader);
+            if (problem != null) {
+                return result(problem, anchor);
+            }
+        }
+        Checkpoint checkpoint;
+        try {
+            checkpoint = Checkpoint.open(sealedCheckpoint, log.getFileName().toString(), chainKey);
+        } catch (ChainCodec.MalformedRecordException e) {
+            return result(new Problem(-1, "the store's checkpoint of this log does not verify: " + e.getMessage()
+                    + " — the log was replaced by another one, or the checkpoint row was altered (two servers on one"
+                    + " store whose audit logs share a file name also overwrite each other's row: give each its own)",
+                    false, true), anchor);
+        }
+        String at = "the store's checkpoint (seq " + checkpoint.seq() + " at byte " + checkpoint.offset()
+                + ", taken " + checkpoint.time() + ")";
+        long size = Files.size(log);
+        if (size <= checkpoint.offset()) {
+            fileBytes = size;
+            return result(new Problem(-1, "the log ends at byte " + size + ", before " + at
+                    + " — records were cut from its end, or an older copy of it was put back", false, true), anchor);
+        }
+        firstSeq = checkpoint.seq();
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            channel.position(checkpoint.offset());
+            LineReader reader = new LineReader(Channels.newInputStream(channel), ChainCodec.MAX_LINE_BYTES,
+                    checkpoint.offset(), checkpoint.seq());
+            LineReader.Line line = reader.next();
+            fileBytes = line.end();
+            bytesRead += line.size();
+            Problem problem = checkCheckpointRecord(line, checkpoint, at);
+            if (problem != null) {
+                countRest(reader);
+                return result(problem, anchor);
+            }
+            if (anchor.seq() == checkpoint.seq()) {
+                anchoredMacSeen = lastMac;
+                anchoredLineSeen = line.number();
+            }
+            return result(scanEvents(reader, anchor.seq()), anchor);
+        }
+    }
+
+    private Problem checkCheckpointRecord(LineReader.Line line, Checkpoint checkpoint, String at) {
+        String where = "line " + line.number() + " (byte " + line.offset() + ")";
+        Map<String, Object> fields = null;
+        if (line.terminated() && !line.oversize()) {
+            try {
+                fields = ChainCodec.parse(line.bytes(), line.length());
+            } catch (ChainCodec.MalformedRecordException e) {
+                fields = null;
+            }
+        }
+        if (fields == null
+                || !ChainCodec.verifyMac(chainKey, ChainCodec.LINE_DOMAIN, fields, ChainCodec.MAC)
+                || !Long.valueOf(checkpoint.seq()).equals(fields.get("seq"))
+                || !checkpoint.mac().equals(fields.get(ChainCodec.MAC))
+                || !FileAuditSink.ACTION_CHECKPOINT.equals(fields.get("action"))) {
+            return new Problem(line.number(), where + " is not the checkpoint record named by " + at
+                    + " — the log was cut and written again, or replaced by another copy", false, true);
+        }
+        lines = checkpoint.seq();
+        records = checkpoint.seq() - 1;
+        accept(line, fields, FileAuditSink.ACTION_CHECKPOINT);
+        records++;
+        checkpoints++;
+        recordedEpochs = recordedEpochs.max(checkpoint.epochs());
+        return null;
+    }
+
+    private record AnchorRead(Optional<Anchor> anchor, Problem problem) {
+        long seq() {
+            return anchor.map(Anchor::seq).orElse(-1L);
+        }
+    }
+
+    private AnchorRead readAnchor() throws IOException {
+        try {
+            return new AnchorRead(Anchor.read(log), null);
+        } catch (ChainCodec.MalformedRecordException e) {
+            return new AnchorRead(Optional.empty(), new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName()
+                    + " is unreadable (" + e.getMessage() + ") — it was damaged or edited", false));
+        }
+    }
+
+    private Result result(Problem lineProblem, AnchorRead anchor) {
+        Problem anchorProblem = anchor.problem();
+        if (anchorProblem == null && anchor.anchor().isPresent() && chainKey != null) {
+            anchorProblem = checkAnchor(anchor.anchor().get());
         }
         return new Result(chainKey, lines, records, lastSeq, lastMac, lastAction, goodBytes, fileBytes,
-                lineProblem, anchorProblem, anchor);
+                lineProblem, anchorProblem, anchor.anchor(), bytesRead, recordedEpochs, checkpoints);
     }
 
     private Problem checkAnchor(Anchor anchor) {
         if (!anchor.verify(chainKey)) {
             return new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName()
                     + ": MAC mismatch — the anchor was edited or belongs to another log", false);
+        }
+        if (firstSeq > 1 && anchor.seq() < firstSeq) {
+            return new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName() + " names seq " + anchor.seq()
+                    + ", older than the store's checkpoint (seq " + firstSeq + ") — an older anchor was put back", false, true);
         }
         if (anchor.seq() > lastSeq) {
             return new Problem(lines + 1, "file ends at seq " + lastSeq + " but the anchor says " + anchor.seq()
@@ -120,6 +250,7 @@ final class ChainScan {
             return new Problem(1, "line 1: the file is empty — no audit log header", true);
         }
         fileBytes = line.end();
+        bytesRead += line.size();
         Problem problem = checkHeader(line, reader);
         if (problem != null) {
             countRest(reader);
@@ -129,8 +260,18 @@ final class ChainScan {
             anchoredMacSeen = lastMac;
             anchoredLineSeen = 1;
         }
+        return scanEvents(reader, anchoredSeq);
+    }
+
+    private Problem scanEvents(LineReader reader, long anchoredSeq) throws IOException {
+        LineReader.Line line;
+        Problem problem;
         while ((line = reader.next()) != null) {
             fileBytes = line.end();
+            bytesRead += line.size();
+            if ((line.number() & 0x3fff) == 0) {
+                reportProgress();
+            }
             problem = checkEvent(line, reader);
             if (problem != null) {
                 countRest(reader);
@@ -148,7 +289,24 @@ final class ChainScan {
         LineReader.Line line;
         while ((line = reader.next()) != null) {
             fileBytes = line.end();
+            bytesRead += line.size();
         }
+    }
+
+    /** A long scan (a large log without a checkpoint) says how far it is, every second. */
+    private void reportProgress() {
+        long now = System.nanoTime();
+        if (now - progressAt < PROGRESS_EVERY_NANOS) {
+            return;
+        }
+        progressAt = now;
+        long total;
+        try {
+            total = Files.size(log);
+        } catch (IOException e) {
+            total = -1;
+        }
+        LOG.info("verifying audit log {}: {} MB of {} MB checked", log, fileBytes >> 20, total < 0 ? "?" : total >> 20);
     }
 
     /** Parses a line, or describes why it cannot be parsed (torn if it is the last line). */
@@ -245,8 +403,16 @@ final class ChainScan {
         if (missing != null) {
             return new Problem(n, at + ": field '" + missing + "' is missing or invalid — the record is malformed", false);
         }
-        accept(line, fields, (String) fields.get("action"));
+        String action = (String) fields.get("action");
+        accept(line, fields, action);
         records++;
+        if (FileAuditSink.ACTION_CHECKPOINT.equals(action)) {
+            checkpoints++;
+            WriteEpochs.parseDetail((String) fields.get("detail")).ifPresent(e -> recordedEpochs = recordedEpochs.max(e));
+        } else if (FileAuditSink.ACTION_ROLLBACK_ACCEPTED.equals(action)) {
+            // The operator accepted the store as it is: epochs recorded before no longer bind it.
+            recordedEpochs = WriteEpochs.NONE;
+        }
         return null;
     }
 

@@ -81,6 +81,8 @@ public final class FileAuditSink implements AuditSink {
     static final String ACTION_OPEN = "audit.open";
     static final String ACTION_REPAIR = "audit.repair";
     static final String ACTION_CLOSE = "audit.close";
+    static final String ACTION_CHECKPOINT = "audit.checkpoint";
+    static final String ACTION_ROLLBACK_ACCEPTED = "audit.rollback.accepted";
 
     private static final Logger log = LoggerFactory.getLogger(FileAuditSink.class);
     /** Bounds the memory held by appenders waiting on a slow disk; put() blocks beyond it. */
@@ -102,6 +104,7 @@ public final class FileAuditSink implements AuditSink {
     private final Thread syncer;
     private final String shortName;
     private final int roundsPerAppender;
+    private final long bytesVerifiedAtOpen;
     private volatile IOException failure;
     private volatile Instant lastFsync;
 
@@ -110,6 +113,8 @@ public final class FileAuditSink implements AuditSink {
     /** The chain's tip. */
     private long lastSeq;
     private String lastMac;
+    /** The file's length: where the next batch's first line starts. */
+    private long writtenBytes;
     /** Set with the close record: every record after it is refused. */
     private boolean finished;
     private final List<Pending> batch = new ArrayList<>();
@@ -155,7 +160,27 @@ public final class FileAuditSink implements AuditSink {
      * @throws IOException if the file cannot be opened, locked, verified or written
      */
     public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock) throws IOException {
-        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER);
+        this(file, keyProvider, fsyncInterval, clock, AuditStart.unanchored());
+    }
+
+    /**
+     * As above, checked against the store's view of the log ({@code start}): with a checkpoint only
+     * the header and the tail from the checkpoint are read, so opening takes the same time whatever
+     * the log's size. Refused with an {@link AuditChainException} naming the cause, unless
+     * {@code start} carries an operator's reason (then recorded as {@value #ACTION_ROLLBACK_ACCEPTED}):
+     * the log ends before the checkpoint or is not the log it names (cut, put back from an older copy,
+     * replaced), the log is missing while the store holds data, the log holds checkpoints the store
+     * has no row for, or the store's epochs are behind those the log recorded (the store was put
+     * back from an older copy).
+     */
+    public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, AuditStart start)
+            throws IOException {
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start);
+    }
+
+    FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
+                  int roundsPerAppender) throws IOException {
+        this(file, keyProvider, fsyncInterval, clock, queueCapacity, roundsPerAppender, AuditStart.unanchored());
     }
 
     /**
@@ -163,8 +188,9 @@ public final class FileAuditSink implements AuditSink {
      * appenders into the full-queue paths, and the rounds zero to send every batch to a hand-over thread.
      */
     FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
-                  int roundsPerAppender) throws IOException {
+                  int roundsPerAppender, AuditStart start) throws IOException {
         Objects.requireNonNull(keyProvider, "keyProvider");
+        Objects.requireNonNull(start, "start");
         this.roundsPerAppender = roundsPerAppender;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
@@ -179,7 +205,7 @@ public final class FileAuditSink implements AuditSink {
         this.lock = acquireLock(this.file, lockChannel);
         Opened opened;
         try {
-            opened = openChain(keyProvider);
+            opened = openChain(keyProvider, start);
         } catch (IOException | RuntimeException e) {
             releaseLock();
             throw e;
@@ -195,6 +221,8 @@ public final class FileAuditSink implements AuditSink {
         this.chainKey = opened.chainKey();
         this.lastSeq = opened.lastSeq();
         this.lastMac = opened.lastMac();
+        this.writtenBytes = opened.end();
+        this.bytesVerifiedAtOpen = opened.bytesVerified();
         this.writtenSeq = lastSeq;
         this.writtenMac = lastMac;
         this.syncedSeq = lastSeq;
@@ -268,6 +296,41 @@ public final class FileAuditSink implements AuditSink {
     /** The log file. */
     public Path file() {
         return file;
+    }
+
+    /** Bytes of the existing file read and checked when it was opened (0 for a new log). */
+    public long bytesVerifiedAtOpen() {
+        return bytesVerifiedAtOpen;
+    }
+
+    /** Seq of the newest record written (handed to the OS), 0 for only the header. */
+    public long writtenSeq() {
+        progress.lock();
+        try {
+            return writtenSeq;
+        } finally {
+            progress.unlock();
+        }
+    }
+
+    /**
+     * Appends a checkpoint record carrying the store's {@code epochs}, waits until it is on disk,
+     * and returns it sealed for the store ({@link Checkpoint}): the caller saves it, and the next
+     * open reads only from there on, and refuses a log that no longer holds that record where it was.
+     *
+     * @throws IOException if the record could not be written and synced
+     */
+    public Checkpoint.Sealed checkpoint(WriteEpochs epochs) throws IOException {
+        Objects.requireNonNull(epochs, "epochs");
+        if (closeRequested.get()) {
+            throw closedError();
+        }
+        Pending pending = new Pending(systemEvent(ACTION_CHECKPOINT, "ok", epochs.detail()), false);
+        enqueue(pending);
+        long seq = awaitWritten(pending);
+        awaitSynced(seq);
+        String sealed = new Checkpoint(shortName, seq, pending.mac, pending.offset, epochs, pending.event.time()).seal(chainKey);
+        return new Checkpoint.Sealed(shortName, seq, sealed);
     }
 
     /** When the last fsync completed (the log's creation or opening counts as one). */
@@ -344,7 +407,14 @@ public final class FileAuditSink implements AuditSink {
     // ---------------------------------------------------------------- opening
 
     private record Opened(FileChannel channel, Mac chainKey, long lastSeq, String lastMac, List<AuditEvent> notes,
-            Instant syncedAt) {}
+            Instant syncedAt, long end, long bytesVerified) {
+
+        Opened withNotes(List<AuditEvent> more) {
+            List<AuditEvent> all = new ArrayList<>(more);
+            all.addAll(notes);
+            return new Opened(channel, chainKey, lastSeq, lastMac, List.copyOf(all), syncedAt, end, bytesVerified);
+        }
+    }
 
     private static FileChannel openLockChannel(Path file) throws IOException {
         Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
@@ -376,7 +446,7 @@ public final class FileAuditSink implements AuditSink {
         return lock;
     }
 
-    private Opened openChain(KeyProvider keyProvider) throws IOException {
+    private Opened openChain(KeyProvider keyProvider, AuditStart start) throws IOException {
         Path anchor = Anchor.fileFor(file);
         boolean exists = Files.exists(file);
         if (exists && !Files.isRegularFile(file)) {
@@ -390,10 +460,71 @@ public final class FileAuditSink implements AuditSink {
                         + " but its anchor " + anchor.getFileName() + " exists — the log was deleted or emptied."
                         + " Keep the anchor as evidence; move it aside only to start a new log deliberately");
             }
-            return startNewChain(openForWriting(), keyProvider, null);
+            if (start.checkpoint().isPresent()) {
+                List<AuditEvent> accepted = acceptOrRefuse(start, List.of("the store holds a checkpoint of this log, but the"
+                        + " log is " + (exists ? "empty" : "missing") + " — it was deleted, its anchor too"),
+                        "restore the log and its anchor from a backup");
+                return startNewChain(openForWriting(), keyProvider, null).withNotes(accepted);
+            }
+            Opened fresh = startNewChain(openForWriting(), keyProvider, null);
+            if (start.anchored() && start.storeHoldsData()) {
+                // A first start after `tresor init` or an upgrade; or a log deleted together with its
+                // checkpoint row. Which one cannot be told here, so the new chain says it plainly.
+                String detail = "new chain on a store that already holds data (" + start.storeEpochs()
+                        + ") and has no checkpoint of this log";
+                log.warn("audit log {}: {}", file, detail);
+                return fresh.withNotes(List.of(systemEvent(ACTION_OPEN, "ok", detail)));
+            }
+            return fresh;
         }
 
-        ChainScan.Result scan = ChainScan.scan(file, keyProvider);
+        List<String> rollbacks = new ArrayList<>();
+        ChainScan.Result scan;
+        if (start.checkpoint().isPresent()) {
+            scan = ChainScan.scanFrom(file, keyProvider, start.checkpoint().get());
+            ChainScan.Problem problem = scan.firstProblem();
+            if (problem != null && problem.rollback()) {
+                rollbacks.add(problem.message());
+                if (start.acceptRollback() == null) {
+                    acceptOrRefuse(start, rollbacks, "restore the newest copy of the log and its anchor");
+                }
+                // Accepted: the log must still be a sound chain to be continued, so check all of it.
+                scan = ChainScan.scan(file, keyProvider);
+            }
+        } else {
+            scan = ChainScan.scan(file, keyProvider);
+            if (start.anchored() && scan.checkpoints() > 0 && scan.firstProblem() == null) {
+                rollbacks.add("the log holds " + scan.checkpoints() + " checkpoint records but the store has no"
+                        + " checkpoint of it — the store's checkpoint row was deleted, or this is another (older) store");
+            }
+        }
+        if (start.anchored() && scan.firstProblem() == null && scan.recordedEpochs().aheadOf(start.storeEpochs())) {
+            rollbacks.add("the audit log recorded the store at " + scan.recordedEpochs() + ", but the store is at "
+                    + start.storeEpochs() + " — the database was put back from an older copy and lost the writes since");
+        }
+        List<AuditEvent> accepted = rollbacks.isEmpty() ? List.of()
+                : acceptOrRefuse(start, rollbacks, "restore the newest database backup (and the log that goes with it)");
+        return continueChain(scan, keyProvider).withNotes(accepted);
+    }
+
+    /**
+     * Refuses to open after a detected cut or rollback, or, with the operator's reason, returns
+     * the record that says it was accepted.
+     */
+    private List<AuditEvent> acceptOrRefuse(AuditStart start, List<String> causes, String recovery)
+            throws AuditChainException {
+        String cause = String.join("; ", causes);
+        if (start.acceptRollback() == null) {
+            throw new AuditChainException("audit log " + file + " and the store disagree: " + cause + ". Refusing to start;"
+                    + " " + recovery + ", or, if this is known and intended, start once with --accept-rollback REASON"
+                    + " (the reason is recorded in the audit log)");
+        }
+        log.warn("audit log {}: accepting, because the operator said \"{}\": {}", file, start.acceptRollback(), cause);
+        return List.of(systemEvent(ACTION_ROLLBACK_ACCEPTED, "accepted",
+                "reason: " + start.acceptRollback() + "; detected: " + cause));
+    }
+
+    private Opened continueChain(ChainScan.Result scan, KeyProvider keyProvider) throws IOException {
         ChainScan.Problem lineProblem = scan.lineProblem();
         if (lineProblem != null && !lineProblem.tornTail()) {
             throw refusal(lineProblem);
@@ -420,7 +551,9 @@ public final class FileAuditSink implements AuditSink {
                         + (scan.lastSeq() > 0 ? "seq " + scan.lastSeq() + " was the last intact record" : "the header was incomplete"));
                 log.warn("audit log {}: dropping {} bytes of a torn last line ({})", file, dropped, lineProblem.message());
                 if (scan.goodBytes() == 0) {
-                    return startNewChain(ch, keyProvider, repair);
+                    Opened fresh = startNewChain(ch, keyProvider, repair);
+                    return new Opened(fresh.channel(), fresh.chainKey(), fresh.lastSeq(), fresh.lastMac(), fresh.notes(),
+                            fresh.syncedAt(), fresh.end(), scan.bytesRead());
                 }
                 Map<String, Object> fields = ChainCodec.eventFields(lastSeq + 1, lastMac, repair);
                 String mac = ChainCodec.computeMac(scan.chainKey(), ChainCodec.LINE_DOMAIN, fields);
@@ -437,7 +570,7 @@ public final class FileAuditSink implements AuditSink {
             ch.position(end);
             // Whatever an earlier process left in the page cache becomes durable before we build on it.
             ch.force(false);
-            return new Opened(ch, scan.chainKey(), lastSeq, lastMac, notes, clock.instant());
+            return new Opened(ch, scan.chainKey(), lastSeq, lastMac, notes, clock.instant(), end, scan.bytesRead());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -494,7 +627,7 @@ public final class FileAuditSink implements AuditSink {
             ch.position(buffer.size());
             syncDirectory(file.getParent());
             Anchor.write(file, key, seq, mac, now);
-            return new Opened(ch, key, seq, mac, List.of(), now);
+            return new Opened(ch, key, seq, mac, List.of(), now, buffer.size(), 0);
         } catch (GeneralSecurityException e) {
             ch.close();
             throw new IOException("cannot create the chain key of audit log " + file + ": " + e.getMessage(), e);
@@ -518,6 +651,9 @@ public final class FileAuditSink implements AuditSink {
         final boolean closing;
         final CompletableFuture<Long> written = new CompletableFuture<>();
         long seq;
+        /** Byte offset of the record's line in the file, and its MAC (for a checkpoint). */
+        long offset;
+        String mac;
 
         Pending(AuditEvent event, boolean closing) {
             this.event = event;
@@ -705,6 +841,8 @@ public final class FileAuditSink implements AuditSink {
                 seq++;
                 prev = mac;
                 p.seq = seq;
+                p.offset = writtenBytes + mark;
+                p.mac = mac;
                 encoded.add(p);
             } catch (RuntimeException | IOException e) {
                 // One record that cannot be encoded must not take the chain down with it.
@@ -726,6 +864,7 @@ public final class FileAuditSink implements AuditSink {
         }
         lastSeq = seq;
         lastMac = prev;
+        writtenBytes += buffer.size();
         progress.lock();
         try {
             writtenSeq = seq;

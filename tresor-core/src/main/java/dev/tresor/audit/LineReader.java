@@ -38,8 +38,18 @@ final class LineReader implements Closeable {
     private boolean eof;
 
     LineReader(InputStream in, int maxLineBytes) {
+        this(in, maxLineBytes, 0, 0);
+    }
+
+    /**
+     * Reads {@code in}, which starts at byte {@code offset} of the file, where line
+     * {@code linesBefore + 1} begins: offsets and line numbers stay those of the whole file.
+     */
+    LineReader(InputStream in, int maxLineBytes, long offset, long linesBefore) {
         this.in = in;
         this.maxLineBytes = maxLineBytes;
+        this.offset = offset;
+        this.lineNumber = linesBefore;
     }
 
     /** The next line, or null at the end of the file. */

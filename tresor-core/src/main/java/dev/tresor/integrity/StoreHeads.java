@@ -2,6 +2,7 @@ package dev.tresor.integrity;
 
 import dev.tresor.store.Rows.AclHeadRow;
 import dev.tresor.store.Rows.SecretHeadRow;
+import dev.tresor.audit.WriteEpochs;
 import dev.tresor.store.Rows.StoreHeadRow;
 import dev.tresor.store.StoreReader;
 import dev.tresor.store.StoreWriter;
@@ -29,7 +30,6 @@ public final class StoreHeads {
     }
 
     /** The epochs the store head seals, for audit checkpoints. */
-    public record Epochs(long acl, long secret) {}
 
     /** A fresh store's store head over its fresh heads. */
     public StoreHeadRow initial(AclHeadRow acl, SecretHeadRow secret) {
@@ -144,8 +144,8 @@ public final class StoreHeads {
     }
 
     /** The epochs sealed by the store head, if it verifies. */
-    public Optional<Epochs> epochs(StoreReader r) {
-        return r.storeHead().filter(seals::valid).map(h -> new Epochs(h.aclEpoch(), h.secretEpoch()));
+    public Optional<WriteEpochs> epochs(StoreReader r) {
+        return r.storeHead().filter(seals::valid).map(h -> new WriteEpochs(h.aclEpoch(), h.secretEpoch()));
     }
 
     private String storedProblem(Optional<StoreHeadRow> stored) {

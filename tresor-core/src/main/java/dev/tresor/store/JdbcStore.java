@@ -463,6 +463,19 @@ final class JdbcStore implements Store {
                     row.aclEpoch(), row.aclMac(), row.secretEpoch(), row.secretMac(), row.mac());
         }
 
+        // ---------------------------------------------------------------- audit checkpoints
+
+        @Override
+        public Optional<String> auditCheckpoint(String log) {
+            return one("SELECT record FROM audit_checkpoints WHERE log = ?", rs -> rs.getString(1), log);
+        }
+
+        @Override
+        public void putAuditCheckpoint(String log, String record) {
+            update("INSERT INTO audit_checkpoints (log, record) VALUES (?, ?) "
+                    + "ON CONFLICT (log) DO UPDATE SET record = excluded.record", log, record);
+        }
+
         @Override
         public Optional<SecretBucketRow> secretBucket(int bucket) {
             return one("SELECT bucket, epoch, entries, mac FROM secret_buckets WHERE bucket = ?",

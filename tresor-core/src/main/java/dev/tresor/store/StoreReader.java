@@ -66,6 +66,9 @@ public interface StoreReader {
 
     Optional<StoreHeadRow> storeHead();
 
+    /** The sealed checkpoint record of the audit log named {@code log} (its file name), if one was saved. */
+    Optional<String> auditCheckpoint(String log);
+
     Optional<SecretBucketRow> secretBucket(int bucket);
 
     /** Every bucket's number, epoch and MAC (entries left null): enough to check the head's sum. */

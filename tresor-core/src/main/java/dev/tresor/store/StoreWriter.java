@@ -74,4 +74,7 @@ public interface StoreWriter extends StoreReader {
     Optional<StoreHeadRow> lockStoreHead();
 
     void putStoreHead(StoreHeadRow row);
+
+    /** Saves (replaces) the sealed checkpoint record of the audit log named {@code log}. */
+    void putAuditCheckpoint(String log, String record);
 }

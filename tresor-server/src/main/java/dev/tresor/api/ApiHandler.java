@@ -106,6 +106,12 @@ public final class ApiHandler extends Handler.Abstract {
             if (!auditWritable.getAsBoolean()) {
                 throw new AuditUnavailableException("no audit sink can write");
             }
+            if (changesState(method, action)) {
+                // Written (handed to the OS) before the store commits: a process killed between the
+                // commit and the outcome record below still leaves a record of the write.
+                audit.record(new AuditEvent(clock.instant(), requestId, identity, action, secret, null, INTENT, 0, source,
+                        null));
+            }
             result = routes.handle(action, exchange, caller);
             outcome = "allowed";
         } catch (IntegrityViolation e) {
@@ -162,6 +168,14 @@ public final class ApiHandler extends Handler.Abstract {
         }
         send(response, callback, result, requestId, allow);
         return true;
+    }
+
+    /** Outcome of the record written before a state-changing request runs; its outcome record follows. */
+    public static final String INTENT = "intent";
+
+    /** Every method but GET may change the store (or issue a certificate); unknown routes change nothing. */
+    private static boolean changesState(String method, String action) {
+        return !method.equals("GET") && !method.equals("HEAD") && !action.equals("unknown");
     }
 
     private static void setHeaders(Response response, ApiResponse result, String requestId, String allow) {

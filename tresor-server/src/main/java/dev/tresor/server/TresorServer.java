@@ -4,7 +4,9 @@ import dev.tresor.Tresor;
 import dev.tresor.api.ApiHandler;
 import dev.tresor.audit.AuditEvent;
 import dev.tresor.audit.AuditLog;
+import dev.tresor.audit.AuditCheckpointer;
 import dev.tresor.audit.AuditSink;
+import dev.tresor.audit.AuditStart;
 import dev.tresor.audit.AuditUnavailableException;
 import dev.tresor.audit.FileAuditSink;
 import dev.tresor.ca.CertificateAuthority;
@@ -69,11 +71,13 @@ public final class TresorServer implements AutoCloseable {
     private final Tresor tresor;
     private final TresorMetrics metrics;
     private final RefusedHandshakes refusedHandshakes;
+    private final AuditCheckpointer checkpointer;
     private volatile boolean closing;
 
     private TresorServer(Server api, Server management, ServerConnector apiConnector, ServerConnector managementConnector,
                          Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics,
-                         RefusedHandshakes refusedHandshakes) {
+                         RefusedHandshakes refusedHandshakes, AuditCheckpointer checkpointer) {
+        this.checkpointer = checkpointer;
         this.api = api;
         this.management = management;
         this.apiConnector = apiConnector;
@@ -103,17 +107,37 @@ public final class TresorServer implements AutoCloseable {
         Server api = null;
         Server management = null;
         RefusedHandshakes refusedHandshakes = null;
+        AuditCheckpointer checkpointer = null;
         try {
+            // The store first: each log is opened against what the store knows of it (its
+            // checkpoint, whether the store holds data, its epochs), so either catches the other
+            // having been cut or put back from an older copy.
+            store = configured("store", () -> Stores.open(s.store()));
+            Store opened = store;
+            List<FileAuditSink> fileLogs = new ArrayList<>();
+            java.util.Set<String> names = new java.util.HashSet<>();
             for (int i = 0; i < s.auditFiles().size(); i++) {
                 var file = s.auditFiles().get(i);
-                sinks.add(configured("audit.sinks[" + i + "].path",
-                        () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock)));
+                String field = "audit.sinks[" + i + "].path";
+                if (!names.add(file.getFileName().toString())) {
+                    throw new ConfigException(field + ": another audit log has the file name " + file.getFileName()
+                            + "; the store keeps one checkpoint per log name, so give each log its own name");
+                }
+                AuditStart start = configured("store", () -> auditStart(opened, file, s.acceptRollback()));
+                FileAuditSink sink = configured(field, () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock, start));
+                sinks.add(sink);
+                fileLogs.add(sink);
             }
             AuditLog audit = new AuditLog(sinks, s.auditWriteTimeout());
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);
-            store = configured("store", () -> Stores.open(s.store()));
-            Store opened = store;
             Tresor tresor = configured("keyProvider.path", () -> Tresor.open(opened, keys, monitor, clock));
+            checkpointer = new AuditCheckpointer(fileLogs, tresor::storeEpochs,
+                    (log, record) -> opened.write(w -> {
+                        w.putAuditCheckpoint(log, record);
+                        return null;
+                    }),
+                    AuditCheckpointer.DEFAULT_INTERVAL, AuditCheckpointer.DEFAULT_RECORDS_BETWEEN, clock);
+            checkpointer.start();
             CertificateAuthority ca = s.caCert() == null ? null
                     : configured("ca", () -> CertificateAuthority.load(s.caCert(), s.caKey(), clock));
             if (ca != null && !ca.trustDomain().equals(s.trustDomain())) {
@@ -184,7 +208,7 @@ public final class TresorServer implements AutoCloseable {
                 return null;
             });
             self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics,
-                    refusedHandshakes);
+                    refusedHandshakes, checkpointer);
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
             LOG.info("Tresor API listening on https://{}:{} (mTLS), management on http://{}:{}",
@@ -204,6 +228,9 @@ public final class TresorServer implements AutoCloseable {
             if (refusedHandshakes != null) {
                 refusedHandshakes.close();
             }
+            if (checkpointer != null) {
+                checkpointer.close();
+            }
             if (store != null) {
                 store.close();
             }
@@ -216,6 +243,14 @@ public final class TresorServer implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * What the store knows of the log {@code file}. The epochs are read from the store head row
+     * as stored; {@link Tresor#open} verifies that row's MAC right after (a forged head is refused there).
+     */
+    private static AuditStart auditStart(Store store, java.nio.file.Path file, String acceptRollback) {
+        return store.read(r -> AuditStart.fromStore(r, file.getFileName().toString(), acceptRollback));
     }
 
     /** Ready only while some audit sink can still write: a server that must refuse every request is not ready. */
@@ -305,6 +340,8 @@ public final class TresorServer implements AutoCloseable {
         }
         refusedHandshakes.close();
         recordQuietly(audit, Clock.systemUTC(), "server.stop", null);
+        // The last checkpoint before the close records: a clean stop leaves nothing unanchored.
+        checkpointer.close();
         for (AuditSink sink : sinks) {
             try {
                 sink.close();

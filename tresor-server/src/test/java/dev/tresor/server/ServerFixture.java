@@ -102,6 +102,12 @@ public final class ServerFixture implements AutoCloseable {
         server = TresorServer.start(settings, clock);
     }
 
+    /** (Re)starts the server as {@code tresor server --accept-rollback REASON} does. */
+    public void startServer(String acceptRollback) {
+        ServerSettings settings = ConfigLoader.load(dir.resolve("tresor.yaml")).withAcceptRollback(acceptRollback);
+        server = TresorServer.start(settings, clock);
+    }
+
     public void stopServer() {
         if (server != null) {
             server.close();

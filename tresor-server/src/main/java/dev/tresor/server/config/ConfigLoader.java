@@ -174,7 +174,7 @@ public final class ConfigLoader {
         }
         return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
-                maxBody, idle, maxConnections);
+                maxBody, idle, maxConnections, null);
     }
 
     private static StoreConfig store(ConfigFile.Store s, Path base) {

@@ -6,7 +6,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** The checked, resolved server configuration: absolute paths, parsed durations, bound addresses. */
+/**
+ * The checked, resolved server configuration: absolute paths, parsed durations, bound addresses.
+ * {@code acceptRollback} is not in the config file: it is the operator's reason, given on the
+ * command line for one start, to accept an audit log and a store that disagree (null refuses).
+ */
 public record ServerSettings(
         String trustDomain,
         InetSocketAddress apiAddress,
@@ -27,4 +31,13 @@ public record ServerSettings(
         List<Path> auditFiles,
         int maxBodyBytes,
         Duration idleTimeout,
-        int maxConnections) {}
+        int maxConnections,
+        String acceptRollback) {
+
+    /** These settings with the operator's reason to accept a detected rollback for this start. */
+    public ServerSettings withAcceptRollback(String reason) {
+        return new ServerSettings(trustDomain, apiAddress, managementAddress, tlsCert, tlsKey, clientCa, tlsProtocols,
+                caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
+                auditFsyncInterval, auditFiles, maxBodyBytes, idleTimeout, maxConnections, reason);
+    }
+}

@@ -192,6 +192,7 @@ class CrashDurabilityTest {
                 server = rig.start();
                 long restarted = System.nanoTime();
                 assertAllReadable(clients, server.apiPort(), acked);
+                assertEveryAppliedWriteRecorded(clients, server.apiPort(), rig.auditRecords());
                 System.out.printf("crash %d: restart took %d ms, reading back %d writes %d ms%n", crash,
                         (restarted - restart) / 1_000_000, acked.size(), (System.nanoTime() - restarted) / 1_000_000);
             }
@@ -362,12 +363,45 @@ class CrashDurabilityTest {
         }
     }
 
-    /** Each acknowledged request has exactly one audit record, describing what was acknowledged. */
+    /**
+     * Every write the store applied has a record, acknowledged or not: a write in flight at the kill
+     * may have committed without its outcome record, but its intent record was written before the
+     * commit. Versions are never skipped (checked above), so a secret's latest version counts the
+     * writes applied to it, and each needs an intent record of its own.
+     */
+    private static void assertEveryAppliedWriteRecorded(Clients c, int port, List<JsonNode> records) throws Exception {
+        Map<String, Integer> intents = new HashMap<>();
+        for (JsonNode r : records) {
+            if ("intent".equals(text(r, "outcome")) && "secret.write".equals(text(r, "action"))) {
+                intents.merge(text(r, "secret"), 1, Integer::sum);
+            }
+        }
+        int checked = 0;
+        String after = null;
+        do {
+            Reply r = CrashRig.call(c.reader, port, "GET", "/v1/secrets?limit=1000" + (after == null ? "" : "&after=" + after), null);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            for (JsonNode meta : r.json().get("secrets")) {
+                String name = meta.get("name").asText();
+                int applied = meta.get("latestVersion").asInt();
+                assertThat(intents.getOrDefault(name, 0)).as("writes applied to %s (%d) without a record", name, applied)
+                        .isGreaterThanOrEqualTo(applied);
+                checked++;
+            }
+            after = r.json().get("next").isNull() ? null : r.json().get("next").asText();
+        } while (after != null);
+        assertThat(checked).as("secrets checked").isPositive();
+    }
+
+    /** Each acknowledged request has exactly one outcome record, describing what was acknowledged, and an intent before it if it wrote. */
     private static void assertEveryAckAudited(List<JsonNode> records, List<Ack> acks) {
         Map<String, JsonNode> byRequest = new HashMap<>();
+        Map<String, Long> intentSeq = new HashMap<>();
         for (JsonNode r : records) {
             String id = text(r, "requestId");
-            if (id != null) {
+            if (id != null && "intent".equals(text(r, "outcome"))) {
+                assertThat(intentSeq.put(id, r.get("seq").asLong())).as("request id %s has two intents", id).isNull();
+            } else if (id != null) {
                 assertThat(byRequest.put(id, r)).as("request id %s audited twice", id).isNull();
             }
         }
@@ -377,6 +411,8 @@ class CrashDurabilityTest {
                     .isNotNull();
             assertThat(text(r, "action")).isEqualTo(ack.action());
             assertThat(text(r, "outcome")).isEqualTo("allowed");
+            assertThat(intentSeq.get(ack.requestId())).as("intent of %s %s", ack.action(), ack.secret())
+                    .isNotNull().isLessThan(r.get("seq").asLong());
             assertThat(r.get("status").asInt()).isEqualTo(ack.status());
             if (ack.secret() != null) {
                 assertThat(text(r, "secret")).isEqualTo(ack.secret());
