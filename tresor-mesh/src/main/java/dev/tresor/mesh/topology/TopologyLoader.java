@@ -182,6 +182,9 @@ public final class TopologyLoader {
             }
             List<Egress> egress = list("egress", top, false, (f, n) -> egress(f, n, byName));
             uniqueNames("egress", top, egress.stream().map(e -> e == null ? null : e.name()).toList());
+            if (problems.isEmpty()) {
+                checkEgressEnforceable(egress, (YamlNode.Sequence) top.entries().get("egress"));
+            }
             if (!problems.isEmpty()) {
                 return null;
             }
@@ -195,6 +198,35 @@ public final class TopologyLoader {
             for (int i = 0; i < names.size(); i++) {
                 if (names.get(i) != null && !seen.add(names.get(i))) {
                     problem(field + "[" + i + "].name", s.items().get(i), "duplicate " + field + " name '" + names.get(i) + "'");
+                }
+            }
+        }
+
+        /**
+         * NetworkPolicy cannot name hosts, so a workload with an egress entry given by DNS name has
+         * the entry's ports open to every address, and the EgressFirewall, which is namespace-wide,
+         * lets it reach every other entry on those ports too. Such a topology cannot be enforced as
+         * written; say so instead of rendering policies that allow more than it names.
+         */
+        private void checkEgressEnforceable(List<Egress> egress, YamlNode.Sequence nodes) {
+            for (int i = 0; i < egress.size(); i++) {
+                Egress byName = egress.get(i);
+                if (!byName.enabled() || byName.dnsName() == null) continue;
+                for (int j = 0; j < egress.size(); j++) {
+                    Egress other = egress.get(j);
+                    if (i == j || !other.enabled()) continue;
+                    for (String workload : byName.from()) {
+                        if (other.from().contains(workload)) continue;
+                        for (Port port : byName.ports()) {
+                            if (other.ports().contains(port)) {
+                                problem("egress[" + j + "].from", nodes.items().get(j), "'" + workload + "' reaches "
+                                        + byName.dnsName() + " by name on " + port + ", and NetworkPolicy cannot name hosts, so it could also reach "
+                                        + other.name() + " (" + other.destination() + ") on that port, which the namespace-wide EgressFirewall allows; "
+                                        + "add '" + workload + "' to this entry's from, or give " + byName.name() + " as a cidr");
+                                break;
+                            }
+                        }
+                    }
                 }
             }
         }

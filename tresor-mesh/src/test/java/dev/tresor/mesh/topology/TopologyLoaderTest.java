@@ -188,6 +188,24 @@ class TopologyLoaderTest {
     }
 
     @Test
+    void egressByNameThatWouldOpenAnotherWorkloadsEntryIsRefused() {
+        String shared = VALID + """
+                  - name: partner
+                    cidr: 192.0.2.0/24
+                    ports: [{port: 443}]
+                    from: [db]
+                """;
+        assertThat(problems(shared)).singleElement().satisfies(p -> {
+            assertThat(p.field()).isEqualTo("egress[1].from");
+            assertThat(p.line()).isEqualTo(18);
+            assertThat(p.message()).startsWith("'web' reaches api.example.com by name on 443/TCP, and NetworkPolicy cannot name hosts");
+        });
+        // Granting it to web as well, or using another port, makes the topology enforceable.
+        assertThat(loader.parse(shared.replace("from: [db]", "from: [db, web]"), "t.yaml").egress()).hasSize(2);
+        assertThat(loader.parse(shared.replace("ports: [{port: 443}]\n    from: [db]", "ports: [{port: 8443}]\n    from: [db]"), "t.yaml").egress()).hasSize(2);
+    }
+
+    @Test
     void allProblemsAreReportedAtOnce() {
         String broken = VALID.replace("to: db, port: 5432", "to: nope, port: 5432")
                 .replace("ports: [{port: 8080}]", "ports: [{port: -1}]");
