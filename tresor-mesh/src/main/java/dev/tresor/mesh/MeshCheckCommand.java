@@ -36,6 +36,12 @@ import picocli.CommandLine.Spec;
                         + "name is allowed, an edge is blocked in any layer, or the layers disagree.",
                 "Without --manifests, checks what render would produce. Policy features the checker does not model "
                         + "are refused (exit 2), never guessed; docs/mesh.md lists them.",
+        },
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tresor mesh check --topology topology.yaml",
+                "  tresor mesh check --topology topology.yaml --manifests ./mesh",
+                "  tresor mesh check --topology topology.yaml --manifests np.yaml --netpol-only",
         })
 public final class MeshCheckCommand implements Callable<Integer> {
 

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
         },
         footerHeading = "%nExamples:%n",
         footer = {
-                "  tresor mesh render --topology examples/openemr/topology.yaml --out ./mesh",
-                "  tresor mesh check  --topology examples/openemr/topology.yaml --manifests ./mesh",
+                "  tresor mesh render --topology openemr/topology.yaml --out ./mesh",
+                "  tresor mesh check --topology openemr/topology.yaml --manifests ./mesh",
         })
 public final class MeshCommand implements Callable<Integer> {
 

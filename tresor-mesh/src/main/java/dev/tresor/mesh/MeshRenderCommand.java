@@ -20,7 +20,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "render", mixinStandardHelpOptions = true,
-        description = "Render the namespace's manifests: sorted, commented YAML; the same topology always gives the same bytes.")
+        description = "Render the namespace's manifests: sorted, commented YAML; the same topology always gives the same bytes.",
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tresor mesh render --topology topology.yaml > mesh.yaml",
+                "  tresor mesh render --topology topology.yaml --full --out ./mesh",
+                "  tresor mesh render --topology topology.yaml --netpol-only",
+        })
 public final class MeshRenderCommand implements Callable<Integer> {
 
     @Option(names = "--topology", required = true, paramLabel = "FILE", description = "The topology file (YAML).")
