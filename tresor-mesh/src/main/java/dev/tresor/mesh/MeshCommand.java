@@ -5,9 +5,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code tresor mesh}: groups render and check; alone it prints its usage and exits 2. */
+/** {@code tresor mesh}: groups render, check, apply, status and cleanup; alone it prints its usage and exits 2. */
 @Command(name = "mesh", mixinStandardHelpOptions = true,
-        subcommands = {MeshRenderCommand.class, MeshCheckCommand.class},
+        subcommands = {MeshRenderCommand.class, MeshCheckCommand.class, MeshApplyCommand.class, MeshStatusCommand.class,
+                MeshCleanupCommand.class},
         description = {
                 "A zero-trust Kubernetes namespace from one topology file: strict mTLS, per-edge AuthorizationPolicies "
                         + "by principal, default-deny NetworkPolicies, an EgressFirewall allow-list and Sidecar scoping; "

@@ -67,10 +67,17 @@ public final class MeshCluster {
             Change.Action action = current == null ? Change.Action.CREATE : diff.isEmpty() ? Change.Action.UNCHANGED : Change.Action.UPDATE;
             if (!dryRun && action != Change.Action.UNCHANGED) {
                 GenericKubernetesResource desired = serialization.convertValue(m.body(), GenericKubernetesResource.class);
-                if (current == null) {
-                    resource(m).resource(desired).create();
-                } else {
-                    resource(m).resource(merged(current, desired)).update();
+                try {
+                    if (current == null) {
+                        resource(m).resource(desired).create();
+                    } else {
+                        resource(m).resource(merged(current, desired)).update();
+                    }
+                } catch (KubernetesClientException e) {
+                    // A kind the cluster does not serve reads as absent (GET 404) and fails only here.
+                    if (e.getCode() != 404) throw e;
+                    changes.add(new Change(m.kind(), m.name(), Change.Action.UNAVAILABLE, List.of(unavailable(m, e))));
+                    continue;
                 }
             }
             changes.add(new Change(m.kind(), m.name(), action, List.copyOf(diff)));
