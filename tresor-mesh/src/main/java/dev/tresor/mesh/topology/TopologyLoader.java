@@ -54,7 +54,7 @@ public final class TopologyLoader {
     /** {@code source} names the text in messages (a file name). */
     public Topology parse(String text, String source) {
         YamlNode root;
-        try (YAMLParser parser = (YAMLParser) yaml.createParser(text)) {
+        try (YAMLParser parser = yaml.createParser(text)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
                 throw new TopologyException(source, List.of(new TopologyException.Problem("(file)", 0, "empty file")));
