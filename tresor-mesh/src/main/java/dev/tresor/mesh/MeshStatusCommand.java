@@ -57,7 +57,9 @@ public final class MeshStatusCommand implements Callable<Integer> {
             return MeshExit.USAGE;
         }
         try (KubernetesClient client = support.clients().get()) {
-            List<MeshCluster.Finding> findings = new MeshCluster(client).status(support.render(topology, mode), topology.namespace());
+            MeshCluster cluster = new MeshCluster(client);
+            List<MeshCluster.Finding> findings = new java.util.ArrayList<>(cluster.status(support.render(topology, mode), topology.namespace()));
+            findings.addAll(cluster.principals(topology));
             findings.forEach(out::println);
             long problems = findings.stream().filter(MeshCluster.Finding::problem).count();
             out.println(problems == 0 ? "OK: everything rendered is present and unchanged" : "PROBLEMS: " + problems);

@@ -81,7 +81,11 @@ class MeshClusterCommandTest {
         assertThat(apply.exit()).as(apply.err()).isZero();
         assertThat(apply.out()).contains("created NetworkPolicy mariadb-ingress-from-openemr-3306");
         assertThat(run("apply", "--topology", TOPOLOGY, "--netpol-only").out()).doesNotContain("created", "updated");
-        assertThat(run("status", "--topology", TOPOLOGY, "--netpol-only").exit()).isZero();
+        Run after = run("status", "--topology", TOPOLOGY, "--netpol-only");
+        // Every object is in place; what is left is that no workload is deployed in the mock cluster.
+        assertThat(after.out()).contains("NetworkPolicy openemr/default-deny: present", "Workload mariadb: no pod matches labels {app=mariadb}")
+                .endsWith("PROBLEMS: 3\n");
+        assertThat(after.exit()).isEqualTo(1);
 
         Run cleanup = run("cleanup", "--topology", TOPOLOGY);
         assertThat(cleanup.exit()).as(cleanup.err()).isZero();

@@ -2,6 +2,8 @@ package dev.tresor.mesh.kube;
 
 import dev.tresor.mesh.render.Manifest;
 import dev.tresor.mesh.render.Renderer;
+import dev.tresor.mesh.topology.Topology;
+import dev.tresor.mesh.topology.Workload;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -137,6 +139,34 @@ public final class MeshCluster {
         }
         for (Pod pod : client.pods().inNamespace(namespace).list().getItems()) {
             findings.add(sidecar(pod));
+        }
+        return findings;
+    }
+
+    /**
+     * For each workload, whether its pods run under the service account the topology names: the
+     * AuthorizationPolicies allow that principal only, so a Deployment using another account is
+     * refused by every peer (the OpenEMR project's "principal mismatch").
+     */
+    public List<Finding> principals(Topology topology) {
+        List<Finding> findings = new ArrayList<>();
+        for (Workload w : topology.workloads()) {
+            List<Pod> pods = client.pods().inNamespace(topology.namespace()).withLabels(w.labels()).list().getItems();
+            if (pods.isEmpty()) {
+                findings.add(new Finding("Workload " + w.name(), "no pod matches labels " + w.labels(),
+                        "deploy it, or make the topology's labels match its pod template"));
+            }
+            for (Pod pod : pods) {
+                String account = pod.getSpec() == null || pod.getSpec().getServiceAccountName() == null
+                        ? "default" : pod.getSpec().getServiceAccountName();
+                String subject = "Pod " + topology.namespace() + "/" + pod.getMetadata().getName() + " (" + w.name() + ")";
+                if (account.equals(w.serviceAccount())) {
+                    findings.add(new Finding(subject, "principal " + topology.principal(topology.namespace(), account), null));
+                } else {
+                    findings.add(new Finding(subject, "principal mismatch: runs as service account " + account + ", the policies allow "
+                            + topology.principal(w), "set serviceAccountName: " + w.serviceAccount() + " in its pod template, or change the topology"));
+                }
+            }
         }
         return findings;
     }

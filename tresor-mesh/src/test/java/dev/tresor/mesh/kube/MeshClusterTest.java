@@ -116,6 +116,21 @@ class MeshClusterTest {
     }
 
     @Test
+    void statusReportsAPrincipalMismatch() {
+        client.pods().inNamespace("openemr").resource(new PodBuilder().withNewMetadata().withName("mariadb-0")
+                .addToLabels("app", "mariadb").endMetadata().withNewSpec().withServiceAccountName("default")
+                .addNewContainer().withName("mariadb").withImage("mariadb").endContainer().endSpec().build()).create();
+        client.pods().inNamespace("openemr").resource(new PodBuilder().withNewMetadata().withName("redis-0")
+                .addToLabels("app", "redis").endMetadata().withNewSpec().withServiceAccountName("redis")
+                .addNewContainer().withName("redis").withImage("redis").endContainer().endSpec().build()).create();
+        assertThat(cluster.principals(openEmr)).extracting(Object::toString).containsExactly(
+                "Workload openemr: no pod matches labels {app=openemr} -> deploy it, or make the topology's labels match its pod template",
+                "Pod openemr/mariadb-0 (mariadb): principal mismatch: runs as service account default, the policies allow "
+                        + "cluster.local/ns/openemr/sa/mariadb -> set serviceAccountName: mariadb in its pod template, or change the topology",
+                "Pod openemr/redis-0 (redis): principal cluster.local/ns/openemr/sa/redis");
+    }
+
+    @Test
     void cleanupRemovesOnlyManagedObjects() {
         cluster.apply(manifests, false);
         client.network().v1().networkPolicies().inNamespace("openemr").resource(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder()
