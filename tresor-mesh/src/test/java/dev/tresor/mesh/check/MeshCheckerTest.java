@@ -159,6 +159,11 @@ class MeshCheckerTest {
         assertRefused(base + "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
                 + "metadata: {name: x, namespace: openemr}\nspec: {}\n", "kind AdminNetworkPolicy");
         assertRefused(base.replace("- port: 6379\n          protocol: TCP", "- port: 6379\n          endPort: 6380\n          protocol: TCP"), "field 'endPort'");
+        // A required field missing: the API would refuse the object, so the checker does not evaluate it either.
+        String noSelector = base.replace("spec:\n  podSelector: {}\n  policyTypes:\n    - Ingress\n    - Egress\n",
+                "spec:\n  policyTypes:\n    - Ingress\n    - Egress\n");
+        assertThat(noSelector).isNotEqualTo(base);
+        assertRefused(noSelector, "NetworkPolicy default-deny: spec.podSelector: missing (required by the API)");
     }
 
     private void assertRefused(String yaml, String feature) {
