@@ -1,5 +1,6 @@
 package dev.tresor.cli;
 
+import dev.tresor.mesh.MeshCommand;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,6 +61,8 @@ final class CommandTree {
                     Node.leaf(RotateRunCommand.class),
                     Node.leaf(RotateVerifyCommand.class),
                     Node.leaf(RotateStatusCommand.class)),
+            // tresor-mesh declares its own subcommands (render, check), so it is one leaf here.
+            Node.leaf(MeshCommand.class),
             Node.leaf(WhoamiCommand.class),
             Node.leaf(CompletionCommand.class),
             Node.leaf(AotTrainingCommand.class));

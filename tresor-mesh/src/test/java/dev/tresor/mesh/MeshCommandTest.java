@@ -1,0 +1,88 @@
+package dev.tresor.mesh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class MeshCommandTest {
+
+    private static final String TOPOLOGY = Path.of("..", "examples", "openemr", "topology.yaml").toString();
+
+    private record Run(int exit, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new MeshCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void renderPrintsTheGoldenStream() throws IOException {
+        Run run = run("render", "--topology", TOPOLOGY, "--netpol-only");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo(Files.readString(Path.of("src/test/resources/dev/tresor/mesh/golden/openemr-netpol-only.yaml")));
+        assertThat(run("render", "--topology", TOPOLOGY, "--full", "--netpol-only").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void renderedFolderChecksClean(@TempDir Path dir) throws IOException {
+        Run render = run("render", "--topology", TOPOLOGY, "--out", dir.toString());
+        assertThat(render.exit()).as(render.err()).isZero();
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.count()).isEqualTo(render.out().lines().count()).isGreaterThan(20);
+        }
+        Run check = run("check", "--topology", TOPOLOGY, "--manifests", dir.toString());
+        assertThat(check.exit()).as(check.out() + check.err()).isZero();
+        assertThat(check.out()).contains("OK: default-deny with exactly the topology's edges");
+        assertThat(run("check", "--topology", TOPOLOGY).exit()).isZero();
+        assertThat(run("check", "--topology", TOPOLOGY, "--egress-only").out()).contains("Layers evaluated: EgressFirewall\n");
+    }
+
+    @Test
+    void checkFailsOnAnExtraPolicyAndRefusesUnmodelledFeatures(@TempDir Path dir) throws IOException {
+        run("render", "--topology", TOPOLOGY, "--out", dir.toString());
+        Files.writeString(dir.resolve("99-extra.yaml"), """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: allow-all-ingress, namespace: openemr}
+                spec:
+                  podSelector: {}
+                  ingress: [{}]
+                """);
+        Run failed = run("check", "--topology", TOPOLOGY, "--manifests", dir.toString());
+        assertThat(failed.exit()).isEqualTo(1);
+        assertThat(failed.out()).contains("FAILED:").contains("probe:other-namespace -> mariadb:3306/TCP: layers disagree");
+        Files.writeString(dir.resolve("99-extra.yaml"), """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: expressions, namespace: openemr}
+                spec:
+                  podSelector: {matchExpressions: [{key: app, operator: Exists}]}
+                """);
+        Run refused = run("check", "--topology", TOPOLOGY, "--manifests", dir.toString());
+        assertThat(refused.exit()).isEqualTo(2);
+        assertThat(refused.err()).startsWith("tresor: 99-extra.yaml#1: NetworkPolicy expressions: spec.podSelector.matchExpressions");
+    }
+
+    @Test
+    void anInvalidTopologyIsAUsageErrorNamingTheLine(@TempDir Path dir) throws IOException {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, Files.readString(Path.of(TOPOLOGY)).replace("{from: openemr, to: redis, port: 6379}", "{from: openemr, to: valkey, port: 6379}"));
+        Run run = run("render", "--topology", bad.toString());
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("invalid topology").containsPattern("line \\d+: edges\\[1\\]\\.to: unknown workload 'valkey'");
+        assertThat(run().exit()).isEqualTo(2);
+    }
+}
