@@ -49,6 +49,7 @@ public final class AuditLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
     private final List<Lane> lanes;
+    private final List<BestEffortSink> copies;
     private final Duration writeTimeout;
     private final long writeTimeoutNanos;
     private final LongAdder failures = new LongAdder();
@@ -67,7 +68,17 @@ public final class AuditLog implements AutoCloseable {
      * @param maxPendingPerSink writes a sink may have in flight before it is treated as failed
      */
     public AuditLog(List<? extends AuditSink> sinks, Duration writeTimeout, int maxPendingPerSink) {
+        this(sinks, List.of(), writeTimeout, maxPendingPerSink);
+    }
+
+    /**
+     * As above, also handing every record to {@code copies} (collectors for a SIEM), which are
+     * never waited for: whether a request may proceed is decided by {@code sinks} alone.
+     */
+    public AuditLog(List<? extends AuditSink> sinks, List<BestEffortSink> copies, Duration writeTimeout,
+                    int maxPendingPerSink) {
         Objects.requireNonNull(sinks, "sinks");
+        this.copies = List.copyOf(Objects.requireNonNull(copies, "copies"));
         Objects.requireNonNull(writeTimeout, "writeTimeout");
         if (sinks.isEmpty()) {
             throw new IllegalArgumentException("an audit log needs at least one sink");
@@ -114,6 +125,9 @@ public final class AuditLog implements AutoCloseable {
         }
         for (Lane lane : lanes) {
             lane.submit(event, attempt);
+        }
+        for (BestEffortSink copy : copies) {
+            copy.offer(event);
         }
         try {
             attempt.anyWritten.get();
@@ -169,6 +183,11 @@ public final class AuditLog implements AutoCloseable {
         return counts;
     }
 
+    /** The best-effort copies (for their metrics). */
+    public List<BestEffortSink> copies() {
+        return copies;
+    }
+
     public Duration writeTimeout() {
         return writeTimeout;
     }
@@ -184,6 +203,9 @@ public final class AuditLog implements AutoCloseable {
         }
         try {
             closeSinks();
+            for (BestEffortSink copy : copies) {
+                copy.close(writeTimeout);
+            }
         } finally {
             deadlines.shutdownNow();
             // Whoever still waits would wait for a sweeper that is gone: end their wait now.

@@ -50,6 +50,17 @@ public final class TrustMaterial {
         return clientContext(keyStore(cert, key, IN_MEMORY_PASSWORD), IN_MEMORY_PASSWORD, trustStore(caBundle));
     }
 
+    /** A client context without a certificate of its own, trusting servers issued under {@code caBundle}. */
+    public static SSLContext clientContext(Path caBundle) {
+        try {
+            KeyStore none = KeyStore.getInstance("PKCS12");
+            none.load(null, null);
+            return clientContext(none, IN_MEMORY_PASSWORD, trustStore(caBundle));
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot build TLS context: " + e.getMessage(), e);
+        }
+    }
+
     /** A server context from stores (see {@link #keyStore} and {@link #trustStore}); client certificates required. */
     public static SSLContext serverContext(KeyStore keyStore, char[] keyPassword, KeyStore trustStore) {
         return new RestrictedSslContext(context(keyStore, keyPassword, trustStore), PROTOCOLS, true);

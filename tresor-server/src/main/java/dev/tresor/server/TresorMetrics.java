@@ -40,6 +40,30 @@ public final class TresorMetrics {
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** A write-latency histogram for a best-effort audit copy (sub-millisecond to seconds). */
+    public dev.tresor.audit.BestEffortSink.WriteTimer auditCopyTimer(String sink) {
+        Timer timer = Timer.builder("tresor.audit.sink.write").description("Writes to a best-effort audit sink")
+                .tag("sink", sink).publishPercentileHistogram(true)
+                .minimumExpectedValue(java.time.Duration.ofNanos(10_000))
+                .maximumExpectedValue(java.time.Duration.ofSeconds(10)).register(registry);
+        return nanos -> timer.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Written, failed and dropped records and the buffer depth of a best-effort audit copy. */
+    public void auditCopy(dev.tresor.audit.BestEffortSink copy) {
+        io.micrometer.core.instrument.FunctionCounter.builder("tresor.audit.sink.written", copy, c -> c.written())
+                .description("Records a best-effort audit sink took").tag("sink", copy.name()).register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tresor.audit.sink.failed", copy, c -> c.failed())
+                .description("Failed writes to a best-effort audit sink (each retried)").tag("sink", copy.name())
+                .register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tresor.audit.sink.dropped", copy, c -> c.dropped())
+                .description("Records a best-effort audit sink dropped (its buffer was full)").tag("sink", copy.name())
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("tresor.audit.sink.queue", copy, c -> c.queueDepth())
+                .description("Records waiting for a best-effort audit sink").tag("sink", copy.name())
+                .baseUnit("records").register(registry);
+    }
+
     public void auditFailure() {
         auditFailures.increment();
     }

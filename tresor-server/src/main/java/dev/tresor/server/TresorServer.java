@@ -7,6 +7,9 @@ import dev.tresor.audit.AuditLog;
 import dev.tresor.audit.AuditCheckpointer;
 import dev.tresor.audit.AuditSink;
 import dev.tresor.audit.AuditStart;
+import dev.tresor.audit.BestEffortSink;
+import dev.tresor.audit.JsonLinesAuditSink;
+import dev.tresor.audit.SyslogAuditSink;
 import dev.tresor.audit.AuditUnavailableException;
 import dev.tresor.audit.FileAuditSink;
 import dev.tresor.ca.CertificateAuthority;
@@ -103,6 +106,7 @@ public final class TresorServer implements AutoCloseable {
         KeyProvider keys = configured("keyProvider.path", () -> LocalKeyProvider.load(s.keyFile()));
         TresorMetrics metrics = new TresorMetrics();
         List<AuditSink> sinks = new ArrayList<>();
+        List<BestEffortSink> copies = new ArrayList<>();
         Store store = null;
         Server api = null;
         Server management = null;
@@ -128,7 +132,11 @@ public final class TresorServer implements AutoCloseable {
                 sinks.add(sink);
                 fileLogs.add(sink);
             }
-            AuditLog audit = new AuditLog(sinks, s.auditWriteTimeout());
+            for (int i = 0; i < s.auditCopies().size(); i++) {
+                ServerSettings.AuditCopy c = s.auditCopies().get(i);
+                copies.add(configured("audit.sinks (" + c.kind() + ")", () -> copy(c, metrics)));
+            }
+            AuditLog audit = new AuditLog(sinks, copies, s.auditWriteTimeout(), AuditLog.DEFAULT_MAX_PENDING_PER_SINK);
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);
             Tresor tresor = configured("keyProvider.path", () -> Tresor.open(opened, keys, monitor, clock));
             checkpointer = new AuditCheckpointer(fileLogs, tresor::storeEpochs,
@@ -241,7 +249,32 @@ public final class TresorServer implements AutoCloseable {
                     e.addSuppressed(suppressed);
                 }
             }
+            copies.forEach(copy -> copy.close(java.time.Duration.ZERO));
             throw e;
+        }
+    }
+
+    /** A best-effort copy of the audit records (syslog over TLS, or JSON lines on standard output). */
+    private static BestEffortSink copy(ServerSettings.AuditCopy c, TresorMetrics metrics) {
+        AuditSink sink;
+        if (c.kind().equals("stdout")) {
+            sink = new JsonLinesAuditSink(System.out, "stdout");
+        } else {
+            javax.net.ssl.SSLContext tls = c.cert() == null ? TrustMaterial.clientContext(c.ca())
+                    : TrustMaterial.clientContext(c.cert(), c.key(), c.ca());
+            sink = new SyslogAuditSink(c.host(), c.port(), tls, c.appName(), hostname(), java.time.Duration.ofSeconds(5));
+        }
+        BestEffortSink copy = new BestEffortSink(sink, c.bufferRecords(), java.time.Duration.ofSeconds(1),
+                metrics.auditCopyTimer(sink.name()));
+        metrics.auditCopy(copy);
+        return copy;
+    }
+
+    private static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "-";
         }
     }
 

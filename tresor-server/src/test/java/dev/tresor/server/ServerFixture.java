@@ -45,10 +45,15 @@ public final class ServerFixture implements AutoCloseable {
     public static final String TRUST_DOMAIN = "tresor.test";
     public static final String ADMIN_IDENTITY = "spiffe://" + TRUST_DOMAIN + "/client/admin";
 
-    /** Config knobs tests need; null means the fixture's default. */
-    public record Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections) {
+    /** Config knobs tests need; null means the fixture's default. {@code extraSinks}: YAML list items after the file sink. */
+    public record Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections,
+                          String extraSinks) {
+        public Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections) {
+            this(auditWriteTimeout, auditFsyncInterval, maxBodyBytes, maxConnections, null);
+        }
+
         public static Options defaults() {
-            return new Options(null, null, null, null);
+            return new Options(null, null, null, null, null);
         }
     }
 
@@ -147,9 +152,10 @@ public final class ServerFixture implements AutoCloseable {
                   sinks:
                     - kind: file
                       path: audit.log
-                %s""".formatted(TRUST_DOMAIN, store,
+                %s%s""".formatted(TRUST_DOMAIN, store,
                 options.auditWriteTimeout() == null ? "2s" : options.auditWriteTimeout(),
-                options.auditFsyncInterval() == null ? "20ms" : options.auditFsyncInterval(), limits);
+                options.auditFsyncInterval() == null ? "20ms" : options.auditFsyncInterval(),
+                options.extraSinks() == null ? "" : options.extraSinks(), limits);
     }
 
     public TresorServer server() {

@@ -28,7 +28,15 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
 
     public record Audit(String writeTimeout, String fsyncInterval, List<Sink> sinks) {}
 
-    public record Sink(String kind, String path) {}
+    /**
+     * {@code kind: file} with {@code path}; {@code kind: syslog} with {@code address} (HOST:PORT),
+     * {@code ca} (the collector's CA), optional {@code cert}/{@code key} (mTLS to the collector),
+     * {@code appName}; {@code kind: stdout}. {@code mode}: file sinks are {@code required}, the
+     * others {@code best-effort}, with up to {@code bufferRecords} records held while the
+     * collector is down.
+     */
+    public record Sink(String kind, String path, String mode, String address, String ca, String cert, String key,
+                       String appName, Integer bufferRecords) {}
 
     public record Limits(Integer maxBodyBytes, String idleTimeout, Integer maxConnections) {}
 }

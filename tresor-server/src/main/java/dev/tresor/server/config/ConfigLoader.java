@@ -150,16 +150,67 @@ public final class ConfigLoader {
             throw new ConfigException("audit.sinks: list at least one sink, e.g. [{kind: file, path: audit.log}]");
         }
         List<Path> auditFiles = new ArrayList<>();
+        List<ServerSettings.AuditCopy> auditCopies = new ArrayList<>();
         for (int i = 0; i < audit.sinks().size(); i++) {
             ConfigFile.Sink sink = audit.sinks().get(i);
             String field = "audit.sinks[" + i + "]";
-            if (sink == null || sink.kind() == null || !sink.kind().equals("file")) {
-                throw new ConfigException(field + ".kind: must be 'file'");
+            String sinkKind = sink == null ? null : sink.kind();
+            if (sinkKind == null || !List.of("file", "syslog", "stdout").contains(sinkKind)) {
+                throw new ConfigException(field + ".kind: must be 'file', 'syslog' or 'stdout'");
             }
-            if (sink.path() == null || sink.path().isBlank()) {
-                throw new ConfigException(field + ".path: required (the audit log file)");
+            if (sinkKind.equals("file")) {
+                if (sink.mode() != null && !sink.mode().equals("required")) {
+                    throw new ConfigException(field + ".mode: a file sink is the evidence and is always 'required'");
+                }
+                if (sink.path() == null || sink.path().isBlank()) {
+                    throw new ConfigException(field + ".path: required (the audit log file)");
+                }
+                auditFiles.add(base.resolve(sink.path()).normalize());
+                continue;
             }
-            auditFiles.add(base.resolve(sink.path()).normalize());
+            if (sink.mode() != null && !sink.mode().equals("best-effort")) {
+                throw new ConfigException(field + ".mode: a " + sinkKind + " sink is 'best-effort' (buffered, never holds up"
+                        + " a request); the file sinks are the required ones");
+            }
+            int buffer = sink.bufferRecords() == null ? 100_000 : sink.bufferRecords();
+            if (buffer < 1 || buffer > 10_000_000) {
+                throw new ConfigException(field + ".bufferRecords: must be between 1 and 10000000");
+            }
+            if (sinkKind.equals("stdout")) {
+                auditCopies.add(new ServerSettings.AuditCopy("stdout", null, 0, null, null, null, null, buffer));
+                continue;
+            }
+            if (sink.address() == null || sink.address().isBlank()) {
+                throw new ConfigException(field + ".address: required, HOST:PORT of the syslog collector (TLS, e.g. :6514)");
+            }
+            int colon = sink.address().lastIndexOf(':');
+            String host = colon < 0 ? "" : sink.address().substring(0, colon);
+            int port;
+            try {
+                port = colon < 0 ? -1 : Integer.parseInt(sink.address().substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (host.isBlank() || port < 1 || port > 65_535) {
+                throw new ConfigException(field + ".address: '" + sink.address() + "' must be HOST:PORT with a port"
+                        + " between 1 and 65535, e.g. siem.example.org:6514");
+            }
+            if (sink.ca() == null || sink.ca().isBlank()) {
+                throw new ConfigException(field + ".ca: required, the CA certificate(s) the collector's certificate is checked"
+                        + " against (syslog goes over TLS only)");
+            }
+            if ((sink.cert() == null) != (sink.key() == null)) {
+                throw new ConfigException(field + (sink.cert() == null ? ".cert" : ".key")
+                        + ": give both cert and key (mTLS to the collector), or neither");
+            }
+            auditCopies.add(new ServerSettings.AuditCopy("syslog", host, port, base.resolve(sink.ca()).normalize(),
+                    sink.cert() == null ? null : base.resolve(sink.cert()).normalize(),
+                    sink.key() == null ? null : base.resolve(sink.key()).normalize(),
+                    sink.appName() == null ? "tresor" : sink.appName(), buffer));
+        }
+        if (auditFiles.isEmpty()) {
+            throw new ConfigException("audit.sinks: at least one sink must be kind 'file' (the hash-chained log"
+                    + " the server depends on); syslog and stdout are copies");
         }
 
         ConfigFile.Limits limits = c.limits() == null ? new ConfigFile.Limits(null, null, null) : c.limits();
@@ -174,6 +225,7 @@ public final class ConfigLoader {
         }
         return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
+                List.copyOf(auditCopies),
                 maxBody, idle, maxConnections, null);
     }
 

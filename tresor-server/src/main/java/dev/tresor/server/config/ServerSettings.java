@@ -29,15 +29,24 @@ public record ServerSettings(
         Duration auditWriteTimeout,
         Duration auditFsyncInterval,
         List<Path> auditFiles,
+        List<AuditCopy> auditCopies,
         int maxBodyBytes,
         Duration idleTimeout,
         int maxConnections,
         String acceptRollback) {
 
+    /**
+     * A best-effort copy of the audit records for a SIEM: {@code kind} "syslog" (RFC 5424 over
+     * TLS to {@code host}:{@code port}, trusting {@code ca}, presenting {@code cert}/{@code key}
+     * if given) or "stdout" (JSON lines); other fields null for stdout.
+     */
+    public record AuditCopy(String kind, String host, int port, Path ca, Path cert, Path key, String appName,
+                            int bufferRecords) {}
+
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, tlsCert, tlsKey, clientCa, tlsProtocols,
                 caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
-                auditFsyncInterval, auditFiles, maxBodyBytes, idleTimeout, maxConnections, reason);
+                auditFsyncInterval, auditFiles, auditCopies, maxBodyBytes, idleTimeout, maxConnections, reason);
     }
 }
