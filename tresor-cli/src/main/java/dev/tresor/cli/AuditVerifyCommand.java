@@ -17,12 +17,16 @@ import picocli.CommandLine.Parameters;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {
                 "Check an audit log's keyed hash chain offline: any edited, dropped or reordered record is found.",
+                "A segmented log is checked as one chain: give its folder, or its segment files in any order; "
+                        + "each segment must continue from the last record of the one before.",
                 "Needs the KEK that wraps the chain key: --key FILE, or the server config's keyProvider (--config), "
                         + "or kek.json beside the log. Exit 0 if intact, 1 if broken.",
         },
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor audit verify ~/.tresor/dev/audit.log",
+                "  tresor audit verify /var/lib/tresor/audit/    (all segments in the folder)",
+                "  tresor audit verify /archive/audit-1.log /var/lib/tresor/audit/audit.log",
                 "  tresor audit verify /backup/audit.log --key /secure/kek.json",
                 "  tresor audit verify /var/lib/tresor/audit.log \\",
                 "      --config /var/lib/tresor/tresor.yaml",
@@ -31,8 +35,8 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
 
     private final CliContext context;
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "The audit log.")
-    private Path logFile;
+    @Parameters(arity = "1..*", paramLabel = "DIR|FILE", description = "The audit log, its segments, or their folder.")
+    private java.util.List<Path> logFiles;
 
     @ArgGroup(exclusive = true)
     private KeySource keySource;
@@ -51,13 +55,21 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
 
     @Override
     public Integer call() {
-        if (!Files.isRegularFile(logFile)) {
-            throw CliException.usage(logFile + (Files.exists(logFile) ? " is not a regular file" : " does not exist"));
+        for (Path logFile : logFiles) {
+            if (!Files.isRegularFile(logFile) && !Files.isDirectory(logFile)) {
+                throw CliException.usage(logFile + (Files.exists(logFile) ? " is not a regular file or a folder"
+                        : " does not exist"));
+            }
         }
         KeyProvider kek = loadKek(kekFile());
-        VerificationResult result = AuditVerifier.verify(logFile, kek);
+        VerificationResult result = AuditVerifier.verify(logFiles, kek);
+        String logFile = logFiles.size() == 1 ? logFiles.getFirst().toString() : logFiles.size() + " paths";
         if (result.ok()) {
-            context.out().println("OK: " + logFile + ": " + result.records() + " records, hash chain intact; "
+            String segments = result.segments() > 1 ? " in " + result.segments() + " segments" : "";
+            String from = result.firstSeq() > 1 ? " from seq " + result.firstSeq()
+                    + " (the segments before it were not given: archived or deleted)" : "";
+            context.out().println("OK: " + logFile + ": " + result.records() + " records" + segments + from
+                    + ", hash chain intact; "
                     + (result.cleanlyClosed() ? "the log was closed cleanly"
                     : "the log is still open (server running) or its writer stopped without closing it"));
             return ExitCodes.OK;
@@ -80,12 +92,13 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
                 throw CliException.usage("--config " + keySource.config + ": " + e.getMessage());
             }
         }
-        Path beside = logFile.toAbsolutePath().resolveSibling("kek.json");
+        Path first = logFiles.getFirst().toAbsolutePath();
+        Path beside = Files.isDirectory(first) ? first.resolve("kek.json") : first.resolveSibling("kek.json");
         if (Files.isRegularFile(beside)) {
             return beside;
         }
         throw CliException.usage("no KEK to check the chain with: pass --key KEKFILE or --config SERVERCONFIG"
-                + " (there is no kek.json beside " + logFile + ")");
+                + " (there is no kek.json beside " + logFiles.getFirst() + ")");
     }
 
     private static KeyProvider loadKek(Path file) {

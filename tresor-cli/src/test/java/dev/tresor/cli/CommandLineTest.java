@@ -148,4 +148,35 @@ class CommandLineTest {
         assertThat(result.err()).contains("--key KEKFILE", "--config SERVERCONFIG");
         assertThat(run("audit", "verify", home.resolve("missing.log").toString()).err()).contains("does not exist");
     }
+
+    @Test
+    void auditVerifyChecksAFolderOfSegmentsAsOneChainAndNamesAMissingOne() throws Exception {
+        Path dir = java.nio.file.Files.createDirectories(home.resolve("audit"));
+        Path kekFile = dir.resolve("kek.json");
+        dev.tresor.crypto.LocalKeyProvider kek = dev.tresor.crypto.LocalKeyProvider.create(kekFile);
+        Path log = dir.resolve("audit.log");
+        try (dev.tresor.audit.FileAuditSink sink = new dev.tresor.audit.FileAuditSink(log, kek,
+                java.time.Duration.ofMillis(5), java.time.Clock.systemUTC(), dev.tresor.audit.AuditStart.unanchored(),
+                new dev.tresor.audit.SegmentPolicy(64 * 1024, null))) {
+            for (int i = 0; i < 1_000; i++) {
+                sink.append(new dev.tresor.audit.AuditEvent(java.time.Instant.now(), "req-" + i, "alice", "secret.read",
+                        "db/openemr", 1, "allowed", 200, "10.0.0.1", null));
+            }
+        }
+        var segments = dev.tresor.audit.AuditSegments.closed(log);
+        assertThat(segments).hasSizeGreaterThan(2);
+        CliHarness.Run ok = run("audit", "verify", dir.toString());
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("1001 records in " + (segments.size() + 1) + " segments", "closed cleanly");
+
+        java.nio.file.Files.delete(segments.get(1).file());
+        CliHarness.Run broken = run("audit", "verify", dir.toString());
+        assertThat(broken.exitCode()).isEqualTo(ExitCodes.ERROR);
+        assertThat(broken.out()).contains("BROKEN", segments.get(2).file().getFileName().toString(), "continues from seq");
+
+        java.nio.file.Files.delete(segments.get(0).file());
+        CliHarness.Run archived = run("audit", "verify", dir.toString());
+        assertThat(archived.exitCode()).as(archived.out()).isZero();
+        assertThat(archived.out()).contains("from seq " + segments.get(2).firstSeq(), "archived or deleted");
+    }
 }

@@ -5,7 +5,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Objects;
+import java.nio.file.DirectoryStream;
 
 /**
  * Checks an audit log ({@code tresor audit verify}): the header's chain key unwraps under the KEK,
@@ -14,6 +18,9 @@ import java.util.Objects;
  * holds. Reports the first problem only: after it, nothing in the file can be trusted anyway.
  */
 public final class AuditVerifier {
+
+    /** A closed segment's name: {@code <stem>-<first-seq>[.ext]}. */
+    private static final java.util.regex.Pattern CLOSED_NAME = java.util.regex.Pattern.compile(".+-([1-9][0-9]{0,18})(\\.[^.]*)?");
 
     private AuditVerifier() {}
 
@@ -37,6 +44,102 @@ public final class AuditVerifier {
         if (problem != null) {
             return VerificationResult.bad(scan.records(), problem.line(), problem.message());
         }
-        return VerificationResult.good(scan.records(), FileAuditSink.ACTION_CLOSE.equals(scan.lastAction()));
+        return VerificationResult.good(scan.records(), FileAuditSink.ACTION_CLOSE.equals(scan.lastAction()))
+                .across(1, scan.base() + 1);
+    }
+
+    /**
+     * Checks a set of segments as one chain ({@code tresor audit verify DIR|FILE...}): each file on
+     * its own, ordered by the seq its header stands at, and each header against the last record of
+     * the segment before it. Folders are searched (not recursively) for files that begin with an
+     * audit log header. The segment written last is checked against its anchor if it has one. The
+     * first segment may start after seq 0 when the older ones were archived or deleted: the
+     * result's {@code firstSeq} says where verification began.
+     */
+    public static VerificationResult verify(List<Path> paths, KeyProvider kek) {
+        Objects.requireNonNull(kek, "kek");
+        List<Path> files = new ArrayList<>();
+        for (Path p : paths) {
+            if (Files.isDirectory(p)) {
+                try (DirectoryStream<Path> in = Files.newDirectoryStream(p)) {
+                    for (Path f : in) {
+                        if (Files.isRegularFile(f) && !f.getFileName().toString().endsWith(".next") && startsWithHeader(f)) {
+                            files.add(f);
+                        }
+                    }
+                } catch (IOException e) {
+                    return VerificationResult.bad(0, -1, "cannot list " + p + ": " + e.getMessage());
+                }
+            } else {
+                files.add(p);
+            }
+        }
+        if (files.isEmpty()) {
+            return VerificationResult.bad(0, -1, "no audit log in " + paths);
+        }
+        if (files.size() == 1) {
+            return verify(files.getFirst(), kek);
+        }
+        record Scanned(Path file, ChainScan.Result scan) {}
+        List<Scanned> scanned = new ArrayList<>();
+        for (Path f : files) {
+            if (!Files.isRegularFile(f)) {
+                return VerificationResult.bad(0, -1, f + (Files.exists(f) ? " is not a regular file" : " does not exist"));
+            }
+            try {
+                // Only the segment being written has an anchor; closed ones are vouched for by their successor.
+                ChainScan.Result r = Files.exists(Anchor.fileFor(f)) ? ChainScan.scan(f, kek) : ChainScan.scanClosed(f, kek);
+                scanned.add(new Scanned(f, r));
+            } catch (IOException e) {
+                return VerificationResult.bad(0, -1, "cannot read " + f + ": " + e.getMessage());
+            }
+        }
+        scanned.sort(Comparator.comparingLong((Scanned s) -> s.scan().base()));
+        long records = 0;
+        for (int i = 0; i < scanned.size(); i++) {
+            Scanned s = scanned.get(i);
+            String name = s.file().getFileName().toString();
+            if (i > 0) {
+                Scanned before = scanned.get(i - 1);
+                if (before.scan().base() == s.scan().base()) {
+                    return VerificationResult.bad(records, -1, before.file().getFileName() + " and " + name
+                            + " both start after seq " + s.scan().base() + " — an older copy of a segment lies beside it")
+                            .across(scanned.size(), scanned.getFirst().scan().base() + 1);
+                }
+                ChainScan.Problem link = ChainScan.link(before.file(), before.scan(), s.file(), s.scan());
+                if (link != null) {
+                    return VerificationResult.bad(records, link.line(), link.message())
+                            .across(scanned.size(), scanned.getFirst().scan().base() + 1);
+                }
+            }
+            java.util.regex.Matcher numbered = CLOSED_NAME.matcher(name);
+            if (!Files.exists(Anchor.fileFor(s.file())) && numbered.matches() && s.scan().chainKey() != null
+                    && Long.parseLong(numbered.group(1)) != s.scan().base() + 1) {
+                return VerificationResult.bad(records, 1, name + " line 1: its first record is seq " + (s.scan().base() + 1)
+                        + ", not the " + numbered.group(1) + " its name says — segments were renamed or swapped")
+                        .across(scanned.size(), scanned.getFirst().scan().base() + 1);
+            }
+            ChainScan.Problem problem = s.scan().firstProblem();
+            if (problem != null) {
+                return VerificationResult.bad(records + s.scan().records(), problem.line(), name + ": " + problem.message())
+                        .across(scanned.size(), scanned.getFirst().scan().base() + 1);
+            }
+            records += s.scan().records();
+        }
+        ChainScan.Result last = scanned.getLast().scan();
+        return VerificationResult.good(records, FileAuditSink.ACTION_CLOSE.equals(last.lastAction()))
+                .across(scanned.size(), scanned.getFirst().scan().base() + 1);
+    }
+
+    private static boolean startsWithHeader(Path f) {
+        try (LineReader reader = new LineReader(Files.newInputStream(f), ChainCodec.MAX_LINE_BYTES)) {
+            LineReader.Line line = reader.next();
+            if (line == null || !line.terminated() || line.oversize()) {
+                return false;
+            }
+            return ChainCodec.TYPE_HEADER.equals(ChainCodec.parse(line.bytes(), line.length()).get("type"));
+        } catch (IOException | ChainCodec.MalformedRecordException e) {
+            return false;
+        }
     }
 }

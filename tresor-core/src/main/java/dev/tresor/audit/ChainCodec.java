@@ -62,12 +62,25 @@ final class ChainCodec {
     }
 
     static Map<String, Object> headerFields(String kekId, byte[] wrappedKey, java.time.Instant created) {
+        return headerFields(kekId, Base64.getEncoder().encodeToString(wrappedKey), created, 0, null);
+    }
+
+    /**
+     * The header of a segment: {@code seq} 0 and no {@code prev} for the first one of a chain; a
+     * later segment stands at the seq of the previous segment's last record and carries that
+     * record's MAC as {@code prev}, so the chain runs on across files (its first record is seq + 1).
+     */
+    static Map<String, Object> headerFields(String kekId, String wrappedKeyBase64, java.time.Instant created,
+                                            long continuesSeq, String continuesMac) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("type", TYPE_HEADER);
         f.put("format", (long) FORMAT);
-        f.put("seq", 0L);
+        f.put("seq", continuesSeq);
+        if (continuesMac != null) {
+            f.put("prev", continuesMac);
+        }
         f.put("kekId", clean(kekId));
-        f.put("wrappedKey", Base64.getEncoder().encodeToString(wrappedKey));
+        f.put("wrappedKey", wrappedKeyBase64);
         f.put("created", created.toString());
         return f;
     }

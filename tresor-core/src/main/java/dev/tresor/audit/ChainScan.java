@@ -60,13 +60,36 @@ final class ChainScan {
      * @param recordedEpochs the highest store epochs the scanned checkpoint records carry (since the
      *                      last accepted rollback)
      * @param checkpoints   checkpoint records scanned
+     * @param base          the seq the header stands at: 0 for the first segment of a chain, else
+     *                      the seq of the previous segment's last record
+     * @param basePrev      that record's MAC (null for a first segment)
+     * @param wrappedKey    the header's wrapped chain key (Base64), for the next segment's header
+     * @param kekId         the KEK the header names
+     * @param checkpointInEarlierSegment the store's checkpoint names a seq before this file's
+     *                      first record: it lies in a closed segment (see {@link AuditSegments})
      */
     record Result(Mac chainKey, long lines, long records, long lastSeq, String lastMac, String lastAction,
             long goodBytes, long fileBytes, Problem lineProblem, Problem anchorProblem, Optional<Anchor> anchor,
-            long bytesRead, WriteEpochs recordedEpochs, long checkpoints) {
+            long bytesRead, WriteEpochs recordedEpochs, long checkpoints, long base, String basePrev,
+            String wrappedKey, String kekId, boolean checkpointInEarlierSegment, boolean resetInFile, Instant created) {
 
         Problem firstProblem() {
             return lineProblem != null ? lineProblem : anchorProblem;
+        }
+
+        Result withProblem(Problem problem) {
+            return new Result(chainKey, lines, records, lastSeq, lastMac, lastAction, goodBytes, fileBytes, problem,
+                    null, anchor, bytesRead, recordedEpochs, checkpoints, base, basePrev, wrappedKey, kekId, false,
+                    resetInFile, created);
+        }
+
+        /** This result with the checkpoint epochs of earlier segments scanned before it, and their bytes. */
+        Result after(WriteEpochs earlierEpochs, long earlierBytes, long earlierCheckpoints) {
+            return new Result(chainKey, lines, records, lastSeq, lastMac, lastAction, goodBytes, fileBytes, lineProblem,
+                    anchorProblem, anchor, bytesRead + earlierBytes,
+                    // an accepted rollback inside this file already reset what came before it
+                    recordedEpochs.max(resetInFile ? WriteEpochs.NONE : earlierEpochs), checkpoints + earlierCheckpoints,
+                    base, basePrev, wrappedKey, kekId, false, resetInFile, created);
         }
     }
 
@@ -75,6 +98,10 @@ final class ChainScan {
 
     private final Path log;
     private final KeyProvider keyProvider;
+    /** The name checkpoints of this chain carry: the active segment's file name. */
+    private final String logName;
+    /** Only the active segment has an anchor; closed segments are vouched for by their successor. */
+    private final boolean anchored;
 
     private Mac chainKey;
     private long lines;
@@ -91,15 +118,35 @@ final class ChainScan {
     private long bytesRead;
     private WriteEpochs recordedEpochs = WriteEpochs.NONE;
     private long checkpoints;
+    private long base;
+    private String basePrev;
+    private String wrappedKey;
+    private String kekId;
+    private boolean checkpointInEarlierSegment;
+    private boolean resetInFile;
+    private Instant created;
     private long progressAt = System.nanoTime();
 
-    private ChainScan(Path log, KeyProvider keyProvider) {
+    private ChainScan(Path log, KeyProvider keyProvider, String logName, boolean anchored) {
         this.log = log;
         this.keyProvider = keyProvider;
+        this.logName = logName;
+        this.anchored = anchored;
     }
 
     static Result scan(Path log, KeyProvider keyProvider) throws IOException {
-        return new ChainScan(log, keyProvider).run();
+        return new ChainScan(log, keyProvider, log.getFileName().toString(), true).run();
+    }
+
+    /** A closed segment, whole: no anchor of its own (the next segment's header vouches for its end). */
+    static Result scanClosed(Path segment, KeyProvider keyProvider) throws IOException {
+        return new ChainScan(segment, keyProvider, segment.getFileName().toString(), false).run();
+    }
+
+    /** The tail of closed segment {@code segment} from the checkpoint of the log named {@code logName}. */
+    static Result scanClosedFrom(Path segment, String logName, KeyProvider keyProvider, String sealedCheckpoint)
+            throws IOException {
+        return new ChainScan(segment, keyProvider, logName, false).runFrom(sealedCheckpoint);
     }
 
     /**
@@ -108,7 +155,94 @@ final class ChainScan {
      * the checkpoint record itself (its MAC, seq and place) proves that prefix is the same one.
      */
     static Result scanFrom(Path log, KeyProvider keyProvider, String sealedCheckpoint) throws IOException {
-        return new ChainScan(log, keyProvider).runFrom(sealedCheckpoint);
+        String name = log.getFileName().toString();
+        Result active = new ChainScan(log, keyProvider, name, true).runFrom(sealedCheckpoint);
+        return active.checkpointInEarlierSegment() ? acrossSegments(log, keyProvider, sealedCheckpoint, active) : active;
+    }
+
+    /**
+     * The checkpoint lies in a closed segment (a cut came after it): checks that segment's tail
+     * from the checkpoint, every later closed segment whole, the active segment whole, and that
+     * each segment's header continues from the last record of the one before.
+     */
+    private static Result acrossSegments(Path log, KeyProvider keyProvider, String sealed, Result active)
+            throws IOException {
+        String name = log.getFileName().toString();
+        long seq;
+        try {
+            seq = Checkpoint.open(sealed, name, active.chainKey()).seq();
+        } catch (ChainCodec.MalformedRecordException e) {
+            throw new IllegalStateException("the checkpoint verified a moment ago", e);
+        }
+        java.util.List<AuditSegments.Segment> closed = AuditSegments.closed(log);
+        int from = -1;
+        for (int i = 0; i < closed.size(); i++) {
+            if (closed.get(i).firstSeq() <= seq) {
+                from = i;
+            }
+        }
+        if (from < 0) {
+            return active.withProblem(new Problem(-1, "the store's checkpoint (seq " + seq + ") lies in a closed segment"
+                    + " that is not there: no " + AuditSegments.pattern(log) + " holds seq " + seq + " — a segment was"
+                    + " archived or deleted before the server had checkpointed the segment after it", false, true));
+        }
+        Path segment = closed.get(from).file();
+        Result tail = scanClosedFrom(segment, name, keyProvider, sealed);
+        if (tail.firstProblem() != null) {
+            Result whole = scanClosed(segment, keyProvider);
+            if (whole.firstProblem() == null && whole.lastSeq() < seq) {
+                return active.withProblem(new Problem(-1, "the store's checkpoint (seq " + seq + ") lies in a closed"
+                        + " segment that is not there: " + segment.getFileName() + " ends at seq " + whole.lastSeq()
+                        + " and the segment after it is missing — it was archived or deleted before the server had"
+                        + " checkpointed the segment after it", false, true));
+            }
+            return active.withProblem(inSegment(segment, tail.firstProblem()));
+        }
+        WriteEpochs epochs = tail.recordedEpochs();
+        long bytes = tail.bytesRead();
+        long checkpoints = tail.checkpoints();
+        Result previous = tail;
+        Path previousFile = segment;
+        for (int i = from + 1; i <= closed.size(); i++) {
+            boolean last = i == closed.size();
+            Path file = last ? log : closed.get(i).file();
+            Result next = last ? scan(log, keyProvider) : scanClosed(file, keyProvider);
+            Problem link = link(previousFile, previous, file, next);
+            if (link != null) {
+                return next.withProblem(link);
+            }
+            if (last) {
+                return next.after(epochs, bytes, checkpoints);
+            }
+            if (next.firstProblem() != null) {
+                return active.withProblem(inSegment(file, next.firstProblem()));
+            }
+            epochs = next.resetInFile() ? next.recordedEpochs() : epochs.max(next.recordedEpochs());
+            bytes += next.bytesRead();
+            checkpoints += next.checkpoints();
+            previous = next;
+            previousFile = file;
+        }
+        throw new AssertionError("the loop returns at the active segment");
+    }
+
+    /** Null if {@code next}'s header continues from the last record of {@code previous}. */
+    static Problem link(Path previousFile, Result previous, Path nextFile, Result next) {
+        if (next.chainKey() == null || (next.lineProblem() != null && next.lines() == 0)) {
+            return next.firstProblem() == null ? null : inSegment(nextFile, next.firstProblem());
+        }
+        if (next.base() != previous.lastSeq() || !java.util.Objects.equals(next.basePrev(), previous.lastMac())) {
+            return new Problem(1, nextFile.getFileName() + " line 1: its header continues from seq " + next.base()
+                    + " but " + previousFile.getFileName() + " ends at seq " + previous.lastSeq()
+                    + (next.base() == previous.lastSeq() ? " with another MAC" : "")
+                    + " — a segment was cut short, replaced by an older copy, left out or put in the wrong order", false);
+        }
+        return null;
+    }
+
+    private static Problem inSegment(Path segment, Problem p) {
+        // A torn last line is only repairable in the active segment, never in a closed one.
+        return new Problem(p.line(), segment.getFileName() + ": " + p.message(), false, p.rollback());
     }
 
     private Result run() throws IOException {
@@ -137,7 +271,7 @@ final class ChainScan {
         }
         Checkpoint checkpoint;
         try {
-            checkpoint = Checkpoint.open(sealedCheckpoint, log.getFileName().toString(), chainKey);
+            checkpoint = Checkpoint.open(sealedCheckpoint, logName, chainKey);
         } catch (ChainCodec.MalformedRecordException e) {
             return result(new Problem(-1, "the store's checkpoint of this log does not verify: " + e.getMessage()
                     + " — the log was replaced by another one, or the checkpoint row was altered (two servers on one"
@@ -146,6 +280,12 @@ final class ChainScan {
         }
         String at = "the store's checkpoint (seq " + checkpoint.seq() + " at byte " + checkpoint.offset()
                 + ", taken " + checkpoint.time() + ")";
+        if (checkpoint.seq() <= base) {
+            // Taken before this segment began: the caller verifies from the closed segment holding it.
+            checkpointInEarlierSegment = true;
+            firstSeq = checkpoint.seq();
+            return result(null, anchor);
+        }
         long size = Files.size(log);
         if (size <= checkpoint.offset()) {
             fileBytes = size;
@@ -156,7 +296,7 @@ final class ChainScan {
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
             channel.position(checkpoint.offset());
             LineReader reader = new LineReader(Channels.newInputStream(channel), ChainCodec.MAX_LINE_BYTES,
-                    checkpoint.offset(), checkpoint.seq());
+                    checkpoint.offset(), checkpoint.seq() - base);
             LineReader.Line line = reader.next();
             fileBytes = line.end();
             bytesRead += line.size();
@@ -191,8 +331,8 @@ final class ChainScan {
             return new Problem(line.number(), where + " is not the checkpoint record named by " + at
                     + " — the log was cut and written again, or replaced by another copy", false, true);
         }
-        lines = checkpoint.seq();
-        records = checkpoint.seq() - 1;
+        lines = checkpoint.seq() - base;
+        records = checkpoint.seq() - base - 1;
         accept(line, fields, FileAuditSink.ACTION_CHECKPOINT);
         records++;
         checkpoints++;
@@ -207,6 +347,9 @@ final class ChainScan {
     }
 
     private AnchorRead readAnchor() throws IOException {
+        if (!anchored) {
+            return new AnchorRead(Optional.empty(), null);
+        }
         try {
             return new AnchorRead(Anchor.read(log), null);
         } catch (ChainCodec.MalformedRecordException e) {
@@ -220,8 +363,12 @@ final class ChainScan {
         if (anchorProblem == null && anchor.anchor().isPresent() && chainKey != null) {
             anchorProblem = checkAnchor(anchor.anchor().get());
         }
+        if (checkpointInEarlierSegment) {
+            anchorProblem = null; // judged once the segments from the checkpoint on are scanned
+        }
         return new Result(chainKey, lines, records, lastSeq, lastMac, lastAction, goodBytes, fileBytes,
-                lineProblem, anchorProblem, anchor.anchor(), bytesRead, recordedEpochs, checkpoints);
+                lineProblem, anchorProblem, anchor.anchor(), bytesRead, recordedEpochs, checkpoints, base, basePrev,
+                wrappedKey, kekId, checkpointInEarlierSegment, resetInFile, created);
     }
 
     private Problem checkAnchor(Anchor anchor) {
@@ -232,6 +379,15 @@ final class ChainScan {
         if (firstSeq > 1 && anchor.seq() < firstSeq) {
             return new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName() + " names seq " + anchor.seq()
                     + ", older than the store's checkpoint (seq " + firstSeq + ") — an older anchor was put back", false, true);
+        }
+        if (anchor.seq() == base && basePrev != null && anchor.mac().equals(basePrev)) {
+            // Written just before a segment cut: names the last record of the previous segment,
+            // which this segment's header continues from (the MAC above proves the anchor's origin).
+            return null;
+        }
+        if (anchor.seq() < base) {
+            return new Problem(-1, "anchor file " + Anchor.fileFor(log).getFileName() + " names seq " + anchor.seq()
+                    + ", but this segment starts after seq " + base + " — an older anchor was put back", false, true);
         }
         if (anchor.seq() > lastSeq) {
             return new Problem(lines + 1, "file ends at seq " + lastSeq + " but the anchor says " + anchor.seq()
@@ -256,7 +412,7 @@ final class ChainScan {
             countRest(reader);
             return problem;
         }
-        if (anchoredSeq == 0) {
+        if (anchoredSeq == base) {
             anchoredMacSeen = lastMac;
             anchoredLineSeen = 1;
         }
@@ -341,10 +497,11 @@ final class ChainScan {
             return new Problem(1, "line 1: audit log format " + fields.get("format")
                     + " is not supported (this version reads format " + ChainCodec.FORMAT + ")", false);
         }
-        String kekId = fields.get("kekId") instanceof String s ? s : "(none)";
+        kekId = fields.get("kekId") instanceof String s ? s : "(none)";
         byte[] wrapped;
         try {
-            wrapped = Base64.getDecoder().decode((String) fields.get("wrappedKey"));
+            wrappedKey = (String) fields.get("wrappedKey");
+            wrapped = Base64.getDecoder().decode(wrappedKey);
         } catch (RuntimeException e) {
             return new Problem(1, "line 1: the header has no valid wrappedKey — the header was altered", false);
         }
@@ -362,9 +519,19 @@ final class ChainScan {
         if (!ChainCodec.verifyMac(chainKey, ChainCodec.LINE_DOMAIN, fields, ChainCodec.MAC)) {
             return new Problem(1, "line 1 (header): MAC mismatch — the header was edited", false);
         }
-        if (!Long.valueOf(0).equals(fields.get("seq")) || !(fields.get("created") instanceof String)) {
-            return new Problem(1, "line 1 (header): seq 0 and a creation time expected — the header is malformed", false);
+        boolean first = Long.valueOf(0).equals(fields.get("seq")) && !fields.containsKey("prev");
+        boolean continuation = fields.get("seq") instanceof Long seq && seq > 0 && fields.get("prev") instanceof String;
+        if (!(first || continuation) || !(fields.get("created") instanceof String)) {
+            return new Problem(1, "line 1 (header): seq 0, or a later seq with the previous segment's MAC, and a"
+                    + " creation time expected — the header is malformed", false);
         }
+        base = (Long) fields.get("seq");
+        try {
+            created = Instant.parse((String) fields.get("created"));
+        } catch (DateTimeParseException e) {
+            return new Problem(1, "line 1 (header): creation time '" + fields.get("created") + "' is not a time", false);
+        }
+        basePrev = continuation ? (String) fields.get("prev") : null;
         accept(line, fields, null);
         return null;
     }
@@ -412,6 +579,7 @@ final class ChainScan {
         } else if (FileAuditSink.ACTION_ROLLBACK_ACCEPTED.equals(action)) {
             // The operator accepted the store as it is: epochs recorded before no longer bind it.
             recordedEpochs = WriteEpochs.NONE;
+            resetInFile = true;
         }
         return null;
     }

@@ -96,8 +96,19 @@ public final class FileAuditSink implements AuditSink {
     private final Clock clock;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final FileChannel channel;
-    private final FileOutputStream appender;
+    /** The segment being written; replaced by a cut, under the write lock and {@link #segmentLock}. */
+    private FileChannel channel;
+    private FileOutputStream appender;
+    /** Held by the fsync thread around an fsync and anchor update, and by a cut around its renames. */
+    private final ReentrantLock segmentLock = new ReentrantLock();
+    private final SegmentPolicy segments;
+    private final String wrappedKey;
+    private final String kekId;
+    /** The seq the segment being written starts after (its header's seq). */
+    private volatile long segmentBase;
+    private Instant segmentCreated;
+    /** After a failed cut, the next attempt waits until then (System.nanoTime()). */
+    private long cutRetryAt;
     private final Mac chainKey;
     private final BlockingQueue<Pending> queue;
     private final AtomicBoolean closeRequested = new AtomicBoolean();
@@ -175,12 +186,19 @@ public final class FileAuditSink implements AuditSink {
      */
     public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, AuditStart start)
             throws IOException {
-        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start);
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, SegmentPolicy.NONE);
+    }
+
+    /** As above, cutting the log into segments by {@code segments} ({@link AuditSegments}). */
+    public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, AuditStart start,
+                         SegmentPolicy segments) throws IOException {
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, segments);
     }
 
     FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
                   int roundsPerAppender) throws IOException {
-        this(file, keyProvider, fsyncInterval, clock, queueCapacity, roundsPerAppender, AuditStart.unanchored());
+        this(file, keyProvider, fsyncInterval, clock, queueCapacity, roundsPerAppender, AuditStart.unanchored(),
+                SegmentPolicy.NONE);
     }
 
     /**
@@ -188,9 +206,10 @@ public final class FileAuditSink implements AuditSink {
      * appenders into the full-queue paths, and the rounds zero to send every batch to a hand-over thread.
      */
     FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
-                  int roundsPerAppender, AuditStart start) throws IOException {
+                  int roundsPerAppender, AuditStart start, SegmentPolicy segments) throws IOException {
         Objects.requireNonNull(keyProvider, "keyProvider");
         Objects.requireNonNull(start, "start");
+        this.segments = Objects.requireNonNull(segments, "segments");
         this.roundsPerAppender = roundsPerAppender;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.file = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
@@ -219,6 +238,10 @@ public final class FileAuditSink implements AuditSink {
             throw new IOException("cannot open audit log " + file + " for appending: " + describe(e), e);
         }
         this.chainKey = opened.chainKey();
+        this.wrappedKey = opened.wrappedKey();
+        this.kekId = opened.kekId();
+        this.segmentBase = opened.base();
+        this.segmentCreated = opened.created();
         this.lastSeq = opened.lastSeq();
         this.lastMac = opened.lastMac();
         this.writtenBytes = opened.end();
@@ -407,12 +430,13 @@ public final class FileAuditSink implements AuditSink {
     // ---------------------------------------------------------------- opening
 
     private record Opened(FileChannel channel, Mac chainKey, long lastSeq, String lastMac, List<AuditEvent> notes,
-            Instant syncedAt, long end, long bytesVerified) {
+            Instant syncedAt, long end, long bytesVerified, long base, String wrappedKey, String kekId, Instant created) {
 
         Opened withNotes(List<AuditEvent> more) {
             List<AuditEvent> all = new ArrayList<>(more);
             all.addAll(notes);
-            return new Opened(channel, chainKey, lastSeq, lastMac, List.copyOf(all), syncedAt, end, bytesVerified);
+            return new Opened(channel, chainKey, lastSeq, lastMac, List.copyOf(all), syncedAt, end, bytesVerified, base,
+                    wrappedKey, kekId, created);
         }
     }
 
@@ -447,6 +471,7 @@ public final class FileAuditSink implements AuditSink {
     }
 
     private Opened openChain(KeyProvider keyProvider, AuditStart start) throws IOException {
+        settleInterruptedCut();
         Path anchor = Anchor.fileFor(file);
         boolean exists = Files.exists(file);
         if (exists && !Files.isRegularFile(file)) {
@@ -508,6 +533,27 @@ public final class FileAuditSink implements AuditSink {
     }
 
     /**
+     * A cut writes the next segment as {@code .next}, then renames the segment being written to its
+     * closed name and {@code .next} into place. Both present: the crash came before the first
+     * rename, so {@code .next} is discarded; only {@code .next}: between the renames, so it is put in place.
+     */
+    private void settleInterruptedCut() throws IOException {
+        Path next = AuditSegments.nextFile(file);
+        if (!Files.exists(next)) {
+            return;
+        }
+        if (Files.exists(file)) {
+            log.warn("audit log {}: discarding {} left by a segment cut that did not complete", file, next.getFileName());
+            Files.delete(next);
+        } else {
+            log.warn("audit log {}: completing a segment cut that was interrupted ({} → {})", file, next.getFileName(),
+                    file.getFileName());
+            Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        syncDirectory(file.getParent());
+    }
+
+    /**
      * Refuses to open after a detected cut or rollback, or, with the operator's reason, returns
      * the record that says it was accepted.
      */
@@ -553,7 +599,8 @@ public final class FileAuditSink implements AuditSink {
                 if (scan.goodBytes() == 0) {
                     Opened fresh = startNewChain(ch, keyProvider, repair);
                     return new Opened(fresh.channel(), fresh.chainKey(), fresh.lastSeq(), fresh.lastMac(), fresh.notes(),
-                            fresh.syncedAt(), fresh.end(), scan.bytesRead());
+                            fresh.syncedAt(), fresh.end(), scan.bytesRead(), fresh.base(), fresh.wrappedKey(),
+                            fresh.kekId(), fresh.created());
                 }
                 Map<String, Object> fields = ChainCodec.eventFields(lastSeq + 1, lastMac, repair);
                 String mac = ChainCodec.computeMac(scan.chainKey(), ChainCodec.LINE_DOMAIN, fields);
@@ -570,7 +617,8 @@ public final class FileAuditSink implements AuditSink {
             ch.position(end);
             // Whatever an earlier process left in the page cache becomes durable before we build on it.
             ch.force(false);
-            return new Opened(ch, scan.chainKey(), lastSeq, lastMac, notes, clock.instant(), end, scan.bytesRead());
+            return new Opened(ch, scan.chainKey(), lastSeq, lastMac, notes, clock.instant(), end, scan.bytesRead(),
+                    scan.base(), scan.wrappedKey(), scan.kekId(), scan.created());
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -627,7 +675,8 @@ public final class FileAuditSink implements AuditSink {
             ch.position(buffer.size());
             syncDirectory(file.getParent());
             Anchor.write(file, key, seq, mac, now);
-            return new Opened(ch, key, seq, mac, List.of(), now, buffer.size(), 0);
+            return new Opened(ch, key, seq, mac, List.of(), now, buffer.size(), 0, 0,
+                    java.util.Base64.getEncoder().encodeToString(wrapped), keyProvider.keyId(), now);
         } catch (GeneralSecurityException e) {
             ch.close();
             throw new IOException("cannot create the chain key of audit log " + file + ": " + e.getMessage(), e);
@@ -773,6 +822,9 @@ public final class FileAuditSink implements AuditSink {
                 queue.drainTo(batch, MAX_BATCH_RECORDS);
                 if (!batch.isEmpty()) {
                     completed = writeBatch();
+                    if (completed.length > 0) {
+                        cutIfDue();
+                    }
                 }
                 done++;
             } catch (RuntimeException | Error e) {
@@ -878,6 +930,111 @@ public final class FileAuditSink implements AuditSink {
         return encoded.toArray(NONE);
     }
 
+    /** Cuts a new segment if the one being written is full or old enough; the caller holds the write lock. */
+    private void cutIfDue() {
+        if (finished || failure != null || lastSeq == segmentBase) {
+            return;
+        }
+        boolean full = writtenBytes >= segments.maxBytes();
+        boolean old = segments.maxAge() != null && !clock.instant().isBefore(segmentCreated.plus(segments.maxAge()));
+        if (!(full || old) || System.nanoTime() - cutRetryAt < 0) {
+            return;
+        }
+        try {
+            cut();
+        } catch (IOException e) {
+            if (failure != null) {
+                return; // failed half-way: fail() has said so, and every further record is refused
+            }
+            cutRetryAt = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+            log.warn("audit log {}: cannot cut a new segment, writing on in this one and trying again in a minute: {}",
+                    file, describe(e));
+        }
+    }
+
+    /**
+     * Closes the segment being written as {@code audit-<first-seq>.log} and starts a new one whose
+     * header continues the chain from its last record. The new segment is complete and synced under
+     * a temporary name before anything is renamed (an IOException up to there changes nothing); a
+     * failure during the renames leaves a state only a restart settles, so the sink then fails closed.
+     */
+    private void cut() throws IOException {
+        Path next = AuditSegments.nextFile(file);
+        long first = segmentBase + 1;
+        Path closed = AuditSegments.closedName(file, first);
+        if (Files.exists(closed)) {
+            throw new IOException(closed.getFileName() + " exists already; move it away");
+        }
+        Instant now = clock.instant();
+        Map<String, Object> header = ChainCodec.headerFields(kekId, wrappedKey, now, lastSeq, lastMac);
+        String headerMac = ChainCodec.computeMac(chainKey, ChainCodec.LINE_DOMAIN, header);
+        BatchBuffer bytes = new BatchBuffer();
+        ChainCodec.writeLine(bytes, header, ChainCodec.MAC, headerMac);
+        FileChannel nextChannel = null;
+        FileOutputStream nextAppender = null;
+        segmentLock.lock();
+        try {
+            try {
+                Files.deleteIfExists(next);
+                nextChannel = FileChannel.open(next, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(FILE_PERMISSIONS));
+                bytes.writeFully(nextChannel);
+                nextChannel.force(true);
+                nextAppender = new FileOutputStream(next.toFile(), true);
+                // Everything of the closing segment is on disk before it gets its final name, and
+                // the anchor names its last record, which the new header continues from.
+                channel.force(false);
+                Anchor.write(file, chainKey, lastSeq, lastMac, now);
+            } catch (IOException | RuntimeException e) {
+                closeAll(nextChannel, nextAppender);
+                Files.deleteIfExists(next);
+                throw e instanceof IOException io ? io : new IOException(e.toString(), e);
+            }
+            try {
+                Files.move(file, closed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                syncDirectory(file.getParent());
+                closeAll(channel, appender);
+                channel = nextChannel;
+                appender = nextAppender;
+                segmentBase = lastSeq;
+                segmentCreated = now;
+                writtenBytes = bytes.size();
+                lastMac = headerMac;
+                Anchor.write(file, chainKey, lastSeq, headerMac, now);
+            } catch (IOException | RuntimeException e) {
+                IOException cause = fail(new IOException("cutting audit log segment " + closed.getFileName()
+                        + " failed half-way (a restart completes or discards the cut): " + describe(e), e));
+                throw cause;
+            }
+        } finally {
+            segmentLock.unlock();
+        }
+        progress.lock();
+        try {
+            writtenMac = headerMac;
+            syncedSeq = lastSeq;
+            lastFsync = now;
+            synced.signalAll();
+        } finally {
+            progress.unlock();
+        }
+        log.info("audit log {}: closed segment {} (seq {} to {}), new segment started", file, closed.getFileName(),
+                first, lastSeq);
+    }
+
+    private static void closeAll(java.io.Closeable... closeables) {
+        for (java.io.Closeable c : closeables) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (IOException e) {
+                    log.debug("closing a segment file: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
     private static JsonGenerator newGenerator(BatchBuffer buffer) {
         try {
             return ChainCodec.lineGenerator(buffer);
@@ -928,14 +1085,24 @@ public final class FileAuditSink implements AuditSink {
                 } finally {
                     progress.unlock();
                 }
-                channel.force(false);
+                Instant now;
+                segmentLock.lock();
+                try {
+                    now = clock.instant();
+                    // A cut since `target` was read synced it, and the anchor names the new segment already.
+                    if (target > segmentBase) {
+                        channel.force(false);
+                        now = clock.instant();
+                        // Only now is record `target` known to be on disk, so only now may the anchor name it.
+                        Anchor.write(file, chainKey, target, targetMac, now);
+                    }
+                } finally {
+                    segmentLock.unlock();
+                }
                 lastSyncNanos = System.nanoTime();
-                Instant now = clock.instant();
-                // Only now is record `target` known to be on disk, so only now may the anchor name it.
-                Anchor.write(file, chainKey, target, targetMac, now);
                 progress.lock();
                 try {
-                    syncedSeq = target;
+                    syncedSeq = Math.max(syncedSeq, target);
                     lastFsync = now;
                     synced.signalAll();
                 } finally {

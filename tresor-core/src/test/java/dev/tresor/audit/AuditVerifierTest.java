@@ -46,7 +46,7 @@ class AuditVerifierTest {
     void anIntactChainVerifies() throws IOException {
         VerificationResult result = AuditVerifier.verify(log, kek);
 
-        assertThat(result).isEqualTo(new VerificationResult(true, EVENTS + 1, -1, null, true));
+        assertThat(result).isEqualTo(new VerificationResult(true, EVENTS + 1, -1, null, true, 1, 1));
         assertThat(lines(log)).hasSize(LINES);
     }
 

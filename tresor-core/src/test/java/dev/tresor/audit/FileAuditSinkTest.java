@@ -123,7 +123,7 @@ class FileAuditSinkTest {
         JsonNode last = JSON.readTree(lines(log).getLast());
         assertThat(last.get("action").asText()).isEqualTo("audit.close");
         assertThat(last.get("seq").asLong()).isEqualTo(2);
-        assertThat(AuditVerifier.verify(log, kek)).isEqualTo(new VerificationResult(true, 2, -1, null, true));
+        assertThat(AuditVerifier.verify(log, kek)).isEqualTo(new VerificationResult(true, 2, -1, null, true, 1, 1));
         assertThat(sink.healthy()).isFalse();
         assertThatThrownBy(() -> sink.append(read(2))).isInstanceOf(IOException.class).hasMessageEndingWith("is closed");
     }
@@ -142,7 +142,7 @@ class FileAuditSinkTest {
         assertThat(open.get("action").asText()).isEqualTo("audit.open");
         assertThat(open.get("detail").asText()).isEqualTo("log reopened after a clean close");
         assertThat(JSON.readTree(lines.get(8)).get("seq").asLong()).isEqualTo(8);
-        assertThat(AuditVerifier.verify(log, kek)).isEqualTo(new VerificationResult(true, 9, -1, null, true));
+        assertThat(AuditVerifier.verify(log, kek)).isEqualTo(new VerificationResult(true, 9, -1, null, true, 1, 1));
     }
 
     @Test

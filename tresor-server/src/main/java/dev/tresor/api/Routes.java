@@ -415,8 +415,24 @@ final class Routes {
         if (bounded < 1 || bounded > 10_000) {
             throw TresorException.badRequest("limit must be between 1 and 10000");
         }
+        Long before = null;
+        if (ex.param("before") != null) {
+            try {
+                before = Long.parseLong(ex.param("before"));
+            } catch (NumberFormatException e) {
+                before = -1L;
+            }
+            if (before < 1) {
+                throw TresorException.badRequest("before must be a record seq (a positive number), e.g. the 'next' of"
+                        + " the previous page");
+            }
+        }
         try {
-            return ok(Map.of("records", AuditQuery.read(auditFile, since, ex.param("client"), ex.param("secret"), bounded)));
+            AuditQuery.Page page = AuditQuery.read(auditFile, since, ex.param("client"), ex.param("secret"), bounded, before);
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put("records", page.records());
+            body.put("next", page.next());
+            return ok(body);
         } catch (IOException e) {
             throw new TresorException(Failure.UNAVAILABLE, "the audit log cannot be read right now");
         }

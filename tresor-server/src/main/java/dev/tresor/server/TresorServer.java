@@ -128,7 +128,7 @@ public final class TresorServer implements AutoCloseable {
                             + "; the store keeps one checkpoint per log name, so give each log its own name");
                 }
                 AuditStart start = configured("store", () -> auditStart(opened, file, s.acceptRollback()));
-                FileAuditSink sink = configured(field, () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock, start));
+                FileAuditSink sink = configured(field, () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock, start, s.auditSegments()));
                 sinks.add(sink);
                 fileLogs.add(sink);
             }

@@ -724,7 +724,8 @@ class ApiContractTest {
 
         HttpResponse<String> r = call(admin, "GET", "/v1/audit?secret=" + s.name(), null);
         JsonNode body = ok(r, 200);
-        assertThat(fields(body)).containsExactly("records");
+        assertThat(fields(body)).containsExactlyInAnyOrder("records", "next");
+        assertThat(body.get("next").isNull()).as("the whole answer fits: no older page").isTrue();
         assertThat(r.body()).doesNotContain("audited-value");
         JsonNode records = body.get("records");
         assertThat(records).hasSizeGreaterThanOrEqualTo(3); // the create, the read, the denial
@@ -748,7 +749,24 @@ class ApiContractTest {
         JsonNode byClient = ok(call(admin, "GET", "/v1/audit?client=" + clientName("outsider"), null), 200).get("records");
         assertThat(byClient).isNotEmpty();
         byClient.forEach(rec -> assertThat(rec.get("client").asText()).isEqualTo(clientName("outsider")));
-        assertThat(ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&limit=1", null), 200).get("records")).hasSize(1);
+        JsonNode newest = ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&limit=1", null), 200);
+        assertThat(newest.get("records")).hasSize(1);
+        // Paging backwards with the cursor visits every record once, oldest last.
+        List<Long> paged = new java.util.ArrayList<>();
+        JsonNode page = newest;
+        while (true) {
+            paged.addFirst(page.get("records").get(0).get("seq").asLong());
+            if (page.get("next").isNull()) {
+                break;
+            }
+            page = ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&limit=1&before=" + page.get("next").asLong(),
+                    null), 200);
+        }
+        List<Long> all = new java.util.ArrayList<>();
+        records.forEach(rec -> all.add(rec.get("seq").asLong()));
+        assertThat(paged).isEqualTo(all);
+        error(call(admin, "GET", "/v1/audit?before=0", null), 400);
+        error(call(admin, "GET", "/v1/audit?before=soon", null), 400);
         assertThat(ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&since=2999-01-01T00:00:00Z", null), 200)
                 .get("records")).isEmpty();
         assertThat(ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&since=1h", null), 200).get("records"))

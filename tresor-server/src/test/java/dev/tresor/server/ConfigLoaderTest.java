@@ -95,6 +95,10 @@ class ConfigLoaderTest {
         assertThat(s.auditWriteTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(s.auditFsyncInterval()).isEqualTo(Duration.ofMillis(20));
         assertThat(s.auditFiles()).containsExactly(dir.resolve("audit.log"));
+        assertThat(s.auditSegments()).isEqualTo(new dev.tresor.audit.SegmentPolicy(256L << 20, null));
+        assertThat(s.auditCopies()).isEmpty();
+        assertThat(parse(edit("fsyncInterval: 20ms", "fsyncInterval: 20ms\n  segmentSize: 1GiB\n  segmentAge: 24h"))
+                .auditSegments()).isEqualTo(new dev.tresor.audit.SegmentPolicy(1L << 30, Duration.ofHours(24)));
         assertThat(s.maxBodyBytes()).isEqualTo(ConfigLoader.DEFAULT_MAX_BODY);
         assertThat(s.caCert()).isNull();
         ServerSettings pg = parse(edit("  kind: sqlite\n  path: tresor.db\n",
@@ -139,6 +143,9 @@ class ConfigLoaderTest {
                 Arguments.of(edit("writeTimeout: 2s", "writeTimeout: 0s"), "audit.writeTimeout: must be more than 0"),
                 Arguments.of(edit("writeTimeout: 2s", "writeTimeout: PT-2S"), "audit.writeTimeout: must not be negative"),
                 Arguments.of(edit("fsyncInterval: 20ms", "fsyncInterval: 20 parsecs"), "audit.fsyncInterval"),
+                Arguments.of(edit("fsyncInterval: 20ms", "fsyncInterval: 20ms\n  segmentSize: 1TB"), "audit.segmentSize: '1TB' is not a size"),
+                Arguments.of(edit("fsyncInterval: 20ms", "fsyncInterval: 20ms\n  segmentSize: 1KiB"), "audit.segmentSize: must be at least 64KiB"),
+                Arguments.of(edit("fsyncInterval: 20ms", "fsyncInterval: 20ms\n  segmentAge: 10s"), "audit.segmentAge: must be at least 1m"),
                 Arguments.of(edit("  sinks:\n    - kind: file\n      path: audit.log\n", "  sinks: []\n"), "audit.sinks: list at least one"),
                 Arguments.of(edit("    - kind: file\n", "    - kind: kafka\n"), "audit.sinks[0].kind: must be 'file', 'syslog' or 'stdout'"),
                 Arguments.of(edit("    - kind: file\n", "    - kind: syslog\n"), "audit.sinks[0].address: required"),

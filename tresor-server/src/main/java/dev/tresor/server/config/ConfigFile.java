@@ -26,7 +26,7 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
 
     public record KeyProvider(String kind, String path) {}
 
-    public record Audit(String writeTimeout, String fsyncInterval, List<Sink> sinks) {}
+    public record Audit(String writeTimeout, String fsyncInterval, String segmentSize, String segmentAge, List<Sink> sinks) {}
 
     /**
      * {@code kind: file} with {@code path}; {@code kind: syslog} with {@code address} (HOST:PORT),

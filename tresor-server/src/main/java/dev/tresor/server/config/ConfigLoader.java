@@ -146,6 +146,14 @@ public final class ConfigLoader {
         if (writeTimeout.isZero() || writeTimeout.isNegative()) {
             throw new ConfigException("audit.writeTimeout: must be more than 0");
         }
+        long segmentBytes = audit.segmentSize() == null ? 256L << 20 : size("audit.segmentSize", audit.segmentSize());
+        if (segmentBytes < 64L << 10) {
+            throw new ConfigException("audit.segmentSize: must be at least 64KiB (e.g. 256MiB, 1GiB)");
+        }
+        Duration segmentAge = audit.segmentAge() == null ? null : duration("audit.segmentAge", audit.segmentAge());
+        if (segmentAge != null && segmentAge.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new ConfigException("audit.segmentAge: must be at least 1m (e.g. 24h)");
+        }
         if (audit.sinks() == null || audit.sinks().isEmpty()) {
             throw new ConfigException("audit.sinks: list at least one sink, e.g. [{kind: file, path: audit.log}]");
         }
@@ -225,7 +233,7 @@ public final class ConfigLoader {
         }
         return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
-                List.copyOf(auditCopies),
+                List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, null);
     }
 
@@ -283,6 +291,25 @@ public final class ConfigLoader {
             throw new ConfigException(field + ": file " + p + " is not readable by this user");
         }
         return p;
+    }
+
+    /** A size such as {@code 1048576}, {@code 64KiB}, {@code 256MiB} or {@code 1GiB}. */
+    private static long size(String field, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,13})\\s*(|B|KiB|MiB|GiB)").matcher(text.trim());
+        if (!m.matches()) {
+            throw new ConfigException(field + ": '" + text + "' is not a size; write e.g. 256MiB, 1GiB or a number of bytes");
+        }
+        int shift = switch (m.group(2)) {
+            case "KiB" -> 10;
+            case "MiB" -> 20;
+            case "GiB" -> 30;
+            default -> 0;
+        };
+        long n = Long.parseLong(m.group(1));
+        if (n > (Long.MAX_VALUE >> shift)) {
+            throw new ConfigException(field + ": '" + text + "' is too large");
+        }
+        return n << shift;
     }
 
     private static Duration duration(String field, String text) {

@@ -30,6 +30,7 @@ public record ServerSettings(
         Duration auditFsyncInterval,
         List<Path> auditFiles,
         List<AuditCopy> auditCopies,
+        dev.tresor.audit.SegmentPolicy auditSegments,
         int maxBodyBytes,
         Duration idleTimeout,
         int maxConnections,
@@ -47,6 +48,6 @@ public record ServerSettings(
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, tlsCert, tlsKey, clientCa, tlsProtocols,
                 caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
-                auditFsyncInterval, auditFiles, auditCopies, maxBodyBytes, idleTimeout, maxConnections, reason);
+                auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout, maxConnections, reason);
     }
 }
