@@ -49,6 +49,9 @@ public final class AuditLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
 
     private final List<Lane> lanes;
+    /** The first lanes, of which one write suffices; the rest must each write. */
+    private final int anyOfLanes;
+    private final int requiredLanes;
     private final List<BestEffortSink> copies;
     private final Duration writeTimeout;
     private final long writeTimeoutNanos;
@@ -77,7 +80,19 @@ public final class AuditLog implements AutoCloseable {
      */
     public AuditLog(List<? extends AuditSink> sinks, List<BestEffortSink> copies, Duration writeTimeout,
                     int maxPendingPerSink) {
+        this(sinks, List.of(), copies, writeTimeout, maxPendingPerSink);
+    }
+
+    /**
+     * As above, with sinks that must <em>each</em> take every record ({@code mode: required} for a
+     * remote collector): a record counts as written once one of {@code sinks} and every one of
+     * {@code requiredSinks} has it, and a request fails (503) when any required sink fails or is
+     * too slow. For deployments where a request must not proceed unless the SIEM has its record.
+     */
+    public AuditLog(List<? extends AuditSink> sinks, List<? extends AuditSink> requiredSinks,
+                    List<BestEffortSink> copies, Duration writeTimeout, int maxPendingPerSink) {
         Objects.requireNonNull(sinks, "sinks");
+        Objects.requireNonNull(requiredSinks, "requiredSinks");
         this.copies = List.copyOf(Objects.requireNonNull(copies, "copies"));
         Objects.requireNonNull(writeTimeout, "writeTimeout");
         if (sinks.isEmpty()) {
@@ -91,9 +106,14 @@ public final class AuditLog implements AutoCloseable {
         }
         List<Lane> built = new ArrayList<>(sinks.size());
         for (AuditSink sink : sinks) {
-            built.add(new Lane(Objects.requireNonNull(sink, "sink"), maxPendingPerSink));
+            built.add(new Lane(Objects.requireNonNull(sink, "sink"), maxPendingPerSink, false));
+        }
+        for (AuditSink sink : requiredSinks) {
+            built.add(new Lane(Objects.requireNonNull(sink, "sink"), maxPendingPerSink, true));
         }
         this.lanes = List.copyOf(built);
+        this.anyOfLanes = sinks.size();
+        this.requiredLanes = requiredSinks.size();
         this.writeTimeout = writeTimeout;
         this.writeTimeoutNanos = writeTimeout.toNanos();
         // One thread enforces every caller's deadline: a timed wait per request would make each
@@ -117,7 +137,7 @@ public final class AuditLog implements AutoCloseable {
             failures.increment();
             throw new AuditUnavailableException("the audit log is closed");
         }
-        Attempt attempt = new Attempt(lanes.size(), System.nanoTime() + writeTimeoutNanos);
+        Attempt attempt = new Attempt(anyOfLanes, requiredLanes, System.nanoTime() + writeTimeoutNanos);
         waiting.add(attempt);
         if (closed.get()) {
             // close() may have swept the queue before this attempt joined it.
@@ -137,7 +157,7 @@ public final class AuditLog implements AutoCloseable {
                 throw new AuditUnavailableException("no audit sink confirmed the record within " + writeTimeout
                         + attempt.describeFailures());
             }
-            throw new AuditUnavailableException("every audit sink failed" + attempt.describeFailures());
+            throw new AuditUnavailableException(e.getCause().getMessage() + attempt.describeFailures());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failures.increment();
@@ -239,21 +259,38 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** One record's fan-out: completes on the first confirmed write, fails when every sink failed. */
+    /**
+     * One record's fan-out: completes once one of the any-of sinks and every required sink
+     * confirmed it; fails when every any-of sink failed, or any required sink did.
+     */
     private static final class Attempt {
         final CompletableFuture<Void> anyWritten = new CompletableFuture<>();
         final AtomicInteger failedSinks = new AtomicInteger();
+        final AtomicBoolean oneOfAnyWritten = new AtomicBoolean();
+        final AtomicInteger requiredLeft;
         final ConcurrentLinkedQueue<String> reasons = new ConcurrentLinkedQueue<>();
         final int sinks;
         final long deadlineNanos;
 
-        Attempt(int sinks, long deadlineNanos) {
+        Attempt(int sinks, int required, long deadlineNanos) {
             this.sinks = sinks;
+            this.requiredLeft = new AtomicInteger(required);
             this.deadlineNanos = deadlineNanos;
         }
 
-        void written() {
-            anyWritten.complete(null);
+        void written(boolean required) {
+            if (required) {
+                if (requiredLeft.decrementAndGet() == 0 && oneOfAnyWritten.get()) {
+                    anyWritten.complete(null);
+                }
+            } else if (oneOfAnyWritten.compareAndSet(false, true) && requiredLeft.get() == 0) {
+                anyWritten.complete(null);
+            }
+        }
+
+        void failedRequired(String reason) {
+            reasons.add(reason);
+            anyWritten.completeExceptionally(new IllegalStateException("a required audit sink failed"));
         }
 
         /** Ends the wait as timed out unless a sink already decided it. */
@@ -283,9 +320,11 @@ public final class AuditLog implements AutoCloseable {
         final java.util.concurrent.Executor blockingWriters;
         final LongAdder failures = new LongAdder();
         final AtomicBoolean failing = new AtomicBoolean();
+        final boolean required;
 
-        Lane(AuditSink sink, int maxPending) {
+        Lane(AuditSink sink, int maxPending, boolean required) {
             this.sink = sink;
+            this.required = required;
             this.maxPending = maxPending;
             this.slots = new Semaphore(maxPending);
             this.threads = Thread.ofVirtual().name("tresor-audit-" + sink.name() + "-", 0).factory();
@@ -295,7 +334,7 @@ public final class AuditLog implements AutoCloseable {
         void submit(AuditEvent event, Attempt attempt) {
             if (!slots.tryAcquire()) {
                 failures.increment();
-                attempt.failed(sink.name() + ": " + maxPending + " writes already pending — the sink is stuck or too slow");
+                fail(attempt, sink.name() + ": " + maxPending + " writes already pending — the sink is stuck or too slow");
                 markFailing("too many writes pending");
                 return;
             }
@@ -305,13 +344,13 @@ public final class AuditLog implements AutoCloseable {
             } catch (RuntimeException | OutOfMemoryError e) {
                 slots.release();
                 failures.increment();
-                attempt.failed(sink.name() + ": cannot start the write: " + e);
+                fail(attempt, sink.name() + ": cannot start the write: " + e);
                 return;
             }
             write.whenComplete((ignored, error) -> {
                 try {
                     if (error == null) {
-                        attempt.written();
+                        attempt.written(required);
                         if (failing.compareAndSet(true, false)) {
                             log.info("audit sink {} is writing again", sink.name());
                         }
@@ -320,13 +359,21 @@ public final class AuditLog implements AutoCloseable {
                                 ? error.getCause() : error;
                         failures.increment();
                         String reason = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
-                        attempt.failed(sink.name() + ": " + reason);
+                        fail(attempt, sink.name() + ": " + reason);
                         markFailing(reason);
                     }
                 } finally {
                     slots.release();
                 }
             });
+        }
+
+        private void fail(Attempt attempt, String reason) {
+            if (required) {
+                attempt.failedRequired(reason);
+            } else {
+                attempt.failed(reason);
+            }
         }
 
         private void markFailing(String reason) {

@@ -155,6 +155,39 @@ class ExternalSinksTest {
     }
 
     @Test
+    void aRequiredSinkMustTakeEveryRecordOrTheRecordFails() throws Exception {
+        TestPki pki = TestPki.create("syslog-ca");
+        try (RsyslogServer rsyslog = new RsyslogServer(dir.resolve("rsyslog"), pki)) {
+            rsyslog.start();
+            SSLContext tls = TrustMaterial.clientContext(pki.writeCaPem(dir.resolve("ca.pem")));
+            ByteArrayOutputStream file = new ByteArrayOutputStream();
+            try (AuditLog audit = new AuditLog(List.of(new JsonLinesAuditSink(file, "file")),
+                    List.of(syslog(rsyslog, tls, "localhost")), List.of(), Duration.ofSeconds(2), 16)) {
+                audit.record(event(1, "allowed"));
+                assertThat(rsyslog.awaitLine("\"requestId\":\"req-1\"")).hasSize(1);
+                rsyslog.stop();
+                // The first write after the collector went may still be taken by TCP (RFC 5425 has
+                // no acknowledgement); the connection's reset fails the next one at the latest.
+                int refused = 0;
+                for (int i = 2; i <= 4; i++) {
+                    try {
+                        audit.record(event(i, "allowed"));
+                    } catch (AuditUnavailableException e) {
+                        assertThat(e.getMessage()).contains("syslog:localhost");
+                        refused++;
+                    }
+                }
+                assertThat(refused).as("records refused while the required collector is down").isGreaterThanOrEqualTo(2);
+                rsyslog.start();
+                audit.record(event(5, "allowed")); // reconnects
+                assertThat(rsyslog.awaitLine("\"requestId\":\"req-5\"")).isNotEmpty();
+            }
+            // The file sink (one of the any-of sinks) has every record, refused ones included.
+            assertThat(file.toString(StandardCharsets.UTF_8).split("\n")).hasSize(5);
+        }
+    }
+
+    @Test
     void theAuditLogNeverWaitsForABestEffortCopy() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AuditSink hung = new AuditSink() {

@@ -132,11 +132,17 @@ public final class TresorServer implements AutoCloseable {
                 sinks.add(sink);
                 fileLogs.add(sink);
             }
+            List<AuditSink> requiredRemote = new ArrayList<>();
             for (int i = 0; i < s.auditCopies().size(); i++) {
                 ServerSettings.AuditCopy c = s.auditCopies().get(i);
-                copies.add(configured("audit.sinks (" + c.kind() + ")", () -> copy(c, metrics)));
+                if (c.required()) {
+                    requiredRemote.add(configured("audit.sinks (" + c.kind() + ")", () -> remoteSink(c)));
+                } else {
+                    copies.add(configured("audit.sinks (" + c.kind() + ")", () -> copy(c, metrics)));
+                }
             }
-            AuditLog audit = new AuditLog(sinks, copies, s.auditWriteTimeout(), AuditLog.DEFAULT_MAX_PENDING_PER_SINK);
+            AuditLog audit = new AuditLog(sinks, requiredRemote, copies, s.auditWriteTimeout(),
+                    AuditLog.DEFAULT_MAX_PENDING_PER_SINK);
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);
             Tresor tresor = configured("keyProvider.path", () -> Tresor.open(opened, keys, monitor, clock));
             checkpointer = new AuditCheckpointer(fileLogs, tresor::storeEpochs,
@@ -256,18 +262,20 @@ public final class TresorServer implements AutoCloseable {
 
     /** A best-effort copy of the audit records (syslog over TLS, or JSON lines on standard output). */
     private static BestEffortSink copy(ServerSettings.AuditCopy c, TresorMetrics metrics) {
-        AuditSink sink;
-        if (c.kind().equals("stdout")) {
-            sink = new JsonLinesAuditSink(System.out, "stdout");
-        } else {
-            javax.net.ssl.SSLContext tls = c.cert() == null ? TrustMaterial.clientContext(c.ca())
-                    : TrustMaterial.clientContext(c.cert(), c.key(), c.ca());
-            sink = new SyslogAuditSink(c.host(), c.port(), tls, c.appName(), hostname(), java.time.Duration.ofSeconds(5));
-        }
+        AuditSink sink = remoteSink(c);
         BestEffortSink copy = new BestEffortSink(sink, c.bufferRecords(), java.time.Duration.ofSeconds(1),
                 metrics.auditCopyTimer(sink.name()));
         metrics.auditCopy(copy);
         return copy;
+    }
+
+    private static AuditSink remoteSink(ServerSettings.AuditCopy c) {
+        if (c.kind().equals("stdout")) {
+            return new JsonLinesAuditSink(System.out, "stdout");
+        }
+        javax.net.ssl.SSLContext tls = c.cert() == null ? TrustMaterial.clientContext(c.ca())
+                : TrustMaterial.clientContext(c.cert(), c.key(), c.ca());
+        return new SyslogAuditSink(c.host(), c.port(), tls, c.appName(), hostname(), java.time.Duration.ofSeconds(5));
     }
 
     private static String hostname() {

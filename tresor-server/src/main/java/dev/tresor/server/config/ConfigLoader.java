@@ -176,16 +176,17 @@ public final class ConfigLoader {
                 auditFiles.add(base.resolve(sink.path()).normalize());
                 continue;
             }
-            if (sink.mode() != null && !sink.mode().equals("best-effort")) {
-                throw new ConfigException(field + ".mode: a " + sinkKind + " sink is 'best-effort' (buffered, never holds up"
-                        + " a request); the file sinks are the required ones");
+            if (sink.mode() != null && !List.of("best-effort", "required").contains(sink.mode())) {
+                throw new ConfigException(field + ".mode: must be 'best-effort' (buffered, never holds up a request; the"
+                        + " default) or 'required' (a request waits for it, and fails with 503 when it cannot write)");
             }
+            boolean required = "required".equals(sink.mode());
             int buffer = sink.bufferRecords() == null ? 100_000 : sink.bufferRecords();
             if (buffer < 1 || buffer > 10_000_000) {
                 throw new ConfigException(field + ".bufferRecords: must be between 1 and 10000000");
             }
             if (sinkKind.equals("stdout")) {
-                auditCopies.add(new ServerSettings.AuditCopy("stdout", null, 0, null, null, null, null, buffer));
+                auditCopies.add(new ServerSettings.AuditCopy("stdout", null, 0, null, null, null, null, buffer, required));
                 continue;
             }
             if (sink.address() == null || sink.address().isBlank()) {
@@ -214,7 +215,7 @@ public final class ConfigLoader {
             auditCopies.add(new ServerSettings.AuditCopy("syslog", host, port, base.resolve(sink.ca()).normalize(),
                     sink.cert() == null ? null : base.resolve(sink.cert()).normalize(),
                     sink.key() == null ? null : base.resolve(sink.key()).normalize(),
-                    sink.appName() == null ? "tresor" : sink.appName(), buffer));
+                    sink.appName() == null ? "tresor" : sink.appName(), buffer, required));
         }
         if (auditFiles.isEmpty()) {
             throw new ConfigException("audit.sinks: at least one sink must be kind 'file' (the hash-chained log"

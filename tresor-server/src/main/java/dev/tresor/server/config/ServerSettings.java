@@ -39,10 +39,11 @@ public record ServerSettings(
     /**
      * A best-effort copy of the audit records for a SIEM: {@code kind} "syslog" (RFC 5424 over
      * TLS to {@code host}:{@code port}, trusting {@code ca}, presenting {@code cert}/{@code key}
-     * if given) or "stdout" (JSON lines); other fields null for stdout.
+     * if given) or "stdout" (JSON lines); other fields null for stdout. {@code required}: every
+     * record must reach it before the request proceeds (else buffered, best effort).
      */
     public record AuditCopy(String kind, String host, int port, Path ca, Path cert, Path key, String appName,
-                            int bufferRecords) {}
+                            int bufferRecords, boolean required) {}
 
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
