@@ -1,6 +1,11 @@
 package dev.tresor.audit;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -57,89 +62,202 @@ public final class AuditQuery {
     /**
      * As above, across the log's segments ({@link AuditSegments}), and only records with a seq
      * below {@code before} (null: no bound), so a client pages backwards with {@link Page#next}.
-     * Segments are skipped by their names (first seq) and headers (creation time: a segment holds
-     * nothing later than the next segment's creation), so a query for recent records or one page
-     * reads only the segments that can hold them, not the whole log.
      */
     public static Page read(Path logFile, Instant since, String client, String secret, int limit, Long before)
             throws IOException {
+        return page(logFile, new Range(since, null, null, before), client, secret, limit);
+    }
+
+    /**
+     * Bounds of a query: times {@code since} (inclusive) to {@code until} (exclusive), seqs after
+     * {@code after} and before {@code before} (both exclusive); null for no bound.
+     */
+    public record Range(Instant since, Instant until, Long after, Long before) {
+        public static final Range ALL = new Range(null, null, null, null);
+    }
+
+    /**
+     * Records are written in seq order and, up to the time a request waits for its record, in time
+     * order: a record stamped more than this before its predecessor in the file is not looked for.
+     */
+    static final Duration TIME_SLACK = Duration.ofMinutes(1);
+
+    /**
+     * The newest {@code limit} records within {@code range} matching the filters, oldest first,
+     * and the cursor of the page before them. Segments are read newest first and each from its end
+     * backwards (from the offset of {@code before}, found by bisection), stopping as soon as the
+     * page is full or the range's lower bound is passed: the newest page, a recent window or any
+     * page by cursor costs about what it returns, whatever the log's size. Segments are skipped by
+     * name (first seq) and header (creation time). Only a filter matching few records reads far.
+     */
+    public static Page page(Path logFile, Range range, String client, String secret, int limit) throws IOException {
         Objects.requireNonNull(logFile, "logFile");
+        Objects.requireNonNull(range, "range");
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT + ", not " + limit);
         }
-        List<Path> newestFirst = new ArrayList<>();
-        newestFirst.add(logFile);
         List<AuditSegments.Segment> closed = AuditSegments.closed(logFile);
+        List<Path> newestFirst = new ArrayList<>();
+        List<Long> firstSeqs = new ArrayList<>();
+        newestFirst.add(logFile);
+        firstSeqs.add(null); // the active segment's first seq is in its header
         for (int i = closed.size() - 1; i >= 0; i--) {
-            if (before == null || closed.get(i).firstSeq() < before) {
-                newestFirst.add(closed.get(i).file());
-            }
+            newestFirst.add(closed.get(i).file());
+            firstSeqs.add(closed.get(i).firstSeq());
         }
-        Deque<Map<String, Object>> page = new ArrayDeque<>();
+        Deque<Map<String, Object>> newest = new ArrayDeque<>(); // newest first
         boolean more = false;
-        Instant laterSegmentCreated = null;
-        for (Path segment : newestFirst) {
-            if (since != null && laterSegmentCreated != null && laterSegmentCreated.isBefore(since)) {
-                break; // this segment and all older ones end before `since`
+        Long laterFirstSeq = null;
+        scan:
+        for (int i = 0; i < newestFirst.size(); i++) {
+            Path segment = newestFirst.get(i);
+            Long firstSeq = firstSeqs.get(i);
+            if (range.after() != null && laterFirstSeq != null && laterFirstSeq - 1 <= range.after()) {
+                break; // every record of this and older segments is at or before `after`
+            }
+            if (range.before() != null && firstSeq != null && firstSeq >= range.before()) {
+                laterFirstSeq = firstSeq;
+                continue;
             }
             if (!Files.exists(segment)) {
                 continue; // the active segment between the renames of a cut, or one archived meanwhile
             }
-            Deque<Map<String, Object>> found = new ArrayDeque<>();
-            Instant created = readSegment(segment, since, client, secret, limit + 1, before, found);
-            laterSegmentCreated = created;
-            while (!found.isEmpty()) {
-                page.addFirst(found.removeLast());
-            }
-            if (page.size() > limit) {
-                more = true;
-                while (page.size() > limit) {
-                    page.removeFirst();
+            try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ)) {
+                long end = ch.size();
+                if (range.until() != null && headerCreated(ch).minus(TIME_SLACK).isAfter(range.until())) {
+                    laterFirstSeq = firstSeq != null ? firstSeq : laterFirstSeq;
+                    continue; // every record of this segment came after `until`
                 }
-                break;
+                if (range.before() != null) {
+                    end = lineAtOrAfterSeq(ch, end, range.before());
+                }
+                ReverseLines lines = new ReverseLines(ch, end, ChainCodec.MAX_LINE_BYTES);
+                byte[] line;
+                while ((line = lines.previous()) != null) {
+                    Map<String, Object> fields;
+                    try {
+                        fields = ChainCodec.parse(line, line.length);
+                    } catch (ChainCodec.MalformedRecordException e) {
+                        continue;
+                    }
+                    if (ChainCodec.TYPE_HEADER.equals(fields.get("type"))) {
+                        if (fields.get("seq") instanceof Long base) {
+                            laterFirstSeq = base + 1;
+                        }
+                        continue scan;
+                    }
+                    if (!ChainCodec.TYPE_EVENT.equals(fields.get("type")) || !(fields.get("seq") instanceof Long seq)) {
+                        continue;
+                    }
+                    if (range.before() != null && seq >= range.before()) {
+                        continue;
+                    }
+                    if (range.after() != null && seq <= range.after()) {
+                        break scan;
+                    }
+                    Instant time = fields.get("time") instanceof String t ? created(t) : null;
+                    if (range.since() != null && time != null && time.isBefore(range.since().minus(TIME_SLACK))) {
+                        break scan;
+                    }
+                    if (time == null || !within(time, range) || !matches(fields, null, client, secret)) {
+                        continue;
+                    }
+                    if (newest.size() == limit) {
+                        more = true;
+                        break scan;
+                    }
+                    newest.addLast(project(fields));
+                }
             }
+            laterFirstSeq = firstSeq != null ? firstSeq : laterFirstSeq;
         }
+        List<Map<String, Object>> page = new ArrayList<>(newest);
+        Collections.reverse(page);
         Long next = more ? (Long) page.getFirst().get("seq") : null;
-        return new Page(Collections.unmodifiableList(new ArrayList<>(page)), next);
+        return new Page(Collections.unmodifiableList(page), next);
     }
 
-    /** Streams one segment, keeping its newest {@code keep} matches in {@code newest}; returns its header's time. */
-    private static Instant readSegment(Path segment, Instant since, String client, String secret, int keep, Long before,
-                                       Deque<Map<String, Object>> newest) throws IOException {
-        Instant created = null;
-        try (LineReader reader = new LineReader(Files.newInputStream(segment), ChainCodec.MAX_LINE_BYTES)) {
-            LineReader.Line line;
-            while ((line = reader.next()) != null) {
-                if (!line.terminated() || line.oversize()) {
-                    continue;
-                }
-                Map<String, Object> fields;
+    /** The creation time in the segment's header (its first line), or {@link Instant#MIN} if unreadable. */
+    private static Instant headerCreated(FileChannel ch) throws IOException {
+        ByteBuffer first = ByteBuffer.allocate(8 * 1024);
+        int n = ch.read(first, 0);
+        for (int i = 0; i < n; i++) {
+            if (first.array()[i] == '\n') {
                 try {
-                    fields = ChainCodec.parse(line.bytes(), line.length());
+                    return ChainCodec.parse(first.array(), i).get("created") instanceof String c ? created(c) : Instant.MIN;
                 } catch (ChainCodec.MalformedRecordException e) {
-                    continue;
+                    return Instant.MIN;
                 }
-                if (ChainCodec.TYPE_HEADER.equals(fields.get("type")) && fields.get("created") instanceof String c) {
-                    try {
-                        created = Instant.parse(c);
-                    } catch (DateTimeParseException e) {
-                        created = null;
-                    }
-                    continue;
-                }
-                if (before != null && fields.get("seq") instanceof Long seq && seq >= before) {
-                    break; // seqs only grow within a segment
-                }
-                if (!ChainCodec.TYPE_EVENT.equals(fields.get("type")) || !matches(fields, since, client, secret)) {
-                    continue;
-                }
-                if (newest.size() == keep) {
-                    newest.removeFirst();
-                }
-                newest.addLast(project(fields));
             }
         }
-        return created;
+        return Instant.MIN;
+    }
+
+    private static Instant created(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            return Instant.MIN;
+        }
+    }
+
+    private static boolean within(Instant time, Range range) {
+        return (range.since() == null || !time.isBefore(range.since()))
+                && (range.until() == null || time.isBefore(range.until()));
+    }
+
+    /**
+     * The offset of a line start at or before the first record with seq {@code seq} (or {@code size}),
+     * by bisection over byte offsets: seqs only grow within a segment.
+     */
+    private static long lineAtOrAfterSeq(FileChannel ch, long size, long seq) throws IOException {
+        long lo = 0;
+        long hi = size;
+        ByteBuffer probe = ByteBuffer.allocate(8 * 1024);
+        while (hi - lo > 64 * 1024) {
+            long mid = lo + (hi - lo) / 2;
+            probe.clear();
+            int n = ch.read(probe, mid);
+            if (n <= 0) {
+                hi = mid;
+                continue;
+            }
+            byte[] bytes = probe.array();
+            int nl = -1;
+            for (int i = 0; i < n; i++) {
+                if (bytes[i] == '\n') {
+                    nl = i;
+                    break;
+                }
+            }
+            int next = -1;
+            for (int i = nl + 1; nl >= 0 && i < n; i++) {
+                if (bytes[i] == '\n') {
+                    next = i;
+                    break;
+                }
+            }
+            if (nl < 0 || next < 0) {
+                return hi; // lines longer than the probe: give up bisecting, the reverse scan filters
+            }
+            long lineStart = mid + nl + 1;
+            Long lineSeq = null;
+            try {
+                Map<String, Object> fields = ChainCodec.parse(Arrays.copyOfRange(bytes, nl + 1, next), next - nl - 1);
+                lineSeq = fields.get("seq") instanceof Long l ? l : null;
+            } catch (ChainCodec.MalformedRecordException e) {
+                lineSeq = null;
+            }
+            if (lineSeq == null) {
+                return hi;
+            }
+            if (lineSeq >= seq) {
+                hi = lineStart;
+            } else {
+                lo = lineStart;
+            }
+        }
+        return hi;
     }
 
     private static boolean matches(Map<String, Object> fields, Instant since, String client, String secret) {

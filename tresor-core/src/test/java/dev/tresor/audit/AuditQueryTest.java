@@ -27,7 +27,9 @@ class AuditQueryTest {
     @BeforeEach
     void writeLog() throws IOException {
         log = dir.resolve("audit.log");
-        try (FileAuditSink sink = new FileAuditSink(log, newKek(dir, "kek.json"))) {
+        // The log's own clock at T0, as the records' times: a header is never newer than its records.
+        try (FileAuditSink sink = new FileAuditSink(log, newKek(dir, "kek.json"), FileAuditSink.DEFAULT_FSYNC_INTERVAL,
+                java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC))) {
             for (int i = 1; i <= 30; i++) {
                 sink.append(read(i, i % 3 == 0 ? "bob" : "alice", i % 2 == 0 ? "db/a" : "db/b"));
             }
@@ -73,6 +75,24 @@ class AuditQueryTest {
         Files.writeString(log, "{\"type\":\"event\",\"seq\":32,\"client\":\"bob\"", StandardOpenOption.APPEND);
 
         assertThat(AuditQuery.read(log, null, "bob", null, 1)).extracting(r -> r.get("seq")).containsExactly(30L);
+    }
+
+    @Test
+    void rangesBoundBySeqAndTimeAndPagesWalkBackwardsOnce() throws IOException {
+        // read(i) is stamped T0 + i seconds; seq i is record i (no open record on a new log)
+        AuditQuery.Range window = new AuditQuery.Range(T0.plusSeconds(10), T0.plusSeconds(20), null, null);
+        assertThat(AuditQuery.page(log, window, null, null, 100).records()).extracting(r -> r.get("seq"))
+                .containsExactly(10L, 11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L);
+        assertThat(AuditQuery.page(log, new AuditQuery.Range(null, null, 25L, null), "alice", null, 100).records())
+                .extracting(r -> r.get("seq")).containsExactly(26L, 28L, 29L);
+        List<Object> paged = new java.util.ArrayList<>();
+        Long before = null;
+        do {
+            AuditQuery.Page page = AuditQuery.page(log, new AuditQuery.Range(null, null, null, before), null, "db/a", 4);
+            paged.addAll(0, page.records().stream().map(r -> r.get("seq")).toList());
+            before = page.next();
+        } while (before != null);
+        assertThat(paged).containsExactly(2L, 4L, 6L, 8L, 10L, 12L, 14L, 16L, 18L, 20L, 22L, 24L, 26L, 28L, 30L);
     }
 
     @Test

@@ -415,20 +415,19 @@ final class Routes {
         if (bounded < 1 || bounded > 10_000) {
             throw TresorException.badRequest("limit must be between 1 and 10000");
         }
-        Long before = null;
-        if (ex.param("before") != null) {
+        Long before = seqParam(ex, "before");
+        Long after = seqParam(ex, "after");
+        Instant until = null;
+        if (ex.param("until") != null) {
             try {
-                before = Long.parseLong(ex.param("before"));
-            } catch (NumberFormatException e) {
-                before = -1L;
-            }
-            if (before < 1) {
-                throw TresorException.badRequest("before must be a record seq (a positive number), e.g. the 'next' of"
-                        + " the previous page");
+                until = Instant.parse(ex.param("until"));
+            } catch (DateTimeParseException e) {
+                throw TresorException.badRequest("until must be an instant such as 2026-12-06T10:00:00Z");
             }
         }
         try {
-            AuditQuery.Page page = AuditQuery.read(auditFile, since, ex.param("client"), ex.param("secret"), bounded, before);
+            AuditQuery.Page page = AuditQuery.page(auditFile, new AuditQuery.Range(since, until, after, before),
+                    ex.param("client"), ex.param("secret"), bounded);
             Map<String, Object> body = new java.util.LinkedHashMap<>();
             body.put("records", page.records());
             body.put("next", page.next());
@@ -436,6 +435,22 @@ final class Routes {
         } catch (IOException e) {
             throw new TresorException(Failure.UNAVAILABLE, "the audit log cannot be read right now");
         }
+    }
+
+    private static Long seqParam(Exchange ex, String name) {
+        if (ex.param(name) == null) {
+            return null;
+        }
+        long seq;
+        try {
+            seq = Long.parseLong(ex.param(name));
+        } catch (NumberFormatException e) {
+            seq = -1;
+        }
+        if (seq < 0) {
+            throw TresorException.badRequest(name + " must be a record seq (a number), e.g. the 'next' of the previous page");
+        }
+        return seq;
     }
 
     private ApiResponse sign(Exchange ex, Caller caller) {

@@ -765,7 +765,15 @@ class ApiContractTest {
         List<Long> all = new java.util.ArrayList<>();
         records.forEach(rec -> all.add(rec.get("seq").asLong()));
         assertThat(paged).isEqualTo(all);
-        error(call(admin, "GET", "/v1/audit?before=0", null), 400);
+        error(call(admin, "GET", "/v1/audit?before=-1", null), 400);
+        error(call(admin, "GET", "/v1/audit?until=tomorrow", null), 400);
+        // Ranges: after the first record only the later ones; nothing before the year 2000.
+        JsonNode later = ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&after=" + all.getFirst(), null), 200)
+                .get("records");
+        List<Long> laterSeqs = new java.util.ArrayList<>();
+        later.forEach(rec -> laterSeqs.add(rec.get("seq").asLong()));
+        assertThat(laterSeqs).isEqualTo(all.subList(1, all.size()));
+        assertThat(ok(call(admin, "GET", "/v1/audit?until=2000-01-01T00:00:00Z", null), 200).get("records")).isEmpty();
         error(call(admin, "GET", "/v1/audit?before=soon", null), 400);
         assertThat(ok(call(admin, "GET", "/v1/audit?secret=" + s.name() + "&since=2999-01-01T00:00:00Z", null), 200)
                 .get("records")).isEmpty();
