@@ -1,7 +1,9 @@
 package dev.tresor.bench;
 
 import dev.tresor.audit.AuditEvent;
+import dev.tresor.audit.AuditSegments;
 import dev.tresor.audit.AuditStart;
+import dev.tresor.audit.SegmentPolicy;
 import dev.tresor.audit.FileAuditSink;
 import dev.tresor.audit.WriteEpochs;
 import dev.tresor.crypto.LocalKeyProvider;
@@ -42,38 +44,44 @@ public final class AuditStartBench {
         int reps = args.integer("reps", 3);
         Path dir = args.path("dir");
         Path out = Path.of(args.string("out", "bench/results/audit-startup.md"));
+        long segmentMb = args.integer("segment-mb", 0);
+        SegmentPolicy segments = segmentMb == 0 ? SegmentPolicy.NONE : new SegmentPolicy(segmentMb << 20, null);
         Files.createDirectories(dir);
         LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
         List<Run> runs = new ArrayList<>();
         for (int mb : sizes) {
             Path log = dir.resolve("size-" + mb + "mb").resolve("audit.log");
-            runs.add(measure(log, kek, mb * 1024L * 1024L, reps));
+            runs.add(measure(log, kek, mb * 1024L * 1024L, reps, segments));
             deleteTree(log.getParent());
         }
-        String report = report(runs, reps, sizes);
+        String report = report(runs, reps, sizes, segmentMb);
         System.out.print(report);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report);
     }
 
-    private static Run measure(Path log, LocalKeyProvider kek, long targetBytes, int reps) throws Exception {
+    private static Run measure(Path log, LocalKeyProvider kek, long targetBytes, int reps, SegmentPolicy segments)
+            throws Exception {
         WriteEpochs epochs = new WriteEpochs(7, 11);
         AuditStart fresh = AuditStart.of(Optional.empty(), false, epochs, null);
         String checkpoint;
         AtomicLong written = new AtomicLong();
-        try (FileAuditSink sink = new FileAuditSink(log, kek, FileAuditSink.DEFAULT_FSYNC_INTERVAL, Clock.systemUTC(), fresh);
+        AtomicLong onDisk = new AtomicLong();
+        try (FileAuditSink sink = new FileAuditSink(log, kek, FileAuditSink.DEFAULT_FSYNC_INTERVAL, Clock.systemUTC(), fresh,
+                segments);
              ExecutorService writers = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < 8; t++) {
                 int writer = t;
                 done.add(writers.submit(() -> {
                     long i = 0;
-                    while (Files.size(log) < targetBytes) {
+                    while (onDisk.get() < targetBytes) {
                         for (int k = 0; k < 1000; k++, i++) {
                             sink.append(new AuditEvent(Instant.now(), "req-" + writer + "-" + i, "openemr",
                                     "secret.read", "openemr/mariadb", 3, "allowed", 200, "10.0.0." + writer, null));
                         }
                         written.addAndGet(1000);
+                        onDisk.set(totalSize(log));
                     }
                     return null;
                 }));
@@ -83,7 +91,7 @@ public final class AuditStartBench {
             }
             checkpoint = sink.checkpoint(epochs).record();
         }
-        long size = Files.size(log);
+        long size = totalSize(log);
         AuditStart fromCheckpoint = AuditStart.of(Optional.of(checkpoint), true, epochs, null);
         List<Double> checkpointMs = new ArrayList<>();
         List<Double> fullMs = new ArrayList<>();
@@ -92,7 +100,7 @@ public final class AuditStartBench {
         for (int r = 0; r < reps; r++) {
             long start = System.nanoTime();
             try (FileAuditSink sink = new FileAuditSink(log, kek, FileAuditSink.DEFAULT_FSYNC_INTERVAL, Clock.systemUTC(),
-                    fromCheckpoint)) {
+                    fromCheckpoint, segments)) {
                 checkpointMs.add((System.nanoTime() - start) / 1e6);
                 checkpointBytes = sink.bytesVerifiedAtOpen();
             }
@@ -106,15 +114,31 @@ public final class AuditStartBench {
         return new Run(size, written.get(), checkpointMs, checkpointBytes, fullMs, fullBytes);
     }
 
-    private static String report(List<Run> runs, int reps, List<Integer> sizes) {
+    private static long totalSize(Path log) {
+        try {
+            long total = Files.exists(log) ? Files.size(log) : 0;
+            for (AuditSegments.Segment s : AuditSegments.closed(log)) {
+                total += Files.size(s.file());
+            }
+            return total;
+        } catch (IOException e) {
+            return 0; // a cut renames files under our feet; the next call sees them
+        }
+    }
+
+    private static String report(List<Run> runs, int reps, List<Integer> sizes, long segmentMb) {
         StringBuilder b = new StringBuilder();
-        b.append("# Audit log start-up against log size\n\n");
+        b.append("# Audit log start-up against log size").append(segmentMb > 0 ? " (segmented log)" : "").append("\n\n");
         b.append("Made by `bench/audit-startup.sh ").append(sizes.toString().replaceAll("[\\[\\] ]", ""))
-                .append(' ').append(reps).append("`: for each size, a log of `secret.read` records written through the real `FileAuditSink` ")
+                .append(' ').append(reps).append(segmentMb > 0 ? " " + segmentMb : "").append("`: for each size, a log of `secret.read` records written through the real `FileAuditSink` ")
                 .append("(8 writers), a checkpoint at its end as a clean stop leaves it, then ").append(reps)
                 .append(" opens from the store's checkpoint (what `tresor server` does) and ").append(reps)
                 .append(" opens that verify the whole chain (a log without a checkpoint). Open time = the sink's constructor: ")
-                .append("verification, repair check, the open record and its write. Page cache warm (the log was just written).\n\n");
+                .append("verification, repair check, the open record and its write. Page cache warm (the log was just written).")
+                .append(segmentMb > 0 ? " The log is cut into segments of " + segmentMb + " MB (`audit-<first-seq>.log`);"
+                        + " \"whole chain\" then means the segment being written, which is all a start without a checkpoint"
+                        + " reads (closed segments are checked by `tresor audit verify DIR`)." : "")
+                .append("\n\n");
         b.append("Machine: ").append(Reports.Machine.describe().markdown()).append("\n\n");
         b.append("| log size | records | open from checkpoint: ms median (min-max) | bytes read | whole chain: ms median (min-max) | bytes read |\n");
         b.append("|---:|---:|---:|---:|---:|---:|\n");
