@@ -78,7 +78,8 @@ public final class AuditCopyBench {
             for (int r = 0; r < rounds; r++) {
                 for (Map.Entry<String, Path> v : variants.entrySet()) {
                     try (ServerProcess server = ServerProcess.start(root, v.getValue(), sf.managementPort(),
-                            folder.dir().resolve("server-" + r + "-" + v.getKey().charAt(6) + ".log"), List.of())) {
+                            folder.dir().resolve("server-" + r + "-" + (v.getKey().contains("syslog") ? "syslog" : "file") + ".log"),
+                            List.of())) {
                         List<Long> pids = List.of(server.pid());
                         Endpoint ep = data.endpoint(reader, sf.apiPort());
                         LoadGenerator.run(new LoadGenerator.Spec("warm", ep, plan, connections, Duration.ZERO, warm,

@@ -41,6 +41,17 @@ public interface AuditSink extends AutoCloseable {
         return done;
     }
 
+    /**
+     * Writes {@code events} in order, as {@link #append} would one by one; a sink that can send
+     * several in one write (syslog over TLS) overrides this. On an IOException some of them may
+     * have been written.
+     */
+    default void appendAll(java.util.List<AuditEvent> events) throws IOException {
+        for (AuditEvent event : events) {
+            append(event);
+        }
+    }
+
     /** A short, non-secret name for logs and metrics, e.g. {@code file:/var/lib/tresor/audit.log}. */
     String name();
 

@@ -141,9 +141,10 @@ class ExternalSinksTest {
         for (int i = 0; i < 100; i++) {
             copy.offer(event(i, "allowed"));
         }
-        // One record is with the stuck sink, ten wait in the buffer, the rest were dropped.
-        assertThat(copy.dropped()).isBetween(89L, 90L);
-        assertThat(copy.queueDepth()).isBetween(9, 10);
+        // One batch (the first record and what was queued behind it, at most the buffer's 10) is
+        // with the stuck sink, up to ten wait in the buffer, the rest were dropped.
+        assertThat(copy.dropped()).isBetween(100L - 11 - 10, 90L);
+        assertThat(copy.queueDepth()).isBetween(0, 10);
         release.countDown();
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (delivered.get() + copy.dropped() < 100 && System.nanoTime() < deadline) {
@@ -185,6 +186,56 @@ class ExternalSinksTest {
             // The file sink (one of the any-of sinks) has every record, refused ones included.
             assertThat(file.toString(StandardCharsets.UTF_8).split("\n")).hasSize(5);
         }
+    }
+
+    @Test
+    void recordsQueuedBehindASlowWriteGoOutTogetherInOrder() throws Exception {
+        List<List<String>> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch firstWrite = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AuditSink slow = new AuditSink() {
+            @Override
+            public void append(AuditEvent event) {
+                throw new AssertionError("a best-effort copy writes batches");
+            }
+
+            @Override
+            public void appendAll(List<AuditEvent> events) {
+                writes.add(events.stream().map(AuditEvent::requestId).toList());
+                firstWrite.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public String name() {
+                return "slow";
+            }
+
+            @Override
+            public void close() {}
+        };
+        BestEffortSink copy = new BestEffortSink(slow, 1_000, Duration.ofMillis(10), BestEffortSink.WriteTimer.NONE);
+        copy.offer(event(0, "allowed"));
+        firstWrite.await();
+        for (int i = 1; i < 300; i++) {
+            copy.offer(event(i, "allowed"));
+        }
+        release.countDown();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (copy.written() < 300 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        copy.close();
+        List<String> all = writes.stream().flatMap(List::stream).toList();
+        assertThat(all).hasSize(300);
+        assertThat(all).isEqualTo(java.util.stream.IntStream.range(0, 300).mapToObj(i -> "req-" + i).toList());
+        // 299 records queued behind the first write: two batches of at most 256, not 299 writes
+        assertThat(writes).hasSize(3);
+        assertThat(copy.written()).isEqualTo(300);
     }
 
     @Test
