@@ -35,9 +35,19 @@ public final class BestEffortSink implements AutoCloseable {
     private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
     /** Records per write to the wrapped sink at most. */
     private static final int MAX_BATCH = 256;
+    /** How long the writer waits after a write that did not fill a batch. */
+    static final Duration LINGER = Duration.ofMillis(20);
 
     private final AuditSink sink;
-    private final BlockingQueue<AuditEvent> buffer;
+    /**
+     * Lock-free: request threads only append, the writer only polls; nobody signals anybody (the
+     * writer looks every {@link #LINGER}), because a contended lock and a wake-up per record cost
+     * a read more than the copy itself.
+     */
+    private final java.util.concurrent.ConcurrentLinkedQueue<AuditEvent> buffer =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger buffered = new java.util.concurrent.atomic.AtomicInteger();
+    private final int capacity;
     private final Duration retryEvery;
     private final WriteTimer timer;
     private final LongAdder written = new LongAdder();
@@ -52,7 +62,7 @@ public final class BestEffortSink implements AutoCloseable {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be at least 1: " + capacity);
         }
-        this.buffer = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
         this.retryEvery = Objects.requireNonNull(retryEvery, "retryEvery");
         this.timer = Objects.requireNonNull(timer, "timer");
         this.writer = Thread.ofVirtual().name("tresor-audit-best-effort[" + sink.name() + "]").start(this::run);
@@ -60,9 +70,16 @@ public final class BestEffortSink implements AutoCloseable {
 
     /** Buffers {@code event} for the wrapped sink; never blocks, never fails (a full buffer counts a drop). */
     public void offer(AuditEvent event) {
-        if (closed.get() || !buffer.offer(event)) {
+        if (closed.get()) {
             dropped.increment();
+            return;
         }
+        if (buffered.incrementAndGet() > capacity) {
+            buffered.decrementAndGet();
+            dropped.increment();
+            return;
+        }
+        buffer.add(event);
     }
 
     public String name() {
@@ -85,28 +102,34 @@ public final class BestEffortSink implements AutoCloseable {
     }
 
     public int queueDepth() {
-        return buffer.size();
+        return buffered.get();
     }
 
     private void run() {
         List<AuditEvent> batch = new ArrayList<>(MAX_BATCH);
         try {
             while (!closed.get() || !buffer.isEmpty()) {
-                AuditEvent next = buffer.poll(100, TimeUnit.MILLISECONDS);
-                if (next == null) {
+                // What queued up since the last write goes in one write: under load the cost of a
+                // TLS record and a system call is shared by many records.
+                batch.clear();
+                AuditEvent next;
+                while (batch.size() < MAX_BATCH && (next = buffer.poll()) != null) {
+                    batch.add(next);
+                }
+                if (batch.isEmpty()) {
+                    Thread.sleep(LINGER);
                     continue;
                 }
-                // What queued up while the last batch was written goes in one write: under load the
-                // cost of a TLS record and a system call is shared by many records.
-                batch.clear();
-                batch.add(next);
-                buffer.drainTo(batch, MAX_BATCH - 1);
+                buffered.addAndGet(-batch.size());
                 while (!deliver(batch)) {
                     if (closed.get()) {
                         dropped.add(batch.size()); // closing: no more retries
                         break;
                     }
                     Thread.sleep(retryEvery);
+                }
+                if (batch.size() < MAX_BATCH && !closed.get()) {
+                    Thread.sleep(LINGER); // let records gather: a copy is at most this much later
                 }
             }
         } catch (InterruptedException e) {
@@ -127,7 +150,8 @@ public final class BestEffortSink implements AutoCloseable {
             if (lastWarning == 0 || now - lastWarning > WARN_EVERY_NANOS) {
                 lastWarning = now;
                 LOG.warn("best-effort audit sink {} cannot write (records are buffered, {} queued, {} dropped so far;"
-                        + " requests go on): {}", sink.name(), buffer.size(), dropped.sum(), e.getMessage());
+                        + " requests go on): {}", sink.name(), buffered.get() + batch.size(), dropped.sum(),
+                        e.getMessage());
             }
             return false;
         }
@@ -147,7 +171,7 @@ public final class BestEffortSink implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        dropped.add(buffer.size());
+        dropped.add(buffered.getAndSet(0));
         buffer.clear();
         try {
             sink.close();

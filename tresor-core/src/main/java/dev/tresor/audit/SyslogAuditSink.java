@@ -71,6 +71,9 @@ public final class SyslogAuditSink implements AuditSink {
         lock.lock();
         try {
             try {
+                if (out != null && peerClosed()) {
+                    disconnect();
+                }
                 if (out == null) {
                     connect();
                 }
@@ -134,6 +137,27 @@ public final class SyslogAuditSink implements AuditSink {
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
+        }
+    }
+
+    /**
+     * Whether the collector has closed the connection (it sends nothing otherwise): RFC 5425 has no
+     * acknowledgement, so a batch written into a connection the collector already closed would be
+     * taken by TCP and lost. Asked before each write, with a 1 ms read; what remains is a collector
+     * that goes away between this check and the write.
+     */
+    private boolean peerClosed() {
+        try {
+            socket.setSoTimeout(1);
+            try {
+                return socket.getInputStream().read() < 0;
+            } finally {
+                socket.setSoTimeout((int) connectTimeout.toMillis());
+            }
+        } catch (java.net.SocketTimeoutException alive) {
+            return false;
+        } catch (IOException e) {
+            return true;
         }
     }
 
