@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
@@ -166,8 +167,50 @@ public final class ApiHandler extends Handler.Abstract {
             sendThenDrain(request, response, callback, result.body(), declared);
             return true;
         }
+        finishReadingBody(request, response, result.status());
         send(response, callback, result, requestId, allow);
         return true;
+    }
+
+    /**
+     * Reads to its end a request body that the route did not read (a refused request: bad name,
+     * no permission, unknown route) before the answer goes out. Jetty discards only what has
+     * already arrived when the handler completes; if the body is still on its way it closes the
+     * connection after an answer that promised keep-alive, and the client's next request on that
+     * pooled connection fails with a broken pipe (the JDK client retries only GETs). The drain is
+     * bounded by the body limit; a body over it, or one refused as too large, closes the
+     * connection with {@code Connection: close} said in the answer.
+     */
+    private void finishReadingBody(Request request, Response response, int status) {
+        HttpFields headers = request.getHeaders();
+        long declared;
+        try {
+            declared = headers.getLongField(HttpHeader.CONTENT_LENGTH);
+        } catch (NumberFormatException e) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            return;
+        }
+        if (declared <= 0 && !headers.contains(HttpHeader.TRANSFER_ENCODING)) {
+            return;
+        }
+        if (status == 413 || declared > maxBodyBytes) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            return;
+        }
+        try (InputStream in = Request.asInputStream(request)) {
+            byte[] scratch = new byte[8192];
+            long left = maxBodyBytes + 1L;
+            int n;
+            while (left > 0 && (n = in.read(scratch, 0, (int) Math.min(scratch.length, left))) >= 0) {
+                left -= n;
+            }
+            java.util.Arrays.fill(scratch, (byte) 0);
+            if (left <= 0) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
+        } catch (IOException | RuntimeException clientStoppedSending) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
     }
 
     /** Outcome of the record written before a state-changing request runs; its outcome record follows. */
