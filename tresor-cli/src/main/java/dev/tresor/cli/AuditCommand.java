@@ -1,9 +1,9 @@
 package dev.tresor.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "audit", mixinStandardHelpOptions = true,
-        description = "Read the audit log (admins) or verify its hash chain offline.",
+@Command(name = "audit", description = "Read the audit log (admins) or verify its hash chain offline.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor audit tail --secret db/password --since 24h",
@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
                 "      --config /var/lib/tresor/tresor.yaml",
         })
 final class AuditCommand extends CommandGroup {
+
+    @Mixin
+    private HelpOption help;
 
     AuditCommand(CliContext context) {
         super(context);

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "tail", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "tail", description = {
                 "Show the newest audit records (admins): who did what to which secret, and how it ended.",
                 "--follow keeps polling every second and prints new records as they arrive (Ctrl-C stops); "
                         + "with --json it prints one JSON object per line.",
@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
                 "  tresor audit tail -f --json | jq -c 'select(.outcome != \"allowed\")'",
         })
 final class AuditTailCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     static final int FOLLOW_BATCH = 1000;
     static final long POLL_MILLIS = 1000;

@@ -11,11 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "verify", description = {
                 "Check an audit log's keyed hash chain offline: any edited, dropped or reordered record is found.",
                 "A segmented log is checked as one chain: give its folder, or its segment files in any order; "
                         + "each segment must continue from the last record of the one before.",
@@ -32,6 +32,9 @@ import picocli.CommandLine.Parameters;
                 "      --config /var/lib/tresor/tresor.yaml",
         })
 final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

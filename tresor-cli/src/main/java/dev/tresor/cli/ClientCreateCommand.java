@@ -15,11 +15,11 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "create", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "create", description = {
                 "Create a client and issue its certificate (admins).",
                 "The private key is generated here and never leaves this machine; the server's CA signs a request for it. "
                         + "Writes DIR/NAME.crt (certificate chain), DIR/NAME.key (mode 0600) and DIR/ca.crt (the CA bundle "
@@ -33,6 +33,9 @@ import picocli.CommandLine.Parameters;
                 "  tresor client create alice --admin --out ~/.tresor/alice",
         })
 final class ClientCreateCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
     private String name;

@@ -2,13 +2,16 @@ package dev.tresor.cli;
 
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
-        description = "List clients (admins).",
+@Command(name = "ls", aliases = "list", description = "List clients (admins).",
         footerHeading = "%nExamples:%n",
         footer = {"  tresor client ls", "  tresor client ls --json | jq -r '.clients[] | select(.admin) | .name'"})
 final class ClientListCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--json", description = "Print the server's JSON.")
     private boolean json;

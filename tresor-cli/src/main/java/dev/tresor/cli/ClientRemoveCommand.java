@@ -2,13 +2,16 @@ package dev.tresor.cli;
 
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "rm", aliases = "delete", mixinStandardHelpOptions = true,
-        description = "Delete a client (admins). Its certificate then grants nothing, even before it expires.",
+@Command(name = "rm", aliases = "delete", description = "Delete a client (admins). Its certificate then grants nothing, even before it expires.",
         footerHeading = "%nExamples:%n",
         footer = "  tresor client rm app1")
 final class ClientRemoveCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
     private String name;

@@ -3,17 +3,20 @@ package dev.tresor.cli;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "completion", mixinStandardHelpOptions = true,
-        description = "Print a bash (and zsh, via bashcompinit) completion script for tresor.",
+@Command(name = "completion", description = "Print a bash (and zsh, via bashcompinit) completion script for tresor.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  source <(tresor completion)                          # this shell",
                 "  tresor completion > /etc/bash_completion.d/tresor    # every new shell",
         })
 final class CompletionCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

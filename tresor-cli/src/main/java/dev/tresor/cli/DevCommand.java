@@ -23,10 +23,10 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "dev", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "dev", description = {
                 "Run a ready-to-use local server in one command: store, KEK, CA, server and admin certificates in a folder "
                         + "(created on first run, reused afterwards), API on 127.0.0.1. Prints the export lines to use it "
                         + "as the admin and saves them in DIR/env.sh. Ctrl-C stops it; the data stays.",
@@ -39,6 +39,9 @@ import picocli.CommandLine.Option;
                 "  TRESOR_DEV_DIR=./.tresor tresor dev",
         })
 final class DevCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     static final int DEFAULT_API_PORT = 7443;
     static final int DEFAULT_MANAGEMENT_PORT = 7444;

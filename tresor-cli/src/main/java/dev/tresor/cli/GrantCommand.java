@@ -4,10 +4,10 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "grant", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "grant", description = {
                 "Give access (admins): put a client in a group, or a secret in a group. "
                         + "A client can read a secret iff they share a group.",
                 "Role 'write' also lets the client add versions and move labels of the group's secrets (e.g. a rotation job).",
@@ -19,6 +19,9 @@ import picocli.CommandLine.Option;
                 "  tresor grant --secret db/password --group app",
         })
 final class GrantCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     private MembershipTarget target;

@@ -1,9 +1,9 @@
 package dev.tresor.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "group", mixinStandardHelpOptions = true,
-        description = "Manage groups (admins). A client may read a secret iff they share a group.",
+@Command(name = "group", description = "Manage groups (admins). A client may read a secret iff they share a group.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor group create app --description \"the app's runtime secrets\"",
@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
                 "  tresor group show app",
         })
 final class GroupCommand extends CommandGroup {
+
+    @Mixin
+    private HelpOption help;
 
     GroupCommand(CliContext context) {
         super(context);

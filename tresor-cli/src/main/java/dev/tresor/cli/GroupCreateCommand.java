@@ -2,14 +2,17 @@ package dev.tresor.cli;
 
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "create", mixinStandardHelpOptions = true,
-        description = "Create a group (admins).",
+@Command(name = "create", description = "Create a group (admins).",
         footerHeading = "%nExamples:%n",
         footer = "  tresor group create app --description \"the app's runtime secrets\"")
 final class GroupCreateCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
     private String name;

@@ -3,13 +3,16 @@ package dev.tresor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
-        description = "List groups.",
+@Command(name = "ls", aliases = "list", description = "List groups.",
         footerHeading = "%nExamples:%n",
         footer = {"  tresor group ls", "  tresor group ls --json | jq -r '.groups[].name'"})
 final class GroupListCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--json", description = "Print the server's JSON.")
     private boolean json;

@@ -3,14 +3,17 @@ package dev.tresor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "show", mixinStandardHelpOptions = true,
-        description = "Show a group: its clients (with roles) and its secrets.",
+@Command(name = "show", description = "Show a group: its clients (with roles) and its secrets.",
         footerHeading = "%nExamples:%n",
         footer = {"  tresor group show app", "  tresor group show app --json | jq -r '.secrets[]'"})
 final class GroupShowCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
     private String name;

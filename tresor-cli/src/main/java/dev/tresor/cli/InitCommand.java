@@ -13,11 +13,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "init", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "init", description = {
                 "Create a production data folder: server config, KEK, CA, server certificate, SQLite store and the first "
                         + "admin's client certificate. Refuses a folder that is not empty, so no key is ever overwritten.",
         },
@@ -29,6 +29,9 @@ import picocli.CommandLine.Parameters;
                 "  tresor server --config /var/lib/tresor/tresor.yaml   # start it",
         })
 final class InitCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

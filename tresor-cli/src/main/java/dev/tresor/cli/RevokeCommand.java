@@ -3,16 +3,19 @@ package dev.tresor.cli;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "revoke", mixinStandardHelpOptions = true,
-        description = "Take access away (admins): remove a client from a group, or a secret from a group. Effective at once.",
+@Command(name = "revoke", description = "Take access away (admins): remove a client from a group, or a secret from a group. Effective at once.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor revoke --client app1 --group app",
                 "  tresor revoke --secret db/password --group app",
         })
 final class RevokeCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     private MembershipTarget target;

@@ -1,9 +1,9 @@
 package dev.tresor.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "rotate", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "rotate", description = {
                 "Zero-downtime database credential rotation with two users per application (slots A and B).",
                 "The definition (YAML) names the database, the slot and admin secrets, the consumers and the checks; "
                         + "see docs/rotation.md.",
@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
                 "  tresor rotate status --config openemr.yaml",
         })
 final class RotateCommand extends CommandGroup {
+
+    @Mixin
+    private HelpOption help;
 
     RotateCommand(CliContext context) {
         super(context);

@@ -12,10 +12,10 @@ import dev.tresor.rotation.StepResult;
 import dev.tresor.rotation.config.RotationConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "run", description = {
                 "Rotate once: the standby slot gets a new password, is delivered and validated, becomes active; then the old "
                         + "slot and the admin get new passwords. A failed validation rolls every consumer back and exits 1.",
                 "Each step prints one line with its duration. A rerun after any crash reads reality and carries on.",
@@ -29,6 +29,9 @@ import picocli.CommandLine.Option;
                 "  tresor rotate run --config openemr.yaml --sync-db-users",
         })
 final class RotateRunCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The rotation definition (YAML).")
     private Path config;

@@ -1,9 +1,9 @@
 package dev.tresor.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "secret", mixinStandardHelpOptions = true,
-        description = "Store, read, list, delete and restore secrets (named, versioned values).",
+@Command(name = "secret", description = "Store, read, list, delete and restore secrets (named, versioned values).",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor secret put db/password --file ./pw.txt --group app",
@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
                 "  tresor secret ls db/",
         })
 final class SecretCommand extends CommandGroup {
+
+    @Mixin
+    private HelpOption help;
 
     SecretCommand(CliContext context) {
         super(context);

@@ -8,10 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-// No mixinStandardHelpOptions: its -V/--version would collide with --version N (the secret version).
 @Command(name = "get",
         description = {
                 "Print a secret's value (the current version unless --version or --label picks another).",
@@ -28,8 +28,8 @@ import picocli.CommandLine.Parameters;
         })
 final class SecretGetCommand extends ApiCommand {
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-    private boolean help;
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
     private String name;

@@ -8,11 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "ls", aliases = "list", mixinStandardHelpOptions = true,
-        description = "List the secrets you may read (admins: all), with their versions and groups. Never shows values.",
+@Command(name = "ls", aliases = "list", description = "List the secrets you may read (admins: all), with their versions and groups. Never shows values.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor secret ls",
@@ -20,6 +20,9 @@ import picocli.CommandLine.Parameters;
                 "  tresor secret ls --json | jq -r '.secrets[].name'",
         })
 final class SecretListCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     /** Page size asked of the server; every page is fetched, so this only trades requests against memory. */
     static final int PAGE = 1000;

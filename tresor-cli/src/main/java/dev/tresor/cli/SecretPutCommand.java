@@ -18,11 +18,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "put", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "put", description = {
                 "Store a new version of a secret (creating the secret if needed). The value is never printed.",
                 "Give the value in exactly one way: --file FILE or - (standard input; typed without echo on a terminal) "
                         + "keep it out of your shell history; --value TEXT does not.",
@@ -38,6 +38,9 @@ import picocli.CommandLine.Parameters;
                 "  tresor secret put api/token --file t.txt --cas 3   # if v3 is current",
         })
 final class SecretPutCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     /** The server's limit for a value; checked here too so a huge file fails before it is sent. */
     static final int MAX_VALUE_BYTES = 1024 * 1024;

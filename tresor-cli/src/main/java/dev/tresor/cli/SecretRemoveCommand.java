@@ -2,11 +2,11 @@ package dev.tresor.cli;
 
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "rm", aliases = "delete", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "rm", aliases = "delete", description = {
                 "Delete a secret (admins). Asks nothing. A plain delete can be undone with `tresor secret restore`.",
                 "--destroy erases the data key of every version: the values can never be decrypted again, by anyone. "
                         + "This is irreversible.",
@@ -17,6 +17,9 @@ import picocli.CommandLine.Parameters;
                 "  tresor secret rm leaked/key --destroy     # irreversible",
         })
 final class SecretRemoveCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
     private String name;

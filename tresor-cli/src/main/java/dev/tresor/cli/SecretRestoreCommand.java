@@ -3,13 +3,16 @@ package dev.tresor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "restore", mixinStandardHelpOptions = true,
-        description = "Undo `tresor secret rm` (admins). Destroyed secrets cannot be restored.",
+@Command(name = "restore", description = "Undo `tresor secret rm` (admins). Destroyed secrets cannot be restored.",
         footerHeading = "%nExamples:%n",
         footer = "  tresor secret restore old/token")
 final class SecretRestoreCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
     private String name;

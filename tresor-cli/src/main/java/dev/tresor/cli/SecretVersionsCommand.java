@@ -4,17 +4,20 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "versions", mixinStandardHelpOptions = true,
-        description = "List the versions of a secret: when and by whom each was made, expiry, labels. Never shows values.",
+@Command(name = "versions", description = "List the versions of a secret: when and by whom each was made, expiry, labels. Never shows values.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor secret versions db/password",
                 "  tresor secret versions db/password --json | jq '.versions[].labels'",
         })
 final class SecretVersionsCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
     private String name;

@@ -17,16 +17,19 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Run the Tresor server from a config file (made by `tresor init`) until SIGINT/SIGTERM.",
+@Command(name = "server", description = "Run the Tresor server from a config file (made by `tresor init`) until SIGINT/SIGTERM.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor server --config /var/lib/tresor/tresor.yaml",
                 "  tresor server --config tresor.yaml --rotations rotations.yaml",
         })
 final class ServerCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

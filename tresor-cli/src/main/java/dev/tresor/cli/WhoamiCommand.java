@@ -2,16 +2,19 @@ package dev.tresor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "whoami", mixinStandardHelpOptions = true,
-        description = "Show who the server takes you for: your client name, identity, admin flag and groups.",
+@Command(name = "whoami", description = "Show who the server takes you for: your client name, identity, admin flag and groups.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor whoami",
                 "  tresor whoami --json | jq -r .identity",
         })
 final class WhoamiCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--json", description = "Print the server's JSON.")
     private boolean json;

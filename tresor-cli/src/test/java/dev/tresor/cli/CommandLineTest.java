@@ -67,6 +67,22 @@ class CommandLineTest {
     }
 
     @Test
+    void onlyTheTopCommandPrintsTheProgramVersion() {
+        CommandLine root = Cli.commandLine(CliHarness.context(Map.of(), home, new java.io.ByteArrayOutputStream(),
+                new java.io.ByteArrayOutputStream()));
+        for (CommandLine command : allCommands(root)) {
+            String name = command.getCommandSpec().qualifiedName();
+            boolean versionHelp = command.getCommandSpec().options().stream().anyMatch(o -> o.versionHelp());
+            assertThat(versionHelp).as(name + " has a -V/--version of the program").isEqualTo(command == root);
+            if (!command.getCommandSpec().usageMessage().hidden()) {
+                assertThat(command.getCommandSpec().options().stream().anyMatch(o -> o.usageHelp()))
+                        .as(name + " has -h/--help").isTrue();
+            }
+        }
+        assertThat(run("secret", "ls", "--version").err()).contains("Unknown option: '--version'");
+    }
+
+    @Test
     void secretGetHasBothHelpAndAVersionOption() {
         CliHarness.Run help = run("secret", "get", "--help");
         assertThat(help.exitCode()).isZero();

@@ -12,12 +12,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "apply", mixinStandardHelpOptions = true,
-        description = "Create or update the rendered objects in the cluster (current kubeconfig); objects already in "
+@Command(name = "apply", description = "Create or update the rendered objects in the cluster (current kubeconfig); objects already in "
                 + "their rendered form are not written. --full also creates the Namespace (with its injection label).",
         footerHeading = "%nExamples:%n",
         footer = {
@@ -25,6 +25,9 @@ import picocli.CommandLine.Spec;
                 "  tresor mesh apply --topology topology.yaml --full",
         })
 public final class MeshApplyCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--topology", required = true, paramLabel = "FILE", description = "The topology file (YAML).")
     private Path topologyFile;

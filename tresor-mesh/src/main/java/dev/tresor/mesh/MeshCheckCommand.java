@@ -25,12 +25,12 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "check", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "check", description = {
                 "Evaluate the NetworkPolicies, AuthorizationPolicies and EgressFirewall separately for every source, "
                         + "destination and port; print the reachability matrix; exit 1 if anything the topology does not "
                         + "name is allowed, an edge is blocked in any layer, or the layers disagree.",
@@ -44,6 +44,9 @@ import picocli.CommandLine.Spec;
                 "  tresor mesh check --topology topology.yaml --manifests np.yaml --netpol-only",
         })
 public final class MeshCheckCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--topology", required = true, paramLabel = "FILE", description = "The topology file (YAML).")
     private Path topologyFile;

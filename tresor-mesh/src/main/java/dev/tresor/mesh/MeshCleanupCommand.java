@@ -10,12 +10,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "cleanup", mixinStandardHelpOptions = true,
-        description = "Delete the objects labelled app.kubernetes.io/managed-by=tresor in the topology's namespace (and "
+@Command(name = "cleanup", description = "Delete the objects labelled app.kubernetes.io/managed-by=tresor in the topology's namespace (and "
                 + "its SMMR and SMCP); allow rules go before the deny baselines, so a half-done cleanup fails closed. "
                 + "The Namespace itself is kept.",
         footerHeading = "%nExamples:%n",
@@ -23,6 +23,9 @@ import picocli.CommandLine.Spec;
                 "  tresor mesh cleanup --topology topology.yaml",
         })
 public final class MeshCleanupCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--topology", required = true, paramLabel = "FILE", description = "The topology file (YAML).")
     private Path topologyFile;

@@ -2,12 +2,12 @@ package dev.tresor.mesh;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code tresor mesh}: groups render, check, apply, status and cleanup; alone it prints its usage and exits 2. */
-@Command(name = "mesh", mixinStandardHelpOptions = true,
-        subcommands = {MeshRenderCommand.class, MeshCheckCommand.class, MeshApplyCommand.class, MeshStatusCommand.class,
+@Command(name = "mesh", subcommands = {MeshRenderCommand.class, MeshCheckCommand.class, MeshApplyCommand.class, MeshStatusCommand.class,
                 MeshCleanupCommand.class},
         description = {
                 "A zero-trust Kubernetes namespace from one topology file: strict mTLS, per-edge AuthorizationPolicies "
@@ -20,6 +20,9 @@ import picocli.CommandLine.Spec;
                 "  tresor mesh check --topology openemr/topology.yaml --manifests ./mesh",
         })
 public final class MeshCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Spec
     private CommandSpec spec;

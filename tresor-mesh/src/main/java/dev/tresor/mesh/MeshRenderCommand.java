@@ -15,12 +15,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "render", mixinStandardHelpOptions = true,
-        description = "Render the namespace's manifests: sorted, commented YAML; the same topology always gives the same bytes.",
+@Command(name = "render", description = "Render the namespace's manifests: sorted, commented YAML; the same topology always gives the same bytes.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor mesh render --topology topology.yaml > mesh.yaml",
@@ -28,6 +28,9 @@ import picocli.CommandLine.Spec;
                 "  tresor mesh render --topology topology.yaml --netpol-only",
         })
 public final class MeshRenderCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--topology", required = true, paramLabel = "FILE", description = "The topology file (YAML).")
     private Path topologyFile;

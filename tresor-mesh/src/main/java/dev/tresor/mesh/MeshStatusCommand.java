@@ -12,12 +12,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Compare the cluster with the rendered objects: present, missing, drifted, or managed but no "
+@Command(name = "status", description = "Compare the cluster with the rendered objects: present, missing, drifted, or managed but no "
                 + "longer rendered; each pod's readiness and sidecar. One line per problem, with the fix; exit 1 if any.",
         footerHeading = "%nExamples:%n",
         footer = {
@@ -25,6 +25,9 @@ import picocli.CommandLine.Spec;
                 "  tresor mesh status --topology topology.yaml --netpol-only",
         })
 public final class MeshStatusCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Option(names = "--topology", required = true, paramLabel = "FILE", description = "The topology file (YAML).")
     private Path topologyFile;
