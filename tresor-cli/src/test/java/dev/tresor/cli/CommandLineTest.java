@@ -63,7 +63,7 @@ class CommandLineTest {
     void versionPrintsTheVersion() {
         CliHarness.Run version = run("--version");
         assertThat(version.exitCode()).isZero();
-        assertThat(version.out()).startsWith("tresor ");
+        assertThat(version.out()).startsWith("tresor ").containsPattern("\\(commit ([0-9a-f]{12}|unknown)\\)");
     }
 
     @Test

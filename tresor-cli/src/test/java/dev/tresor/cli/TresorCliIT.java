@@ -315,6 +315,11 @@ class TresorCliIT {
         Result result = tresor(Map.of(), "secret", "ls");
         assertThat(result.exitCode()).as(result.all()).isEqualTo(ExitCodes.USAGE);
         assertThat(result.err()).contains("TRESOR_ADDR").contains("TRESOR_CA");
+        // The launcher makes the JVM's home $HOME (the JDK would take the passwd entry's).
+        assertThat(result.err()).contains(work.resolve(".tresor/profile.yaml").toString());
+        Path otherHome = Files.createDirectories(work.resolve("other-home"));
+        Result elsewhere = tresor(Map.of("HOME", otherHome.toString()), "secret", "ls");
+        assertThat(elsewhere.err()).contains(otherHome.resolve(".tresor/profile.yaml").toString());
     }
 
     // ------------------------------------------------------------------ init and server
