@@ -55,14 +55,27 @@ abstract class ApiCommand implements Callable<Integer> {
     }
 
     /**
-     * How the list commands print: the server's JSON as is with --json, else one row per entry of
+     * How a write command ends: one line for people, or with -o json|yaml the server's answer
+     * (the created version, the group, ...) for scripts.
+     */
+    protected Integer report(OutputOption output, JsonNode answer, String human) {
+        if (output.structured()) {
+            output.print(out(), answer == null || answer.isMissingNode() ? Json.object() : answer);
+        } else {
+            out().println(human);
+        }
+        return ExitCodes.OK;
+    }
+
+    /**
+     * How the list commands print: the server's answer as is with -o json|yaml, else one row per entry of
      * {@code reply[key]}, its name first and flagged when the server found the entry's row failing
      * its integrity check (the server still lists it, so an operator sees it rather than a gap).
      */
-    protected Integer printList(JsonNode reply, boolean json, String key, Table table,
+    protected Integer printList(JsonNode reply, OutputOption output, String key, Table table,
             Function<JsonNode, List<String>> otherColumns) {
-        if (json) {
-            printJson(reply);
+        if (output.structured()) {
+            output.print(out(), reply);
             return ExitCodes.OK;
         }
         for (JsonNode entry : reply.path(key)) {

@@ -37,6 +37,9 @@ final class ClientCreateCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
     private String name;
 
@@ -47,7 +50,11 @@ final class ClientCreateCommand extends ApiCommand {
     @Option(names = "--admin", description = "Make the client an admin.")
     private boolean admin;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for NAME.crt, NAME.key and ca.crt.")
+    @Option(names = "--parents", description = "Create the missing parent folders of --out too.")
+    private boolean parents;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for NAME.crt, NAME.key and ca.crt "
+            + "(made if missing, mode 0700; its parent must exist unless --parents).")
     private Path outDir;
 
     @Option(names = "--ttl", paramLabel = "DURATION", defaultValue = "90d",
@@ -64,6 +71,7 @@ final class ClientCreateCommand extends ApiCommand {
         Path certFile = folder.resolve(name + ".crt");
         Path keyFile = folder.resolve(name + ".key");
         Path caFile = folder.resolve("ca.crt");
+        OutputFolders.requireCreatable(folder, parents, "--out");
         for (Path existing : List.of(certFile, keyFile)) {
             if (Files.exists(existing)) {
                 throw CliException.usage(existing + " already exists; refusing to overwrite it (choose another --out)");
@@ -87,7 +95,7 @@ final class ClientCreateCommand extends ApiCommand {
             issued = api.call("POST", "ca/sign", Map.of(),
                     Json.object().put("client", name).put("csr", csr).put("ttl", ttl));
             List<X509Certificate> chain = Pem.parseCertificates(Json.text(issued, "chain", ""), "the server's certificate");
-            createOwnerOnlyFolder(folder);
+            createOwnerOnlyFolder(folder, parents);
             Pem.writePrivateKey(keyFile, keyPair.getPrivate());
             Pem.writeCertificates(certFile, chain);
             Pem.writeCertificates(caFile, serverTrust);
@@ -104,6 +112,13 @@ final class ClientCreateCommand extends ApiCommand {
             int code = e instanceof CliException known ? known.exitCode() : ExitCodes.ERROR;
             throw new CliException(code, "could not issue a certificate for " + name + ": " + e.getMessage()
                     + " (" + cleanup + ")");
+        }
+        if (output.structured()) {
+            var answer = Json.object().put("name", name).put("identity", clientIdentity).put("admin", admin)
+                    .put("notAfter", Json.text(issued, "notAfter", null)).put("serial", Json.text(issued, "serial", null));
+            answer.putObject("files").put("cert", certFile.toString()).put("key", keyFile.toString()).put("ca", caFile.toString());
+            output.print(out(), answer);
+            return ExitCodes.OK;
         }
         PrintStream out = out();
         out.println("created client " + name + " (" + clientIdentity + (admin ? ", admin" : "") + "), certificate valid until "
@@ -133,11 +148,15 @@ final class ClientCreateCommand extends ApiCommand {
         }
     }
 
-    private static void createOwnerOnlyFolder(Path folder) throws IOException {
+    private static void createOwnerOnlyFolder(Path folder, boolean parents) throws IOException {
         if (Files.isDirectory(folder)) {
             return;
         }
-        Files.createDirectories(folder);
+        if (parents) {
+            Files.createDirectories(folder);
+        } else {
+            Files.createDirectory(folder);
+        }
         try {
             Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
         } catch (UnsupportedOperationException e) {

@@ -13,8 +13,8 @@ final class ClientListCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
-    @Option(names = "--json", description = "Print the server's JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     ClientListCommand(CliContext context) {
         super(context);
@@ -22,7 +22,7 @@ final class ClientListCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        return printList(connect().get("clients"), json, "clients", new Table("NAME", "IDENTITY", "ADMIN", "GROUPS"),
+        return printList(connect().get("clients"), output, "clients", new Table("NAME", "IDENTITY", "ADMIN", "GROUPS"),
                 client -> List.of(Json.text(client, "identity", "-"), client.path("admin").asBoolean() ? "yes" : "no",
                         ClientDetails.groups(client)));
     }

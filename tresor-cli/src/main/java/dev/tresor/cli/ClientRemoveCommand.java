@@ -13,6 +13,9 @@ final class ClientRemoveCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
     private String name;
 
@@ -22,8 +25,6 @@ final class ClientRemoveCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        connect().call("DELETE", "clients/" + name, Map.of(), null);
-        out().println("deleted client " + name);
-        return ExitCodes.OK;
+        return report(output, connect().call("DELETE", "clients/" + name, Map.of(), null), "deleted client " + name);
     }
 }

@@ -17,8 +17,8 @@ final class ClientShowCommand extends ApiCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "Client name.")
     private String name;
 
-    @Option(names = "--json", description = "Print the server's JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     ClientShowCommand(CliContext context) {
         super(context);
@@ -27,8 +27,8 @@ final class ClientShowCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode client = connect().get("clients/" + name);
-        if (json) {
-            printJson(client);
+        if (output.structured()) {
+            output.print(out(), client);
         } else {
             ClientDetails.print(client, out());
         }

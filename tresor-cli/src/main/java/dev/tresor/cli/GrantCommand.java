@@ -1,5 +1,6 @@
 package dev.tresor.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
@@ -22,6 +23,9 @@ final class GrantCommand extends ApiCommand {
 
     @Mixin
     private HelpOption help;
+
+    @Mixin
+    private OutputOption output;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     private MembershipTarget target;
@@ -47,13 +51,11 @@ final class GrantCommand extends ApiCommand {
         }
         TresorClient api = connect();
         if (target.client != null) {
-            api.call("PUT", "groups/" + group + "/clients/" + target.client, Map.of(),
+            JsonNode answer = api.call("PUT", "groups/" + group + "/clients/" + target.client, Map.of(),
                     Json.object().put("role", normalizedRole));
-            out().println("client " + target.client + " is in group " + group + " (" + normalizedRole + ")");
-        } else {
-            api.call("PUT", "groups/" + group + "/secrets/" + target.secret, Map.of(), null);
-            out().println("secret " + target.secret + " is readable by group " + group);
+            return report(output, answer, "client " + target.client + " is in group " + group + " (" + normalizedRole + ")");
         }
-        return ExitCodes.OK;
+        JsonNode answer = api.call("PUT", "groups/" + group + "/secrets/" + target.secret, Map.of(), null);
+        return report(output, answer, "secret " + target.secret + " is readable by group " + group);
     }
 }

@@ -14,6 +14,9 @@ final class GroupCreateCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
     private String name;
 
@@ -30,8 +33,6 @@ final class GroupCreateCommand extends ApiCommand {
         if (description != null) {
             body.put("description", description);
         }
-        connect().call("POST", "groups", Map.of(), body);
-        out().println("created group " + name);
-        return ExitCodes.OK;
+        return report(output, connect().call("POST", "groups", Map.of(), body), "created group " + name);
     }
 }

@@ -14,8 +14,8 @@ final class GroupListCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
-    @Option(names = "--json", description = "Print the server's JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     GroupListCommand(CliContext context) {
         super(context);
@@ -24,11 +24,11 @@ final class GroupListCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode groups = connect().get("groups");
-        if (!json && groups.path("groups").isEmpty()) {
+        if (!output.structured() && groups.path("groups").isEmpty()) {
             context.err().println("no groups");
             return ExitCodes.OK;
         }
-        return printList(groups, json, "groups", new Table("NAME", "DESCRIPTION", "CREATED", "BY"),
+        return printList(groups, output, "groups", new Table("NAME", "DESCRIPTION", "CREATED", "BY"),
                 group -> List.of(Json.text(group, "description", "-"), Json.text(group, "createdAt", "-"),
                         Json.text(group, "createdBy", "-")));
     }

@@ -13,6 +13,9 @@ final class GroupRemoveCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
     private String name;
 
@@ -22,8 +25,6 @@ final class GroupRemoveCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        connect().call("DELETE", "groups/" + name, Map.of(), null);
-        out().println("deleted group " + name);
-        return ExitCodes.OK;
+        return report(output, connect().call("DELETE", "groups/" + name, Map.of(), null), "deleted group " + name);
     }
 }

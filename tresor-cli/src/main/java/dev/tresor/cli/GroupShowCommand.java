@@ -18,8 +18,8 @@ final class GroupShowCommand extends ApiCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "Group name.")
     private String name;
 
-    @Option(names = "--json", description = "Print the server's JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     GroupShowCommand(CliContext context) {
         super(context);
@@ -28,8 +28,8 @@ final class GroupShowCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode group = connect().get("groups/" + name);
-        if (json) {
-            printJson(group);
+        if (output.structured()) {
+            output.print(out(), group);
             return ExitCodes.OK;
         }
         PrintStream out = out();

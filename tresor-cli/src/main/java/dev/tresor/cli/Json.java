@@ -4,13 +4,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** JSON for the wire and for {@code --json} output. The mapper is configured once and never changed. */
+/** JSON for the wire and for {@code --json} output (YAML for {@code -o yaml}). The mapper is configured once and never changed. */
 final class Json {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final YAMLMapper YAML = YAMLMapper.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build();
 
     private Json() {}
 
@@ -34,6 +38,15 @@ final class Json {
     static String pretty(JsonNode node) {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** YAML for {@code -o yaml}: the same tree, without the document marker. */
+    static String yaml(JsonNode node) {
+        try {
+            return YAML.writeValueAsString(node).stripTrailing();
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

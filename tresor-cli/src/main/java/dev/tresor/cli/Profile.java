@@ -1,7 +1,10 @@
 package dev.tresor.cli;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -10,44 +13,69 @@ import java.util.Set;
 
 /**
  * A connection profile: a small YAML file of {@code addr}, {@code cert}, {@code key} and
- * {@code ca}. Only flat {@code key: value} lines are read; a full YAML parser would cost every
- * command start-up time for four strings. Relative paths (and {@code ~/}) are resolved against
- * the profile's folder and the home folder, so a profile can live beside its certificates.
+ * {@code ca}, read with the same YAML library as every other config file here (Jackson's, on
+ * SnakeYAML). Relative paths (and {@code ~/}) are resolved against the profile's folder and the
+ * home folder, so a profile can live beside its certificates. Every error names the line.
  */
 record Profile(Path file, Map<String, String> values) {
 
     static final Set<String> KEYS = Set.of("addr", "cert", "key", "ca");
 
+    private static final YAMLFactory YAML = YAMLFactory.builder().build();
+
     static Profile load(Path file, Path home) {
-        String text;
+        byte[] text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = Files.readAllBytes(file);
         } catch (IOException e) {
             throw CliException.usage("cannot read profile " + file + ": " + e.getMessage());
         }
         Map<String, String> values = new LinkedHashMap<>();
-        int lineNumber = 0;
-        for (String raw : text.split("\\R")) {
-            lineNumber++;
-            String line = stripComment(raw).strip();
-            if (line.isEmpty() || line.equals("---")) {
-                continue;
+        Set<String> seen = new java.util.HashSet<>();
+        try (JsonParser parser = YAML.createParser(text)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                return new Profile(file, Map.of());
             }
-            int colon = line.indexOf(':');
-            if (colon <= 0) {
-                throw CliException.usage("profile " + file + " line " + lineNumber + ": expected 'key: value' (keys: addr, cert, key, ca)");
+            if (first != JsonToken.START_OBJECT) {
+                throw problem(file, parser, "expected 'key: value' lines (keys: addr, cert, key, ca)");
             }
-            String key = line.substring(0, colon).strip();
-            if (!KEYS.contains(key)) {
-                throw CliException.usage("profile " + file + " line " + lineNumber + ": unknown key '" + key
-                        + "' (known keys: addr, cert, key, ca)");
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_OBJECT; token = parser.nextToken()) {
+                String key = parser.currentName();
+                if (!KEYS.contains(key)) {
+                    throw problem(file, parser, "unknown key '" + key + "' (known keys: addr, cert, key, ca)");
+                }
+                if (!seen.add(key)) {
+                    throw problem(file, parser, "'" + key + "' is given twice");
+                }
+                JsonToken value = parser.nextToken();
+                if (value == JsonToken.VALUE_NULL) {
+                    continue;
+                }
+                if (!value.isScalarValue()) {
+                    throw problem(file, parser, "'" + key + "' must be a single value, e.g. " + key + ": "
+                            + (key.equals("addr") ? "https://127.0.0.1:8443" : "./" + key + ".pem"));
+                }
+                String given = parser.getText().strip();
+                if (!given.isEmpty()) {
+                    values.put(key, key.equals("addr") ? given : resolvePath(given, file, home));
+                }
             }
-            String value = unquote(line.substring(colon + 1).strip());
-            if (!value.isEmpty()) {
-                values.put(key, key.equals("addr") ? value : resolvePath(value, file, home));
+            if (parser.nextToken() != null) {
+                throw problem(file, parser, "one document only (remove the second '---')");
             }
+        } catch (JsonProcessingException e) {
+            int line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
+            throw CliException.usage("profile " + file + (line > 0 ? " line " + line : "") + ": not valid YAML: "
+                    + e.getOriginalMessage().lines().findFirst().orElse("?"));
+        } catch (IOException e) {
+            throw CliException.usage("cannot read profile " + file + ": " + e.getMessage());
         }
         return new Profile(file, Map.copyOf(values));
+    }
+
+    private static CliException problem(Path file, JsonParser parser, String message) {
+        return CliException.usage("profile " + file + " line " + parser.currentLocation().getLineNr() + ": " + message);
     }
 
     String get(String key) {
@@ -60,30 +88,5 @@ record Profile(Path file, Map<String, String> values) {
         }
         Path folder = profileFile.toAbsolutePath().getParent();
         return folder.resolve(value).normalize().toString();
-    }
-
-    /** A '#' starts a comment only outside quotes and after whitespace, as in YAML (so 'a#b' stays). */
-    private static String stripComment(String line) {
-        char quote = 0;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                }
-            } else if (c == '"' || c == '\'') {
-                quote = c;
-            } else if (c == '#' && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
-                return line.substring(0, i);
-            }
-        }
-        return line;
-    }
-
-    private static String unquote(String value) {
-        if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"") || value.startsWith("'") && value.endsWith("'"))) {
-            return value.substring(1, value.length() - 1);
-        }
-        return value;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tresor.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -17,6 +18,9 @@ final class RevokeCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     private MembershipTarget target;
 
@@ -31,12 +35,10 @@ final class RevokeCommand extends ApiCommand {
     protected Integer run() {
         TresorClient api = connect();
         if (target.client != null) {
-            api.call("DELETE", "groups/" + group + "/clients/" + target.client, Map.of(), null);
-            out().println("client " + target.client + " is no longer in group " + group);
-        } else {
-            api.call("DELETE", "groups/" + group + "/secrets/" + target.secret, Map.of(), null);
-            out().println("secret " + target.secret + " is no longer readable by group " + group);
+            JsonNode answer = api.call("DELETE", "groups/" + group + "/clients/" + target.client, Map.of(), null);
+            return report(output, answer, "client " + target.client + " is no longer in group " + group);
         }
-        return ExitCodes.OK;
+        JsonNode answer = api.call("DELETE", "groups/" + group + "/secrets/" + target.secret, Map.of(), null);
+        return report(output, answer, "secret " + target.secret + " is no longer readable by group " + group);
     }
 }

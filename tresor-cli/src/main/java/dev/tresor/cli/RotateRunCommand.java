@@ -43,8 +43,8 @@ final class RotateRunCommand extends ApiCommand {
             + "set it on the database and redeliver it instead of stopping.")
     private boolean syncDbUsers;
 
-    @Option(names = "--json", description = "Print the report as JSON at the end instead of one line per step.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     RotateRunCommand(CliContext context) {
         super(context);
@@ -56,7 +56,7 @@ final class RotateRunCommand extends ApiCommand {
         RotationListener listener = new RotationListener() {
             @Override
             public void step(StepResult result) {
-                if (!json) {
+                if (!output.structured()) {
                     out().println(result.line());
                     out().flush();
                 }
@@ -74,8 +74,8 @@ final class RotateRunCommand extends ApiCommand {
         } catch (RotationException e) {
             throw new CliException(RotationCommandSupport.exitCode(e.kind().name()), e.getMessage());
         }
-        if (json) {
-            printJson(toJson(report));
+        if (output.structured()) {
+            output.print(out(), toJson(report));
         } else if (report.ok()) {
             out().println((dryRun ? "dry run of " : "rotation ") + report.rotation() + " done in " + report.total().toMillis()
                     + " ms: slot " + report.activeAfter() + " active" + (report.healed().isEmpty() ? ""

@@ -18,8 +18,8 @@ final class RotateStatusCommand extends ApiCommand {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The rotation definition (YAML).")
     private Path config;
 
-    @Option(names = "--json", description = "Print the state as JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     RotateStatusCommand(CliContext context) {
         super(context);
@@ -27,7 +27,7 @@ final class RotateStatusCommand extends ApiCommand {
 
     @Override
     protected Integer run() {
-        RotationCommandSupport.print(context, RotationCommandSupport.inspect(context, config, RotationEngine::status), json);
+        RotationCommandSupport.print(context, RotationCommandSupport.inspect(context, config, RotationEngine::status), output);
         return ExitCodes.OK;
     }
 }

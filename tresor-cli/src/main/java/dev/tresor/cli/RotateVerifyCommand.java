@@ -19,8 +19,8 @@ final class RotateVerifyCommand extends ApiCommand {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The rotation definition (YAML).")
     private Path config;
 
-    @Option(names = "--json", description = "Print the checks as JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     RotateVerifyCommand(CliContext context) {
         super(context);
@@ -29,7 +29,7 @@ final class RotateVerifyCommand extends ApiCommand {
     @Override
     protected Integer run() {
         List<RotationEngine.Check> checks = RotationCommandSupport.inspect(context, config, RotationEngine::verify);
-        RotationCommandSupport.print(context, checks, json);
+        RotationCommandSupport.print(context, checks, output);
         return checks.stream().allMatch(RotationEngine.Check::ok) ? ExitCodes.OK : ExitCodes.ERROR;
     }
 }

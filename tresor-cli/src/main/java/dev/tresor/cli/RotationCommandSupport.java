@@ -50,14 +50,14 @@ final class RotationCommandSupport {
     }
 
     /** One aligned line per check ({@code ok}/{@code FAIL}, name, detail), or {@code {"checks": [...]}}. */
-    static void print(CliContext context, List<RotationEngine.Check> checks, boolean json) {
-        if (json) {
+    static void print(CliContext context, List<RotationEngine.Check> checks, OutputOption output) {
+        if (output.structured()) {
             ObjectNode root = Json.object();
             ArrayNode list = root.putArray("checks");
             for (RotationEngine.Check c : checks) {
                 list.addObject().put("name", c.name()).put("ok", c.ok()).put("detail", c.detail());
             }
-            context.out().println(Json.pretty(root));
+            output.print(context.out(), root);
             return;
         }
         int width = checks.stream().mapToInt(c -> c.name().length()).max().orElse(10);

@@ -45,6 +45,9 @@ final class SecretGetCommand extends ApiCommand {
         String label;
     }
 
+    @Option(names = "--parents", description = "With --out: create the missing folders of FILE.")
+    private boolean parents;
+
     @Option(names = "--allow-expired", description = "Return the value even if the version has expired.")
     private boolean allowExpired;
 
@@ -58,8 +61,11 @@ final class SecretGetCommand extends ApiCommand {
         @Option(names = "--out", paramLabel = "FILE", description = "Write the exact bytes to FILE (mode 0600, atomically); print nothing.")
         Path out;
 
-        @Option(names = "--json", description = "Print the server's JSON (value, version, dates, labels).")
+        @Option(names = "--json", description = "Print the server's JSON (value, version, dates, labels); the same as -o json.")
         boolean json;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "text (the value; the default), json or yaml.")
+        OutputOption.Format output;
     }
 
     SecretGetCommand(CliContext context) {
@@ -68,6 +74,11 @@ final class SecretGetCommand extends ApiCommand {
 
     @Override
     protected Integer run() throws IOException {
+        if (format != null && format.out != null) {
+            OutputFolders.requireParentOf(format.out, parents, "--out");
+        } else if (parents) {
+            throw CliException.usage("--parents goes with --out FILE");
+        }
         TresorClient api = connect();
         Map<String, String> query = new LinkedHashMap<>();
         if (selector != null && selector.version != null) {
@@ -97,8 +108,10 @@ final class SecretGetCommand extends ApiCommand {
             } else if (format != null && format.raw) {
                 out().writeBytes(reply.body());
                 out().flush();
-            } else if (format != null && format.json) {
+            } else if (format != null && (format.json || format.output == OutputOption.Format.JSON)) {
                 printJson(reply.json());
+            } else if (format != null && format.output == OutputOption.Format.YAML) {
+                out().println(Json.yaml(reply.json()));
             } else {
                 printText(reply.json());
             }

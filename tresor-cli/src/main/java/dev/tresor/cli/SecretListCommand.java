@@ -30,8 +30,8 @@ final class SecretListCommand extends ApiCommand {
     @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "Only names starting with PREFIX.")
     private String prefix;
 
-    @Option(names = "--json", description = "Print the server's JSON ({\"secrets\": [...]}, all pages joined).")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     SecretListCommand(CliContext context) {
         super(context);
@@ -53,12 +53,12 @@ final class SecretListCommand extends ApiCommand {
             // A server that repeats a cursor would loop forever; stop instead.
             after = next == null || next.equals(after) ? null : next;
         } while (after != null);
-        if (json) {
+        if (output.structured()) {
             ObjectNode all = Json.object();
             ArrayNode list = all.putArray("secrets");
             secrets.forEach(list::add);
             all.putNull("next");
-            printJson(all);
+            output.print(out(), all);
             return ExitCodes.OK;
         }
         if (secrets.isEmpty()) {

@@ -42,6 +42,9 @@ final class SecretPutCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     /** The server's limit for a value; checked here too so a huge file fails before it is sent. */
     static final int MAX_VALUE_BYTES = 1024 * 1024;
 
@@ -150,8 +153,7 @@ final class SecretPutCommand extends ApiCommand {
             throw TresorClient.failure(reply);
         }
         JsonNode stored = reply.json();
-        out().println("stored " + name + " version " + Json.text(stored, "version", "?"));
-        return ExitCodes.OK;
+        return report(output, stored, "stored " + name + " version " + Json.text(stored, "version", "?"));
     }
 
     private byte[] readValue() throws IOException {

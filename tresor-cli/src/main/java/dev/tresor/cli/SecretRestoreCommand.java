@@ -14,6 +14,9 @@ final class SecretRestoreCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
+    @Mixin
+    private OutputOption output;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
     private String name;
 
@@ -24,7 +27,6 @@ final class SecretRestoreCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode restored = connect().call("POST", "secrets/" + name + "/restore", Map.of(), null);
-        out().println("restored " + name + " (current version " + Json.text(restored, "currentVersion", "-") + ")");
-        return ExitCodes.OK;
+        return report(output, restored, "restored " + name + " (current version " + Json.text(restored, "currentVersion", "-") + ")");
     }
 }

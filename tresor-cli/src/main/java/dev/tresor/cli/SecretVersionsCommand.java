@@ -22,8 +22,8 @@ final class SecretVersionsCommand extends ApiCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "Secret name.")
     private String name;
 
-    @Option(names = "--json", description = "Print the server's JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     SecretVersionsCommand(CliContext context) {
         super(context);
@@ -32,8 +32,8 @@ final class SecretVersionsCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode versions = connect().get("secrets/" + name + "/versions");
-        if (json) {
-            printJson(versions);
+        if (output.structured()) {
+            output.print(out(), versions);
             return ExitCodes.OK;
         }
         Table table = new Table("VERSION", "CREATED", "BY", "EXPIRES", "LABELS", "STATE");

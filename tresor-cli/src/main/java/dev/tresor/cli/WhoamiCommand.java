@@ -16,8 +16,8 @@ final class WhoamiCommand extends ApiCommand {
     @Mixin
     private HelpOption help;
 
-    @Option(names = "--json", description = "Print the server's JSON.")
-    private boolean json;
+    @Mixin
+    private OutputOption output;
 
     WhoamiCommand(CliContext context) {
         super(context);
@@ -26,8 +26,8 @@ final class WhoamiCommand extends ApiCommand {
     @Override
     protected Integer run() {
         JsonNode me = connect().get("whoami");
-        if (json) {
-            printJson(me);
+        if (output.structured()) {
+            output.print(out(), me);
         } else {
             ClientDetails.print(me, out());
         }

@@ -113,6 +113,31 @@ class ConnectionResolverTest {
     }
 
     @Test
+    void profilesAreYamlAndEveryMistakeNamesItsLine() throws IOException {
+        profile("# made by hand\n---\naddr: \"https://q.example:9\"   # quoted\ncert: 'c.crt'\nkey: k#1.key\nca: ~/ca.crt\n");
+        ConnectionSettings settings = resolve(Map.of(), new ConnectionFlags());
+        assertThat(settings.address().value().getHost()).isEqualTo("q.example");
+        assertThat(settings.cert().value().toString()).endsWith("/c.crt");
+        assertThat(settings.key().value().toString()).endsWith("/k#1.key");
+        assertThat(settings.ca().value()).isEqualTo(home.resolve("ca.crt"));
+
+        for (var broken : Map.of(
+                "addr: https://x:1\ncert: [a, b]\n", "line 2",
+                "addr: https://x:1\nkey: k\nkey: other\n", "line 3",
+                "addr: https://x:1\n  cert: c\n", "line 2",
+                "addr: \"https://x:1\n", "line",
+                "- addr\n", "line 1",
+                "addr: https://x:1\n---\ncert: c\n", "line").entrySet()) {
+            profile(broken.getKey());
+            assertThatThrownBy(() -> resolve(Map.of(), new ConnectionFlags())).as(broken.getKey())
+                    .isInstanceOfSatisfying(CliException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(ExitCodes.USAGE);
+                        assertThat(e.getMessage()).contains("profile.yaml").contains(broken.getValue());
+                    });
+        }
+    }
+
+    @Test
     void addressesAreNormalisedAndPlainHttpIsRefused() {
         assertThat(ConnectionResolver.address(new Setting<>("127.0.0.1:7443", "TRESOR_ADDR")))
                 .isEqualTo(URI.create("https://127.0.0.1:7443"));

@@ -202,6 +202,21 @@ class TresorCliIT {
                 .containsPattern("(?m)^app1 +spiffe://tresor.local/client/app1 +no +app \\(read\\)$")
                 .containsPattern("(?m)^admin +\\S+ +yes +");
 
+        // Writes answer with the server's JSON or YAML for scripts (-o json|yaml, --json).
+        JsonNode stored = JSON.readTree(ok(admin, "secret", "put", "db/scratch", "--value", "x", "--json").out());
+        assertThat(stored.get("version").asInt()).isEqualTo(1);
+        assertThat(ok(admin, "secret", "put", "db/scratch", "--value", "y", "-o", "yaml").out())
+                .containsPattern("(?m)^version: 2$").containsPattern("(?m)^name: db/scratch$");
+        assertThat(ok(admin, "group", "ls", "-o", "yaml").out()).contains("- name: app");
+        Result disagree = tresor(admin, "group", "ls", "--json", "-o", "yaml");
+        assertThat(disagree.exitCode()).as(disagree.all()).isEqualTo(ExitCodes.USAGE);
+        // --destroy is irreversible: without a terminal to ask on, only --yes goes ahead.
+        Result unconfirmed = tresor(admin, "secret", "rm", "db/scratch", "--destroy");
+        assertThat(unconfirmed.exitCode()).as(unconfirmed.all()).isEqualTo(ExitCodes.USAGE);
+        assertThat(unconfirmed.err()).contains("--yes");
+        assertThat(JSON.readTree(ok(admin, "secret", "versions", "db/scratch", "--json").out()).get("versions")).hasSize(2);
+        assertThat(ok(admin, "secret", "rm", "db/scratch", "--destroy", "--yes").out()).contains("destroyed db/scratch");
+
         app1 = new HashMap<>(admin);
         app1.put("TRESOR_CERT", certs.resolve("app1.crt").toString());
         app1.put("TRESOR_KEY", certs.resolve("app1.key").toString());
@@ -226,7 +241,11 @@ class TresorCliIT {
         assertThat(names).contains("db/password", "db/token");
 
         Path out = work.resolve("read/password.txt");
-        Result written = ok(app1, "secret", "get", "db/password", "--out", out.toString());
+        Result noFolder = tresor(app1, "secret", "get", "db/password", "--out", out.toString());
+        assertThat(noFolder.exitCode()).as(noFolder.all()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noFolder.err()).contains("does not exist").contains("--parents");
+        assertThat(out.getParent()).doesNotExist();
+        Result written = ok(app1, "secret", "get", "db/password", "--out", out.toString(), "--parents");
         assertThat(written.out()).isEmpty();
         assertThat(Files.readString(out)).isEqualTo("s3cret");
         assertThat(Files.getPosixFilePermissions(out).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
