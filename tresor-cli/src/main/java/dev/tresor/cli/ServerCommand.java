@@ -75,7 +75,7 @@ final class ServerCommand implements Callable<Integer> {
         }
         TresorServer server = ServerLifecycle.start(settings, config.toString());
         if (schedule != null) {
-            startScheduler(schedule, server.apiPort());
+            startScheduler(schedule, server);
         }
         context.out().println("Tresor is running: API https://" + settings.apiAddress().getHostString() + ":" + server.apiPort()
                 + " (mutual TLS), management http://" + settings.managementAddress().getHostString() + ":"
@@ -85,12 +85,14 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     /** Runs each definition on its schedule against this server, as the scheduler's own client identity. */
-    private void startScheduler(SchedulerConfig schedule, int apiPort) {
+    private void startScheduler(SchedulerConfig schedule, TresorServer server) {
         TresorConnection tresor = new TresorConnection(schedule.address() != null ? schedule.address()
-                : URI.create("https://localhost:" + apiPort), schedule.cert(), schedule.key(), schedule.ca());
+                : URI.create("https://localhost:" + server.apiPort()), schedule.cert(), schedule.key(), schedule.ca());
         RotationScheduler scheduler = new RotationScheduler(schedule.definitions(), definition -> {
             try (RotationJob job = new RotationJob(definition, tresor, RotationListener.SILENT, StepHook.NONE)) {
-                return job.engine().run(new RunOptions(false, false));
+                var report = job.engine().run(new RunOptions(false, false));
+                server.metrics().rotationRun(report.rotation(), report.ok(), report.total());
+                return report;
             }
         }, Clock.systemUTC(), line -> context.err().println("tresor: " + line));
         scheduler.start();

@@ -165,6 +165,16 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public java.util.Optional<PoolUse> poolUse() {
+        var bean = pool.getHikariPoolMXBean();
+        if (bean == null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new PoolUse(bean.getActiveConnections(), bean.getIdleConnections(),
+                bean.getTotalConnections(), bean.getThreadsAwaitingConnection(), pool.getMaximumPoolSize()));
+    }
+
+    @Override
     public void close() {
         // Pool first: the watch's file handle on the wal-index must outlive every SQLite
         // connection of this process (closing it releases their fcntl locks, see SqliteChangeWatch).

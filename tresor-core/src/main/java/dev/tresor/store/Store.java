@@ -17,6 +17,11 @@ public interface Store extends AutoCloseable {
     /** Runs {@code work} in one transaction; commits if it returns, rolls back if it throws. */
     <T> T write(Function<StoreWriter, T> work);
 
+    /** The connection pool's use now, for metrics; empty for a store without one. */
+    default java.util.Optional<PoolUse> poolUse() {
+        return java.util.Optional.empty();
+    }
+
     /**
      * An opaque value that equals an earlier one only if nothing was committed to the database in
      * between: by this process, another node, or anyone else writing it directly. Taken before a

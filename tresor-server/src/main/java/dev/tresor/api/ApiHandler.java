@@ -152,9 +152,11 @@ public final class ApiHandler extends Handler.Abstract {
         if (result.detail() != null && detail == null) {
             detail = result.detail();
         }
+        long auditStarted = System.nanoTime();
         try {
             audit.record(new AuditEvent(clock.instant(), requestId, identity, action, secret, result.version(), outcome,
                     result.status(), source, detail));
+            metrics.auditWrite(System.nanoTime() - auditStarted);
         } catch (AuditUnavailableException e) {
             metrics.auditFailure();
             result.body().wipe();

@@ -7,15 +7,46 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** Prometheus metrics: request counts and latency by action and status, audit failures, tamper detections. */
+/**
+ * Prometheus metrics: request latency histograms by action and status, audit write latency and
+ * failures, tamper detections, certificate expiry, store pool use, rotation runs, the JVM and the
+ * process, and {@code tresor_build_info}. Names follow Prometheus conventions (base units,
+ * {@code _seconds}, {@code _total}).
+ */
 public final class TresorMetrics {
+
+    /**
+     * Latency buckets from 50 µs (a cached read) to 10 s (a stalled fsync): fixed bounds, so a p99
+     * can be computed across servers with {@code histogram_quantile}, at ~17 series per timer.
+     */
+    private static final java.time.Duration[] LATENCY_BUCKETS = java.util.stream.Stream.of(
+                    50_000L, 100_000L, 250_000L, 500_000L, 1_000_000L, 2_500_000L, 5_000_000L, 10_000_000L, 25_000_000L,
+                    50_000_000L, 100_000_000L, 250_000_000L, 500_000_000L, 1_000_000_000L, 2_500_000_000L, 10_000_000_000L)
+            .map(java.time.Duration::ofNanos).toArray(java.time.Duration[]::new);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter auditFailures;
     private final Counter integrityViolations;
     private final Counter tlsHandshakeFailures;
 
+    private final Timer auditWrites;
+
     public TresorMetrics() {
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
+        BuildInfo build = BuildInfo.load();
+        io.micrometer.core.instrument.Gauge.builder("tresor.build.info", () -> 1)
+                .description("The running build: version and commit as labels, value 1")
+                .tag("version", build.version()).tag("commit", build.commit())
+                .tag("java", Runtime.version().toString()).register(registry);
+        auditWrites = Timer.builder("tresor.audit.write")
+                .description("Time to hand a request's outcome record to every required audit sink")
+                .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
         auditFailures = Counter.builder("tresor.audit.failures")
                 .description("Requests refused because no audit sink could record them in time").register(registry);
         integrityViolations = Counter.builder("tresor.integrity.violations")
@@ -35,17 +66,74 @@ public final class TresorMetrics {
                         .description("API requests by action and HTTP status")
                         .tag("action", key.action())
                         .tag("status", Integer.toString(key.status()))
-                        .publishPercentileHistogram(false)
+                        .serviceLevelObjectives(LATENCY_BUCKETS)
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void auditWrite(long nanos) {
+        auditWrites.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Seconds until {@code certificate} expires (negative once it has): the server's, the CA's, ... */
+    public void certificateExpiry(String which, java.security.cert.X509Certificate certificate, java.time.Clock clock) {
+        long notAfter = certificate.getNotAfter().getTime();
+        io.micrometer.core.instrument.Gauge.builder("tresor.certificate.expiry", () -> (notAfter - clock.millis()) / 1000.0)
+                .description("Seconds until the certificate expires (negative: expired)")
+                .tag("certificate", which).tag("subject", certificate.getSubjectX500Principal().getName())
+                .baseUnit("seconds").register(registry);
+    }
+
+    /** Connections of the store's pool in use, idle, in total and waited for. */
+    public void storePool(java.util.function.Supplier<java.util.Optional<dev.tresor.store.PoolUse>> use) {
+        java.util.function.ToDoubleFunction<java.util.function.Function<dev.tresor.store.PoolUse, Integer>> of =
+                field -> use.get().map(field).orElse(0);
+        gauge("tresor.store.pool.active", "Store connections in use", of, dev.tresor.store.PoolUse::active);
+        gauge("tresor.store.pool.idle", "Store connections open and idle", of, dev.tresor.store.PoolUse::idle);
+        gauge("tresor.store.pool.total", "Store connections open", of, dev.tresor.store.PoolUse::total);
+        gauge("tresor.store.pool.max", "Store connections the pool may open", of, dev.tresor.store.PoolUse::maximum);
+        gauge("tresor.store.pool.pending", "Requests waiting for a store connection", of, dev.tresor.store.PoolUse::waiting);
+    }
+
+    private void gauge(String name, String description,
+                       java.util.function.ToDoubleFunction<java.util.function.Function<dev.tresor.store.PoolUse, Integer>> of,
+                       java.util.function.Function<dev.tresor.store.PoolUse, Integer> field) {
+        io.micrometer.core.instrument.Gauge.builder(name, () -> of.applyAsDouble(field)).description(description)
+                .baseUnit("connections").register(registry);
+    }
+
+    /** One rotation run: by rotation and outcome (ok, failed), with its duration. */
+    public void rotationRun(String rotation, boolean ok, java.time.Duration took) {
+        Timer.builder("tresor.rotation.runs").description("Rotation runs by rotation and outcome")
+                .tag("rotation", rotation).tag("outcome", ok ? "ok" : "failed")
+                .serviceLevelObjectives(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5),
+                        java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(60), java.time.Duration.ofMinutes(5))
+                .register(registry).record(took);
+    }
+
+    /** The version and commit this server was built from (Maven-filtered build.properties). */
+    record BuildInfo(String version, String commit) {
+        static BuildInfo load() {
+            java.util.Properties p = new java.util.Properties();
+            try (var in = TresorMetrics.class.getResourceAsStream("build.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (java.io.IOException e) {
+                // unknown below
+            }
+            return new BuildInfo(known(p.getProperty("version")), known(p.getProperty("commit")));
+        }
+
+        private static String known(String value) {
+            return value == null || value.isBlank() || value.startsWith("${") ? "unknown" : value;
+        }
     }
 
     /** A write-latency histogram for a best-effort audit copy (sub-millisecond to seconds). */
     public dev.tresor.audit.BestEffortSink.WriteTimer auditCopyTimer(String sink) {
         Timer timer = Timer.builder("tresor.audit.sink.write").description("Writes to a best-effort audit sink")
-                .tag("sink", sink).publishPercentileHistogram(true)
-                .minimumExpectedValue(java.time.Duration.ofNanos(10_000))
-                .maximumExpectedValue(java.time.Duration.ofSeconds(10)).register(registry);
+                .tag("sink", sink).serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
         return nanos -> timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 

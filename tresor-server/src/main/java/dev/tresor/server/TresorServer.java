@@ -158,6 +158,11 @@ public final class TresorServer implements AutoCloseable {
                 throw new ConfigException("ca.cert: this CA issues identities in trust domain '" + ca.trustDomain()
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
             }
+            metrics.storePool(opened::poolUse);
+            metrics.certificateExpiry("server", configured("tls.cert", () -> dev.tresor.ca.Pem.readCertificates(s.tlsCert())).getFirst(), clock);
+            if (ca != null) {
+                metrics.certificateExpiry("ca", ca.certificate(), clock);
+            }
 
             api = new Server(apiThreadPool());
             api.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));

@@ -64,7 +64,19 @@ class ManagementTest {
             assertThat(scrape.statusCode()).isEqualTo(200);
             assertThat(scrape.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain");
             String m = scrape.body();
-            assertThat(m).contains("# TYPE tresor_http_requests_seconds summary");
+            assertThat(m).contains("# TYPE tresor_http_requests_seconds histogram");
+            // Fixed sub-millisecond buckets, so p99 can be computed: 3 reads, each at most 10 s.
+            assertThat(metricValue(m, "tresor_http_requests_seconds_bucket{action=\"secret.read\",status=\"200\",le=\"10.0\"}"))
+                    .isEqualTo(3.0);
+            assertThat(m).contains("tresor_http_requests_seconds_bucket{action=\"secret.read\",status=\"200\",le=\"5.0E-5\"}");
+            assertThat(metricValue(m, "tresor_audit_write_seconds_count")).isGreaterThanOrEqualTo(7.0);
+            assertThat(m).containsPattern("tresor_build_info\\{commit=\"([0-9a-f]{12}|unknown)\",java=\"[^\"]+\",version=\"0\\.1\\.0[^\"]*\"} 1");
+            assertThat(metricValue(m, "tresor_certificate_expiry_seconds{certificate=\"server\","
+                    + m.split("tresor_certificate_expiry_seconds\\{certificate=\"server\",", 2)[1].split("}", 2)[0] + "}"))
+                    .isPositive();
+            assertThat(m).contains("tresor_store_pool_active_connections", "tresor_store_pool_max_connections",
+                    "jvm_memory_used_bytes", "jvm_gc_pause_seconds", "jvm_threads_live_threads", "process_cpu_usage",
+                    "process_uptime_seconds", "process_files_open_files");
             assertThat(metricValue(m, "tresor_http_requests_seconds_count{action=\"secret.read\",status=\"200\"}")).isEqualTo(3.0);
             assertThat(metricValue(m, "tresor_http_requests_seconds_count{action=\"secret.read\",status=\"404\"}")).isEqualTo(2.0);
             assertThat(metricValue(m, "tresor_http_requests_seconds_count{action=\"secret.write\",status=\"201\"}")).isEqualTo(1.0);
