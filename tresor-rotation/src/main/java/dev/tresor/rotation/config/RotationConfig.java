@@ -10,12 +10,13 @@ import java.util.List;
  * @param slotSecret  the Tresor secret holding both slots and the active one
  * @param adminSecret the Tresor secret holding the admin login that manages the slot users
  * @param schedule    a 5-field cron expression for in-server scheduling, or null
+ * @param timeZone    the zone the schedule's hours are in (UTC unless {@code timeZone:} says otherwise)
  * @param kubernetes  how to reach the Kubernetes API for kubernetes-* consumers (null: in-cluster, else $KUBECONFIG)
  * @param source      the file it came from
  */
 public record RotationConfig(String name, TargetConfig target, String slotSecret, String adminSecret,
                              List<ConsumerConfig> consumers, Validation validation, Timeouts timeouts, String schedule,
-                             KubernetesSettings kubernetes, Path source) {
+                             java.time.ZoneId timeZone, KubernetesSettings kubernetes, Path source) {
 
     public RotationConfig {
         consumers = List.copyOf(consumers);

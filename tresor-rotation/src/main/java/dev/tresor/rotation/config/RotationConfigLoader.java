@@ -69,7 +69,7 @@ public final class RotationConfigLoader {
         }
         Path base = source.getParent() == null ? Path.of(".") : source.getParent();
         Node top = new Node(root, "", source);
-        top.only("name", "target", "secrets", "consumers", "validation", "timeouts", "schedule", "kubernetes");
+        top.only("name", "target", "secrets", "consumers", "validation", "timeouts", "schedule", "timeZone", "kubernetes");
         String name = top.requiredText("name");
         try {
             Names.simple("rotation", name);
@@ -111,9 +111,22 @@ public final class RotationConfigLoader {
                     t.duration("appReady", timeouts.appReady(), false), t.duration("drain", timeouts.drain(), true));
         }
         String schedule = top.optionalText("schedule");
+        String zoneName = top.optionalText("timeZone");
+        java.time.ZoneId timeZone = java.time.ZoneOffset.UTC;
+        if (zoneName != null) {
+            if (schedule == null) {
+                throw top.error("timeZone", "applies to a schedule; add schedule: \"0 3 * * *\" or remove timeZone");
+            }
+            try {
+                timeZone = java.time.ZoneId.of(zoneName);
+            } catch (java.time.DateTimeException e) {
+                throw top.error("timeZone", "'" + zoneName + "' is not a time zone; use a region such as Europe/Berlin, "
+                        + "America/New_York or UTC");
+            }
+        }
         if (schedule != null) {
             try {
-                dev.tresor.rotation.schedule.CronSchedule.parse(schedule).next(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+                dev.tresor.rotation.schedule.CronSchedule.parse(schedule).next(java.time.ZonedDateTime.now(timeZone));
             } catch (IllegalArgumentException e) {
                 throw top.error("schedule", "must be a 5-field cron expression such as \"0 3 * * 0\" (minute hour day month"
                         + " weekday): " + e.getMessage());
@@ -130,7 +143,7 @@ public final class RotationConfigLoader {
             }
             kubernetes = new KubernetesSettings(kubeconfig, k.optionalText("context"));
         }
-        return new RotationConfig(name, target, slots, admin, consumers, validation, timeouts, schedule, kubernetes, source);
+        return new RotationConfig(name, target, slots, admin, consumers, validation, timeouts, schedule, timeZone, kubernetes, source);
     }
 
     private static String secretName(Node n, String field) {

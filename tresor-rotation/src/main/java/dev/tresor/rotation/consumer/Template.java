@@ -2,82 +2,108 @@ package dev.tresor.rotation.consumer;
 
 import dev.tresor.rotation.DbCredentials;
 import dev.tresor.rotation.Slot;
-import java.util.ArrayList;
+import io.pebbletemplates.pebble.PebbleEngine;
+import io.pebbletemplates.pebble.error.PebbleException;
+import io.pebbletemplates.pebble.error.RootAttributeNotFoundException;
+import io.pebbletemplates.pebble.extension.AbstractExtension;
+import io.pebbletemplates.pebble.extension.Filter;
+import io.pebbletemplates.pebble.loader.StringLoader;
+import io.pebbletemplates.pebble.template.EvaluationContext;
+import io.pebbletemplates.pebble.template.PebbleTemplate;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
- * A consumer file template: text with {@code {{field}}} or {@code {{field|filter}}} placeholders.
+ * A consumer file template, rendered by Pebble: {@code {{ field }}} or {@code {{ field | filter }}}.
  * Fields: username, password, host, port, dbname, slot. Filters: {@code php} (inside a single-quoted
- * PHP string), {@code json} (inside a JSON string), {@code raw} (as is, the default). Anything else
- * is refused when the rotation definition is loaded, naming the line.
+ * PHP string), {@code json} (inside a JSON string), {@code raw} (as is, the default), and Pebble's
+ * own. Nothing is HTML-escaped. An unknown field or filter is refused when the rotation definition
+ * is loaded (a trial render with stand-in values), naming the line.
  */
 public final class Template {
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*([A-Za-z_]+)\\s*(?:\\|\\s*([A-Za-z]+)\\s*)?}}");
-    private static final Set<String> FIELDS = Set.of("username", "password", "host", "port", "dbname", "slot");
-    private static final Set<String> FILTERS = Set.of("php", "json", "raw");
+    private static final List<String> FIELDS = List.of("username", "password", "host", "port", "dbname", "slot");
 
-    private final String text;
+    private final PebbleTemplate compiled;
 
-    private Template(String text) {
-        this.text = text;
+    private Template(PebbleTemplate compiled) {
+        this.compiled = compiled;
     }
 
     /** Parses {@code text}; errors name {@code field} (the YAML field) and the line. */
     public static Template parse(String field, String text) {
-        Matcher m = PLACEHOLDER.matcher(text);
-        while (m.find()) {
-            int line = 1 + (int) text.substring(0, m.start()).chars().filter(c -> c == '\n').count();
-            if (!FIELDS.contains(m.group(1))) {
-                throw new IllegalArgumentException(field + " line " + line + ": unknown placeholder {{" + m.group(1)
-                        + "}}; use one of " + new java.util.TreeSet<>(FIELDS));
-            }
-            if (m.group(2) != null && !FILTERS.contains(m.group(2))) {
-                throw new IllegalArgumentException(field + " line " + line + ": unknown filter |" + m.group(2)
-                        + "; use |php, |json or |raw");
-            }
-        }
-        if (!text.contains("{{") || !PLACEHOLDER.matcher(text).find()) {
+        if (!text.contains("{{")) {
             throw new IllegalArgumentException(field + " has no placeholder such as {{username}} or {{password}}");
         }
-        List<String> unclosed = new ArrayList<>();
-        String stripped = PLACEHOLDER.matcher(text).replaceAll("");
-        if (stripped.contains("{{")) {
-            unclosed.add("{{");
+        Template template;
+        try {
+            template = new Template(engine().getTemplate(text));
+            template.render(Map.of("username", "u", "password", "p", "host", "h", "port", "1", "dbname", "d", "slot", "a"));
+        } catch (RootAttributeNotFoundException e) {
+            throw new IllegalArgumentException(field + " line " + e.getLineNumber() + ": unknown placeholder {{"
+                    + e.getAttributeName() + "}}; use one of " + new TreeSet<>(FIELDS));
+        } catch (PebbleException e) {
+            throw new IllegalArgumentException(field + " line " + e.getLineNumber() + ": " + e.getPebbleMessage()
+                    + " (use {{field}} or {{field|filter}}; filters: php, json, raw)");
         }
-        if (!unclosed.isEmpty()) {
-            int at = stripped.indexOf("{{");
-            int line = 1 + (int) stripped.substring(0, at).chars().filter(c -> c == '\n').count();
-            throw new IllegalArgumentException(field + " near line " + line + ": '{{' starts no valid placeholder"
-                    + " (use {{field}} or {{field|filter}})");
-        }
-        return new Template(text);
+        return template;
     }
 
     public String render(DbCredentials c, Slot slot) {
-        Matcher m = PLACEHOLDER.matcher(text);
-        StringBuilder out = new StringBuilder(text.length() + 64);
-        while (m.find()) {
-            String value = switch (m.group(1)) {
-                case "username" -> c.username();
-                case "password" -> c.password();
-                case "host" -> c.host();
-                case "port" -> Integer.toString(c.port());
-                case "dbname" -> c.dbname();
-                default -> slot.name();
-            };
-            String filter = m.group(2) == null ? "raw" : m.group(2);
-            m.appendReplacement(out, Matcher.quoteReplacement(switch (filter) {
-                case "php" -> value.replace("\\", "\\\\").replace("'", "\\'");
-                case "json" -> json(value);
-                default -> value;
-            }));
+        return render(Map.of("username", c.username(), "password", c.password(), "host", c.host(),
+                "port", Integer.toString(c.port()), "dbname", c.dbname(), "slot", slot.name()));
+    }
+
+    private String render(Map<String, Object> values) {
+        StringWriter out = new StringWriter();
+        try {
+            compiled.evaluate(out, values);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        m.appendTail(out);
         return out.toString();
+    }
+
+    /**
+     * One engine per template: a template's text is its name for the string loader, so a shared
+     * engine's cache would keep every template (and nothing else needs sharing).
+     */
+    private static PebbleEngine engine() {
+        return new PebbleEngine.Builder()
+                .loader(new StringLoader())
+                .autoEscaping(false)
+                .strictVariables(true)
+                .newLineTrimming(false)
+                .cacheActive(false)
+                .extension(new AbstractExtension() {
+                    @Override
+                    public Map<String, Filter> getFilters() {
+                        return Map.of("php", new TextFilter(Template::php), "json", new TextFilter(Template::json));
+                    }
+                })
+                .build();
+    }
+
+    /** A filter of one string to another. */
+    private record TextFilter(java.util.function.UnaryOperator<String> apply) implements Filter {
+        @Override
+        public List<String> getArgumentNames() {
+            return List.of();
+        }
+
+        @Override
+        public Object apply(Object input, Map<String, Object> args, PebbleTemplate self, EvaluationContext context,
+                            int lineNumber) {
+            return input == null ? null : apply.apply(input.toString());
+        }
+    }
+
+    private static String php(String value) {
+        return value.replace("\\", "\\\\").replace("'", "\\'");
     }
 
     private static String json(String value) {

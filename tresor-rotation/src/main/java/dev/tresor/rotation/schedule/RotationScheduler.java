@@ -44,14 +44,14 @@ public final class RotationScheduler implements AutoCloseable {
         this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("tresor-rotation-scheduler").daemon().factory());
         // Without this, shutdown() would still wait for the next delayed tick, possibly days away.
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        ZonedDateTime now = ZonedDateTime.now(clock);
+        java.time.Instant now = clock.instant();
         for (RotationConfig c : definitions) {
             if (c.schedule() == null) {
                 throw new IllegalArgumentException(c.source() + ": schedule is required for a scheduled rotation");
             }
             CronSchedule s = CronSchedule.parse(c.schedule());
             schedules.put(c, s);
-            due.put(c, s.next(now));
+            due.put(c, s.next(now.atZone(c.timeZone())));
         }
     }
 
@@ -92,7 +92,7 @@ public final class RotationScheduler implements AutoCloseable {
                             + "; retried at its next scheduled time");
                 }
             }
-            due.put(c, schedules.get(c).next(ZonedDateTime.ofInstant(now, clock.getZone())));
+            due.put(c, schedules.get(c).next(ZonedDateTime.ofInstant(now, c.timeZone())));
         }
         return due.values().stream().map(ZonedDateTime::toInstant).min(Instant::compareTo).orElse(Instant.MAX);
     }

@@ -94,6 +94,15 @@ class RotationConfigLoaderTest {
     }
 
     @Test
+    void aScheduleRunsInItsTimeZone() throws Exception {
+        assertThat(parse(VALID).timeZone()).isEqualTo(java.time.ZoneOffset.UTC);
+        assertThat(parse(VALID.replace("schedule:", "timeZone: Europe/Berlin\nschedule:")).timeZone())
+                .isEqualTo(java.time.ZoneId.of("Europe/Berlin"));
+        assertThatThrownBy(() -> parse(VALID.replace("schedule:", "timeZone: Mars/Olympus\nschedule:")))
+                .hasMessageContaining("timeZone 'Mars/Olympus' is not a time zone");
+    }
+
+    @Test
     void kubernetesConsumersAreValidated() throws Exception {
         Path kubeconfig = Files.writeString(dir.resolve("kubeconfig"), "apiVersion: v1");
         String k8s = VALID.replace("schedule:", "kubernetes:\n  kubeconfig: kubeconfig\nschedule:")
