@@ -34,7 +34,8 @@ free_ports() {
 
 # tresor_init DIR API_PORT MGMT_PORT: a production data folder (tresor init) on loopback ports.
 tresor_init() {
-  "$root/bin/tresor" init "$1" --listen "127.0.0.1:$2" --management "127.0.0.1:$3" >/dev/null
+  # The admin's credentials go beside the data folder, in DIR-admin (DataDir.admin() looks there).
+  "$root/bin/tresor" init "$1" --admin-out "$1-admin" --listen "127.0.0.1:$2" --management "127.0.0.1:$3" >/dev/null
 }
 
 # tresor_start DIR MGMT_PORT LOG: starts `tresor server` in the background; sets tresor_pid; waits for /readyz.

@@ -18,8 +18,10 @@ record DataDir(Path dir) {
     /** Paths of one client's certificate, key and the CA bundle. */
     record Credentials(Path cert, Path key, Path ca, String identity) {}
 
+    /** Where {@code bench/lib.sh} has {@code tresor init} put the admin: DIR-admin beside DIR (tresor dev: DIR/clients). */
     Credentials admin() {
-        Path clients = dir.resolve("clients");
+        Path beside = dir.resolveSibling(dir.getFileName() + "-admin");
+        Path clients = java.nio.file.Files.isDirectory(beside) ? beside : dir.resolve("clients");
         return new Credentials(clients.resolve("admin.crt"), clients.resolve("admin.key"), clients.resolve("ca.crt"), null);
     }
 

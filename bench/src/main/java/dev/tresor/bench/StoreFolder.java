@@ -29,7 +29,7 @@ record StoreFolder(String kind, DataFolder folder, DataFolder.AdminCredentials a
         int mgmt = freePort();
         DataFolder folder = new DataFolder(dir);
         DataFolder.AdminCredentials admin = folder.create(new DataFolder.Options("tresor.local", "127.0.0.1:" + api,
-                "127.0.0.1:" + mgmt, List.of(), "admin", Duration.ofDays(7)), Clock.systemUTC());
+                "127.0.0.1:" + mgmt, List.of(), "admin", Duration.ofDays(7), null), Clock.systemUTC());
         PostgresDatabase pg = null;
         switch (kind) {
             case "sqlite" -> { }

@@ -87,7 +87,7 @@ final class DevCommand implements Callable<Integer> {
             err.println("creating a Tresor dev folder in " + folder.dir() + " ...");
             try {
                 folder.create(new DataFolder.Options(trustDomain, HOST + ":" + api, HOST + ":" + management, List.of(),
-                        ADMIN, ADMIN_CERT_TTL), context.clock());
+                        ADMIN, ADMIN_CERT_TTL, null), context.clock());
             } catch (IllegalStateException | IllegalArgumentException e) {
                 throw CliException.error(Cli.describe(e));
             }

@@ -18,14 +18,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "init", description = {
-                "Create a production data folder: server config, KEK, CA, server certificate, SQLite store and the first "
-                        + "admin's client certificate. Refuses a folder that is not empty, so no key is ever overwritten.",
+                "Create a production data folder: server config, KEK, CA, server certificate and SQLite store; and the "
+                        + "first admin's client certificate and key in --admin-out, a folder outside the data folder (the "
+                        + "admin's key does not belong next to the KEK and the CA key). Refuses a data folder that is not "
+                        + "empty, so no key is ever overwritten.",
         },
         footerHeading = "%nExamples:%n",
         footer = {
-                "  tresor init /var/lib/tresor --trust-domain example.org \\",
-                "      --server-name tresor.example.org",
-                "  tresor init ./tresor-data --listen 127.0.0.1:8443 --admin alice",
+                "  tresor init /var/lib/tresor --admin-out ~/.tresor/admin \\",
+                "      --trust-domain example.org --san tresor.tresor.svc",
+                "  tresor init ./tresor-data --admin-out ./alice --admin alice \\",
+                "      --listen 127.0.0.1:8443",
                 "  tresor server --config /var/lib/tresor/tresor.yaml   # start it",
         })
 final class InitCommand implements Callable<Integer> {
@@ -50,13 +53,18 @@ final class InitCommand implements Callable<Integer> {
             description = "Address of /healthz, /readyz, /metrics; plain HTTP, keep it internal (default: ${DEFAULT-VALUE}).")
     private String management;
 
-    @Option(names = "--server-name", paramLabel = "NAME",
+    @Option(names = {"--san", "--server-name"}, paramLabel = "NAME",
             description = "Extra DNS name or IP for the server certificate (repeatable; localhost, 127.0.0.1 and ::1 are always in).")
     private List<String> serverNames = new ArrayList<>();
 
     @Option(names = "--admin", paramLabel = "NAME", defaultValue = "admin",
             description = "Name of the first admin client (default: ${DEFAULT-VALUE}).")
     private String admin;
+
+    @Option(names = "--admin-out", required = true, paramLabel = "DIR",
+            description = "Folder for the first admin's NAME.crt, NAME.key (0600) and ca.crt; outside the data folder "
+                    + "(made 0700 if missing).")
+    private Path adminOut;
 
     @Option(names = "--admin-ttl", paramLabel = "DURATION", defaultValue = "90d",
             description = "Lifetime of the first admin's certificate (default: ${DEFAULT-VALUE}).")
@@ -81,10 +89,23 @@ final class InitCommand implements Callable<Integer> {
         }
         DataFolder folder = new DataFolder(dir);
         refuseNonEmpty(folder.dir());
+        Path adminFolder = adminOut.toAbsolutePath().normalize();
+        if (adminFolder.startsWith(folder.dir())) {
+            throw CliException.usage("--admin-out " + adminOut + " is inside the data folder " + folder.dir()
+                    + "; put the admin's key elsewhere (e.g. --admin-out ~/.tresor/" + admin + "), so whoever copies the "
+                    + "data folder does not also get an admin login");
+        }
+        for (String file : List.of(admin + ".crt", admin + ".key")) {
+            if (Files.exists(adminFolder.resolve(file))) {
+                throw CliException.usage(adminFolder.resolve(file) + " already exists; refusing to overwrite it "
+                        + "(choose another --admin-out)");
+            }
+        }
+        OutputFolders.requireCreatable(adminFolder, true, "--admin-out");
         DataFolder.AdminCredentials credentials;
         try {
             credentials = folder.create(new DataFolder.Options(trustDomain, listen, management, List.copyOf(serverNames),
-                    admin, ttl), context.clock());
+                    admin, ttl, adminFolder), context.clock());
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw CliException.error(Cli.describe(e));
         }
@@ -126,7 +147,8 @@ final class InitCommand implements Callable<Integer> {
         out.println("  ca.crt, ca.key      certificate authority for " + trustDomain + " (ca.key 0600)");
         out.println("  server.crt, .key    API certificate for " + String.join(", ", names));
         out.println("  tresor.db           the store (SQLite)");
-        out.println("  clients/" + this.admin + ".crt, .key, clients/ca.crt");
+        out.println("and, apart from it, in " + admin.cert().getParent() + ":");
+        out.println("  " + this.admin + ".crt, .key, ca.crt");
         out.println("                      the first admin, " + admin.identity() + ", valid " + adminTtl);
         out.println();
         out.println("Start the server:");

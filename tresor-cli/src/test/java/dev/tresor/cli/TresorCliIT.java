@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
@@ -347,12 +348,26 @@ class TresorCliIT {
     @Order(10)
     void initCreatesAFolderAndRefusesToOverwriteOne() throws Exception {
         Path folder = work.resolve("prod");
-        Result created = ok(Map.of(), "init", folder.toString(), "--listen", "127.0.0.1:0", "--management", "127.0.0.1:0",
-                "--admin", "root");
-        assertThat(created.out()).contains("tresor server --config " + folder.resolve("tresor.yaml"));
-        assertThat(folder.resolve("clients/root.key")).exists();
+        Path adminOut = work.resolve("prod-admin");
+        Result inside = tresor(Map.of(), "init", folder.toString(), "--admin-out", folder.resolve("clients").toString());
+        assertThat(inside.exitCode()).as(inside.all()).isEqualTo(ExitCodes.USAGE);
+        assertThat(inside.err()).contains("inside the data folder");
+        assertThat(folder).doesNotExist();
+        Result noAdminOut = tresor(Map.of(), "init", folder.toString());
+        assertThat(noAdminOut.exitCode()).as(noAdminOut.all()).isEqualTo(ExitCodes.USAGE);
+        assertThat(noAdminOut.err()).contains("--admin-out");
 
-        Result again = tresor(Map.of(), "init", folder.toString());
+        Result created = ok(Map.of(), "init", folder.toString(), "--listen", "127.0.0.1:0", "--management", "127.0.0.1:0",
+                "--admin", "root", "--admin-out", adminOut.toString(), "--san", "tresor.tresor.svc");
+        assertThat(created.out()).contains("tresor server --config " + folder.resolve("tresor.yaml"));
+        assertThat(adminOut.resolve("root.key")).exists();
+        assertThat(Files.getPosixFilePermissions(adminOut.resolve("root.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThat(folder.resolve("clients")).doesNotExist();
+        X509Certificate serverCert = dev.tresor.ca.Pem.readCertificates(folder.resolve("server.crt")).getFirst();
+        assertThat(serverCert.getSubjectAlternativeNames().stream().map(n -> n.get(1).toString()))
+                .contains("tresor.tresor.svc", "localhost");
+
+        Result again = tresor(Map.of(), "init", folder.toString(), "--admin-out", work.resolve("other-admin").toString());
         assertThat(again.exitCode()).as(again.all()).isEqualTo(ExitCodes.ERROR);
         assertThat(again.err()).contains("not empty").contains("refusing");
     }
@@ -361,7 +376,8 @@ class TresorCliIT {
     @Order(11)
     void serverRefusesABrokenConfigNamingTheField() throws Exception {
         Path folder = work.resolve("broken");
-        ok(Map.of(), "init", folder.toString(), "--listen", "127.0.0.1:0", "--management", "127.0.0.1:0");
+        ok(Map.of(), "init", folder.toString(), "--listen", "127.0.0.1:0", "--management", "127.0.0.1:0",
+                "--admin-out", work.resolve("broken-admin").toString());
         String config = Files.readString(folder.resolve("tresor.yaml"));
 
         Files.writeString(folder.resolve("unknown-field.yaml"), config.replace("listen:\n", "listen:\n  bogus: 1\n"));
@@ -395,9 +411,9 @@ class TresorCliIT {
                     .startsWith("Tresor is running: API https://127.0.0.1:");
             String address = banner.substring(banner.indexOf("https://"), banner.indexOf(" (mutual TLS)"));
             Map<String, String> root = Map.of("TRESOR_ADDR", address,
-                    "TRESOR_CERT", folder.resolve("clients/root.crt").toString(),
-                    "TRESOR_KEY", folder.resolve("clients/root.key").toString(),
-                    "TRESOR_CA", folder.resolve("clients/ca.crt").toString());
+                    "TRESOR_CERT", work.resolve("prod-admin/root.crt").toString(),
+                    "TRESOR_KEY", work.resolve("prod-admin/root.key").toString(),
+                    "TRESOR_CA", work.resolve("prod-admin/ca.crt").toString());
             assertThat(ok(root, "whoami").out()).contains("name:      root", "admin:     yes");
         } finally {
             server.destroy();

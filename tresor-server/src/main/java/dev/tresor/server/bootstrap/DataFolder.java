@@ -41,9 +41,13 @@ public final class DataFolder {
 
     public static final String CONFIG = "tresor.yaml";
 
-    /** What to create. {@code serverNames} are extra DNS names / IPs for the server certificate. */
+    /**
+     * What to create. {@code serverNames} are extra DNS names / IPs for the server certificate;
+     * {@code adminOut} is where the first admin's key, certificate and CA copy go (null: the
+     * folder's own {@code clients/}, as {@code tresor dev} does; production keeps them apart).
+     */
     public record Options(String trustDomain, String apiListen, String managementListen, List<String> serverNames,
-                          String adminName, Duration adminCertTtl) {}
+                          String adminName, Duration adminCertTtl, Path adminOut) {}
 
     /** Paths of the first admin's credentials. */
     public record AdminCredentials(Path cert, Path key, Path ca, String identity) {}
@@ -106,8 +110,9 @@ public final class DataFolder {
             Pem.writePrivateKey(dir.resolve("server.key"), serverKeys.getPrivate());
 
             String adminIdentity = "spiffe://" + options.trustDomain() + "/client/" + options.adminName();
-            Path clients = dir.resolve("clients");
+            Path clients = options.adminOut() == null ? dir.resolve("clients") : options.adminOut().toAbsolutePath().normalize();
             Files.createDirectories(clients);
+            setOwnerOnly(clients);
             KeyPair adminKeys = KeyPairs.generateP256();
             IssuedCertificate admin = ca.issueClient(adminKeys.getPublic(), adminIdentity, options.adminCertTtl());
             AdminCredentials credentials = new AdminCredentials(clients.resolve(options.adminName() + ".crt"),
