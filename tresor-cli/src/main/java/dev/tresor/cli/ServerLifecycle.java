@@ -18,6 +18,7 @@ final class ServerLifecycle {
 
     /** Starts the server; a failure becomes one line that says what to fix (usually: the port is taken). */
     static TresorServer start(ServerSettings settings, String configHint) {
+        ServerLogging.apply(settings.logging());
         try {
             return TresorServer.start(settings);
         } catch (RuntimeException e) {

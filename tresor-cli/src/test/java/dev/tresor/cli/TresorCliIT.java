@@ -399,6 +399,10 @@ class TresorCliIT {
     @Order(12)
     void serverRunsAnInitFolderUntilTerminated() throws Exception {
         Path folder = work.resolve("prod");
+        // JSON lines at debug for Tresor and every library the config allows: still never a value.
+        Files.writeString(folder.resolve("tresor.yaml"), "\nlogging:\n  format: json\n  level: debug\n  levels:\n"
+                + "    org.flywaydb: debug\n    com.zaxxer.hikari: debug\n", java.nio.file.StandardOpenOption.APPEND);
+        String value = "never-in-the-log-" + java.util.UUID.randomUUID();
         ProcessBuilder builder = new ProcessBuilder(launcher.toString(), "server", "--config",
                 folder.resolve("tresor.yaml").toString());
         builder.environment().putAll(baseEnvironment());
@@ -415,10 +419,27 @@ class TresorCliIT {
                     "TRESOR_KEY", work.resolve("prod-admin/root.key").toString(),
                     "TRESOR_CA", work.resolve("prod-admin/ca.crt").toString());
             assertThat(ok(root, "whoami").out()).contains("name:      root", "admin:     yes");
+            ok(root, "group", "create", "logged");
+            ok(root, "grant", "--client", "root", "--group", "logged");
+            tresorWithStdin(root, value, "secret", "put", "logged/value", "-", "--group", "logged");
+            assertThat(ok(root, "secret", "get", "logged/value").out()).isEqualTo(value + "\n");
         } finally {
             server.destroy();
             assertThat(server.waitFor(30, TimeUnit.SECONDS)).as("server stops on SIGTERM").isTrue();
         }
+        String log = Files.readString(work.resolve("server.err"));
+        assertThat(log).doesNotContain(value).doesNotContain(java.util.Base64.getEncoder().encodeToString(
+                value.getBytes(StandardCharsets.UTF_8)));
+        List<JsonNode> records = new ArrayList<>();
+        for (String line : log.lines().filter(l -> l.startsWith("{")).toList()) {
+            records.add(JSON.readTree(line));
+        }
+        assertThat(records).as(log).anySatisfy(r -> {
+            assertThat(r.path("loggerName").asText()).isEqualTo("dev.tresor.api.ApiHandler");
+            assertThat(r.path("level").asText()).isEqualTo("DEBUG");
+            assertThat(r.path("mdc").path("requestId").asText()).matches("[0-9a-f]{16}");
+            assertThat(r.path("formattedMessage").asText()).contains("secret.write", "logged/value", "root");
+        });
         assertThat(ok(Map.of(), "audit", "verify", folder.resolve("audit.log").toString()).out()).contains("closed cleanly");
     }
 

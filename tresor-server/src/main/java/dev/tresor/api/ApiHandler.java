@@ -36,6 +36,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The API's front door. For every request, in this order: give it an id; identify the caller
@@ -77,8 +78,21 @@ public final class ApiHandler extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        long started = System.nanoTime();
         String requestId = newRequestId();
+        // Every log line of this request names it (logback: %X{requestId}, "mdc" in JSON lines).
+        MDC.put(REQUEST_ID, requestId);
+        try {
+            return handle(request, response, callback, requestId);
+        } finally {
+            MDC.remove(REQUEST_ID);
+        }
+    }
+
+    /** The MDC key of the request id in log lines. */
+    public static final String REQUEST_ID = "requestId";
+
+    private boolean handle(Request request, Response response, Callback callback, String requestId) {
+        long started = System.nanoTime();
         String source = Request.getRemoteAddr(request);
         String method = request.getMethod();
         String identity = null;
@@ -164,6 +178,11 @@ public final class ApiHandler extends Handler.Abstract {
             allow = null;
         }
         metrics.request(action, result.status(), System.nanoTime() - started);
+        if (LOG.isDebugEnabled()) {
+            // Names and outcomes only, as in the audit record; never a value.
+            LOG.debug("{} {} {} by {}: {} {}", method, action, secret == null ? "-" : secret, identity, result.status(),
+                    outcome);
+        }
         if (result.status() == 413 && request.getAttribute(DRAIN_ATTRIBUTE) instanceof Long declared) {
             setHeaders(response, result, requestId, allow);
             sendThenDrain(request, response, callback, result.body(), declared);

@@ -159,7 +159,6 @@ public final class TresorServer implements AutoCloseable {
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
             }
             metrics.storePool(opened::poolUse);
-            metrics.certificateExpiry("server", configured("tls.cert", () -> dev.tresor.ca.Pem.readCertificates(s.tlsCert())).getFirst(), clock);
             if (ca != null) {
                 metrics.certificateExpiry("ca", ca.certificate(), clock);
             }
@@ -178,6 +177,7 @@ public final class TresorServer implements AutoCloseable {
             https.addCustomizer(secure);
             SslContextFactory.Server tls = new SslContextFactory.Server();
             SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa()));
+            metrics.certificateExpiry("server", configured("tls", () -> dev.tresor.ca.Pem.readCertificates(s.tlsCert())).getFirst(), clock);
             tls.setSslContext(context);
             tls.setNeedClientAuth(true);
             tls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));

@@ -92,6 +92,9 @@ class ConfigLoaderTest {
         assertThat(s.tlsProtocols()).containsExactly("TLSv1.3", "TLSv1.2");
         assertThat(s.store().kind()).isEqualTo("sqlite");
         assertThat(s.store().sqlitePath()).isEqualTo(dir.resolve("tresor.db"));
+        assertThat(s.logging()).isEqualTo(ServerSettings.Logging.DEFAULT);
+        assertThat(parse(VALID + "logging:\n  format: json\n  level: DEBUG\n  levels:\n    org.flywaydb: info\n").logging())
+                .isEqualTo(new ServerSettings.Logging(true, "debug", java.util.Map.of("org.flywaydb", "info")));
         assertThat(s.auditWriteTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(s.auditFsyncInterval()).isEqualTo(Duration.ofMillis(20));
         assertThat(s.auditFiles()).containsExactly(dir.resolve("audit.log"));
@@ -170,7 +173,12 @@ class ConfigLoaderTest {
                 Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  defaultTtl: 10d\n  maxTtl: 7d\n", "ca.defaultTtl:"),
                 Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  defaultTtl: 0s\n", "ca.defaultTtl: must be more than 0"),
                 Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  maxTtl: 500d\n", "ca.maxTtl: must be more than 0 and at most 397d"),
-                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  maxTtl: long\n", "ca.maxTtl"));
+                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  maxTtl: long\n", "ca.maxTtl"),
+                Arguments.of(VALID + "logging:\n  format: xml\n", "logging.format: must be text or json"),
+                Arguments.of(VALID + "logging:\n  level: loud\n", "logging.level: must be one of"),
+                Arguments.of(VALID + "logging:\n  levels:\n    \"a b\": info\n", "logging.levels: 'a b' is not a logger name"),
+                Arguments.of(VALID + "logging:\n  levels:\n    org.eclipse.jetty.server: debug\n",
+                        "logging.levels.org.eclipse.jetty.server: at most info"));
     }
 
     @ParameterizedTest

@@ -227,6 +227,11 @@ public final class DataFolder {
                 limits:
                   maxBodyBytes: %d        # request bodies above this get 413
                   idleTimeout: 60s
+
+                # Logs go to stderr: text or json lines; every request's lines carry its request id.
+                logging:
+                  format: text
+                  level: info             # Tresor's own loggers; libraries stay at warn
                 """.formatted(o.trustDomain(), o.apiListen(), o.managementListen(),
                 dev.tresor.server.config.ConfigLoader.DEFAULT_MAX_BODY);
     }

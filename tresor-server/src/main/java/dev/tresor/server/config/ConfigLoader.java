@@ -235,7 +235,54 @@ public final class ConfigLoader {
         return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
-                maxBody, idle, maxConnections, null);
+                maxBody, idle, maxConnections, logging(c.logging()), null);
+    }
+
+    private static final java.util.Set<String> LEVELS = java.util.Set.of("trace", "debug", "info", "warn", "error", "off");
+
+    /**
+     * Loggers whose debug output carries raw request or connection bytes (Jetty's parser and
+     * buffers), so a secret in a request body could land in the log: never below info.
+     */
+    private static final List<String> RAW_BYTES_LOGGERS = List.of("org.eclipse.jetty");
+
+    private static ServerSettings.Logging logging(ConfigFile.Logging l) {
+        if (l == null) {
+            return ServerSettings.Logging.DEFAULT;
+        }
+        String format = l.format() == null ? "text" : l.format();
+        if (!format.equals("text") && !format.equals("json")) {
+            throw new ConfigException("logging.format: must be text or json, not '" + format + "'");
+        }
+        String level = level("logging.level", l.level() == null ? "info" : l.level());
+        java.util.Map<String, String> levels = new java.util.LinkedHashMap<>();
+        if (l.levels() != null) {
+            for (var e : l.levels().entrySet()) {
+                String logger = e.getKey();
+                if (!logger.matches("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*")) {
+                    throw new ConfigException("logging.levels: '" + logger + "' is not a logger name (e.g. org.flywaydb)");
+                }
+                levels.put(logger, level("logging.levels." + logger, e.getValue()));
+            }
+        }
+        for (String raw : RAW_BYTES_LOGGERS) {
+            for (var e : levels.entrySet()) {
+                boolean covers = e.getKey().equals(raw) || e.getKey().startsWith(raw + ".");
+                if (covers && (e.getValue().equals("debug") || e.getValue().equals("trace"))) {
+                    throw new ConfigException("logging.levels." + e.getKey() + ": at most info; " + raw + "'s debug output "
+                            + "includes raw request bytes, which can hold secrets");
+                }
+            }
+        }
+        return new ServerSettings.Logging(format.equals("json"), level, levels);
+    }
+
+    private static String level(String field, String value) {
+        String normalized = value == null ? "" : value.toLowerCase(java.util.Locale.ROOT);
+        if (!LEVELS.contains(normalized)) {
+            throw new ConfigException(field + ": must be one of trace, debug, info, warn, error, off; not '" + value + "'");
+        }
+        return normalized;
     }
 
     private static StoreConfig store(ConfigFile.Store s, Path base) {

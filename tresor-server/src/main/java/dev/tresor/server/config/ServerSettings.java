@@ -34,7 +34,20 @@ public record ServerSettings(
         int maxBodyBytes,
         Duration idleTimeout,
         int maxConnections,
+        Logging logging,
         String acceptRollback) {
+
+    /**
+     * How the server logs (to stderr): {@code json} lines or {@code text}, a default level and
+     * levels per logger. Levels are trace, debug, info, warn, error or off.
+     */
+    public record Logging(boolean json, String level, java.util.Map<String, String> levels) {
+        public static final Logging DEFAULT = new Logging(false, "info", java.util.Map.of());
+
+        public Logging {
+            levels = java.util.Map.copyOf(levels);
+        }
+    }
 
     /**
      * A best-effort copy of the audit records for a SIEM: {@code kind} "syslog" (RFC 5424 over
@@ -49,6 +62,7 @@ public record ServerSettings(
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, tlsCert, tlsKey, clientCa, tlsProtocols,
                 caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
-                auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout, maxConnections, reason);
+                auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout, maxConnections, logging,
+                reason);
     }
 }
