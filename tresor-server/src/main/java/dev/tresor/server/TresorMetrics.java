@@ -75,13 +75,26 @@ public final class TresorMetrics {
         auditWrites.record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Seconds until {@code certificate} expires (negative once it has): the server's, the CA's, ... */
-    public void certificateExpiry(String which, java.security.cert.X509Certificate certificate, java.time.Clock clock) {
-        long notAfter = certificate.getNotAfter().getTime();
-        io.micrometer.core.instrument.Gauge.builder("tresor.certificate.expiry", () -> (notAfter - clock.millis()) / 1000.0)
+    /** Seconds until the certificate {@code current} gives expires (negative once it has): the server's, the CA's. */
+    public void certificateExpiry(String which, java.util.function.Supplier<java.security.cert.X509Certificate> current) {
+        io.micrometer.core.instrument.Gauge.builder("tresor.certificate.expiry",
+                        () -> (current.get().getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0)
                 .description("Seconds until the certificate expires (negative: expired)")
-                .tag("certificate", which).tag("subject", certificate.getSubjectX500Principal().getName())
-                .baseUnit("seconds").register(registry);
+                .tag("certificate", which).baseUnit("seconds").register(registry);
+    }
+
+    private final Counter tlsReloadFailures = Counter.builder("tresor.tls.reload.failures")
+            .description("Changed server certificate/key files that could not be used (the previous pair stays)")
+            .register(registry);
+
+    public void tlsReloadFailure() {
+        tlsReloadFailures.increment();
+    }
+
+    /** 1 while the certificate files on disk are not what the server serves (a broken renewal). */
+    public void tlsFilesUnused(java.util.function.IntSupplier unused) {
+        io.micrometer.core.instrument.Gauge.builder("tresor.tls.files.unused", unused::getAsInt)
+                .description("1 while tls.cert/tls.key on disk are not the pair being served").register(registry);
     }
 
     /** Connections of the store's pool in use, idle, in total and waited for. */

@@ -160,7 +160,7 @@ public final class TresorServer implements AutoCloseable {
             }
             metrics.storePool(opened::poolUse);
             if (ca != null) {
-                metrics.certificateExpiry("ca", ca.certificate(), clock);
+                metrics.certificateExpiry("ca", ca::certificate);
             }
 
             api = new Server(apiThreadPool());
@@ -177,7 +177,6 @@ public final class TresorServer implements AutoCloseable {
             https.addCustomizer(secure);
             SslContextFactory.Server tls = new SslContextFactory.Server();
             SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa()));
-            metrics.certificateExpiry("server", configured("tls", () -> dev.tresor.ca.Pem.readCertificates(s.tlsCert())).getFirst(), clock);
             tls.setSslContext(context);
             tls.setNeedClientAuth(true);
             tls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
@@ -196,6 +195,8 @@ public final class TresorServer implements AutoCloseable {
             refusedHandshakes = new RefusedHandshakes(audit, metrics, clock, RefusedHandshakes.Limits.DEFAULT);
             apiConnector.addBean(refusedHandshakes);
             api.addConnector(apiConnector);
+            // A renewed tls.cert/tls.key is served to new connections within seconds, no restart.
+            api.addBean(new TlsReloader(tls, s.tlsCert(), s.tlsKey(), s.clientCa(), metrics));
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
@@ -358,6 +359,19 @@ public final class TresorServer implements AutoCloseable {
 
     public Tresor tresor() {
         return tresor;
+    }
+
+    /**
+     * Looks at tls.cert/tls.key now instead of at the next periodic check: true if a changed pair
+     * is now served to new connections (false: unchanged, or unusable and the old pair kept).
+     */
+    public boolean reloadTls() {
+        return api.getBean(TlsReloader.class).check();
+    }
+
+    /** The certificate new API connections get. */
+    public java.security.cert.X509Certificate servingCertificate() {
+        return api.getBean(TlsReloader.class).serving();
     }
 
     public TresorMetrics metrics() {

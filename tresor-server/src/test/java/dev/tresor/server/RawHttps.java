@@ -43,6 +43,11 @@ final class RawHttps implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /** The certificate the server presented on this connection. */
+    java.security.cert.X509Certificate serverCertificate() throws IOException {
+        return (java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0];
+    }
+
     void send(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
