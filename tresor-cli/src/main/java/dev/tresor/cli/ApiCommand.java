@@ -59,12 +59,7 @@ abstract class ApiCommand implements Callable<Integer> {
      * (the created version, the group, ...) for scripts.
      */
     protected Integer report(OutputOption output, JsonNode answer, String human) {
-        if (output.structured()) {
-            output.print(out(), answer == null || answer.isMissingNode() ? Json.object() : answer);
-        } else {
-            out().println(human);
-        }
-        return ExitCodes.OK;
+        return output.report(out(), answer, human);
     }
 
     /**

@@ -34,7 +34,8 @@ final class CommandTree {
     static final List<Node> TOP_LEVEL = List.of(
             Node.leaf(DevCommand.class),
             Node.leaf(InitCommand.class),
-            Node.leaf(ServerCommand.class),
+            Node.group(ServerCommand.class,
+                    Node.group(ServerCertCommand.class, Node.leaf(ServerCertRenewCommand.class))),
             Node.group(SecretCommand.class,
                     Node.leaf(SecretPutCommand.class),
                     Node.leaf(SecretGetCommand.class),

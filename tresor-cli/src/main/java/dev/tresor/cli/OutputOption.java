@@ -33,6 +33,16 @@ final class OutputOption {
         return chosen == Format.JSON || chosen == Format.YAML;
     }
 
+    /** The end of a command that did something: one line for people, or the answer as JSON/YAML. */
+    int report(PrintStream out, JsonNode answer, String human) {
+        if (structured()) {
+            print(out, answer == null || answer.isMissingNode() ? Json.object() : answer);
+        } else {
+            out.println(human);
+        }
+        return ExitCodes.OK;
+    }
+
     void print(PrintStream out, JsonNode answer) {
         out.println(chosen() == Format.YAML ? Json.yaml(answer) : Json.pretty(answer));
     }

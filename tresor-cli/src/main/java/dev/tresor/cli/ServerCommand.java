@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
         footer = {
                 "  tresor server --config /var/lib/tresor/tresor.yaml",
                 "  tresor server --config tresor.yaml --rotations rotations.yaml",
+                "  tresor server cert renew --dir /var/lib/tresor",
         })
 final class ServerCommand implements Callable<Integer> {
 
@@ -33,7 +34,8 @@ final class ServerCommand implements Callable<Integer> {
 
     private final CliContext context;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The server config (tresor.yaml).")
+    // Not required by picocli: `tresor server cert renew` passes through this command without it.
+    @Option(names = "--config", paramLabel = "FILE", description = "The server config (tresor.yaml); required to run the server.")
     private Path config;
 
     @Option(names = "--rotations", paramLabel = "FILE", description = "Also run these rotation definitions on their "
@@ -51,6 +53,10 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (config == null) {
+            throw CliException.usage("tresor server needs --config FILE (the tresor.yaml of tresor init), e.g. "
+                    + "tresor server --config /var/lib/tresor/tresor.yaml");
+        }
         ServerSettings settings;
         try {
             settings = ConfigLoader.load(config);
