@@ -101,6 +101,12 @@ public final class ApiHandler extends Handler.Abstract {
                         + dev.tresor.model.Names.printable(peer.identity()) + "' was retired (a deleted client had it), so it no longer "
                         + "stands for client '" + caller.name() + "'; ask an admin to issue a new certificate");
             }
+            // Checked on every request, not once per connection: a revocation refuses a keep-alive
+            // connection that is already open at its next request (one set lookup per request).
+            if (tresor.identity().isRevoked(view, peer.certificate().getSerialNumber())) {
+                throw new TresorException(Failure.UNAUTHENTICATED, "this certificate (serial "
+                        + peer.certificate().getSerialNumber().toString(16) + ") was revoked; ask an admin for a new one");
+            }
             Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
                     request.getHeaders().get(HttpHeader.ACCEPT), view);
             if (!auditWritable.getAsBoolean()) {

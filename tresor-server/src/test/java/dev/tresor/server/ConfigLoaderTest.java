@@ -168,8 +168,10 @@ class ConfigLoaderTest {
                 Arguments.of(VALID + "limits:\n  maxConnections: 0\n", "limits.maxConnections: must be at least 1"),
                 Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: nope.key\n", "ca.key: file"),
                 Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  defaultTtl: 10d\n  maxTtl: 7d\n", "ca.defaultTtl:"),
-                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  defaultTtl: 0s\n", "ca.defaultTtl: must be more than 0"),
-                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  maxTtl: 500d\n", "ca.maxTtl: must be more than 0 and at most 397d"),
+                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  defaultTtl: 0s\n", "ca.defaultTtl: must be at least 1m"),
+                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  defaultTtl: 30s\n", "ca.defaultTtl: must be at least 1m"),
+                Arguments.of(VALID.replace("listen:\n", "listen:\n  join: \"127.0.0.1:0\"\n"), "listen.join: the join port"),
+                Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  maxTtl: 500d\n", "ca.maxTtl: must be at least 1m and at most 397d"),
                 Arguments.of(VALID + "ca:\n  cert: ca.crt\n  key: server.key\n  maxTtl: long\n", "ca.maxTtl"));
     }
 

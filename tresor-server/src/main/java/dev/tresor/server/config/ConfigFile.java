@@ -10,7 +10,8 @@ import java.util.List;
 public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Store store, KeyProvider keyProvider,
                          Audit audit, Limits limits) {
 
-    public record Listen(String api, String management) {}
+    /** {@code join}: optional address of the join port (TLS without client certificates, POST /v1/join only). */
+    public record Listen(String api, String management, String join) {}
 
     public record Tls(String cert, String key, String clientCa, List<String> protocols) {}
 

@@ -32,6 +32,9 @@ public final class ConfigLoader {
     public static final int DEFAULT_MAX_BODY = 1024 * 1024 + 64 * 1024;
     private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
 
+    /** Shortest certificate lifetime the CA may be configured to: renewal at half-life then runs every 30 s. */
+    public static final Duration MIN_LEAF_TTL = Duration.ofMinutes(1);
+
     private ConfigLoader() {}
 
     public static ServerSettings load(Path file) {
@@ -90,6 +93,11 @@ public final class ConfigLoader {
         InetSocketAddress api = address("listen.api", require(listen.api(), "listen.api"));
         InetSocketAddress management = address("listen.management",
                 listen.management() == null ? "127.0.0.1:0" : listen.management());
+        InetSocketAddress join = listen.join() == null ? null : address("listen.join", listen.join());
+        if (join != null && c.ca() == null) {
+            throw new ConfigException("listen.join: the join port issues certificates, so it needs the built-in CA"
+                    + " (ca.cert and ca.key)");
+        }
 
         ConfigFile.Tls tls = require(c.tls(), "tls");
         Path tlsCert = existingFile(base, "tls.cert", tls.cert());
@@ -118,11 +126,12 @@ public final class ConfigLoader {
             if (c.ca().maxTtl() != null) {
                 caMax = duration("ca.maxTtl", c.ca().maxTtl());
             }
-            if (caDefault.isZero()) {
-                throw new ConfigException("ca.defaultTtl: must be more than 0");
+            if (caDefault.compareTo(MIN_LEAF_TTL) < 0) {
+                throw new ConfigException("ca.defaultTtl: must be at least " + Durations.format(MIN_LEAF_TTL)
+                        + " (certificates are renewed at half-life)");
             }
-            if (caMax.isZero() || caMax.compareTo(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL) > 0) {
-                throw new ConfigException("ca.maxTtl: must be more than 0 and at most "
+            if (caMax.compareTo(MIN_LEAF_TTL) < 0 || caMax.compareTo(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL) > 0) {
+                throw new ConfigException("ca.maxTtl: must be at least " + Durations.format(MIN_LEAF_TTL) + " and at most "
                         + Durations.format(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL));
             }
             if (caDefault.compareTo(caMax) > 0) {
@@ -232,7 +241,7 @@ public final class ConfigLoader {
         if (maxConnections < 1) {
             throw new ConfigException("limits.maxConnections: must be at least 1");
         }
-        return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
+        return new ServerSettings(trustDomain, api, management, join, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, null);
