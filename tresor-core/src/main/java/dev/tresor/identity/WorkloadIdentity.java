@@ -199,12 +199,10 @@ public final class WorkloadIdentity {
             if (!target.identity().equals(row.identity())) {
                 return new JoinRefused("client '" + row.client() + "' no longer has the token's identity", tokenId);
             }
-            if (row.usesLeft() == 1) {
-                w.deleteJoinToken(tokenId);
-            } else {
-                w.updateJoinToken(seals.seal(new JoinTokenRow(row.id(), row.secretHash(), row.client(), row.identity(),
-                        row.usesLeft() - 1, row.expiresAt(), row.createdAt(), row.createdBy(), null)));
-            }
+            // A used-up token stays (uses 0) until it expires, so a replay is audited as such; expired
+            // rows are removed when the next token is created.
+            w.updateJoinToken(seals.seal(new JoinTokenRow(row.id(), row.secretHash(), row.client(), row.identity(),
+                    row.usesLeft() - 1, row.expiresAt(), row.createdAt(), row.createdBy(), null)));
             acl.recordIssuance(target.name());
             IssuedCertificate issued = issue.apply(new Request(target.name(), target.identity(),
                     acl.certificatesFrom(target.identity()).orElse(null)));

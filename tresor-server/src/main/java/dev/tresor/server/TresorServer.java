@@ -215,7 +215,8 @@ public final class TresorServer implements AutoCloseable {
                 joinHttps.setRequestHeaderSize(8 * 1024);
                 joinHttps.addCustomizer(new SecureRequestCustomizer(false, false, -1, false));
                 SslContextFactory.Server joinTls = new SslContextFactory.Server();
-                joinTls.setSslContext(context);
+                joinTls.setSslContext(configured("tls", () -> TrustMaterial.serverContextWithoutClientAuth(s.tlsCert(),
+                        s.tlsKey(), s.clientCa())));
                 joinTls.setNeedClientAuth(false);
                 joinTls.setWantClientAuth(false);
                 joinTls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
@@ -232,7 +233,8 @@ public final class TresorServer implements AutoCloseable {
                 join.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(256, joinConnector));
                 join.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
                 join.setHandler(new dev.tresor.api.JoinHandler(tresor, ca, s.caDefaultTtl(), audit, metrics, clock,
-                        new dev.tresor.api.JoinRateLimiter(dev.tresor.api.JoinRateLimiter.Limits.DEFAULT, clock)));
+                        new dev.tresor.api.JoinRateLimiter(new dev.tresor.api.JoinRateLimiter.Limits(s.joinAttemptsPerMinute(),
+                                s.joinAttemptsPerMinute(), 10_000), clock)));
             }
 
             QueuedThreadPool mgmtPool = new QueuedThreadPool(8, 2);

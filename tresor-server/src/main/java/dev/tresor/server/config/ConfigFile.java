@@ -39,5 +39,5 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
     public record Sink(String kind, String path, String mode, String address, String ca, String cert, String key,
                        String appName, Integer bufferRecords) {}
 
-    public record Limits(Integer maxBodyBytes, String idleTimeout, Integer maxConnections) {}
+    public record Limits(Integer maxBodyBytes, String idleTimeout, Integer maxConnections, Integer joinAttemptsPerMinute) {}
 }

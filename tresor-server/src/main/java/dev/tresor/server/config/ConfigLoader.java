@@ -231,7 +231,7 @@ public final class ConfigLoader {
                     + " the server depends on); syslog and stdout are copies");
         }
 
-        ConfigFile.Limits limits = c.limits() == null ? new ConfigFile.Limits(null, null, null) : c.limits();
+        ConfigFile.Limits limits = c.limits() == null ? new ConfigFile.Limits(null, null, null, null) : c.limits();
         int maxBody = limits.maxBodyBytes() == null ? DEFAULT_MAX_BODY : limits.maxBodyBytes();
         if (maxBody < 1024 || maxBody > 64 * 1024 * 1024) {
             throw new ConfigException("limits.maxBodyBytes: must be between 1024 and 67108864");
@@ -241,7 +241,11 @@ public final class ConfigLoader {
         if (maxConnections < 1) {
             throw new ConfigException("limits.maxConnections: must be at least 1");
         }
-        return new ServerSettings(trustDomain, api, management, join, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
+        int joinPerMinute = limits.joinAttemptsPerMinute() == null ? 10 : limits.joinAttemptsPerMinute();
+        if (joinPerMinute < 1 || joinPerMinute > 100_000) {
+            throw new ConfigException("limits.joinAttemptsPerMinute: must be between 1 and 100000");
+        }
+        return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, null);

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * The checked, resolved server configuration: absolute paths, parsed durations, bound addresses.
- * {@code joinAddress} is null when no join port is configured. {@code acceptRollback} is not in the config file: it is the operator's reason, given on the
+ * {@code joinAddress} is null when no join port is configured; {@code joinAttemptsPerMinute} limits join attempts per source address. {@code acceptRollback} is not in the config file: it is the operator's reason, given on the
  * command line for one start, to accept an audit log and a store that disagree (null refuses).
  */
 public record ServerSettings(
@@ -16,6 +16,7 @@ public record ServerSettings(
         InetSocketAddress apiAddress,
         InetSocketAddress managementAddress,
         InetSocketAddress joinAddress,
+        int joinAttemptsPerMinute,
         Path tlsCert,
         Path tlsKey,
         Path clientCa,
@@ -48,7 +49,7 @@ public record ServerSettings(
 
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
-        return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, tlsCert, tlsKey, clientCa, tlsProtocols,
+        return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey, clientCa, tlsProtocols,
                 caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
                 auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout, maxConnections, reason);
     }
