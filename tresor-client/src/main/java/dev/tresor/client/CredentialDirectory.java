@@ -116,6 +116,23 @@ public final class CredentialDirectory {
                 deleteVersion(version);
                 throw e;
             }
+            try {
+                // The stable names (key.pem -> current/key.pem, ...) before the swap: a file in
+                // the way stops the install while the current credentials are still untouched.
+                for (String fixed : List.of(KEY, CERT, BUNDLE)) {
+                    Path stable = dir.resolve(fixed);
+                    if (!Files.isSymbolicLink(stable)) {
+                        if (Files.exists(stable, LinkOption.NOFOLLOW_LINKS)) {
+                            throw new FileAlreadyExistsException(stable.toString(), null,
+                                    "a regular file is in the way of the credential symlink; move it away");
+                        }
+                        Files.createSymbolicLink(stable, Path.of(CURRENT, fixed));
+                    }
+                }
+            } catch (IOException e) {
+                deleteVersion(version);
+                throw e;
+            }
             Optional<Path> previous = currentVersion();
             Path link = dir.resolve(".current-" + HexFormat.of().formatHex(randomBytes(6)));
             Files.createSymbolicLink(link, Path.of(name));
@@ -125,17 +142,6 @@ public final class CredentialDirectory {
                 Files.deleteIfExists(link);
                 deleteVersion(version);
                 throw e;
-            }
-            fsync(dir);
-            for (String fixed : List.of(KEY, CERT, BUNDLE)) {
-                Path stable = dir.resolve(fixed);
-                if (!Files.isSymbolicLink(stable)) {
-                    if (Files.exists(stable, LinkOption.NOFOLLOW_LINKS)) {
-                        throw new FileAlreadyExistsException(stable.toString(), null,
-                                "a regular file is in the way of the credential symlink; move it away");
-                    }
-                    Files.createSymbolicLink(stable, Path.of(CURRENT, fixed));
-                }
             }
             fsync(dir);
             prune(name, previous.map(p -> p.getFileName().toString()).orElse(null));
