@@ -58,6 +58,8 @@ final class CommandTree {
                     Node.leaf(CertJoinCommand.class),
                     Node.leaf(CertRenewCommand.class),
                     Node.leaf(CertRevokeCommand.class)),
+            Node.group(CaCommand.class,
+                    Node.leaf(CaRotateCommand.class)),
             Node.leaf(GrantCommand.class),
             Node.leaf(RevokeCommand.class),
             Node.group(AuditCommand.class,

@@ -46,6 +46,16 @@ public final class TrustMaterial {
     }
 
     /**
+     * As {@link #serverContext(Path, Path, Path)}, also trusting {@code extraAnchors} for client
+     * certificates (retired CAs during a rollover's overlap).
+     */
+    public static SSLContext serverContext(Path cert, Path key, Path caBundle, List<X509Certificate> extraAnchors) {
+        List<X509Certificate> anchors = new ArrayList<>(Pem.readCertificates(caBundle));
+        anchors.addAll(extraAnchors);
+        return serverContext(keyStore(cert, key, IN_MEMORY_PASSWORD), IN_MEMORY_PASSWORD, trustStore(anchors));
+    }
+
+    /**
      * A server context that asks for no client certificate: only for the join port, whose single
      * route is for workloads that have none yet. Everything else uses {@link #serverContext}.
      */

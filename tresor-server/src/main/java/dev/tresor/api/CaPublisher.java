@@ -5,7 +5,11 @@ import dev.tresor.ca.Pem;
 import dev.tresor.identity.WorkloadIdentity;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CRLException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,21 +23,60 @@ public final class CaPublisher {
     public static final String PEM_CHAIN_TYPE = "application/pem-certificate-chain";
     public static final String CRL_TYPE = "application/pkix-crl";
 
+    /** A retired CA still trusted until {@code trustUntil} (the overlap of a rollover). */
+    public record Retired(X509Certificate certificate, Instant trustUntil) {}
+
     private final CertificateAuthority ca;
     private final WorkloadIdentity identity;
+    private final List<Retired> retired;
+    private final Clock clock;
 
-    public CaPublisher(CertificateAuthority ca, WorkloadIdentity identity) {
+    public CaPublisher(CertificateAuthority ca, WorkloadIdentity identity, List<Retired> retired, Clock clock) {
         this.ca = ca;
         this.identity = identity;
+        this.retired = List.copyOf(retired);
+        this.clock = clock;
     }
 
-    /** The trust bundle: every CA certificate a peer of this trust domain should trust. */
-    public static String bundlePem(CertificateAuthority ca) {
-        return Pem.encodeCertificates(List.of(ca.certificate()));
+    public CertificateAuthority ca() {
+        return ca;
+    }
+
+    /** The trust bundle: the active CA, then every retired CA whose overlap has not ended. */
+    public List<X509Certificate> bundle() {
+        Instant now = clock.instant();
+        List<X509Certificate> out = new ArrayList<>();
+        out.add(ca.certificate());
+        for (Retired r : retired) {
+            if (now.isBefore(r.trustUntil())) {
+                out.add(r.certificate());
+            }
+        }
+        return out;
     }
 
     public String bundlePem() {
-        return bundlePem(ca);
+        return Pem.encodeCertificates(bundle());
+    }
+
+    /**
+     * Until when a peer certificate is trusted through a retired CA: the retired CA's
+     * {@code trustUntil} if {@code leaf} was issued by one (its signature verifies under that CA's
+     * key), or null (issued by the active CA or another trusted CA: no end from rollover).
+     */
+    public Instant trustUntil(X509Certificate leaf) {
+        for (Retired r : retired) {
+            if (!leaf.getIssuerX500Principal().equals(r.certificate().getSubjectX500Principal())) {
+                continue;
+            }
+            try {
+                leaf.verify(r.certificate().getPublicKey());
+                return r.trustUntil();
+            } catch (java.security.GeneralSecurityException notThisOne) {
+                // another CA with the same name (the active one after a rollover)
+            }
+        }
+        return null;
     }
 
     /** The DER encoding of a freshly signed CRL. */
@@ -50,7 +93,7 @@ public final class CaPublisher {
         }
     }
 
-    ApiResponse bundle() {
+    ApiResponse bundleResponse() {
         return raw(PEM_CHAIN_TYPE, bundlePem().getBytes(StandardCharsets.US_ASCII));
     }
 

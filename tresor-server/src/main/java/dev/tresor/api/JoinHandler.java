@@ -39,6 +39,7 @@ public final class JoinHandler extends Handler.Abstract {
     static final int MAX_BODY_BYTES = 16 * 1024;
 
     private final Tresor tresor;
+    private final CaPublisher publisher;
     private final CertificateAuthority ca;
     private final Duration ttl;
     private final AuditLog audit;
@@ -46,11 +47,12 @@ public final class JoinHandler extends Handler.Abstract {
     private final Clock clock;
     private final JoinRateLimiter limiter;
 
-    public JoinHandler(Tresor tresor, CertificateAuthority ca, Duration ttl, AuditLog audit, TresorMetrics metrics,
+    public JoinHandler(Tresor tresor, CaPublisher publisher, Duration ttl, AuditLog audit, TresorMetrics metrics,
                        Clock clock, JoinRateLimiter limiter) {
         super(InvocationType.BLOCKING);
         this.tresor = tresor;
-        this.ca = ca;
+        this.publisher = publisher;
+        this.ca = publisher.ca();
         this.ttl = ttl;
         this.audit = audit;
         this.metrics = metrics;
@@ -93,7 +95,7 @@ public final class JoinHandler extends Handler.Abstract {
             WorkloadIdentity.Issuance issued = tresor.identity().join(body.token(),
                     r -> Routes.signCsr(ca, csr, r.identity(), ttl, r.certificatesFrom(), profile));
             identity = issued.identity();
-            result = ApiResponse.json(201, Json.write(Routes.issuanceBody(ca, issued)));
+            result = ApiResponse.json(201, Json.write(Routes.issuanceBody(publisher, issued)));
             outcome = "allowed";
             detail = Routes.issuanceDetail(issued);
         } catch (WorkloadIdentity.JoinRefused e) {

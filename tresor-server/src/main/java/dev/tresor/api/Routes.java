@@ -59,10 +59,10 @@ final class Routes {
 
     private final CaPublisher publisher;
 
-    Routes(Tresor tresor, CertificateAuthority ca, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
+    Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
         this.tresor = tresor;
-        this.ca = ca;
-        this.publisher = ca == null ? null : new CaPublisher(ca, tresor.identity());
+        this.ca = publisher == null ? null : publisher.ca();
+        this.publisher = publisher;
         this.caDefaultTtl = caDefaultTtl;
         this.caMaxTtl = caMaxTtl;
         this.auditFile = auditFile;
@@ -237,7 +237,7 @@ final class Routes {
             case "ca.sign" -> sign(ex, caller);
             case "ca.renew" -> renew(ex, caller);
             case "ca.revoke" -> revoke(ex, caller);
-            case "ca.bundle" -> publisher().bundle();
+            case "ca.bundle" -> publisher().bundleResponse();
             case "ca.crl" -> publisher().crl();
             case "token.create" -> createToken(ex, caller);
             default -> {
@@ -539,7 +539,7 @@ final class Routes {
         CertificateAuthority.Profile profile = profile(body.profile());
         WorkloadIdentity.Issuance issued = tresor.identity().renew(caller,
                 request -> signCsr(ca, csr, request.identity(), ttl, request.certificatesFrom(), profile));
-        return json(201, issuanceBody(ca, issued)).audited("ca.renew", issuanceDetail(issued));
+        return json(201, issuanceBody(publisher, issued)).audited("ca.renew", issuanceDetail(issued));
     }
 
     private ApiResponse revoke(Exchange ex, Caller caller) {
@@ -618,7 +618,8 @@ final class Routes {
         }
     }
 
-    static Map<String, Object> issuanceBody(CertificateAuthority ca, WorkloadIdentity.Issuance issued) {
+    static Map<String, Object> issuanceBody(CaPublisher publisher, WorkloadIdentity.Issuance issued) {
+        CertificateAuthority ca = publisher.ca();
         X509Certificate certificate = issued.certificate().certificate();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("client", issued.client());
@@ -626,7 +627,7 @@ final class Routes {
         out.put("certificate", Pem.encodeCertificate(certificate));
         out.put("chain", issued.certificate().chainPem());
         out.put("ca", Pem.encodeCertificate(ca.certificate()));
-        out.put("bundle", CaPublisher.bundlePem(ca));
+        out.put("bundle", publisher.bundlePem());
         out.put("serial", issued.serial());
         out.put("notBefore", certificate.getNotBefore().toInstant());
         out.put("notAfter", certificate.getNotAfter().toInstant());

@@ -24,6 +24,7 @@ import dev.tresor.store.Store;
 import dev.tresor.store.Stores;
 import java.io.IOException;
 import java.time.Clock;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -165,6 +166,16 @@ public final class TresorServer implements AutoCloseable {
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
             }
 
+            List<dev.tresor.api.CaPublisher.Retired> retired = new ArrayList<>();
+            for (int i = 0; i < s.caPrevious().size(); i++) {
+                ServerSettings.RetiredCa r = s.caPrevious().get(i);
+                X509Certificate old = configured("ca.previous[" + i + "].cert", () -> dev.tresor.ca.Pem.readCertificate(r.cert()));
+                retired.add(new dev.tresor.api.CaPublisher.Retired(old, r.trustUntil()));
+            }
+            dev.tresor.api.CaPublisher publisher = ca == null ? null
+                    : new dev.tresor.api.CaPublisher(ca, tresor.identity(), retired, clock);
+            List<X509Certificate> retiredAnchors = retired.stream().map(dev.tresor.api.CaPublisher.Retired::certificate).toList();
+
             api = new Server(apiThreadPool());
             api.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
             HttpConfiguration https = new HttpConfiguration();
@@ -178,7 +189,8 @@ public final class TresorServer implements AutoCloseable {
             SecureRequestCustomizer secure = new SecureRequestCustomizer(false, false, -1, false);
             https.addCustomizer(secure);
             SslContextFactory.Server tls = new SslContextFactory.Server();
-            SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa()));
+            SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa(),
+                    retiredAnchors));
             tls.setSslContext(context);
             tls.setNeedClientAuth(true);
             tls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
@@ -200,7 +212,7 @@ public final class TresorServer implements AutoCloseable {
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
-            api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), ca, s.caDefaultTtl(), s.caMaxTtl(),
+            api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks)));
 
             ServerConnector joinConnector = null;
@@ -232,7 +244,7 @@ public final class TresorServer implements AutoCloseable {
                 join.addConnector(joinConnector);
                 join.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(256, joinConnector));
                 join.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
-                join.setHandler(new dev.tresor.api.JoinHandler(tresor, ca, s.caDefaultTtl(), audit, metrics, clock,
+                join.setHandler(new dev.tresor.api.JoinHandler(tresor, publisher, s.caDefaultTtl(), audit, metrics, clock,
                         new dev.tresor.api.JoinRateLimiter(new dev.tresor.api.JoinRateLimiter.Limits(s.joinAttemptsPerMinute(),
                                 s.joinAttemptsPerMinute(), 10_000), clock)));
             }
@@ -250,7 +262,7 @@ public final class TresorServer implements AutoCloseable {
             TresorServer[] self = new TresorServer[1];
             management.setHandler(new ManagementHandler(metrics, () -> self[0] != null && !self[0].closing
                     && auditWritable(sinks) && readyStore.ping(),
-                    ca == null ? null : new dev.tresor.api.CaPublisher(ca, tresor.identity())));
+                    publisher));
 
             Server startingApi = api;
             Server startingManagement = management;
@@ -274,6 +286,16 @@ public final class TresorServer implements AutoCloseable {
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
                     + (joinConnector == null ? "" : " join=" + joinConnector.getLocalPort())
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
+            if (ca != null) {
+                // The CA in use and any retired CA still trusted: after tresor ca rotate (run with the
+                // server stopped) this first start is where the rollover enters the audit log.
+                StringBuilder trust = new StringBuilder("active=" + ca.certificate().getSerialNumber().toString(16));
+                for (dev.tresor.api.CaPublisher.Retired r : retired) {
+                    trust.append(" retired=").append(r.certificate().getSerialNumber().toString(16))
+                            .append(" trustUntil=").append(r.trustUntil());
+                }
+                recordQuietly(audit, clock, retired.isEmpty() ? "ca.trust" : "ca.rollover", trust.toString());
+            }
             LOG.info("Tresor API listening on https://{}:{} (mTLS), management on http://{}:{}",
                     s.apiAddress().getHostString(), apiConnector.getLocalPort(),
                     s.managementAddress().getHostString(), managementConnector.getLocalPort());

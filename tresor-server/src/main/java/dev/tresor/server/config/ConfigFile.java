@@ -15,7 +15,10 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
 
     public record Tls(String cert, String key, String clientCa, List<String> protocols) {}
 
-    public record Ca(String cert, String key, String defaultTtl, String maxTtl) {}
+    /** {@code previous}: retired CA certificates still trusted (and in the bundle) until their {@code trustUntil}. */
+    public record Ca(String cert, String key, String defaultTtl, String maxTtl, List<PreviousCa> previous) {}
+
+    public record PreviousCa(String cert, String trustUntil) {}
 
     public record Store(String kind, String path, String url, String user, String password, String passwordFile,
                         Integer poolSize) {

@@ -115,11 +115,28 @@ public final class ConfigLoader {
 
         Path caCert = null;
         Path caKey = null;
+        List<ServerSettings.RetiredCa> caPrevious = new ArrayList<>();
         Duration caDefault = Duration.ofHours(24);
         Duration caMax = Duration.ofDays(397);
         if (c.ca() != null) {
             caCert = existingFile(base, "ca.cert", c.ca().cert());
             caKey = existingFile(base, "ca.key", c.ca().key());
+            List<ConfigFile.PreviousCa> previous = c.ca().previous() == null ? List.of() : c.ca().previous();
+            for (int i = 0; i < previous.size(); i++) {
+                String field = "ca.previous[" + i + "]";
+                ConfigFile.PreviousCa p = previous.get(i);
+                if (p == null || p.trustUntil() == null) {
+                    throw new ConfigException(field + ".trustUntil: required, the instant the retired CA stops being"
+                            + " trusted (e.g. 2027-01-31T00:00:00Z)");
+                }
+                java.time.Instant until;
+                try {
+                    until = java.time.Instant.parse(p.trustUntil());
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new ConfigException(field + ".trustUntil: not an ISO-8601 instant such as 2027-01-31T00:00:00Z");
+                }
+                caPrevious.add(new ServerSettings.RetiredCa(existingFile(base, field + ".cert", p.cert()), until));
+            }
             if (c.ca().defaultTtl() != null) {
                 caDefault = duration("ca.defaultTtl", c.ca().defaultTtl());
             }
@@ -246,7 +263,7 @@ public final class ConfigLoader {
             throw new ConfigException("limits.joinAttemptsPerMinute: must be between 1 and 100000");
         }
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
-                caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
+                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, null);
     }

@@ -25,6 +25,7 @@ public record ServerSettings(
         Path caKey,
         Duration caDefaultTtl,
         Duration caMaxTtl,
+        List<RetiredCa> caPrevious,
         StoreConfig store,
         String keyProviderKind,
         Path keyFile,
@@ -47,10 +48,13 @@ public record ServerSettings(
     public record AuditCopy(String kind, String host, int port, Path ca, Path cert, Path key, String appName,
                             int bufferRecords, boolean required) {}
 
+    /** A retired CA (after {@code tresor ca rotate}): its certificate stays trusted until {@code trustUntil}. */
+    public record RetiredCa(Path cert, java.time.Instant trustUntil) {}
+
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey, clientCa, tlsProtocols,
-                caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
+                caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, auditWriteTimeout,
                 auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout, maxConnections, reason);
     }
 }
