@@ -75,24 +75,34 @@ public final class CredentialDirectory {
         return dir.resolve(BUNDLE);
     }
 
-    /** The credentials {@code current} names, or empty if none were installed yet. */
+    /**
+     * The credentials {@code current} names, or empty if none were installed yet. {@code current}
+     * is resolved once and both files are read from that version; if that version was pruned
+     * while being read (two swaps happened meanwhile), it starts again from the new {@code current}.
+     */
     public Optional<Credentials> load() {
         Path current = dir.resolve(CURRENT);
-        Path version;
-        try {
-            version = dir.resolve(Files.readSymbolicLink(current));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + current + ": " + e.getMessage(), e);
-        }
-        try {
-            return Optional.of(new Credentials(
-                    KeyMaterial.parsePrivateKey(Files.readString(version.resolve(KEY), StandardCharsets.US_ASCII)),
-                    KeyMaterial.parseCertificates(Files.readString(version.resolve(CERT), StandardCharsets.US_ASCII)),
-                    KeyMaterial.parseCertificates(Files.readString(version.resolve(BUNDLE), StandardCharsets.US_ASCII))));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the credentials in " + version + ": " + e.getMessage(), e);
+        for (int attempt = 1; ; attempt++) {
+            Path version;
+            try {
+                version = dir.resolve(Files.readSymbolicLink(current));
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + current + ": " + e.getMessage(), e);
+            }
+            try {
+                return Optional.of(new Credentials(
+                        KeyMaterial.parsePrivateKey(Files.readString(version.resolve(KEY), StandardCharsets.US_ASCII)),
+                        KeyMaterial.parseCertificates(Files.readString(version.resolve(CERT), StandardCharsets.US_ASCII)),
+                        KeyMaterial.parseCertificates(Files.readString(version.resolve(BUNDLE), StandardCharsets.US_ASCII))));
+            } catch (NoSuchFileException e) {
+                if (attempt >= 10) {
+                    throw new UncheckedIOException("the credentials in " + dir + " keep changing while being read", e);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the credentials in " + version + ": " + e.getMessage(), e);
+            }
         }
     }
 
