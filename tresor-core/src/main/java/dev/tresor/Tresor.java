@@ -55,6 +55,7 @@ public final class Tresor {
     static final int VERIFIED_ROWS_KEPT = 10_000;
 
     private final StoreHeads storeHeads;
+    private final dev.tresor.identity.WorkloadIdentity identity;
 
     private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, StoreHeads storeHeads,
                    IntegrityMonitor monitor, Clock clock) {
@@ -65,6 +66,12 @@ public final class Tresor {
         this.verified = new VerifiedRows(store, VERIFIED_ROWS_KEPT);
         this.access = new AccessControl(store, seals, storeHeads, monitor, clock, verified);
         this.secrets = new SecretService(store, seals, ledger, new Envelope(keyProvider), monitor, clock, verified);
+        this.identity = new dev.tresor.identity.WorkloadIdentity(store, access, seals, monitor, clock);
+    }
+
+    /** Self-renewal, join tokens and revocation of workload certificates. */
+    public dev.tresor.identity.WorkloadIdentity identity() {
+        return identity;
     }
 
     /**
@@ -255,6 +262,9 @@ public final class Tresor {
                 }
                 T certificate = issue.apply(new IssuanceRequest(client, target.identity(),
                         acl.certificatesFrom(target.identity()).orElse(null)));
+                if (certificate instanceof dev.tresor.ca.IssuedCertificate issued) {
+                    this.identity.recordAdminIssuance(w, client, target.identity(), issued);
+                }
                 acl.finish();
                 return new Issued<>(certificate, target.identity(), before > 0);
             });

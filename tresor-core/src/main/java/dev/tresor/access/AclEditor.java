@@ -87,6 +87,18 @@ public final class AclEditor {
     }
 
     /**
+     * Revokes every certificate issued so far for {@code identity}: from now on the identity accepts
+     * only certificates valid from this moment (as when its client is deleted). Sealed in the ACL
+     * head, so a database edit cannot undo it without the KEK.
+     */
+    public void retireIdentity(String identity) {
+        long now = clock.millis();
+        long forgetBefore = now - CertificateAuthority.MAX_LEAF_TTL.plus(CertificateAuthority.CLOCK_SKEW_ALLOWANCE).toMillis();
+        registry = registry.retire(identity, now, forgetBefore);
+        dirty = true;
+    }
+
+    /**
      * Counts one more certificate issued for an intact client and returns how many were issued
      * before it (0 for the certificate that completes the client's creation).
      */

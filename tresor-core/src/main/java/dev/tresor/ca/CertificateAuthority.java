@@ -220,6 +220,31 @@ public final class CertificateAuthority {
         return trustDomain;
     }
 
+    /** One revoked certificate in a CRL. */
+    public record CrlEntry(BigInteger serial, Instant revokedAt) {}
+
+    /**
+     * A CRL signed by this CA listing {@code revoked} (RFC 5280 v2: CRL number = the issue time in
+     * milliseconds, so it only grows; authority key identifier; next update after {@code validFor}).
+     */
+    public java.security.cert.X509CRL crl(List<CrlEntry> revoked, Duration validFor) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        org.bouncycastle.cert.X509v2CRLBuilder builder = new org.bouncycastle.cert.X509v2CRLBuilder(issuerName, Date.from(now));
+        builder.setNextUpdate(Date.from(now.plus(validFor)));
+        for (CrlEntry entry : revoked) {
+            builder.addCRLEntry(entry.serial(), Date.from(entry.revokedAt()), org.bouncycastle.asn1.x509.CRLReason.unspecified);
+        }
+        try {
+            builder.addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier);
+            builder.addExtension(Extension.cRLNumber, false,
+                    new org.bouncycastle.asn1.x509.CRLNumber(BigInteger.valueOf(clock.millis())));
+            ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).setSecureRandom(random).build(privateKey);
+            return new org.bouncycastle.cert.jcajce.JcaX509CRLConverter().getCRL(builder.build(signer));
+        } catch (CertIOException | OperatorCreationException | java.security.cert.CRLException e) {
+            throw new IllegalStateException("cannot sign the CRL with the CA key", e);
+        }
+    }
+
     /**
      * Issues a TLS server certificate for DNS names and IP addresses (detected: IPv4 dotted quads
      * and IPv6 literals). CN = the first name; EKU serverAuth.
@@ -268,6 +293,27 @@ public final class CertificateAuthority {
      * certificates valid from then on, so the usual back-dating must stop there.
      */
     public IssuedCertificate signCsr(PKCS10CertificationRequest csr, String identity, Duration ttl, Instant notBeforeFloor) {
+        return signCsr(csr, identity, ttl, notBeforeFloor, Profile.CLIENT);
+    }
+
+    /**
+     * What a leaf may be used for. {@link #CLIENT}: EKU clientAuth only (a person or an API client).
+     * {@link #WORKLOAD}: clientAuth and serverAuth, for a workload that both calls and is called
+     * over mTLS (the tunnel); it needs a {@code spiffe://} identity and gets an empty subject with
+     * a critical URI SAN, so no hostname check can ever match it by a CN such as "localhost".
+     */
+    public enum Profile { CLIENT, WORKLOAD }
+
+    /** As {@link #signCsr(PKCS10CertificationRequest, String, Duration, Instant)} with a chosen {@link Profile}. */
+    public IssuedCertificate signCsr(PKCS10CertificationRequest csr, String identity, Duration ttl, Instant notBeforeFloor,
+                                     Profile profile) {
+        if (profile == null) {
+            throw new IllegalArgumentException("no certificate profile");
+        }
+        if (profile == Profile.WORKLOAD && !Identities.isUri(identity)) {
+            throw new IllegalArgumentException("the workload profile needs a spiffe:// identity, not the CN identity '"
+                    + Identities.printable(identity) + "'");
+        }
         if (csr == null) {
             throw new IllegalArgumentException("no certificate request");
         }
@@ -295,10 +341,15 @@ public final class CertificateAuthority {
             throw new IllegalArgumentException("certificate request signature is invalid: the request was altered"
                     + " or was not signed by the private key of its public key");
         }
-        return issueClient(key, identity, ttl, notBeforeFloor);
+        return issueClient(key, identity, ttl, notBeforeFloor, profile);
     }
 
     private IssuedCertificate issueClient(SubjectPublicKeyInfo key, String identity, Duration ttl, Instant notBeforeFloor) {
+        return issueClient(key, identity, ttl, notBeforeFloor, Profile.CLIENT);
+    }
+
+    private IssuedCertificate issueClient(SubjectPublicKeyInfo key, String identity, Duration ttl, Instant notBeforeFloor,
+                                          Profile profile) {
         Identities.validateIdentity(identity);
         GeneralNames sans = null;
         if (Identities.isUri(identity)) {
@@ -308,6 +359,11 @@ public final class CertificateAuthority {
                         + "', but this CA issues for '" + trustDomain + "'");
             }
             sans = new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity));
+        }
+        if (profile == Profile.WORKLOAD) {
+            // No CN: a hostname check falls back to the CN when there is no DNS SAN.
+            return issue(key, "", sans, new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth, KeyPurposeId.id_kp_serverAuth},
+                    ttl, notBeforeFloor);
         }
         return issue(key, Identities.shortName(identity), sans,
                 new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth}, ttl, notBeforeFloor);
@@ -351,7 +407,7 @@ public final class CertificateAuthority {
             notBefore = max(notBefore, floor);
         }
 
-        boolean hasCommonName = commonName.length() <= MAX_COMMON_NAME_LENGTH;
+        boolean hasCommonName = !commonName.isEmpty() && commonName.length() <= MAX_COMMON_NAME_LENGTH;
         X500Name subject = hasCommonName
                 ? new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, commonName).build()
                 : new X500Name(new RDN[0]);

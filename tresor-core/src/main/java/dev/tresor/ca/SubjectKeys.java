@@ -22,7 +22,7 @@ import org.bouncycastle.math.ec.ECPoint;
 /**
  * The rules for keys Tresor will certify, and key/certificate consistency checks.
  *
- * <p>Only EC P-256 (named curve, point on the curve) and RSA 2048..16384 bits are accepted:
+ * <p>Only EC P-256 and P-384 (named curve, point on the curve) and RSA 2048..16384 bits are accepted:
  * weaker keys would undermine the CA, exotic ones would fail at some TLS peer much later, and
  * the upper RSA bound stops a CSR from making the server burn CPU on a huge modulus.
  *
@@ -44,12 +44,12 @@ public final class SubjectKeys {
         ASN1ObjectIdentifier algorithm = key.getAlgorithm().getAlgorithm();
         try {
             if (X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm)) {
-                requireP256(key);
+                requireAllowedCurve(key);
             } else if (PKCSObjectIdentifiers.rsaEncryption.equals(algorithm)) {
                 requireStrongRsa(key);
             } else {
                 throw new IllegalArgumentException("public key algorithm " + algorithm.getId()
-                        + " is not supported; use EC P-256 or RSA of at least " + MIN_RSA_BITS + " bits");
+                        + " is not supported; use EC P-256, EC P-384 or RSA of at least " + MIN_RSA_BITS + " bits");
             }
         } catch (IllegalArgumentException e) {
             throw e;
@@ -58,15 +58,15 @@ public final class SubjectKeys {
         }
     }
 
-    private static void requireP256(SubjectPublicKeyInfo key) {
+    private static void requireAllowedCurve(SubjectPublicKeyInfo key) {
         ASN1Encodable parameters = key.getAlgorithm().getParameters();
         if (!(parameters instanceof ASN1ObjectIdentifier curve)) {
             // Explicit curve parameters are a classic attack vector (CVE-2020-0601); only named curves are accepted.
             throw new IllegalArgumentException("EC public key must name its curve; explicit curve parameters are refused");
         }
-        if (!SECObjectIdentifiers.secp256r1.equals(curve)) {
+        if (!SECObjectIdentifiers.secp256r1.equals(curve) && !SECObjectIdentifiers.secp384r1.equals(curve)) {
             throw new IllegalArgumentException("EC public key is on curve " + curveName(curve)
-                    + "; only P-256 (secp256r1) is supported");
+                    + "; only P-256 (secp256r1) and P-384 (secp384r1) are supported");
         }
         if (key.getPublicKeyData().getPadBits() != 0) {
             throw new IllegalArgumentException("EC public key bit string is malformed");

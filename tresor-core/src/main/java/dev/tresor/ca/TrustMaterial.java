@@ -45,6 +45,25 @@ public final class TrustMaterial {
         return serverContext(keyStore(cert, key, IN_MEMORY_PASSWORD), IN_MEMORY_PASSWORD, trustStore(caBundle));
     }
 
+    /**
+     * As {@link #serverContext(Path, Path, Path)}, also trusting {@code extraAnchors} for client
+     * certificates (retired CAs during a rollover's overlap).
+     */
+    public static SSLContext serverContext(Path cert, Path key, Path caBundle, List<X509Certificate> extraAnchors) {
+        List<X509Certificate> anchors = new ArrayList<>(Pem.readCertificates(caBundle));
+        anchors.addAll(extraAnchors);
+        return serverContext(keyStore(cert, key, IN_MEMORY_PASSWORD), IN_MEMORY_PASSWORD, trustStore(anchors));
+    }
+
+    /**
+     * A server context that asks for no client certificate: only for the join port, whose single
+     * route is for workloads that have none yet. Everything else uses {@link #serverContext}.
+     */
+    public static SSLContext serverContextWithoutClientAuth(Path cert, Path key, Path caBundle) {
+        return new RestrictedSslContext(context(keyStore(cert, key, IN_MEMORY_PASSWORD), IN_MEMORY_PASSWORD,
+                trustStore(caBundle)), PROTOCOLS, false);
+    }
+
     /** A client context: our certificate chain and key, trusting servers issued under {@code caBundle}. */
     public static SSLContext clientContext(Path cert, Path key, Path caBundle) {
         return clientContext(keyStore(cert, key, IN_MEMORY_PASSWORD), IN_MEMORY_PASSWORD, trustStore(caBundle));

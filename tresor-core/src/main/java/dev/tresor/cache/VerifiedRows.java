@@ -73,6 +73,25 @@ public final class VerifiedRows {
 
         private record VersionKey(String secret, int version) {}
 
+        private volatile java.util.Set<String> revokedSerials;
+
+        /**
+         * The revoked serials of this state of the database, loaded once per state: a request pays
+         * one set lookup, and any commit (a revocation on any node) makes the next request reload.
+         * {@link #NONE} loads every time.
+         */
+        public java.util.Set<String> revokedSerials(java.util.function.Supplier<java.util.Set<String>> load) {
+            if (maxEntries == 0) {
+                return load.get();
+            }
+            java.util.Set<String> known = revokedSerials;
+            if (known == null) {
+                known = java.util.Set.copyOf(load.get());
+                revokedSerials = known;
+            }
+            return known;
+        }
+
         /** The authenticated caller for a certificate identity, or null. */
         public Caller caller(String identity) {
             return maxEntries == 0 ? null : callers.get(identity);

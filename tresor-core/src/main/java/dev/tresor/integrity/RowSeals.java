@@ -6,6 +6,7 @@ import dev.tresor.store.Rows.AclHeadRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
+import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.MembershipRow;
 import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
@@ -41,6 +42,24 @@ public final class RowSeals {
 
     private static Canonical head(long epoch, String registry) {
         return Canonical.of("tresor/row/acl_head/v1").number(epoch).string(registry);
+    }
+
+    // ------------------------------------------------------------------ join tokens
+
+    /** A join token row covers every column: a forged row, or one whose uses or expiry were raised, is refused. */
+    public JoinTokenRow seal(JoinTokenRow r) {
+        return new JoinTokenRow(r.id(), r.secretHash(), r.client(), r.identity(), r.usesLeft(), r.expiresAt(),
+                r.createdAt(), r.createdBy(), auth.mac(joinToken(r)));
+    }
+
+    public boolean valid(JoinTokenRow r) {
+        return r.mac() != null && auth.verify(joinToken(r), r.mac());
+    }
+
+    private static Canonical joinToken(JoinTokenRow r) {
+        return Canonical.of("tresor/row/join_tokens/v1").string(r.id()).bytes(r.secretHash()).string(r.client())
+                .string(r.identity()).number(r.usesLeft()).number(r.expiresAt()).number(r.createdAt())
+                .string(r.createdBy());
     }
 
     // ------------------------------------------------------------------ clients

@@ -2,6 +2,8 @@ package dev.tresor.store;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.IssuedCertRow;
+import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
@@ -534,6 +536,87 @@ final class JdbcStore implements Store {
             update("UPDATE secret_versions SET kek_id = ?, wrapped_key = ?, ciphertext = ?, mac = ? "
                     + "WHERE secret_name = ? AND version = ?",
                     r.kekId(), r.wrappedKey(), r.ciphertext(), r.mac(), r.secret(), r.version());
+        }
+
+        // ---------------------------------------------------------------- workload identity
+
+        private static final String TOKEN_COLUMNS =
+                "id, secret_hash, client, identity, uses_left, expires_at, created_at, created_by, mac";
+        private static final String CERT_COLUMNS =
+                "serial, client, identity, issuer, not_after, issued_at, revoked_at, revoked_by";
+
+        private static JoinTokenRow joinTokenRow(ResultSet rs) throws SQLException {
+            return new JoinTokenRow(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+                    rs.getLong(6), rs.getLong(7), rs.getString(8), rs.getBytes(9));
+        }
+
+        private static IssuedCertRow issuedCertRow(ResultSet rs) throws SQLException {
+            long revokedAt = rs.getLong(7);
+            Long revoked = rs.wasNull() ? null : revokedAt;
+            return new IssuedCertRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getLong(5),
+                    rs.getLong(6), revoked, rs.getString(8));
+        }
+
+        @Override
+        public Optional<JoinTokenRow> joinToken(String id) {
+            return one("SELECT " + TOKEN_COLUMNS + " FROM join_tokens WHERE id = ?", Session::joinTokenRow, id);
+        }
+
+        @Override
+        public void insertJoinToken(JoinTokenRow r) {
+            update("INSERT INTO join_tokens (" + TOKEN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", r.id(),
+                    r.secretHash(), r.client(), r.identity(), r.usesLeft(), r.expiresAt(), r.createdAt(), r.createdBy(),
+                    r.mac());
+        }
+
+        @Override
+        public void updateJoinToken(JoinTokenRow r) {
+            update("UPDATE join_tokens SET secret_hash = ?, client = ?, identity = ?, uses_left = ?, expires_at = ?, "
+                    + "created_at = ?, created_by = ?, mac = ? WHERE id = ?", r.secretHash(), r.client(), r.identity(),
+                    r.usesLeft(), r.expiresAt(), r.createdAt(), r.createdBy(), r.mac(), r.id());
+        }
+
+        @Override
+        public void deleteJoinToken(String id) {
+            update("DELETE FROM join_tokens WHERE id = ?", id);
+        }
+
+        @Override
+        public int deleteExpiredJoinTokens(long nowMillis) {
+            return update("DELETE FROM join_tokens WHERE expires_at < ?", nowMillis);
+        }
+
+        @Override
+        public Optional<IssuedCertRow> issuedCert(String serial) {
+            return one("SELECT " + CERT_COLUMNS + " FROM issued_certs WHERE serial = ?", Session::issuedCertRow, serial);
+        }
+
+        @Override
+        public List<IssuedCertRow> issuedCertsOf(String identity, long nowMillis) {
+            return many("SELECT " + CERT_COLUMNS + " FROM issued_certs WHERE identity = ? AND not_after > ? ORDER BY issued_at",
+                    Session::issuedCertRow, identity, nowMillis);
+        }
+
+        @Override
+        public List<IssuedCertRow> revokedCerts(long nowMillis) {
+            return many("SELECT " + CERT_COLUMNS + " FROM issued_certs WHERE revoked_at IS NOT NULL AND not_after > ? "
+                    + "ORDER BY serial", Session::issuedCertRow, nowMillis);
+        }
+
+        @Override
+        public void insertIssuedCert(IssuedCertRow r) {
+            update("INSERT INTO issued_certs (" + CERT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r.serial(), r.client(),
+                    r.identity(), r.issuer(), r.notAfter(), r.issuedAt(), r.revokedAt(), r.revokedBy());
+        }
+
+        @Override
+        public boolean revokeCert(String serial, long atMillis, String by) {
+            if (issuedCert(serial).isEmpty()) {
+                return false;
+            }
+            update("UPDATE issued_certs SET revoked_at = ?, revoked_by = ? WHERE serial = ? AND revoked_at IS NULL",
+                    atMillis, by, serial);
+            return true;
         }
 
         // ---------------------------------------------------------------- plumbing

@@ -75,4 +75,15 @@ public final class Rows {
             return mac != null && mac.length > 0;
         }
     }
+
+    /**
+     * A join token: {@code id} is its public half (finds the row), {@code secretHash} the SHA-256 of
+     * its secret half. Bound to a registered client and that client's identity at creation.
+     */
+    public record JoinTokenRow(String id, byte[] secretHash, String client, String identity, long usesLeft,
+                               long expiresAt, long createdAt, String createdBy, byte[] mac) {}
+
+    /** A certificate the built-in CA issued; {@code revokedAt}/{@code revokedBy} null while it is not revoked. */
+    public record IssuedCertRow(String serial, String client, String identity, String issuer, long notAfter,
+                                long issuedAt, Long revokedAt, String revokedBy) {}
 }

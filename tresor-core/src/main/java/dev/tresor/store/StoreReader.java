@@ -1,6 +1,8 @@
 package dev.tresor.store;
 
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.IssuedCertRow;
+import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
@@ -73,4 +75,14 @@ public interface StoreReader {
 
     /** Every bucket's number, epoch and MAC (entries left null): enough to check the head's sum. */
     List<SecretBucketRow> secretBucketSeals();
+
+    Optional<JoinTokenRow> joinToken(String id);
+
+    Optional<IssuedCertRow> issuedCert(String serial);
+
+    /** Unexpired certificates issued for {@code identity} (not after {@code nowMillis}), revoked or not. */
+    List<IssuedCertRow> issuedCertsOf(String identity, long nowMillis);
+
+    /** Serials of revoked certificates that have not expired at {@code nowMillis}: what the CRL and the API refuse. */
+    List<IssuedCertRow> revokedCerts(long nowMillis);
 }

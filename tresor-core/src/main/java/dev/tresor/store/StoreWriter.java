@@ -1,6 +1,8 @@
 package dev.tresor.store;
 
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.IssuedCertRow;
+import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
@@ -77,4 +79,18 @@ public interface StoreWriter extends StoreReader {
 
     /** Saves (replaces) the sealed checkpoint record of the audit log named {@code log}. */
     void putAuditCheckpoint(String log, String record);
+
+    void insertJoinToken(JoinTokenRow row);
+
+    void updateJoinToken(JoinTokenRow row);
+
+    void deleteJoinToken(String id);
+
+    /** Deletes tokens that expired before {@code nowMillis}; returns how many. */
+    int deleteExpiredJoinTokens(long nowMillis);
+
+    void insertIssuedCert(IssuedCertRow row);
+
+    /** Marks a certificate revoked (a no-op if it already is); returns false if the serial is unknown. */
+    boolean revokeCert(String serial, long atMillis, String by);
 }

@@ -260,14 +260,33 @@ class CertificateAuthorityTest {
     }
 
     @Test
-    void refusesCsrForUnsupportedKeys() throws Exception {
+    void acceptsP384Csr() throws Exception {
         KeyPairGenerator p384 = KeyPairGenerator.getInstance("EC");
         p384.initialize(new ECGenParameterSpec("secp384r1"));
-        KeyPair weakCurve = p384.generateKeyPair();
-        PKCS10CertificationRequest p384Csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=a"), weakCurve.getPublic())
-                .build(new JcaContentSignerBuilder("SHA384withECDSA").build(weakCurve.getPrivate()));
-        assertThatThrownBy(() -> ca.signCsr(p384Csr, WORKLOAD, Duration.ofHours(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("secp384r1").hasMessageContaining("P-256");
+        KeyPair keys = p384.generateKeyPair();
+        PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=a"), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA384withECDSA").build(keys.getPrivate()));
+        X509Certificate issued = ca.signCsr(csr, WORKLOAD, Duration.ofHours(1)).certificate();
+        assertThat(issued.getPublicKey()).isEqualTo(keys.getPublic());
+        issued.verify(ca.certificate().getPublicKey());
+    }
+
+    @Test
+    void refusesCsrForUnsupportedKeys() throws Exception {
+        java.security.Provider bc = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+        for (String curve : List.of("secp192r1", "secp256k1", "secp521r1", "secp224r1")) {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", bc);
+            generator.initialize(new ECGenParameterSpec(curve));
+            KeyPair weak = generator.generateKeyPair();
+            PKCS10CertificationRequest weakCsr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=a"), weak.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").setProvider(bc).build(weak.getPrivate()));
+            assertThatThrownBy(() -> ca.signCsr(weakCsr, WORKLOAD, Duration.ofHours(1)))
+                    .as(curve).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is on curve")
+                    .hasMessageContaining("only P-256");
+        }
+        KeyPairGenerator p521 = KeyPairGenerator.getInstance("EC");
+        p521.initialize(new ECGenParameterSpec("secp521r1"));
+        KeyPair weakCurve = p521.generateKeyPair();
 
         KeyPair rsa1024 = generate("RSA", 1024);
         PKCS10CertificationRequest rsaCsr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=a"), rsa1024.getPublic())

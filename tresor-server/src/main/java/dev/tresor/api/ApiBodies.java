@@ -25,4 +25,17 @@ final class ApiBodies {
     record ClientBody(String name, String identity, Boolean admin) {}
 
     record SignBody(String client, String csr, String ttl, Boolean reissue) {}
+
+    record RenewBody(String csr, String ttl, String profile) {}
+
+    record RevokeBody(String serial, String identity) {}
+
+    record TokenBody(String identity, String client, String ttl, Integer uses) {}
+
+    record JoinBody(String token, String csr, String profile) {
+        @Override
+        public String toString() {
+            return "JoinBody[(token hidden)]";
+        }
+    }
 }

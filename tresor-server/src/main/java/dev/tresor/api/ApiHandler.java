@@ -58,17 +58,19 @@ public final class ApiHandler extends Handler.Abstract {
     private final int maxBodyBytes;
     private final Clock clock;
     private final BooleanSupplier auditWritable;
+    private final CaPublisher publisher;
 
     /**
      * @param auditWritable false once no audit sink can write any more (a failed write or fsync
      *                      leaves a file sink refusing everything): requests are then refused with
      *                      503 before they run, so a write is not applied and then answered 503
      */
-    public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CertificateAuthority ca, Duration caDefaultTtl,
+    public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CaPublisher ca, Duration caDefaultTtl,
                       Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock, BooleanSupplier auditWritable) {
         super(InvocationType.BLOCKING);
         this.auditWritable = auditWritable;
         this.tresor = tresor;
+        this.publisher = ca;
         this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock);
         this.audit = audit;
         this.metrics = metrics;
@@ -115,6 +117,19 @@ public final class ApiHandler extends Handler.Abstract {
                 throw new TresorException(Failure.UNAUTHENTICATED, "this certificate was issued before the identity '"
                         + dev.tresor.model.Names.printable(peer.identity()) + "' was retired (a deleted client had it), so it no longer "
                         + "stands for client '" + caller.name() + "'; ask an admin to issue a new certificate");
+            }
+            // A certificate of a retired CA works until the end of the rollover's overlap, also on a
+            // connection opened before it ended.
+            if (peer.trustUntil() != null && !clock.instant().isBefore(peer.trustUntil())) {
+                throw new TresorException(Failure.UNAUTHENTICATED, "this certificate was issued by a retired CA whose"
+                        + " overlap ended at " + peer.trustUntil() + "; renew it before the overlap ends, or ask an admin"
+                        + " for a new one");
+            }
+            // Checked on every request, not once per connection: a revocation refuses a keep-alive
+            // connection that is already open at its next request (one set lookup per request).
+            if (tresor.identity().isRevoked(view, peer.certificate().getSerialNumber())) {
+                throw new TresorException(Failure.UNAUTHENTICATED, "this certificate (serial "
+                        + peer.certificate().getSerialNumber().toString(16) + ") was revoked; ask an admin for a new one");
             }
             Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
                     request.getHeaders().get(HttpHeader.ACCEPT), view);
@@ -188,7 +203,7 @@ public final class ApiHandler extends Handler.Abstract {
             sendThenDrain(request, response, callback, result.body(), declared);
             return true;
         }
-        finishReadingBody(request, response, result.status());
+        finishReadingBody(request, response, result.status(), maxBodyBytes);
         send(response, callback, result, requestId, allow);
         return true;
     }
@@ -202,7 +217,7 @@ public final class ApiHandler extends Handler.Abstract {
      * bounded by the body limit; a body over it, or one refused as too large, closes the
      * connection with {@code Connection: close} said in the answer.
      */
-    private void finishReadingBody(Request request, Response response, int status) {
+    static void finishReadingBody(Request request, Response response, int status, int maxBodyBytes) {
         HttpFields headers = request.getHeaders();
         long declared;
         try {
@@ -278,9 +293,9 @@ public final class ApiHandler extends Handler.Abstract {
     /** Identity from the verified peer certificate (the TLS layer already checked the chain and dates). */
     private static final String IDENTITY_ATTRIBUTE = "dev.tresor.peerIdentity";
 
-    private record PeerIdentity(X509Certificate certificate, String identity) {}
+    private record PeerIdentity(X509Certificate certificate, String identity, java.time.Instant trustUntil) {}
 
-    private static PeerIdentity peerOf(Request request) {
+    private PeerIdentity peerOf(Request request) {
         EndPoint.SslSessionData ssl = request.getConnectionMetaData().getConnection().getEndPoint().getSslSessionData();
         X509Certificate[] peer = ssl == null ? null : ssl.peerCertificates();
         if (peer == null || peer.length == 0) {
@@ -293,7 +308,8 @@ public final class ApiHandler extends Handler.Abstract {
             return known;
         }
         try {
-            PeerIdentity identity = new PeerIdentity(peer[0], Identities.identityOf(peer[0]));
+            PeerIdentity identity = new PeerIdentity(peer[0], Identities.identityOf(peer[0]),
+                    publisher == null ? null : publisher.trustUntil(peer[0]));
             attributes.setAttribute(IDENTITY_ATTRIBUTE, identity);
             return identity;
         } catch (IllegalArgumentException e) {

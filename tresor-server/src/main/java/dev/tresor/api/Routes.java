@@ -7,6 +7,7 @@ import dev.tresor.audit.AuditQuery;
 import dev.tresor.ca.CertificateAuthority;
 import dev.tresor.ca.IssuedCertificate;
 import dev.tresor.ca.Pem;
+import dev.tresor.identity.WorkloadIdentity;
 import dev.tresor.model.Durations;
 import dev.tresor.model.Failure;
 import dev.tresor.model.InstantText;
@@ -56,9 +57,12 @@ final class Routes {
     private final Clock clock;
     private final InstantText times = new InstantText();
 
-    Routes(Tresor tresor, CertificateAuthority ca, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
+    private final CaPublisher publisher;
+
+    Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
         this.tresor = tresor;
-        this.ca = ca;
+        this.ca = publisher == null ? null : publisher.ca();
+        this.publisher = publisher;
         this.caDefaultTtl = caDefaultTtl;
         this.caMaxTtl = caMaxTtl;
         this.auditFile = auditFile;
@@ -120,7 +124,15 @@ final class Routes {
                 yield "unknown";
             }
             case "audit" -> n == 1 && method.equals("GET") ? "audit.read" : "unknown";
-            case "ca" -> n == 2 && p.get(1).equals("sign") && method.equals("POST") ? "ca.sign" : "unknown";
+            case "ca" -> n != 2 ? "unknown" : switch (p.get(1)) {
+                case "sign" -> method.equals("POST") ? "ca.sign" : "unknown";
+                case "renew" -> method.equals("POST") ? "ca.renew" : "unknown";
+                case "revoke" -> method.equals("POST") ? "ca.revoke" : "unknown";
+                case "bundle" -> method.equals("GET") ? "ca.bundle" : "unknown";
+                case "crl" -> method.equals("GET") ? "ca.crl" : "unknown";
+                default -> "unknown";
+            };
+            case "tokens" -> n == 1 && method.equals("POST") ? "token.create" : "unknown";
             default -> "unknown";
         };
     }
@@ -223,6 +235,11 @@ final class Routes {
             }
             case "audit.read" -> audit(ex, caller);
             case "ca.sign" -> sign(ex, caller);
+            case "ca.renew" -> renew(ex, caller);
+            case "ca.revoke" -> revoke(ex, caller);
+            case "ca.bundle" -> publisher().bundleResponse();
+            case "ca.crl" -> publisher().crl();
+            case "token.create" -> createToken(ex, caller);
             default -> {
                 List<String> allowed = allowedMethods(p);
                 if (!allowed.isEmpty()) {
@@ -498,6 +515,130 @@ final class Routes {
         String detail = "client=" + body.client() + " identity=" + issued.identity()
                 + " serial=" + serial + " notAfter=" + certificate.getNotAfter().toInstant();
         return json(201, out).audited(issued.reissue() ? "ca.reissue" : "ca.sign", detail);
+    }
+
+    // ------------------------------------------------------------------ workload identity
+
+    private CaPublisher publisher() {
+        if (publisher == null) {
+            throw new TresorException(Failure.UNAVAILABLE, "this server has no CA configured (ca.cert / ca.key)");
+        }
+        return publisher;
+    }
+
+    /** Self-renewal: a new certificate for exactly the caller's own identity, for the key of the CSR. */
+    private ApiResponse renew(Exchange ex, Caller caller) {
+        publisher();
+        ApiBodies.RenewBody body = Json.parse(ex.body().read(), ApiBodies.RenewBody.class);
+        if (body.csr() == null) {
+            throw TresorException.badRequest("field 'csr' (PEM, for a new key) is required; the certificate gets your own"
+                    + " identity whatever the CSR asks for");
+        }
+        Duration ttl = ttl(body.ttl());
+        org.bouncycastle.pkcs.PKCS10CertificationRequest csr = parseCsr(body.csr());
+        CertificateAuthority.Profile profile = profile(body.profile());
+        WorkloadIdentity.Issuance issued = tresor.identity().renew(caller,
+                request -> signCsr(ca, csr, request.identity(), ttl, request.certificatesFrom(), profile));
+        return json(201, issuanceBody(publisher, issued)).audited("ca.renew", issuanceDetail(issued));
+    }
+
+    private ApiResponse revoke(Exchange ex, Caller caller) {
+        ApiBodies.RevokeBody body = Json.parse(ex.body().read(), ApiBodies.RevokeBody.class);
+        if ((body.serial() == null) == (body.identity() == null)) {
+            throw TresorException.badRequest("give exactly one of 'serial' (hex) or 'identity' (every certificate of it)");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (body.serial() != null) {
+            var row = tresor.identity().revokeSerial(caller, body.serial());
+            out.put("revoked", List.of(row.serial()));
+            out.put("identity", row.identity());
+            return ok(out).audited("ca.revoke", "serial=" + row.serial() + " identity=" + row.identity());
+        }
+        List<String> serials = tresor.identity().revokeIdentity(caller, body.identity());
+        out.put("revoked", serials);
+        out.put("identity", body.identity());
+        return ok(out).audited("ca.revoke", "identity=" + body.identity() + " serials=" + String.join(",", serials));
+    }
+
+    private ApiResponse createToken(Exchange ex, Caller caller) {
+        publisher();
+        ApiBodies.TokenBody body = Json.parse(ex.body().read(), ApiBodies.TokenBody.class);
+        if ((body.identity() == null) == (body.client() == null)) {
+            throw TresorException.badRequest("give exactly one of 'identity' (of an existing client) or 'client' (its name)");
+        }
+        Duration ttl = body.ttl() == null ? Duration.ofHours(1) : duration("ttl", body.ttl());
+        int uses = body.uses() == null ? 1 : body.uses();
+        WorkloadIdentity.CreatedToken token = tresor.identity().createJoinToken(caller,
+                body.identity() != null ? body.identity() : body.client(), ttl, uses);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("token", token.token());
+        out.put("id", token.id());
+        out.put("client", token.client());
+        out.put("identity", token.identity());
+        out.put("uses", token.uses());
+        out.put("expiresAt", token.expiresAt());
+        // The audit record names the token by its id (its public half), never the token.
+        return json(201, out).audited("token.create", "id=" + token.id() + " client=" + token.client() + " identity="
+                + token.identity() + " uses=" + token.uses() + " expiresAt=" + token.expiresAt());
+    }
+
+    Duration ttl(String text) {
+        Duration ttl = text == null ? caDefaultTtl : duration("ttl", text);
+        if (ttl.isZero() || ttl.isNegative() || ttl.compareTo(caMaxTtl) > 0) {
+            throw TresorException.badRequest("ttl must be more than 0 and at most " + Durations.format(caMaxTtl));
+        }
+        return ttl;
+    }
+
+    static org.bouncycastle.pkcs.PKCS10CertificationRequest parseCsr(String pem) {
+        try {
+            return dev.tresor.ca.CsrBuilder.parsePem(pem);
+        } catch (IllegalArgumentException e) {
+            throw TresorException.badRequest(e.getMessage());
+        }
+    }
+
+    /** "client" (default: EKU clientAuth) or "workload" (clientAuth and serverAuth, for a tunnel or service). */
+    static CertificateAuthority.Profile profile(String name) {
+        if (name == null || name.equals("client")) {
+            return CertificateAuthority.Profile.CLIENT;
+        }
+        if (name.equals("workload")) {
+            return CertificateAuthority.Profile.WORKLOAD;
+        }
+        throw TresorException.badRequest("profile must be 'client' (clientAuth) or 'workload' (clientAuth and serverAuth)");
+    }
+
+    static IssuedCertificate signCsr(CertificateAuthority ca, org.bouncycastle.pkcs.PKCS10CertificationRequest csr,
+                                     String identity, Duration ttl, Instant from, CertificateAuthority.Profile profile) {
+        try {
+            return ca.signCsr(csr, identity, ttl, from, profile);
+        } catch (IllegalArgumentException e) {
+            throw TresorException.badRequest(e.getMessage());
+        }
+    }
+
+    static Map<String, Object> issuanceBody(CaPublisher publisher, WorkloadIdentity.Issuance issued) {
+        CertificateAuthority ca = publisher.ca();
+        X509Certificate certificate = issued.certificate().certificate();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("client", issued.client());
+        out.put("identity", issued.identity());
+        out.put("certificate", Pem.encodeCertificate(certificate));
+        out.put("chain", issued.certificate().chainPem());
+        out.put("ca", Pem.encodeCertificate(ca.certificate()));
+        out.put("bundle", publisher.bundlePem());
+        out.put("serial", issued.serial());
+        out.put("notBefore", certificate.getNotBefore().toInstant());
+        out.put("notAfter", certificate.getNotAfter().toInstant());
+        return out;
+    }
+
+    static String issuanceDetail(WorkloadIdentity.Issuance issued) {
+        X509Certificate certificate = issued.certificate().certificate();
+        return "client=" + issued.client() + " identity=" + issued.identity() + " serial=" + issued.serial()
+                + " notAfter=" + certificate.getNotAfter().toInstant()
+                + (issued.tokenId() == null ? "" : " token=" + issued.tokenId());
     }
 
     // ------------------------------------------------------------------ helpers

@@ -17,10 +17,14 @@ final class ManagementHandler extends Handler.Abstract {
     private final TresorMetrics metrics;
     private final BooleanSupplier ready;
 
-    ManagementHandler(TresorMetrics metrics, BooleanSupplier ready) {
+    private final dev.tresor.api.CaPublisher ca;
+
+    /** @param ca what the CA publishes (trust bundle, CRL), or null without a CA */
+    ManagementHandler(TresorMetrics metrics, BooleanSupplier ready, dev.tresor.api.CaPublisher ca) {
         super(InvocationType.BLOCKING);
         this.metrics = metrics;
         this.ready = ready;
+        this.ca = ca;
     }
 
     @Override
@@ -34,14 +38,24 @@ final class ManagementHandler extends Handler.Abstract {
                     ? reply(response, callback, 200, "text/plain", "ready\n")
                     : reply(response, callback, 503, "text/plain", "not ready\n");
             case "/metrics" -> reply(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
-            default -> reply(response, callback, 404, "text/plain", "not found; try /healthz, /readyz or /metrics\n");
+            // Public by nature (a trust bundle and a signed revocation list), so served here too.
+            case "/v1/ca/bundle" -> ca == null ? reply(response, callback, 404, "text/plain", "this server has no CA\n")
+                    : reply(response, callback, 200, dev.tresor.api.CaPublisher.PEM_CHAIN_TYPE,
+                            ca.bundlePem().getBytes(StandardCharsets.US_ASCII));
+            case "/v1/ca/crl" -> ca == null ? reply(response, callback, 404, "text/plain", "this server has no CA\n")
+                    : reply(response, callback, 200, dev.tresor.api.CaPublisher.CRL_TYPE, ca.crlDer());
+            default -> reply(response, callback, 404, "text/plain", "not found; try /healthz, /readyz, /metrics, /v1/ca/bundle or /v1/ca/crl\n");
         };
     }
 
     private static boolean reply(Response response, Callback callback, int status, String type, String body) {
+        return reply(response, callback, status, type, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static boolean reply(Response response, Callback callback, int status, String type, byte[] body) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-        response.write(true, java.nio.ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+        response.write(true, java.nio.ByteBuffer.wrap(body), callback);
         return true;
     }
 }

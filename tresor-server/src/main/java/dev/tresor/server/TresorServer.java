@@ -24,6 +24,7 @@ import dev.tresor.store.Store;
 import dev.tresor.store.Stores;
 import java.io.IOException;
 import java.time.Clock;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -68,6 +69,8 @@ public final class TresorServer implements AutoCloseable {
     private final Server management;
     private final ServerConnector apiConnector;
     private final ServerConnector managementConnector;
+    private final Server join;
+    private final ServerConnector joinConnector;
     private final Store store;
     private final AuditLog audit;
     private final List<AuditSink> sinks;
@@ -79,8 +82,11 @@ public final class TresorServer implements AutoCloseable {
 
     private TresorServer(Server api, Server management, ServerConnector apiConnector, ServerConnector managementConnector,
                          Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics,
-                         RefusedHandshakes refusedHandshakes, AuditCheckpointer checkpointer) {
+                         RefusedHandshakes refusedHandshakes, AuditCheckpointer checkpointer, Server join,
+                         ServerConnector joinConnector) {
         this.checkpointer = checkpointer;
+        this.join = join;
+        this.joinConnector = joinConnector;
         this.api = api;
         this.management = management;
         this.apiConnector = apiConnector;
@@ -110,6 +116,7 @@ public final class TresorServer implements AutoCloseable {
         Store store = null;
         Server api = null;
         Server management = null;
+        Server join = null;
         RefusedHandshakes refusedHandshakes = null;
         AuditCheckpointer checkpointer = null;
         try {
@@ -163,6 +170,16 @@ public final class TresorServer implements AutoCloseable {
                 metrics.certificateExpiry("ca", ca::certificate);
             }
 
+            List<dev.tresor.api.CaPublisher.Retired> retired = new ArrayList<>();
+            for (int i = 0; i < s.caPrevious().size(); i++) {
+                ServerSettings.RetiredCa r = s.caPrevious().get(i);
+                X509Certificate old = configured("ca.previous[" + i + "].cert", () -> dev.tresor.ca.Pem.readCertificate(r.cert()));
+                retired.add(new dev.tresor.api.CaPublisher.Retired(old, r.trustUntil()));
+            }
+            dev.tresor.api.CaPublisher publisher = ca == null ? null
+                    : new dev.tresor.api.CaPublisher(ca, tresor.identity(), retired, clock);
+            List<X509Certificate> retiredAnchors = retired.stream().map(dev.tresor.api.CaPublisher.Retired::certificate).toList();
+
             api = new Server(apiThreadPool());
             api.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
             HttpConfiguration https = new HttpConfiguration();
@@ -176,7 +193,8 @@ public final class TresorServer implements AutoCloseable {
             SecureRequestCustomizer secure = new SecureRequestCustomizer(false, false, -1, false);
             https.addCustomizer(secure);
             SslContextFactory.Server tls = new SslContextFactory.Server();
-            SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa()));
+            SSLContext context = configured("tls", () -> TrustMaterial.serverContext(s.tlsCert(), s.tlsKey(), s.clientCa(),
+                    retiredAnchors));
             tls.setSslContext(context);
             tls.setNeedClientAuth(true);
             tls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
@@ -200,8 +218,42 @@ public final class TresorServer implements AutoCloseable {
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
-            api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), ca, s.caDefaultTtl(), s.caMaxTtl(),
+            api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks)));
+
+            ServerConnector joinConnector = null;
+            if (s.joinAddress() != null) {
+                // The join port is its own Jetty server with one handler that knows one route
+                // (POST /v1/join): a peer without a client certificate reaches nothing else, by
+                // construction, and the API connector keeps needClientAuth at the handshake.
+                join = new Server(joinThreadPool());
+                HttpConfiguration joinHttps = new HttpConfiguration();
+                joinHttps.setSendServerVersion(false);
+                joinHttps.setSendDateHeader(false);
+                joinHttps.setRequestHeaderSize(8 * 1024);
+                joinHttps.addCustomizer(new SecureRequestCustomizer(false, false, -1, false));
+                SslContextFactory.Server joinTls = new SslContextFactory.Server();
+                joinTls.setSslContext(configured("tls", () -> TrustMaterial.serverContextWithoutClientAuth(s.tlsCert(),
+                        s.tlsKey(), s.clientCa())));
+                joinTls.setNeedClientAuth(false);
+                joinTls.setWantClientAuth(false);
+                joinTls.setIncludeProtocols(s.tlsProtocols().toArray(String[]::new));
+                joinTls.setRenegotiationAllowed(false);
+                joinTls.setIncludeCipherSuites("TLS_AES_.*", "TLS_CHACHA20_.*",
+                        "TLS_ECDHE_(ECDSA|RSA)_WITH_AES_(128|256)_GCM_SHA(256|384)",
+                        "TLS_ECDHE_(ECDSA|RSA)_WITH_CHACHA20_POLY1305_SHA256");
+                joinConnector = new ServerConnector(join, new SslConnectionFactory(joinTls, "http/1.1"),
+                        new HttpConnectionFactory(joinHttps));
+                joinConnector.setHost(s.joinAddress().getHostString());
+                joinConnector.setPort(s.joinAddress().getPort());
+                joinConnector.setIdleTimeout(java.time.Duration.ofSeconds(10).toMillis());
+                join.addConnector(joinConnector);
+                join.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(256, joinConnector));
+                join.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
+                join.setHandler(new dev.tresor.api.JoinHandler(tresor, publisher, s.caDefaultTtl(), audit, metrics, clock,
+                        new dev.tresor.api.JoinRateLimiter(new dev.tresor.api.JoinRateLimiter.Limits(s.joinAttemptsPerMinute(),
+                                s.joinAttemptsPerMinute(), 10_000), clock)));
+            }
 
             QueuedThreadPool mgmtPool = new QueuedThreadPool(8, 2);
             mgmtPool.setName("tresor-mgmt");
@@ -215,7 +267,8 @@ public final class TresorServer implements AutoCloseable {
             Store readyStore = store;
             TresorServer[] self = new TresorServer[1];
             management.setHandler(new ManagementHandler(metrics, () -> self[0] != null && !self[0].closing
-                    && auditWritable(sinks) && readyStore.ping()));
+                    && auditWritable(sinks) && readyStore.ping(),
+                    publisher));
 
             Server startingApi = api;
             Server startingManagement = management;
@@ -227,16 +280,34 @@ public final class TresorServer implements AutoCloseable {
                 startingManagement.start();
                 return null;
             });
+            if (join != null) {
+                Server startingJoin = join;
+                configured("listen.join", () -> {
+                    startingJoin.start();
+                    return null;
+                });
+            }
             self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics,
-                    refusedHandshakes, checkpointer);
+                    refusedHandshakes, checkpointer, join, joinConnector);
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
+                    + (joinConnector == null ? "" : " join=" + joinConnector.getLocalPort())
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
+            if (ca != null) {
+                // The CA in use and any retired CA still trusted: after tresor ca rotate (run with the
+                // server stopped) this first start is where the rollover enters the audit log.
+                StringBuilder trust = new StringBuilder("active=" + ca.certificate().getSerialNumber().toString(16));
+                for (dev.tresor.api.CaPublisher.Retired r : retired) {
+                    trust.append(" retired=").append(r.certificate().getSerialNumber().toString(16))
+                            .append(" trustUntil=").append(r.trustUntil());
+                }
+                recordQuietly(audit, clock, retired.isEmpty() ? "ca.trust" : "ca.rollover", trust.toString());
+            }
             LOG.info("Tresor API listening on https://{}:{} (mTLS), management on http://{}:{}",
                     s.apiAddress().getHostString(), apiConnector.getLocalPort(),
                     s.managementAddress().getHostString(), managementConnector.getLocalPort());
             return self[0];
         } catch (RuntimeException e) {
-            for (Server started : new Server[] {api, management}) {
+            for (Server started : new Server[] {api, management, join}) {
                 if (started != null) {
                     try {
                         started.stop();
@@ -325,6 +396,13 @@ public final class TresorServer implements AutoCloseable {
         }
     }
 
+    private static QueuedThreadPool joinThreadPool() {
+        QueuedThreadPool pool = new QueuedThreadPool(16, 2);
+        pool.setName("tresor-join");
+        pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        return pool;
+    }
+
     private static QueuedThreadPool apiThreadPool() {
         QueuedThreadPool pool = new QueuedThreadPool(64, 4);
         pool.setName("tresor-api");
@@ -355,6 +433,11 @@ public final class TresorServer implements AutoCloseable {
 
     public int managementPort() {
         return managementConnector.getLocalPort();
+    }
+
+    /** The join port (POST /v1/join without a client certificate), or -1 if none is configured. */
+    public int joinPort() {
+        return joinConnector == null ? -1 : joinConnector.getLocalPort();
     }
 
     public Tresor tresor() {
@@ -397,6 +480,13 @@ public final class TresorServer implements AutoCloseable {
             management.stop();
         } catch (Exception e) {
             LOG.warn("stopping the management server: {}", e.getMessage());
+        }
+        if (join != null) {
+            try {
+                join.stop();
+            } catch (Exception e) {
+                LOG.warn("stopping the join server: {}", e.getMessage());
+            }
         }
         refusedHandshakes.close();
         recordQuietly(audit, Clock.systemUTC(), "server.stop", null);

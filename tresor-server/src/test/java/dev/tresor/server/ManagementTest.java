@@ -74,7 +74,7 @@ class ManagementTest {
             assertThat(metricValue(m, "tresor_certificate_expiry_seconds{certificate=\"server\"}")).isPositive();
             assertThat(metricValue(m, "tresor_tls_files_unused")).isZero();
             assertThat(m).contains("tresor_store_pool_active_connections", "tresor_store_pool_max_connections",
-                    "jvm_memory_used_bytes", "jvm_gc_pause_seconds", "jvm_threads_live_threads", "process_cpu_usage",
+                    "jvm_memory_used_bytes", "jvm_classes_loaded_classes", "jvm_threads_live_threads", "process_cpu_usage",
                     "process_uptime_seconds", "process_files_open_files");
             assertThat(metricValue(m, "tresor_http_requests_seconds_count{action=\"secret.read\",status=\"200\"}")).isEqualTo(3.0);
             assertThat(metricValue(m, "tresor_http_requests_seconds_count{action=\"secret.read\",status=\"404\"}")).isEqualTo(2.0);

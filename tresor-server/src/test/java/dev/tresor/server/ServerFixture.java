@@ -47,13 +47,18 @@ public final class ServerFixture implements AutoCloseable {
 
     /** Config knobs tests need; null means the fixture's default. {@code extraSinks}: YAML list items after the file sink. */
     public record Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections,
-                          String extraSinks) {
+                          String extraSinks, Integer joinAttemptsPerMinute) {
+        public Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections,
+                       String extraSinks) {
+            this(auditWriteTimeout, auditFsyncInterval, maxBodyBytes, maxConnections, extraSinks, null);
+        }
+
         public Options(String auditWriteTimeout, String auditFsyncInterval, Integer maxBodyBytes, Integer maxConnections) {
             this(auditWriteTimeout, auditFsyncInterval, maxBodyBytes, maxConnections, null);
         }
 
         public static Options defaults() {
-            return new Options(null, null, null, null, null);
+            return new Options(null, null, null, null, null, null);
         }
     }
 
@@ -125,7 +130,10 @@ public final class ServerFixture implements AutoCloseable {
                 ? "  kind: sqlite\n  path: tresor.db\n"
                 : "  kind: postgresql\n  url: \"" + pg.jdbcUrl() + "\"\n  user: " + pg.user() + "\n  password: \""
                         + pg.password() + "\"\n";
-        String limits = (options.maxBodyBytes() == null && options.maxConnections() == null ? "" : "limits:\n")
+        // Tests share one server and one source address: join attempts are limited per address,
+        // so the fixture allows many unless a test asks for a limit.
+        String limits = "limits:\n  joinAttemptsPerMinute: " + (options.joinAttemptsPerMinute() == null ? 10_000
+                : options.joinAttemptsPerMinute()) + "\n"
                 + (options.maxBodyBytes() == null ? "" : "  maxBodyBytes: " + options.maxBodyBytes() + "\n")
                 + (options.maxConnections() == null ? "" : "  maxConnections: " + options.maxConnections() + "\n");
         return """
@@ -133,6 +141,7 @@ public final class ServerFixture implements AutoCloseable {
                 listen:
                   api: "127.0.0.1:0"
                   management: "127.0.0.1:0"
+                  join: "127.0.0.1:0"
                 tls:
                   cert: server.crt
                   key: server.key
@@ -201,6 +210,11 @@ public final class ServerFixture implements AutoCloseable {
 
     public URI api(String path) {
         return URI.create("https://localhost:" + server.apiPort() + path);
+    }
+
+    /** The join port (TLS without client certificates, POST /v1/join only). */
+    public URI join(String path) {
+        return URI.create("https://localhost:" + server.joinPort() + path);
     }
 
     public URI management(String path) {

@@ -188,8 +188,12 @@ public final class DataFolder {
                 listen:
                   # The mTLS API (client certificates required). HOST:PORT; port 0 = any free port.
                   api: "%s"
-                  # Plain-HTTP probes and metrics (/healthz, /readyz, /metrics). Keep it internal.
+                  # Plain-HTTP probes and metrics (/healthz, /readyz, /metrics), trust bundle and CRL
+                  # (/v1/ca/bundle, /v1/ca/crl). Keep it internal.
                   management: "%s"
+                  # Join port: TLS without client certificates, POST /v1/join only (workloads trading
+                  # a join token from `tresor token create` for their first certificate).
+                  # join: "0.0.0.0:7444"
 
                 tls:
                   cert: server.crt        # server certificate chain (PEM)
@@ -197,7 +201,8 @@ public final class DataFolder {
                   clientCa: ca.crt        # CA bundle that client certificates must chain to
                   protocols: [TLSv1.3, TLSv1.2]
 
-                # The built-in CA behind POST /v1/ca/sign (admins only for now).
+                # The built-in CA: POST /v1/ca/sign (admins), /v1/ca/renew (a client for itself),
+                # /v1/join (join tokens). Rotate with `tresor ca rotate` (adds ca.previous).
                 ca:
                   cert: ca.crt
                   key: ca.key

@@ -13,11 +13,15 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
     /** {@code format}: text or json; {@code level}: the default level; {@code levels}: logger name to level. */
     public record Logging(String format, String level, java.util.Map<String, String> levels) {}
 
-    public record Listen(String api, String management) {}
+    /** {@code join}: optional address of the join port (TLS without client certificates, POST /v1/join only). */
+    public record Listen(String api, String management, String join) {}
 
     public record Tls(String cert, String key, String clientCa, List<String> protocols) {}
 
-    public record Ca(String cert, String key, String defaultTtl, String maxTtl) {}
+    /** {@code previous}: retired CA certificates still trusted (and in the bundle) until their {@code trustUntil}. */
+    public record Ca(String cert, String key, String defaultTtl, String maxTtl, List<PreviousCa> previous) {}
+
+    public record PreviousCa(String cert, String trustUntil) {}
 
     public record Store(String kind, String path, String url, String user, String password, String passwordFile,
                         Integer poolSize) {
@@ -41,5 +45,5 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
     public record Sink(String kind, String path, String mode, String address, String ca, String cert, String key,
                        String appName, Integer bufferRecords) {}
 
-    public record Limits(Integer maxBodyBytes, String idleTimeout, Integer maxConnections) {}
+    public record Limits(Integer maxBodyBytes, String idleTimeout, Integer maxConnections, Integer joinAttemptsPerMinute) {}
 }

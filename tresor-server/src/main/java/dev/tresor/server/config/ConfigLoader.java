@@ -32,6 +32,9 @@ public final class ConfigLoader {
     public static final int DEFAULT_MAX_BODY = 1024 * 1024 + 64 * 1024;
     private static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3", "TLSv1.2");
 
+    /** Shortest certificate lifetime the CA may be configured to: renewal at half-life then runs every 30 s. */
+    public static final Duration MIN_LEAF_TTL = Duration.ofMinutes(1);
+
     private ConfigLoader() {}
 
     public static ServerSettings load(Path file) {
@@ -90,6 +93,11 @@ public final class ConfigLoader {
         InetSocketAddress api = address("listen.api", require(listen.api(), "listen.api"));
         InetSocketAddress management = address("listen.management",
                 listen.management() == null ? "127.0.0.1:0" : listen.management());
+        InetSocketAddress join = listen.join() == null ? null : address("listen.join", listen.join());
+        if (join != null && c.ca() == null) {
+            throw new ConfigException("listen.join: the join port issues certificates, so it needs the built-in CA"
+                    + " (ca.cert and ca.key)");
+        }
 
         ConfigFile.Tls tls = require(c.tls(), "tls");
         Path tlsCert = existingFile(base, "tls.cert", tls.cert());
@@ -107,22 +115,40 @@ public final class ConfigLoader {
 
         Path caCert = null;
         Path caKey = null;
+        List<ServerSettings.RetiredCa> caPrevious = new ArrayList<>();
         Duration caDefault = Duration.ofHours(24);
         Duration caMax = Duration.ofDays(397);
         if (c.ca() != null) {
             caCert = existingFile(base, "ca.cert", c.ca().cert());
             caKey = existingFile(base, "ca.key", c.ca().key());
+            List<ConfigFile.PreviousCa> previous = c.ca().previous() == null ? List.of() : c.ca().previous();
+            for (int i = 0; i < previous.size(); i++) {
+                String field = "ca.previous[" + i + "]";
+                ConfigFile.PreviousCa p = previous.get(i);
+                if (p == null || p.trustUntil() == null) {
+                    throw new ConfigException(field + ".trustUntil: required, the instant the retired CA stops being"
+                            + " trusted (e.g. 2027-01-31T00:00:00Z)");
+                }
+                java.time.Instant until;
+                try {
+                    until = java.time.Instant.parse(p.trustUntil());
+                } catch (java.time.format.DateTimeParseException e) {
+                    throw new ConfigException(field + ".trustUntil: not an ISO-8601 instant such as 2027-01-31T00:00:00Z");
+                }
+                caPrevious.add(new ServerSettings.RetiredCa(existingFile(base, field + ".cert", p.cert()), until));
+            }
             if (c.ca().defaultTtl() != null) {
                 caDefault = duration("ca.defaultTtl", c.ca().defaultTtl());
             }
             if (c.ca().maxTtl() != null) {
                 caMax = duration("ca.maxTtl", c.ca().maxTtl());
             }
-            if (caDefault.isZero()) {
-                throw new ConfigException("ca.defaultTtl: must be more than 0");
+            if (caDefault.compareTo(MIN_LEAF_TTL) < 0) {
+                throw new ConfigException("ca.defaultTtl: must be at least " + Durations.format(MIN_LEAF_TTL)
+                        + " (certificates are renewed at half-life)");
             }
-            if (caMax.isZero() || caMax.compareTo(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL) > 0) {
-                throw new ConfigException("ca.maxTtl: must be more than 0 and at most "
+            if (caMax.compareTo(MIN_LEAF_TTL) < 0 || caMax.compareTo(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL) > 0) {
+                throw new ConfigException("ca.maxTtl: must be at least " + Durations.format(MIN_LEAF_TTL) + " and at most "
                         + Durations.format(dev.tresor.ca.CertificateAuthority.MAX_LEAF_TTL));
             }
             if (caDefault.compareTo(caMax) > 0) {
@@ -222,7 +248,7 @@ public final class ConfigLoader {
                     + " the server depends on); syslog and stdout are copies");
         }
 
-        ConfigFile.Limits limits = c.limits() == null ? new ConfigFile.Limits(null, null, null) : c.limits();
+        ConfigFile.Limits limits = c.limits() == null ? new ConfigFile.Limits(null, null, null, null) : c.limits();
         int maxBody = limits.maxBodyBytes() == null ? DEFAULT_MAX_BODY : limits.maxBodyBytes();
         if (maxBody < 1024 || maxBody > 64 * 1024 * 1024) {
             throw new ConfigException("limits.maxBodyBytes: must be between 1024 and 67108864");
@@ -232,8 +258,12 @@ public final class ConfigLoader {
         if (maxConnections < 1) {
             throw new ConfigException("limits.maxConnections: must be at least 1");
         }
-        return new ServerSettings(trustDomain, api, management, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
-                caCert, caKey, caDefault, caMax, store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
+        int joinPerMinute = limits.joinAttemptsPerMinute() == null ? 10 : limits.joinAttemptsPerMinute();
+        if (joinPerMinute < 1 || joinPerMinute > 100_000) {
+            throw new ConfigException("limits.joinAttemptsPerMinute: must be between 1 and 100000");
+        }
+        return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
+                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, logging(c.logging()), null);
     }

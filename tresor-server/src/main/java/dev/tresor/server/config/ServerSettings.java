@@ -8,13 +8,15 @@ import java.util.List;
 
 /**
  * The checked, resolved server configuration: absolute paths, parsed durations, bound addresses.
- * {@code acceptRollback} is not in the config file: it is the operator's reason, given on the
+ * {@code joinAddress} is null when no join port is configured; {@code joinAttemptsPerMinute} limits join attempts per source address. {@code acceptRollback} is not in the config file: it is the operator's reason, given on the
  * command line for one start, to accept an audit log and a store that disagree (null refuses).
  */
 public record ServerSettings(
         String trustDomain,
         InetSocketAddress apiAddress,
         InetSocketAddress managementAddress,
+        InetSocketAddress joinAddress,
+        int joinAttemptsPerMinute,
         Path tlsCert,
         Path tlsKey,
         Path clientCa,
@@ -23,6 +25,7 @@ public record ServerSettings(
         Path caKey,
         Duration caDefaultTtl,
         Duration caMaxTtl,
+        List<RetiredCa> caPrevious,
         StoreConfig store,
         String keyProviderKind,
         Path keyFile,
@@ -58,11 +61,14 @@ public record ServerSettings(
     public record AuditCopy(String kind, String host, int port, Path ca, Path cert, Path key, String appName,
                             int bufferRecords, boolean required) {}
 
+    /** A retired CA (after {@code tresor ca rotate}): its certificate stays trusted until {@code trustUntil}. */
+    public record RetiredCa(Path cert, java.time.Instant trustUntil) {}
+
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
-        return new ServerSettings(trustDomain, apiAddress, managementAddress, tlsCert, tlsKey, clientCa, tlsProtocols,
-                caCert, caKey, caDefaultTtl, caMaxTtl, store, keyProviderKind, keyFile, auditWriteTimeout,
-                auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout, maxConnections, logging,
-                reason);
+        return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
+                clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile,
+                auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
+                maxConnections, logging, reason);
     }
 }
