@@ -16,6 +16,8 @@ import dev.tresor.store.Rows.AclHeadRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
+import dev.tresor.store.Rows.IssuedCertRow;
+import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.KeyRow;
 import dev.tresor.store.Rows.MembershipRow;
 import dev.tresor.store.Rows.SecretRow;
@@ -197,6 +199,66 @@ class StoreContractTest {
             });
             assertSame(store.read(StoreReader::aclHead).orElseThrow(), second);
             assertThat(db.rows("acl_head", null)).hasSize(1);
+        }
+
+        @Test
+        void joinTokensRoundTripUpdateAndExpire() {
+            JoinTokenRow token = new JoinTokenRow("0123456789abcdef01234567", awkward(), "alice",
+                    "spiffe://tresor.local/ns/a/sa/alice", 2, T + 1000, T, "zed", random(32));
+            JoinTokenRow old = new JoinTokenRow("ffffffffffffffffffffffff", random(32), "bob", "bob", 1, T - 1, T - 10,
+                    "zed", random(32));
+            store.write(w -> {
+                w.insertJoinToken(token);
+                w.insertJoinToken(old);
+                return null;
+            });
+            assertSame(store.read(r -> r.joinToken(token.id())).orElseThrow(), token);
+            assertThat(opt(r -> r.joinToken("000000000000000000000000"))).isEmpty();
+            assertThatThrownBy(() -> store.write(w -> {
+                w.insertJoinToken(token);
+                return null;
+            })).isInstanceOf(StoreConflictException.class);
+            JoinTokenRow used = new JoinTokenRow(token.id(), token.secretHash(), token.client(), token.identity(), 1,
+                    token.expiresAt(), token.createdAt(), token.createdBy(), random(32));
+            int expired = store.write(w -> {
+                w.updateJoinToken(used);
+                return w.deleteExpiredJoinTokens(T);
+            });
+            assertThat(expired).isEqualTo(1);
+            assertSame(store.read(r -> r.joinToken(token.id())).orElseThrow(), used);
+            assertThat(opt(r -> r.joinToken(old.id()))).isEmpty();
+            store.write(w -> {
+                w.deleteJoinToken(token.id());
+                return null;
+            });
+            assertThat(opt(r -> r.joinToken(token.id()))).isEmpty();
+        }
+
+        @Test
+        void issuedCertificatesAreRevokedOnceAndListedUntilTheyExpire() {
+            String identity = "spiffe://tresor.local/ns/a/sa/db";
+            IssuedCertRow live = new IssuedCertRow("3fa9", "db", identity, "CN=Tresor CA", T + 1000, T, null, null);
+            IssuedCertRow gone = new IssuedCertRow("77", "db", identity, "CN=Tresor CA", T - 1, T - 100, null, null);
+            IssuedCertRow other = new IssuedCertRow("1", "web", "web", "CN=Tresor CA", T + 1000, T, null, null);
+            store.write(w -> {
+                w.insertIssuedCert(live);
+                w.insertIssuedCert(gone);
+                w.insertIssuedCert(other);
+                return null;
+            });
+            assertSame(store.read(r -> r.issuedCert("3fa9")).orElseThrow(), live);
+            assertSame(store.read(r -> r.issuedCertsOf(identity, T)), List.of(live));
+            assertThat(store.<List<IssuedCertRow>>read(r -> r.revokedCerts(T))).isEmpty();
+            boolean[] known = store.write(w -> new boolean[] {w.revokeCert("3fa9", T + 5, "zed"), w.revokeCert("77", T, "zed"),
+                    w.revokeCert("nope", T, "zed")});
+            assertThat(known).containsExactly(true, true, false);
+            // Revoking again keeps the first revocation.
+            store.write(w -> w.revokeCert("3fa9", T + 50, "other"));
+            IssuedCertRow revoked = new IssuedCertRow("3fa9", "db", identity, "CN=Tresor CA", T + 1000, T, T + 5, "zed");
+            assertSame(store.read(r -> r.issuedCert("3fa9")).orElseThrow(), revoked);
+            // The expired one is not listed any more.
+            assertSame(store.read(r -> r.revokedCerts(T)), List.of(revoked));
+            assertThat(store.<List<IssuedCertRow>>read(r -> r.revokedCerts(T + 1000))).isEmpty();
         }
 
         @Test
