@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "rotate", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "rotate", description = {
                 "Make a new CA key and certificate (same trust domain), with the server stopped. The old CA stays",
                 "trusted and in GET /v1/ca/bundle until the overlap ends (default: ca.maxTtl + 5m, when every",
                 "certificate it issued has expired); new certificates are issued by the new CA. Start the server",
@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
                 "  tresor ca rotate --config ~/.tresor/dev/tresor.yaml --overlap 48h",
         })
 final class CaRotateCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

@@ -1,9 +1,9 @@
 package dev.tresor.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "cert", mixinStandardHelpOptions = true,
-        description = "Workload certificates: join with a token, renew at half-life, revoke (admins).",
+@Command(name = "cert", description = "Workload certificates: join with a token, renew at half-life, revoke (admins).",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor cert join --token \"$T\" --out /run/tresor/id \\",
@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
                 "  tresor cert revoke --identity spiffe://tresor.local/ns/openemr/sa/mariadb",
         })
 final class CertCommand extends CommandGroup {
+
+    @Mixin
+    private HelpOption help;
 
     CertCommand(CliContext context) {
         super(context);

@@ -16,10 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "join", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "join", description = {
                 "Trade a one-time join token for this workload's first certificate. The key is made here and never",
                 "sent; the server's certificate is checked against --ca-bundle (no trust on first use).",
                 "Writes DIR/key.pem, DIR/cert.pem, DIR/ca.pem (symlinks to a versioned folder, swapped atomically).",
@@ -32,6 +32,9 @@ import picocli.CommandLine.Option;
                 "      --ca-bundle /etc/tresor/server-ca.pem --profile workload",
         })
 final class CertJoinCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

@@ -16,10 +16,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "renew", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "renew", description = {
                 "Renew this workload's certificate over mTLS with a new key, once it has reached half of its lifetime",
                 "(or now with --force). The new key and certificate replace the old ones atomically (a versioned",
                 "folder and one symlink swap); the old pair stays until the next renewal. Exit 0 also when not due.",
@@ -31,6 +31,9 @@ import picocli.CommandLine.Option;
                 "  */10 * * * *  tresor cert renew --dir /run/tresor/id   (cron)",
         })
 final class CertRenewCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     private final CliContext context;
 

@@ -6,11 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "revoke", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "revoke", description = {
                 "Revoke a certificate by serial, or every certificate issued so far for an identity (admins).",
                 "The API refuses it at once, also on connections already open; it is listed in GET /v1/ca/crl.",
         },
@@ -20,6 +20,9 @@ import picocli.CommandLine.Parameters;
                 "  tresor cert revoke --identity spiffe://tresor.local/ns/openemr/sa/mariadb",
         })
 final class CertRevokeCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERIAL", description = "The certificate's serial (hex).")
     private String serial;

@@ -1,9 +1,9 @@
 package dev.tresor.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "token", mixinStandardHelpOptions = true,
-        description = "Join tokens (admins): one-time credentials a new workload trades for its first certificate.",
+@Command(name = "token", description = "Join tokens (admins): one-time credentials a new workload trades for its first certificate.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor token create --ttl 1h \\",
@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
                 "  tresor token create --client mariadb --uses 3 --ttl 30m",
         })
 final class TokenCommand extends CommandGroup {
+
+    @Mixin
+    private HelpOption help;
 
     TokenCommand(CliContext context) {
         super(context);

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "create", mixinStandardHelpOptions = true,
-        description = {
+@Command(name = "create", description = {
                 "Create a join token for an existing client (admins). Prints the token on standard output, once:",
                 "it is stored only hashed. The workload runs tresor cert join --token T and gets that client's identity.",
         },
@@ -19,6 +19,9 @@ import picocli.CommandLine.Option;
                 "  T=$(tresor token create --client mariadb --uses 3 --ttl 30m)",
         })
 final class TokenCreateCommand extends ApiCommand {
+
+    @Mixin
+    private HelpOption help;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     private Target target;

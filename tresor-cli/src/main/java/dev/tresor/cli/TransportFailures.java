@@ -126,7 +126,17 @@ final class TransportFailures {
             X509Certificate leaf = Pem.readCertificates(settings.cert().value()).getFirst();
             Instant now = clock.instant();
             if (leaf.getNotAfter().toInstant().isBefore(now)) {
-                return " It expired at " + leaf.getNotAfter().toInstant() + "; ask an admin for a new one (tresor client create).";
+                String identity;
+                try {
+                    identity = dev.tresor.ca.Identities.identityOf(leaf);
+                } catch (IllegalArgumentException e) {
+                    identity = "IDENTITY";
+                }
+                // Renewal needs a certificate that is still valid, so an expired one starts over with a join token.
+                return " It expired at " + leaf.getNotAfter().toInstant() + "; ask an admin for a join token (tresor token "
+                        + "create --identity " + identity + ") and get a new certificate with: tresor cert join --token TOKEN "
+                        + "--out DIR --server https://HOST:JOINPORT --ca-bundle " + settings.ca().value()
+                        + " (renew before expiry with: tresor cert renew).";
             }
             if (leaf.getNotBefore().toInstant().isAfter(now)) {
                 return " It is valid only from " + leaf.getNotBefore().toInstant() + "; check this machine's clock.";

@@ -312,7 +312,7 @@ class TresorCliIT {
         Result result = tresor(env, "secret", "get", "db/password");
         assertThat(result.exitCode()).as(result.all()).isEqualTo(ExitCodes.DENIED);
         assertThat(result.err()).contains("the server refused this client certificate (TRESOR_CERT=" + cert + ")")
-                .contains("expired");
+                .contains("expired").contains("tresor token create --identity").contains("tresor cert join");
         assertThat(result.out()).isEmpty();
     }
 
