@@ -76,6 +76,11 @@ public final class TunnelMetrics implements ReloadListener {
         return refused.get(reason).count();
     }
 
+    /** Bytes forwarded towards the target so far. */
+    public double bytesInCount() {
+        return bytesIn.count();
+    }
+
     public double acceptedCount() {
         return accepted.count();
     }
