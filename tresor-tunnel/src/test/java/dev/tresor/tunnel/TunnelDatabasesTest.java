@@ -127,7 +127,8 @@ class TunnelDatabasesTest {
 
             // A broken replacement is refused; the last good certificate stays in use.
             Files.writeString(fixture.serverFiles.certificate(), "-----BEGIN CERTIFICATE-----\nbroken\n");
-            Thread.sleep(500);
+            Await.until("the broken file is refused", Duration.ofSeconds(10),
+                    () -> server.metrics().reloadCount("certificate", "failed") >= 1);
             try (Resp probe = new Resp(client.port())) {
                 probe.send("PING");
                 probe.expect("+PONG");

@@ -99,6 +99,22 @@ class TunnelRefusalTest {
     }
 
     @Test
+    void tls13AndTls12AreAccepted() throws Exception {
+        Tunnel server = fixture.server(echo.port(), List.of(Fixture.APP), null);
+        SSLContext app = fixture.pki.workload(Fixture.APP).sslContext();
+        for (String protocol : List.of("TLSv1.3", "TLSv1.2")) {
+            try (SSLSocket socket = (SSLSocket) app.getSocketFactory().createSocket("127.0.0.1", server.port())) {
+                socket.setEnabledProtocols(new String[] {protocol});
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write("v".getBytes());
+                assertThat(socket.getInputStream().read()).isEqualTo('v');
+                assertThat(socket.getSession().getProtocol()).isEqualTo(protocol);
+            }
+        }
+        assertThat(server.metrics().acceptedCount()).isEqualTo(2);
+    }
+
+    @Test
     void aPeerWithoutCertificateIsRefusedAtTheHandshake() throws Exception {
         Tunnel server = fixture.server(echo.port(), List.of(Fixture.APP), null);
         SSLContext anonymous = SSLContext.getInstance("TLS");

@@ -24,7 +24,7 @@ import java.util.Set;
  */
 public final class ConfigFile {
 
-    private static final Set<String> TOP_FIELDS = Set.of("management", "drainTimeout", "reloadInterval", "tunnels");
+    private static final Set<String> TOP_FIELDS = Set.of("management", "drainTimeout", "reloadInterval", "threads", "tunnels");
     private static final Set<String> TUNNEL_FIELDS = Set.of("name", "mode", "listen", "target", "allow", "expect", "cert",
             "key", "caBundle", "crl", "connectTimeout", "handshakeTimeout", "idleTimeout", "maxConnections");
 
@@ -74,7 +74,16 @@ public final class ConfigFile {
         for (int i = 0; i < list.size(); i++) {
             tunnels.add(tunnel(list.get(i), "tunnels[" + i + "].", base, i));
         }
-        return new TunnelsConfig(management, drain, reload, tunnels);
+        TunnelsConfig.Threads threads = TunnelsConfig.Threads.VIRTUAL;
+        if (root.has("threads")) {
+            String t = text(root, "threads", "").toLowerCase(Locale.ROOT);
+            threads = switch (t) {
+                case "virtual" -> TunnelsConfig.Threads.VIRTUAL;
+                case "platform" -> TunnelsConfig.Threads.PLATFORM;
+                default -> throw new IllegalArgumentException("threads: '" + t + "' is not 'virtual' or 'platform'");
+            };
+        }
+        return new TunnelsConfig(management, drain, reload, threads, tunnels);
     }
 
     private static TunnelSpec tunnel(JsonNode node, String at, Path base, int index) {

@@ -9,14 +9,32 @@ import java.util.List;
  * @param management where {@code /healthz} and {@code /metrics} are served; null for none
  * @param drainTimeout how long SIGTERM waits for open connections before closing them
  * @param reloadInterval how often certificate, bundle and CRL files are checked for changes
+ * @param threads which threads copy the bytes (see docs/tunnel.md, "I/O model")
  */
-public record TunnelsConfig(HostPort management, Duration drainTimeout, Duration reloadInterval, List<TunnelSpec> tunnels) {
+public record TunnelsConfig(HostPort management, Duration drainTimeout, Duration reloadInterval, Threads threads,
+        List<TunnelSpec> tunnels) {
+
+    /** Virtual threads (the default) or one platform thread per direction of each connection. */
+    public enum Threads {
+        VIRTUAL, PLATFORM;
+
+        /** A thread-safe factory naming its threads {@code prefix-N}. */
+        public java.util.concurrent.ThreadFactory factory(String prefix) {
+            return (this == VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform().daemon().stackSize(256 * 1024))
+                    .name(prefix + "-", 0).factory();
+        }
+    }
+
+    public TunnelsConfig(HostPort management, Duration drainTimeout, Duration reloadInterval, List<TunnelSpec> tunnels) {
+        this(management, drainTimeout, reloadInterval, Threads.VIRTUAL, tunnels);
+    }
 
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(20);
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(1);
 
     public TunnelsConfig {
         tunnels = List.copyOf(tunnels);
+        java.util.Objects.requireNonNull(threads, "threads");
         if (tunnels.isEmpty()) {
             throw new IllegalArgumentException("tunnels: at least one tunnel is needed");
         }

@@ -28,7 +28,10 @@ final class Connection {
     private volatile long bytesIn;
     private volatile long bytesOut;
 
-    Connection(ConnectionInfo info, Socket accepted, Socket forwarded, TunnelMetrics metrics) {
+    private final java.util.concurrent.ThreadFactory threads;
+
+    Connection(ConnectionInfo info, Socket accepted, Socket forwarded, TunnelMetrics metrics, java.util.concurrent.ThreadFactory threads) {
+        this.threads = threads;
         this.info = info;
         this.accepted = accepted;
         this.forwarded = forwarded;
@@ -53,7 +56,8 @@ final class Connection {
 
     /** Copies until both directions are done; returns with both sockets closed. */
     void run() throws InterruptedException {
-        Thread inward = Thread.ofVirtual().name("tunnel-in-" + info.id()).start(() -> pump(accepted, forwarded, true));
+        Thread inward = threads.newThread(() -> pump(accepted, forwarded, true));
+        inward.start();
         pump(forwarded, accepted, false);
         inward.join();
         close();

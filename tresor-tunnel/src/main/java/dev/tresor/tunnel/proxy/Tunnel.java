@@ -47,11 +47,14 @@ public final class Tunnel implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private volatile ServerSocket listener;
     private volatile boolean accepting;
+    private final java.util.concurrent.ThreadFactory threads;
     private Thread acceptor;
     private Thread reaper;
 
-    public Tunnel(TunnelSpec spec, TlsContext tls, CertificateSource certificates, TunnelMetrics metrics) {
+    public Tunnel(TunnelSpec spec, TlsContext tls, CertificateSource certificates, TunnelMetrics metrics,
+            java.util.concurrent.ThreadFactory threads) {
         this.spec = spec;
+        this.threads = threads;
         this.tls = tls;
         this.certificates = certificates;
         this.metrics = metrics;
@@ -120,13 +123,13 @@ public final class Tunnel implements AutoCloseable {
                         + " open connections (maxConnections)");
                 continue;
             }
-            Thread.ofVirtual().name("tunnel-conn-" + spec.name()).start(() -> {
+            threads.newThread(() -> {
                 try {
                     serve(socket);
                 } finally {
                     slots.release();
                 }
-            });
+            }).start();
         }
     }
 
@@ -137,6 +140,7 @@ public final class Tunnel implements AutoCloseable {
         try {
             socket.setTcpNoDelay(true);
             PeerVerifier.Accepted peer;
+            SSLSession session;
             String localSerial = certificates.current().serialHex();
             if (spec.mode() == Mode.SERVER) {
                 SSLSocket secured = (SSLSocket) tls.context().getSocketFactory()
@@ -144,22 +148,24 @@ public final class Tunnel implements AutoCloseable {
                 tls.configure(secured, true);
                 accepted = secured;
                 peer = handshake(secured);
-                localSerial = localSerial(secured.getSession(), localSerial);
+                session = secured.getSession();
+                localSerial = localSerial(session, localSerial);
                 forwarded = connectTarget();
             } else {
                 SSLSocket secured = connectTls();
                 forwarded = secured;
                 peer = handshake(secured);
-                localSerial = localSerial(secured.getSession(), localSerial);
+                session = secured.getSession();
+                localSerial = localSerial(session, localSerial);
             }
             ConnectionInfo info = new ConnectionInfo(ids.incrementAndGet(), from, peer.identity(), peer.serial(),
                     localSerial, Instant.now());
-            Connection connection = new Connection(info, accepted, forwarded, metrics);
+            Connection connection = new Connection(info, accepted, forwarded, metrics, threads);
             open.put(info.id(), connection);
             metrics.opened();
-            LOG.info("tunnel {}: #{} {} {} (serial {}) from {} to {}", spec.name(), info.id(),
+            LOG.info("tunnel {}: #{} {} {} (serial {}) from {} to {}, {} {}", spec.name(), info.id(),
                     spec.mode() == Mode.SERVER ? "accepted" : "connected to", peer.identity(), peer.serial(), from,
-                    spec.target());
+                    spec.target(), session.getProtocol(), session.getCipherSuite());
             long started = System.nanoTime();
             try {
                 connection.run();
@@ -212,7 +218,9 @@ public final class Tunnel implements AutoCloseable {
             if (refused.isPresent()) {
                 throw new Refused(refused.get().reason(), refused.get().identity(), refused.get().getMessage());
             }
-            throw new Refused(Refusal.HANDSHAKE_FAILED, "-", "TLS handshake failed: " + e.getMessage());
+            String hint = String.valueOf(e.getMessage()).contains("Received fatal alert")
+                    ? " (the peer refused this tunnel's certificate or the protocol; see the peer's log)" : "";
+            throw new Refused(Refusal.HANDSHAKE_FAILED, "-", "TLS handshake failed: " + e.getMessage() + hint);
         } catch (IOException e) {
             throw new Refused(Refusal.HANDSHAKE_FAILED, "-", "TLS handshake failed: " + e.getMessage());
         }

@@ -85,6 +85,11 @@ public final class TunnelMetrics implements ReloadListener {
         return accepted.count();
     }
 
+    /** How many reloads of {@code what} ("certificate", "trust bundle", "crl") ended with {@code result} ("ok", "failed"). */
+    public double reloadCount(String what, String result) {
+        return reloadCounter(what, result).count();
+    }
+
     @Override
     public void reloaded(String what, String detail) {
         LOG.info("tunnel {}: reloaded {}: {}", tunnel, what, detail);
