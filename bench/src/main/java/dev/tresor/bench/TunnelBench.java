@@ -88,9 +88,9 @@ public final class TunnelBench {
         Process stunnelClient = start("stunnel-client", List.of("/usr/bin/stunnel4", dir.resolve("stunnel-client.conf").toString()));
 
         // Tresor pair: server p6 (redis) p7 (bulk), client p8 (redis) p9 (bulk)
-        String server = "drainTimeout: 1s\ntunnels:\n" + tresor("redis", "server", p[6], redisPort, "allow", "server")
+        String server = "threads: virtual\ndrainTimeout: 1s\ntunnels:\n" + tresor("redis", "server", p[6], redisPort, "allow", "server")
                 + tresor("bulk", "server", p[7], sinkPort, "allow", "server");
-        String client = "drainTimeout: 1s\ntunnels:\n" + tresor("redis", "client", p[8], p[6], "expect", "client")
+        String client = "threads: virtual\ndrainTimeout: 1s\ntunnels:\n" + tresor("redis", "client", p[8], p[6], "expect", "client")
                 + tresor("bulk", "client", p[9], p[7], "expect", "client");
         Files.writeString(dir.resolve("tresor-server.yaml"), server);
         Files.writeString(dir.resolve("tresor-client.yaml"), client);
@@ -117,8 +117,8 @@ public final class TunnelBench {
         List<Path3> paths = List.of(
                 new Path3("plain TCP", redisPort, sinkPort, List.of()),
                 new Path3("stunnel4 pair", p[4], p[5], List.of(stunnelServer.pid(), stunnelClient.pid())),
-                new Path3("Tresor tunnel pair", p[8], p[9], List.of(tresorServer.pid(), tresorClient.pid())),
-                new Path3("Tresor pair, platform threads", p[12], p[13], List.of(platformServer.pid(), platformClient.pid())));
+                new Path3("Tresor pair, virtual threads", p[8], p[9], List.of(tresorServer.pid(), tresorClient.pid())),
+                new Path3("Tresor pair, platform threads (default)", p[12], p[13], List.of(platformServer.pid(), platformClient.pid())));
 
         System.out.println("warm-up (JIT of the Tresor tunnels; stunnel gets the same)");
         // The JIT of the tunnel JVMs keeps compiling for a while (FACTS.md): warm up until their CPU per
@@ -229,11 +229,13 @@ public final class TunnelBench {
         md.append("Written by `bench/tunnel.sh`. ").append(machine()).append("\n\n");
         md.append("Each path is app → client proxy → (mTLS, TLS 1.3, TLS_AES_256_GCM_SHA384, ECDSA P-256 certificates, "
                 + "the same files for both proxies) → server proxy → target; plain TCP is app → target. ")
-                .append(rounds).append(" interleaved rounds (the order rotates), after warm-up rounds (until the Tresor pair's CPU per request stopped falling by 10 %); figures are "
+                .append(rounds).append(" interleaved rounds (the order rotates), after warm-up rounds (until the virtual-thread Tresor pair's CPU per request stopped falling by 10 %); figures are "
                         + "medians over the rounds (min–max in brackets). Bulk: ").append(bulkMb)
                 .append(" MiB one way through one connection into a sink. redis-benchmark: ").append(requests)
                 .append(" requests per test, 3-byte values, no pipelining. \"CPU/req\" is user+system CPU of the two "
-                        + "proxy processes together, divided by requests (all three tests of a run). Load average at start: `")
+                        + "proxy processes together, divided by requests (all three tests of a run). The Tresor tunnels run as two JVMs "
+                        + "(`-Xmx256m`, default G1), once with `threads: virtual` (a virtual thread per direction) and once "
+                        + "with `threads: platform` (a platform thread per direction). Load average at start: `")
                 .append(load0).append("`, at end: `").append(load1).append("`.\n\n");
         md.append("## Bulk transfer\n\n| path | MB/s | proxy CPU ms per MiB |\n|---|---|---|\n");
         for (Path3 path : paths) {

@@ -99,8 +99,9 @@ class ConfigFileTest {
                 "spiffe://tresor.local/ns/sa-*")))).hasMessageContaining("tunnels[0].allow: identity pattern");
         assertThatThrownBy(() -> ConfigFile.load(write("threads: green\n" + GOOD)))
                 .hasMessageContaining("threads: 'green' is not 'virtual' or 'platform'");
-        assertThat(ConfigFile.load(write("threads: platform\n" + GOOD)).threads())
-                .isEqualTo(dev.tresor.tunnel.config.TunnelsConfig.Threads.PLATFORM);
+        assertThat(ConfigFile.load(write(GOOD)).threads()).isEqualTo(dev.tresor.tunnel.config.TunnelsConfig.Threads.PLATFORM);
+        assertThat(ConfigFile.load(write("threads: virtual\n" + GOOD)).threads())
+                .isEqualTo(dev.tresor.tunnel.config.TunnelsConfig.Threads.VIRTUAL);
         assertThatThrownBy(() -> ConfigFile.load(write("tunnels: []\n"))).hasMessageContaining("tunnels: a list");
         assertThatThrownBy(() -> ConfigFile.load(write("tunnels: [\n"))).hasMessageContaining("not valid YAML");
         assertThatThrownBy(() -> ConfigFile.load(dir.resolve("nope.yaml"))).hasMessageContaining("does not exist");

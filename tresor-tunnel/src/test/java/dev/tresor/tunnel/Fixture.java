@@ -41,8 +41,11 @@ final class Fixture implements AutoCloseable {
                 files.privateKey(), ca, crl, Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMinutes(5), 100);
     }
 
+    /** Which threads the runtimes of this fixture use (platform, the default, unless a test says otherwise). */
+    TunnelsConfig.Threads threads = TunnelsConfig.Threads.PLATFORM;
+
     TunnelRuntime run(TunnelSpec spec) throws IOException {
-        return run(new TunnelsConfig(null, Duration.ofSeconds(5), Duration.ofMillis(100), List.of(spec)));
+        return run(new TunnelsConfig(null, Duration.ofSeconds(5), Duration.ofMillis(100), threads, List.of(spec)));
     }
 
     TunnelRuntime run(TunnelsConfig config) throws IOException {

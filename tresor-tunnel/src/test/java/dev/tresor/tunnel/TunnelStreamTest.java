@@ -42,6 +42,22 @@ class TunnelStreamTest {
 
     @Test
     void halfCloseTravelsThroughTheTlsLegAndTheOtherDirectionStaysOpen() throws Exception {
+        halfClose();
+    }
+
+    @Test
+    void halfCloseWithVirtualThreads() throws Exception {
+        fixture.threads = dev.tresor.tunnel.config.TunnelsConfig.Threads.VIRTUAL;
+        halfClose();
+    }
+
+    @Test
+    void backpressureWithVirtualThreads() throws Exception {
+        fixture.threads = dev.tresor.tunnel.config.TunnelsConfig.Threads.VIRTUAL;
+        aSlowReaderHoldsBackTheSenderAndEveryByteArrivesInOrder();
+    }
+
+    private void halfClose() throws Exception {
         try (EchoServer echo = new EchoServer()) {
             Tunnel server = fixture.server(echo.port(), List.of(Fixture.APP), null);
             Tunnel client = fixture.client(server.port(), List.of(Fixture.DB));

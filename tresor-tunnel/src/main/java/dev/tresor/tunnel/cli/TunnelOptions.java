@@ -65,6 +65,10 @@ final class TunnelOptions {
             description = "how often certificate, bundle and CRL files are checked (default: ${DEFAULT-VALUE})")
     String reloadInterval;
 
+    @Option(names = "--threads", paramLabel = "virtual|platform", defaultValue = "platform",
+            description = "which threads copy the bytes (default: ${DEFAULT-VALUE}; see docs/tunnel.md, I/O model)")
+    String threads;
+
     /** @throws IllegalArgumentException naming the flag */
     TunnelsConfig toConfig(Mode mode, String peersFlag, List<String> peers) {
         String tunnelName = name != null ? name : mode.name().toLowerCase();
@@ -80,8 +84,13 @@ final class TunnelOptions {
                 file("--ca-bundle", caBundle), crl == null ? null : file("--crl", crl),
                 positive("--connect-timeout", connectTimeout), positive("--handshake-timeout", handshakeTimeout),
                 positive("--idle-timeout", idleTimeout), maxConnections);
+        TunnelsConfig.Threads model = switch (threads.toLowerCase(java.util.Locale.ROOT)) {
+            case "virtual" -> TunnelsConfig.Threads.VIRTUAL;
+            case "platform" -> TunnelsConfig.Threads.PLATFORM;
+            default -> throw new IllegalArgumentException("--threads '" + threads + "' is not 'virtual' or 'platform'");
+        };
         return new TunnelsConfig(management == null ? null : HostPort.parse("--management", management),
-                Durations.parse("--drain-timeout", drainTimeout), positive("--reload-interval", reloadInterval),
+                Durations.parse("--drain-timeout", drainTimeout), positive("--reload-interval", reloadInterval), model,
                 List.of(spec));
     }
 

@@ -74,7 +74,7 @@ public final class ConfigFile {
         for (int i = 0; i < list.size(); i++) {
             tunnels.add(tunnel(list.get(i), "tunnels[" + i + "].", base, i));
         }
-        TunnelsConfig.Threads threads = TunnelsConfig.Threads.VIRTUAL;
+        TunnelsConfig.Threads threads = TunnelsConfig.Threads.PLATFORM;
         if (root.has("threads")) {
             String t = text(root, "threads", "").toLowerCase(Locale.ROOT);
             threads = switch (t) {
