@@ -1,6 +1,7 @@
 package dev.tresor.cli;
 
 import dev.tresor.mesh.MeshCommand;
+import dev.tresor.tunnel.cli.TunnelCommand;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -72,6 +73,8 @@ final class CommandTree {
                     Node.leaf(RotateStatusCommand.class)),
             // tresor-mesh declares its own subcommands (render, check), so it is one leaf here.
             Node.leaf(MeshCommand.class),
+            // tresor-tunnel declares its own subcommands (server, client), so it is one leaf here.
+            Node.leaf(TunnelCommand.class),
             Node.leaf(WhoamiCommand.class),
             Node.leaf(CompletionCommand.class),
             Node.leaf(AotTrainingCommand.class));

@@ -1,0 +1,36 @@
+package dev.tresor.tunnel.cli;
+
+import dev.tresor.tunnel.config.Mode;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tresor tunnel client}. */
+@Command(name = "client", mixinStandardHelpOptions = true,
+        description = "Accept plaintext from a local app and forward it over mutual TLS to a tunnel server with the expected identity.")
+public final class TunnelClientCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Mixin
+    private TunnelOptions options;
+
+    @Option(names = "--expect", required = true, paramLabel = "SPIFFE-ID", description = "identities the server must have (exact, or the same patterns as --allow); repeatable")
+    private List<String> expect;
+
+    @Override
+    public Integer call() {
+        try {
+            return TunnelProcess.run(options.toConfig(Mode.CLIENT, "--expect", expect), spec.commandLine().getOut(),
+                    spec.commandLine().getErr());
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("tresor: " + e.getMessage());
+            return TunnelProcess.USAGE;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.tresor.tunnel.config;
+
+import dev.tresor.tunnel.tls.AllowList;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One tunnel, however it was configured (flags or one entry of a config file).
+ *
+ * @param peers for a server the identities allowed to connect ({@code --allow}); for a client
+ *     the identities the server must have ({@code --expect})
+ * @param crl may be null
+ */
+public record TunnelSpec(
+        String name,
+        Mode mode,
+        HostPort listen,
+        HostPort target,
+        AllowList peers,
+        Path cert,
+        Path key,
+        Path caBundle,
+        Path crl,
+        Duration connectTimeout,
+        Duration handshakeTimeout,
+        Duration idleTimeout,
+        int maxConnections) {
+
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
+    public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+
+    public TunnelSpec {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(peers, "peers");
+        Objects.requireNonNull(cert, "cert");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(caBundle, "caBundle");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1");
+        }
+    }
+}
