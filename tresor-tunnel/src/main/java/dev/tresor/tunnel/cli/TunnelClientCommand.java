@@ -11,7 +11,14 @@ import picocli.CommandLine.Spec;
 
 /** {@code tresor tunnel client}. */
 @Command(name = "client", mixinStandardHelpOptions = true,
-        description = "Accept plaintext from a local app and forward it over mutual TLS to a tunnel server with the expected identity.")
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tresor tunnel client --listen 127.0.0.1:13306 --target db.internal:3307 \\",
+                "      --expect spiffe://tresor.local/ns/openemr/sa/mariadb \\",
+                "      --cert app.crt --key app.key --ca-bundle ca.pem",
+        },
+        description = "Accept plaintext from a local app and forward it over mutual TLS to a tunnel server "
+                + "with the expected identity.")
 public final class TunnelClientCommand implements Callable<Integer> {
 
     @Spec
@@ -20,7 +27,8 @@ public final class TunnelClientCommand implements Callable<Integer> {
     @Mixin
     private TunnelOptions options;
 
-    @Option(names = "--expect", required = true, paramLabel = "SPIFFE-ID", description = "identities the server must have (exact, or the same patterns as --allow); repeatable")
+    @Option(names = "--expect", required = true, paramLabel = "SPIFFE-ID", description = "identities the server must have (exact, or the same patterns as --allow); "
+            + "repeatable")
     private List<String> expect;
 
     @Override

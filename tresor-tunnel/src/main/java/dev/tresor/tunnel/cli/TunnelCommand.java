@@ -21,9 +21,11 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor tunnel server --listen 0.0.0.0:3307 --target 127.0.0.1:3306 \\",
-                "      --allow spiffe://tresor.local/ns/openemr/sa/openemr --cert db.crt --key db.key --ca-bundle ca.pem",
+                "      --allow spiffe://tresor.local/ns/openemr/sa/openemr \\",
+                "      --cert db.crt --key db.key --ca-bundle ca.pem",
                 "  tresor tunnel client --listen 127.0.0.1:13306 --target db.internal:3307 \\",
-                "      --expect spiffe://tresor.local/ns/openemr/sa/mariadb --cert app.crt --key app.key --ca-bundle ca.pem",
+                "      --expect spiffe://tresor.local/ns/openemr/sa/mariadb \\",
+                "      --cert app.crt --key app.key --ca-bundle ca.pem",
                 "  tresor tunnel --config tunnels.yaml",
         })
 public final class TunnelCommand implements Callable<Integer> {

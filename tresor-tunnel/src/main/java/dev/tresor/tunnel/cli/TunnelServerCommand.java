@@ -11,7 +11,15 @@ import picocli.CommandLine.Spec;
 
 /** {@code tresor tunnel server}. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Accept mutual TLS from allowed SPIFFE identities and forward the bytes to a plaintext target.")
+        footerHeading = "%nExamples:%n",
+        footer = {
+                "  tresor tunnel server --listen 0.0.0.0:3307 --target 127.0.0.1:3306 \\",
+                "      --allow spiffe://tresor.local/ns/openemr/sa/openemr \\",
+                "      --allow 'spiffe://tresor.local/ns/ops/**' \\",
+                "      --cert db.crt --key db.key --ca-bundle ca.pem --crl ca.crl",
+        },
+        description = "Accept mutual TLS from allowed SPIFFE identities and forward the bytes to a plaintext "
+                + "target.")
 public final class TunnelServerCommand implements Callable<Integer> {
 
     @Spec
@@ -20,7 +28,8 @@ public final class TunnelServerCommand implements Callable<Integer> {
     @Mixin
     private TunnelOptions options;
 
-    @Option(names = "--allow", required = true, paramLabel = "SPIFFE-ID", description = "identities allowed to connect: exact SPIFFE IDs or patterns (/*/ one segment, a final /** any depth); repeatable")
+    @Option(names = "--allow", required = true, paramLabel = "SPIFFE-ID", description = "identities allowed to connect: exact SPIFFE IDs or patterns (/*/ one segment, "
+            + "a final /** any depth); repeatable")
     private List<String> allow;
 
     @Override
