@@ -10,8 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tresor tunnel client}. */
-@Command(name = "client", mixinStandardHelpOptions = true,
-        footerHeading = "%nExamples:%n",
+@Command(name = "client", footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor tunnel client --listen 127.0.0.1:13306 --target db.internal:3307 \\",
                 "      --expect spiffe://tresor.local/ns/openemr/sa/mariadb \\",
@@ -20,6 +19,9 @@ import picocli.CommandLine.Spec;
         description = "Accept plaintext from a local app and forward it over mutual TLS to a tunnel server "
                 + "with the expected identity.")
 public final class TunnelClientCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Spec
     private CommandSpec spec;

@@ -4,13 +4,13 @@ import dev.tresor.tunnel.config.ConfigFile;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tresor tunnel}: {@code server}, {@code client}, or several tunnels from {@code --config FILE}. */
-@Command(name = "tunnel", mixinStandardHelpOptions = true,
-        subcommands = {TunnelServerCommand.class, TunnelClientCommand.class},
+@Command(name = "tunnel", subcommands = {TunnelServerCommand.class, TunnelClientCommand.class},
         description = {
                 "A mutual-TLS proxy that admits peers by SPIFFE identity. 'server' sits beside a plaintext service "
                         + "(MariaDB, Redis) and forwards only peers whose identity is allowed; 'client' gives an app a "
@@ -29,6 +29,9 @@ import picocli.CommandLine.Spec;
                 "  tresor tunnel --config tunnels.yaml",
         })
 public final class TunnelCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Spec
     private CommandSpec spec;

@@ -10,8 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tresor tunnel server}. */
-@Command(name = "server", mixinStandardHelpOptions = true,
-        footerHeading = "%nExamples:%n",
+@Command(name = "server", footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor tunnel server --listen 0.0.0.0:3307 --target 127.0.0.1:3306 \\",
                 "      --allow spiffe://tresor.local/ns/openemr/sa/openemr \\",
@@ -21,6 +20,9 @@ import picocli.CommandLine.Spec;
         description = "Accept mutual TLS from allowed SPIFFE identities and forward the bytes to a plaintext "
                 + "target.")
 public final class TunnelServerCommand implements Callable<Integer> {
+
+    @Mixin
+    private HelpOption help;
 
     @Spec
     private CommandSpec spec;
