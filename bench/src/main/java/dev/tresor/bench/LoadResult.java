@@ -20,11 +20,19 @@ record LoadResult(String label, int connections, double seconds, long requests, 
         return requests == 0 ? Double.NaN : serverCpuSeconds * 1e6 / requests;
     }
 
+    /**
+     * The load generator's own CPU microseconds per answered request: next to the server's, it
+     * shows when the generator, not the server, sets the pace (issue 21 §8).
+     */
+    double clientCpuMicrosPerRequest() {
+        return requests == 0 ? Double.NaN : clientCpuSeconds * 1e6 / requests;
+    }
+
     String summary() {
         return String.format("%-14s conns=%-3d %9.0f req/s  p50=%7.0fus p90=%7.0fus p99=%7.0fus p99.9=%7.0fus max=%7.0fus"
-                        + "  server CPU %6.1f us/req  client CPU %5.2fs  errors=%d%s  %s %s load=%.2f%s",
+                        + "  server CPU %6.1f us/req  client CPU %5.2fs (%5.1f us/req)  errors=%d%s  %s %s load=%.2f%s",
                 label, connections, requestsPerSecond, p50, p90, p99, p999, max, serverCpuMicrosPerRequest(),
-                clientCpuSeconds, errors, errorsByKind.isEmpty() ? "" : " " + errorsByKind, protocol, cipherSuite,
+                clientCpuSeconds, clientCpuMicrosPerRequest(), errors, errorsByKind.isEmpty() ? "" : " " + errorsByKind, protocol, cipherSuite,
                 loadAverage, settleSeconds < 0.5 ? "" : String.format(" (JIT settled after %.0f s%s)", settleSeconds,
                         settled ? "" : ", NOT quiet: window started at the limit"));
     }

@@ -173,7 +173,7 @@ public final class ReadVsNginx {
         md.append(" After all measured runs: ").append(compiledAfter).append(".\n\n");
         for (int c : conns) {
             md.append("## ").append(c).append(" connections\n\n");
-            md.append("| target | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/req | client CPU s | errors |\n");
+            md.append("| target | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/req | load generator CPU µs/req | errors |\n");
             md.append("|---|---|---|---|---|---|---|---|---|\n");
             for (Target t : targets) {
                 List<LoadResult> rs = of(results, t.name(), c);
@@ -184,7 +184,7 @@ public final class ReadVsNginx {
                         .append(Reports.Spread.of(rs, LoadResult::p99).format("%.0f")).append(" | ")
                         .append(Reports.Spread.of(rs, LoadResult::p999).format("%.0f")).append(" | ")
                         .append(Reports.Spread.of(rs, LoadResult::serverCpuMicrosPerRequest).format("%.1f")).append(" | ")
-                        .append(Reports.Spread.of(rs, LoadResult::clientCpuSeconds).format("%.1f")).append(" | ")
+                        .append(Reports.Spread.of(rs, LoadResult::clientCpuMicrosPerRequest).format("%.1f")).append(" | ")
                         .append(rs.stream().mapToLong(LoadResult::errors).sum()).append(" |\n");
             }
             md.append("\n");
