@@ -604,6 +604,13 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public IssuedCertExpiry issuedCertExpiry(long nowMillis, long soonMillis) {
+            return many("SELECT COUNT(*), COALESCE(SUM(CASE WHEN not_after <= ? THEN 1 ELSE 0 END), 0), "
+                            + "COALESCE(MIN(not_after), 0) FROM issued_certs WHERE revoked_at IS NULL AND not_after > ?",
+                    rs -> new IssuedCertExpiry(rs.getLong(1), rs.getLong(2), rs.getLong(3)), soonMillis, nowMillis).getFirst();
+        }
+
+        @Override
         public void insertIssuedCert(IssuedCertRow r) {
             update("INSERT INTO issued_certs (" + CERT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r.serial(), r.client(),
                     r.identity(), r.issuer(), r.notAfter(), r.issuedAt(), r.revokedAt(), r.revokedBy());

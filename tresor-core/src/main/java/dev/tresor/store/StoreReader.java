@@ -85,4 +85,13 @@ public interface StoreReader {
 
     /** Serials of revoked certificates that have not expired at {@code nowMillis}: what the CRL and the API refuse. */
     List<IssuedCertRow> revokedCerts(long nowMillis);
+
+    /**
+     * Of the certificates issued and neither revoked nor expired at {@code nowMillis}: how many,
+     * how many expire by {@code soonMillis}, and the earliest expiry (for metrics).
+     */
+    IssuedCertExpiry issuedCertExpiry(long nowMillis, long soonMillis);
+
+    /** {@code earliestNotAfter} is 0 when {@code valid} is 0. */
+    record IssuedCertExpiry(long valid, long expiringSoon, long earliestNotAfter) {}
 }

@@ -249,6 +249,13 @@ class StoreContractTest {
             assertSame(store.read(r -> r.issuedCert("3fa9")).orElseThrow(), live);
             assertSame(store.read(r -> r.issuedCertsOf(identity, T)), List.of(live));
             assertThat(store.<List<IssuedCertRow>>read(r -> r.revokedCerts(T))).isEmpty();
+            // For the expiry metrics: live and other are valid at T, both expire by T + 1000, none by T + 999.
+            assertThat(store.<StoreReader.IssuedCertExpiry>read(r -> r.issuedCertExpiry(T, T + 1000)))
+                    .isEqualTo(new StoreReader.IssuedCertExpiry(2, 2, T + 1000));
+            assertThat(store.<StoreReader.IssuedCertExpiry>read(r -> r.issuedCertExpiry(T, T + 999)))
+                    .isEqualTo(new StoreReader.IssuedCertExpiry(2, 0, T + 1000));
+            assertThat(store.<StoreReader.IssuedCertExpiry>read(r -> r.issuedCertExpiry(T + 1000, T + 2000)))
+                    .isEqualTo(new StoreReader.IssuedCertExpiry(0, 0, 0));
             boolean[] known = store.write(w -> new boolean[] {w.revokeCert("3fa9", T + 5, "zed"), w.revokeCert("77", T, "zed"),
                     w.revokeCert("nope", T, "zed")});
             assertThat(known).containsExactly(true, true, false);
@@ -259,6 +266,9 @@ class StoreContractTest {
             // The expired one is not listed any more.
             assertSame(store.read(r -> r.revokedCerts(T)), List.of(revoked));
             assertThat(store.<List<IssuedCertRow>>read(r -> r.revokedCerts(T + 1000))).isEmpty();
+            // A revoked certificate no longer counts as valid.
+            assertThat(store.<StoreReader.IssuedCertExpiry>read(r -> r.issuedCertExpiry(T, T + 1000)))
+                    .isEqualTo(new StoreReader.IssuedCertExpiry(1, 1, T + 1000));
         }
 
         @Test

@@ -97,6 +97,59 @@ public final class TresorMetrics {
                 .description("1 while tls.cert/tls.key on disk are not the pair being served").register(registry);
     }
 
+    /**
+     * The client certificates this CA issued that are neither revoked nor expired: how many, how
+     * many expire within a day, and seconds until the first of them expires (NaN: none). Read
+     * from the store again only after a commit ({@code changeToken}) or 10 s, however often
+     * Prometheus scrapes.
+     */
+    public void issuedCertificates(java.util.function.LongFunction<dev.tresor.store.StoreReader.IssuedCertExpiry> query,
+                                   java.util.function.Supplier<Object> changeToken) {
+        var memo = new IssuedMemo(query, changeToken);
+        io.micrometer.core.instrument.Gauge.builder("tresor.issued.certificates", () -> memo.get().valid())
+                .description("Issued client certificates neither revoked nor expired").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("tresor.issued.certificates.expiring", () -> memo.get().expiringSoon())
+                .description("Of those, the ones expiring within 24 h").tag("within", "24h").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("tresor.issued.certificate.earliest.expiry", () -> {
+                    var e = memo.get();
+                    return e.valid() == 0 ? Double.NaN : (e.earliestNotAfter() - System.currentTimeMillis()) / 1000.0;
+                }).description("Seconds until the first valid issued certificate expires (a workload whose renewal fails "
+                        + "shows here first)").baseUnit("seconds").register(registry);
+    }
+
+    /** The issued-certificate figures, queried again after a commit or 10 s. */
+    private static final class IssuedMemo {
+        private final java.util.function.LongFunction<dev.tresor.store.StoreReader.IssuedCertExpiry> query;
+        private final java.util.function.Supplier<Object> changeToken;
+        private dev.tresor.store.StoreReader.IssuedCertExpiry last;
+        private Object token;
+        private long readAt;
+
+        IssuedMemo(java.util.function.LongFunction<dev.tresor.store.StoreReader.IssuedCertExpiry> query,
+                   java.util.function.Supplier<Object> changeToken) {
+            this.query = query;
+            this.changeToken = changeToken;
+        }
+
+        synchronized dev.tresor.store.StoreReader.IssuedCertExpiry get() {
+            long now = System.currentTimeMillis();
+            Object current = changeToken.get();
+            if (last == null || now - readAt > 10_000 || !current.equals(token)) {
+                token = current;
+                try {
+                    last = query.apply(now);
+                } catch (RuntimeException e) {
+                    // The store is down: /readyz says so; keep the last figures rather than fail the scrape.
+                    if (last == null) {
+                        last = new dev.tresor.store.StoreReader.IssuedCertExpiry(0, 0, 0);
+                    }
+                }
+                readAt = now;
+            }
+            return last;
+        }
+    }
+
     /** Connections of the store's pool in use, idle, in total and waited for. */
     public void storePool(java.util.function.Supplier<java.util.Optional<dev.tresor.store.PoolUse>> use) {
         java.util.function.ToDoubleFunction<java.util.function.Function<dev.tresor.store.PoolUse, Integer>> of =

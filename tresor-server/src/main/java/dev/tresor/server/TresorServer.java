@@ -166,6 +166,8 @@ public final class TresorServer implements AutoCloseable {
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
             }
             metrics.storePool(opened::poolUse);
+            metrics.issuedCertificates(now -> opened.read(r -> r.issuedCertExpiry(now, now + java.time.Duration.ofDays(1).toMillis())),
+                    opened::changeToken);
             if (ca != null) {
                 metrics.certificateExpiry("ca", ca::certificate);
             }

@@ -204,6 +204,12 @@ class WorkloadIdentityTest {
         assertThat(cert.getPublicKey()).isEqualTo(keys.getPublic());
         IssuedCert joinedCert = new IssuedCert(cert, keys.getPrivate(), f.issuerCa());
         assertThat(ok(f.call(joinedCert, "GET", "/v1/whoami", null), 200).get("identity").asText()).isEqualTo(identity);
+        // The metrics count it (other tests of this class issue too, hence at least one), and the
+        // first issued certificate to expire does so no later than this one.
+        String metrics = f.management("GET", "/metrics").body();
+        assertThat(metricLine(metrics, "tresor_issued_certificates ")).isGreaterThanOrEqualTo(1);
+        assertThat(metricLine(metrics, "tresor_issued_certificate_earliest_expiry_seconds "))
+                .isPositive().isLessThanOrEqualTo((cert.getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0 + 60);
 
         // Second use refused; the same message for every refusal.
         String second = error(join(token, goodCsr()), 401);
@@ -655,5 +661,10 @@ class WorkloadIdentityTest {
         public void close() throws IOException {
             socket.close();
         }
+    }
+
+    private static double metricLine(String scrape, String prefix) {
+        return scrape.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim()))
+                .findFirst().orElseThrow(() -> new AssertionError("no metric line " + prefix));
     }
 }
