@@ -400,8 +400,10 @@ class TresorCliIT {
     void serverRunsAnInitFolderUntilTerminated() throws Exception {
         Path folder = work.resolve("prod");
         // JSON lines at debug for Tresor and every library the config allows: still never a value.
-        Files.writeString(folder.resolve("tresor.yaml"), "\nlogging:\n  format: json\n  level: debug\n  levels:\n"
-                + "    org.flywaydb: debug\n    com.zaxxer.hikari: debug\n", java.nio.file.StandardOpenOption.APPEND);
+        String config = Files.readString(folder.resolve("tresor.yaml"));
+        assertThat(config).contains("logging:\n  format: text\n  level: info ");
+        Files.writeString(folder.resolve("tresor.yaml"), config.replace("logging:\n  format: text\n  level: info ",
+                "logging:\n  levels:\n    org.flywaydb: debug\n    com.zaxxer.hikari: debug\n  format: json\n  level: debug "));
         String value = "never-in-the-log-" + java.util.UUID.randomUUID();
         ProcessBuilder builder = new ProcessBuilder(launcher.toString(), "server", "--config",
                 folder.resolve("tresor.yaml").toString());

@@ -197,6 +197,8 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> parse("")).isInstanceOf(ConfigException.class).hasMessage("config is empty");
         assertThatThrownBy(() -> parse("# only a comment\n\n")).isInstanceOf(ConfigException.class).hasMessage("config is empty");
         assertThatThrownBy(() -> parse("- a\n- b\n")).isInstanceOf(ConfigException.class).hasMessageStartingWith("config:");
+        assertThatThrownBy(() -> parse(VALID + "logging:\n  format: json\n" + "logging:\n  level: debug\n"))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("config: field 'logging' is given twice");
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("absent.yaml"))).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("does not exist");
         Files.writeString(dir.resolve("tresor.yaml"), VALID);

@@ -50,7 +50,9 @@ public final class ConfigLoader {
     }
 
     public static ServerSettings parse(String yaml, Path baseDir) {
-        ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+        // A key given twice is refused, not silently won by the last one (two `logging:` sections).
+        ObjectMapper mapper = new ObjectMapper(YAMLFactory.builder()
+                        .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         if (yaml.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("#"))) {
@@ -78,6 +80,11 @@ public final class ConfigLoader {
     }
 
     private static ConfigException notYaml(JsonProcessingException e) {
+        String message = firstLine(e.getOriginalMessage());
+        if (message.startsWith("Duplicate field")) {
+            return new ConfigException("config: " + message.replace("Duplicate field", "field") + " is given twice"
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")") + "; keep one");
+        }
         return new ConfigException("config is not valid YAML: " + firstLine(e.getOriginalMessage())
                 + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     }
