@@ -166,8 +166,10 @@ class TunnelRefusalTest {
             }
         });
         // A CRL signed by another CA is refused at reload; the previous one stays in effect.
+        double refusedBefore = server.metrics().reloadCount("crl", "failed");
         WorkloadPki.writeCrl(crl, WorkloadPki.create("Other CA").crl());
-        Thread.sleep(400);
+        Await.until("the foreign CRL refused at reload", java.time.Duration.ofSeconds(20),
+                () -> server.metrics().reloadCount("crl", "failed") > refusedBefore);
         assertThatThrownBy(() -> talk(app.sslContext(), server.port(), "still")).isInstanceOf(IOException.class);
     }
 
