@@ -21,15 +21,21 @@ final class TunnelOptions {
     @Option(names = "--target", required = true, paramLabel = "HOST:PORT", description = "where to forward them")
     String target;
 
-    @Option(names = "--cert", required = true, paramLabel = "FILE",
+    @Option(names = "--cert", paramLabel = "FILE",
             description = "this tunnel's certificate chain (PEM, leaf first); reloaded when it changes")
     Path cert;
 
-    @Option(names = "--key", required = true, paramLabel = "FILE", description = "its private key (PEM)")
+    @Option(names = "--key", paramLabel = "FILE", description = "its private key (PEM)")
     Path key;
 
-    @Option(names = "--ca-bundle", required = true, paramLabel = "FILE",
-            description = "CA certificates peers must chain to (PEM); reloaded when it changes")
+    @Option(names = "--identity", paramLabel = "DIR",
+            description = "instead of --cert/--key: a tresor cert join --profile workload folder; the tunnel renews "
+                    + "it at half-life itself")
+    Path identity;
+
+    @Option(names = "--ca-bundle", paramLabel = "FILE",
+            description = "CA certificates peers must chain to (PEM); reloaded when it changes (default with "
+                    + "--identity: its ca.pem)")
     Path caBundle;
 
     @Option(names = "--crl", paramLabel = "FILE", description = "revoked certificates (PEM or DER CRL); reloaded when it changes")
@@ -79,11 +85,27 @@ final class TunnelOptions {
             throw new IllegalArgumentException("--max-connections must be at least 1");
         }
         AllowList allow = AllowList.parse(peersFlag, peers);
+        if (identity != null && (cert != null || key != null)) {
+            throw new IllegalArgumentException("--identity: give either --identity DIR (renewed by the tunnel) or --cert and "
+                    + "--key (renewed by something else), not both");
+        }
+        if (identity == null && (cert == null || key == null || caBundle == null)) {
+            throw new IllegalArgumentException("--cert, --key and --ca-bundle are required (or --identity DIR, made with "
+                    + "tresor cert join --profile workload --dir DIR)");
+        }
+        if (identity != null && !Files.isDirectory(identity)) {
+            throw new IllegalArgumentException("--identity: " + identity + " is not a folder; make it with tresor cert join "
+                    + "--profile workload --dir " + identity);
+        }
+        Path dir = identity == null ? null : identity.toAbsolutePath().normalize();
         TunnelSpec spec = new TunnelSpec(tunnelName, mode, HostPort.parse("--listen", listen),
-                HostPort.parse("--target", target), allow, file("--cert", cert), file("--key", key),
-                file("--ca-bundle", caBundle), crl == null ? null : file("--crl", crl),
+                HostPort.parse("--target", target), allow,
+                dir == null ? file("--cert", cert) : dir.resolve("cert.pem"),
+                dir == null ? file("--key", key) : dir.resolve("key.pem"),
+                dir != null && caBundle == null ? dir.resolve("ca.pem") : file("--ca-bundle", caBundle),
+                crl == null ? null : file("--crl", crl),
                 positive("--connect-timeout", connectTimeout), positive("--handshake-timeout", handshakeTimeout),
-                positive("--idle-timeout", idleTimeout), maxConnections);
+                positive("--idle-timeout", idleTimeout), maxConnections, dir);
         TunnelsConfig.Threads model = switch (threads.toLowerCase(java.util.Locale.ROOT)) {
             case "virtual" -> TunnelsConfig.Threads.VIRTUAL;
             case "platform" -> TunnelsConfig.Threads.PLATFORM;

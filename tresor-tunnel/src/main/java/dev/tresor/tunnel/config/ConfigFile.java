@@ -26,7 +26,7 @@ public final class ConfigFile {
 
     private static final Set<String> TOP_FIELDS = Set.of("management", "drainTimeout", "reloadInterval", "threads", "tunnels");
     private static final Set<String> TUNNEL_FIELDS = Set.of("name", "mode", "listen", "target", "allow", "expect", "cert",
-            "key", "caBundle", "crl", "connectTimeout", "handshakeTimeout", "idleTimeout", "maxConnections");
+            "key", "caBundle", "crl", "connectTimeout", "handshakeTimeout", "idleTimeout", "maxConnections", "identity");
 
     private ConfigFile() {}
 
@@ -108,6 +108,18 @@ public final class ConfigFile {
         if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException(at + "name: '" + name + "' may only contain [A-Za-z0-9._-] (1-64 characters)");
         }
+        Path identity = null;
+        if (node.hasNonNull("identity")) {
+            if (node.has("cert") || node.has("key")) {
+                throw new IllegalArgumentException(at + "identity: give either identity (a folder the tunnel renews) or "
+                        + "cert and key (files renewed by something else), not both");
+            }
+            identity = base.resolve(text(node, "identity", at)).normalize();
+            if (!Files.isDirectory(identity)) {
+                throw new IllegalArgumentException(at + "identity: " + identity + " is not a folder; make it with tresor cert "
+                        + "join --profile workload --dir " + identity);
+            }
+        }
         int max = TunnelSpec.DEFAULT_MAX_CONNECTIONS;
         if (node.has("maxConnections")) {
             JsonNode value = node.get("maxConnections");
@@ -120,14 +132,14 @@ public final class ConfigFile {
                 HostPort.parse(at + "listen", required(node, "listen", at)),
                 HostPort.parse(at + "target", required(node, "target", at)),
                 peers,
-                file(node, "cert", at, base, true),
-                file(node, "key", at, base, true),
-                file(node, "caBundle", at, base, true),
+                identity == null ? file(node, "cert", at, base, true) : identity.resolve("cert.pem"),
+                identity == null ? file(node, "key", at, base, true) : identity.resolve("key.pem"),
+                identity != null && !node.has("caBundle") ? identity.resolve("ca.pem") : file(node, "caBundle", at, base, true),
                 file(node, "crl", at, base, false),
                 positive(duration(node, "connectTimeout", at, TunnelSpec.DEFAULT_CONNECT_TIMEOUT), at + "connectTimeout"),
                 positive(duration(node, "handshakeTimeout", at, TunnelSpec.DEFAULT_HANDSHAKE_TIMEOUT), at + "handshakeTimeout"),
                 positive(duration(node, "idleTimeout", at, TunnelSpec.DEFAULT_IDLE_TIMEOUT), at + "idleTimeout"),
-                max);
+                max, identity);
     }
 
     private static Duration positive(Duration d, String field) {

@@ -11,6 +11,9 @@ import java.util.Objects;
  * @param peers for a server the identities allowed to connect ({@code --allow}); for a client
  *     the identities the server must have ({@code --expect})
  * @param crl may be null
+ * @param identity a {@code tresor cert join} folder the tunnel renews itself (the managed mode), or
+ *     null for certificate files renewed by something else; with it, {@code cert}/{@code key} are
+ *     the folder's stable files
  */
 public record TunnelSpec(
         String name,
@@ -25,7 +28,8 @@ public record TunnelSpec(
         Duration connectTimeout,
         Duration handshakeTimeout,
         Duration idleTimeout,
-        int maxConnections) {
+        int maxConnections,
+        Path identity) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);

@@ -55,7 +55,9 @@ public final class TunnelRuntime implements AutoCloseable {
                 TunnelMetrics metrics = new TunnelMetrics(spec.name(), registry);
                 CertificateSource source = sources.apply(spec);
                 if (source == null) {
-                    source = new FileCertificateSource(spec.cert(), spec.key(), poller, metrics);
+                    source = spec.identity() != null
+                            ? dev.tresor.tunnel.tls.ManagedCertificateSource.open("tunnel " + spec.name() + " identity", spec.identity())
+                            : new FileCertificateSource(spec.cert(), spec.key(), poller, metrics);
                 }
                 this.sources.add(source);
                 TrustBundle bundle = new TrustBundle(spec.caBundle(), poller, metrics);
