@@ -33,6 +33,7 @@ final class TresorFileSystem implements FuseOperations {
 
     private final Errno errno;
     private final SecretsApi api;
+    private final DirectIo directIo;
     private final int uid;
     private final int gid;
     private final OpenHandles handles = new OpenHandles();
@@ -40,9 +41,10 @@ final class TresorFileSystem implements FuseOperations {
     private final AtomicLong serverReads = new AtomicLong();
     private volatile Tree tree = Tree.empty();
 
-    TresorFileSystem(Errno errno, SecretsApi api, int uid, int gid) {
+    TresorFileSystem(Errno errno, SecretsApi api, DirectIo directIo, int uid, int gid) {
         this.errno = errno;
         this.api = api;
+        this.directIo = directIo;
         this.uid = uid;
         this.gid = gid;
     }
@@ -152,6 +154,7 @@ final class TresorFileSystem implements FuseOperations {
                 }
                 sizes.put(key(file), (long) value.length);
                 fi.setFh(handles.add(new OpenHandles.Handle(file.secret().name(), file.version(), value)));
+                directIo.enable(fi);
                 // A revoke that landed while the value was on its way must still win.
                 if (!tree.readable(file.secret().name())) {
                     handles.release(fi.getFh());

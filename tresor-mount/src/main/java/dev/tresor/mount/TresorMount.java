@@ -24,13 +24,13 @@ public final class TresorMount implements AutoCloseable {
      * Mount options. {@code ro}: the kernel refuses writes before they reach us.
      * {@code default_permissions}: the kernel enforces the 0400/0500 modes and our uid, so even root's
      * other processes go through normal permission checks (and without {@code allow_other} no other
-     * user can enter the mount at all). {@code direct_io}: every read comes to us and nothing is left
-     * in the page cache after release, so a value is in memory only while a handle holds it and a
-     * revoked handle stops reading at once. Short entry/attr timeouts so a revoked file disappears
-     * from {@code ls} within about half a second of the tree changing.
+     * user can enter the mount at all). Direct I/O is set per open file ({@link DirectIo}). No kernel caching of
+     * names or attributes (timeouts 0): every lookup and stat is answered from the tree in memory
+     * (microseconds, no server call), so a revoked file is gone and a new version's size is right
+     * the moment the tree changes, instead of up to a timeout later.
      */
-    static final String OPTIONS = "ro,default_permissions,fsname=tresor,subtype=tresor,direct_io,"
-            + "entry_timeout=0.5,attr_timeout=0.5,negative_timeout=0";
+    static final String OPTIONS = "ro,default_permissions,fsname=tresor,subtype=tresor,"
+            + "entry_timeout=0,attr_timeout=0,negative_timeout=0";
 
     private final MountSettings settings;
     private final SecretsApi api;
@@ -75,7 +75,7 @@ public final class TresorMount implements AutoCloseable {
             ChangeFeed chosen = feed != null ? feed : new WatchFeed(api, settings.watchWait(), settings.pollInterval());
             FuseBuilder builder = Fuse.builder();
             builder.setLibraryPath(settings.libfuse().toString());
-            TresorFileSystem fs = new TresorFileSystem(builder.errno(), api, currentId("unix:uid"), currentId("unix:gid"));
+            TresorFileSystem fs = new TresorFileSystem(builder.errno(), api, DirectIo.forJfuse(), currentId("unix:uid"), currentId("unix:gid"));
             TreeRefresher refresher = new TreeRefresher(api, chosen, fs::publish);
             try {
                 fs.publish(refresher.initial());
