@@ -2,9 +2,12 @@ package dev.tresor.mount;
 
 import java.nio.ByteBuffer;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.cryptomator.jfuse.api.DirFiller;
@@ -38,6 +41,7 @@ final class TresorFileSystem implements FuseOperations {
     private final int gid;
     private final OpenHandles handles = new OpenHandles();
     private final Map<String, Long> sizes = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Long>> probes = new ConcurrentHashMap<>();
     private final AtomicLong serverReads = new AtomicLong();
     private volatile Tree tree = Tree.empty();
 
@@ -98,15 +102,11 @@ final class TresorFileSystem implements FuseOperations {
             case Tree.Folder f -> dirStat(stat);
             case Tree.VersionsFolder v -> dirStat(stat);
             case Tree.SecretFile file -> {
-                Long size = sizes.get(key(file));
-                if (size == null) {
-                    try {
-                        byte[] value = fetch(file);
-                        size = (long) value.length;
-                        java.util.Arrays.fill(value, (byte) 0);
-                    } catch (ApiFailure e) {
-                        yield fail(e, "stat", path);
-                    }
+                long size;
+                try {
+                    size = size(file);
+                } catch (ApiFailure e) {
+                    yield fail(e, "stat", path);
                 }
                 fileStat(stat, size);
                 if (file.secret().updatedAt() != null) {
@@ -224,6 +224,43 @@ final class TresorFileSystem implements FuseOperations {
     @Override
     public void destroy() {
         handles.wipeAll();
+    }
+
+    /**
+     * The size of a version: cached, or learnt by one read whose bytes are zeroed at once. The
+     * kernel asks for the attributes of a new file several times in parallel (lookup, getattr):
+     * concurrent askers share one probe instead of each making an audited read.
+     */
+    private long size(Tree.SecretFile file) throws ApiFailure {
+        String key = key(file);
+        Long known = sizes.get(key);
+        if (known != null) {
+            return known;
+        }
+        CompletableFuture<Long> mine = new CompletableFuture<>();
+        CompletableFuture<Long> probe = probes.putIfAbsent(key, mine);
+        if (probe == null) {
+            probe = mine;
+            try {
+                byte[] value = fetch(file);
+                long length = value.length;
+                Arrays.fill(value, (byte) 0);
+                sizes.put(key, length);
+                mine.complete(length);
+            } catch (ApiFailure | RuntimeException e) {
+                mine.completeExceptionally(e);
+            } finally {
+                probes.remove(key, mine);
+            }
+        }
+        try {
+            return probe.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof ApiFailure failure) {
+                throw failure;
+            }
+            throw e;
+        }
     }
 
     private byte[] fetch(Tree.SecretFile file) throws ApiFailure {
