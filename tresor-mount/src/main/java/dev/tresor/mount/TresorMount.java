@@ -38,12 +38,14 @@ public final class TresorMount implements AutoCloseable {
     private final Fuse fuse;
     private final TreeRefresher refresher;
     private final Thread refreshThread;
+    private final ChangeFeed feed;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final String note;
     private boolean closing;
 
     private TresorMount(MountSettings settings, SecretsApi api, TresorFileSystem fs, Fuse fuse, TreeRefresher refresher,
-                        String note) {
+                        ChangeFeed feed, String note) {
+        this.feed = feed;
         this.settings = settings;
         this.api = api;
         this.fs = fs;
@@ -90,7 +92,7 @@ public final class TresorMount implements AutoCloseable {
                 closeQuietly(fuse);
                 throw new MountException("cannot mount on " + dir + ": " + e.getMessage(), e);
             }
-            TresorMount mount = new TresorMount(settings, api, fs, fuse, refresher, note);
+            TresorMount mount = new TresorMount(settings, api, fs, fuse, refresher, chosen, note);
             mount.refreshThread.start();
             LOG.info("tresor mount: {} secret(s) of {} mounted read-only at {}; tree follows the {}", fs.tree().size(),
                     settings.server(), dir, chosen.describe());
@@ -127,6 +129,11 @@ public final class TresorMount implements AutoCloseable {
     /** A note about what was done before mounting (a stale mount cleared), or null. */
     public String note() {
         return note;
+    }
+
+    /** How the tree follows the server: "change feed (long-poll ...)" or the re-list timer of a server without one. */
+    public String refreshMode() {
+        return feed.describe();
     }
 
     public Path mountPoint() {

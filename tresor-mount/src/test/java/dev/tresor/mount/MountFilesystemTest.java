@@ -153,7 +153,7 @@ class MountFilesystemTest {
     @Test
     void aNewVersionShowsUpWithoutRemounting(@TempDir Path a) throws Exception {
         rig.put("live/value", "first", "ga");
-        rig.mount(rig.settings(alice, a));
+        assertThat(rig.mount(rig.settings(alice, a)).refreshMode()).startsWith("change feed");
         Path file = a.resolve("live/value");
         assertThat(Files.readString(file)).isEqualTo("first");
 

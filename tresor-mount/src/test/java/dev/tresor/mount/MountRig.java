@@ -94,7 +94,12 @@ final class MountRig implements AutoCloseable {
     }
 
     MountSettings settings(IssuedCert who, Path dir) {
-        return MountSettings.of(address(), server.sslContext(who), dir).withPollInterval(Duration.ofMillis(200));
+        // The server has the change feed: a poll interval of an hour means a change seen within a
+        // test's deadline came through GET /v1/watch, not the fallback timer.
+        // A generous request timeout: these machines run several builds at once, and only the
+        // server-down tests are about the timeout (they set their own).
+        return MountSettings.of(address(), server.sslContext(who), dir).withPollInterval(Duration.ofHours(1))
+                .withRequestTimeout(Duration.ofSeconds(20));
     }
 
     TresorMount mount(MountSettings settings) throws MountException {
