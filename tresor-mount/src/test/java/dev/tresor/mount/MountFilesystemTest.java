@@ -127,6 +127,22 @@ class MountFilesystemTest {
     }
 
     @Test
+    void otherUsersCannotEnterTheMount(@TempDir Path parent) throws Exception {
+        // The temp folder is 0700: open it up so only the mount itself stands in the other user's way.
+        Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path a = Files.createDirectory(parent.resolve("mnt"));
+        rig.mount(rig.settings(alice, a));
+        assertThat(MountRig.run("cat", a.resolve("app/api-key").toString()).out()).isEqualTo("key-123");
+
+        MountRig.Run ls = MountRig.run("runuser", "-u", "nobody", "--", "ls", a.toString());
+        assertThat(ls.exit()).isNotZero();
+        assertThat(ls.err()).contains("Permission denied");
+        MountRig.Run cat = MountRig.run("runuser", "-u", "nobody", "--", "cat", a.resolve("app/api-key").toString());
+        assertThat(cat.exit()).isNotZero();
+        assertThat(cat.out()).isEmpty();
+    }
+
+    @Test
     void theMountIsReadOnly(@TempDir Path a) throws Exception {
         rig.mount(rig.settings(alice, a));
         assertThatThrownBy(() -> Files.writeString(a.resolve("app/db/password"), "x")).isInstanceOf(IOException.class);
