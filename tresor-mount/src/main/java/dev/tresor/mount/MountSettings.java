@@ -49,6 +49,10 @@ public record MountSettings(URI server, SSLContext tls, Path mountPoint, Duratio
         return new MountSettings(server, tls, mountPoint, timeout, pollInterval, watchWait, libfuse);
     }
 
+    public MountSettings withMountPoint(Path dir) {
+        return new MountSettings(server, tls, dir, requestTimeout, pollInterval, watchWait, libfuse);
+    }
+
     public MountSettings withPollInterval(Duration interval) {
         return new MountSettings(server, tls, mountPoint, requestTimeout, interval, watchWait, libfuse);
     }

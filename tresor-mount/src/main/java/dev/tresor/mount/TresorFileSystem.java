@@ -2,6 +2,7 @@ package dev.tresor.mount;
 
 import java.nio.ByteBuffer;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Map;
@@ -39,13 +40,15 @@ final class TresorFileSystem implements FuseOperations {
     private final DirectIo directIo;
     private final int uid;
     private final int gid;
+    private final Instant mountedAt;
     private final OpenHandles handles = new OpenHandles();
     private final Map<String, Long> sizes = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Long>> probes = new ConcurrentHashMap<>();
     private final AtomicLong serverReads = new AtomicLong();
     private volatile Tree tree = Tree.empty();
 
-    TresorFileSystem(Errno errno, SecretsApi api, DirectIo directIo, int uid, int gid) {
+    TresorFileSystem(Errno errno, SecretsApi api, DirectIo directIo, int uid, int gid, Instant mountedAt) {
+        this.mountedAt = mountedAt;
         this.errno = errno;
         this.api = api;
         this.directIo = directIo;
@@ -119,6 +122,9 @@ final class TresorFileSystem implements FuseOperations {
     }
 
     private int dirStat(Stat stat) {
+        // Folders exist only as prefixes of names: the mount's start is the honest time to give them.
+        stat.mTime().set(mountedAt);
+        stat.cTime().set(mountedAt);
         stat.setMode(DIR_MODE);
         stat.setNLink((short) 2);
         stat.setUid(uid);

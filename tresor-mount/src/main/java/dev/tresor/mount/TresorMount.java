@@ -40,6 +40,8 @@ public final class TresorMount implements AutoCloseable {
     private final Thread refreshThread;
     private final ChangeFeed feed;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final Thread watchdog;
+    private static final java.time.Duration WATCHDOG_INTERVAL = java.time.Duration.ofSeconds(1);
     private final String note;
     private boolean closing;
 
@@ -53,6 +55,31 @@ public final class TresorMount implements AutoCloseable {
         this.refresher = refresher;
         this.note = note;
         this.refreshThread = Thread.ofVirtual().name("tresor-mount-refresh").unstarted(refresher);
+        this.watchdog = Thread.ofVirtual().name("tresor-mount-watchdog").unstarted(this::watchMountTable);
+    }
+
+    /**
+     * Someone ran {@code fusermount3 -u DIR} (or {@code umount}): the FUSE loop has ended, so end
+     * the process too instead of idling with values in memory. Reading mountinfo once a second
+     * costs next to nothing.
+     */
+    private void watchMountTable() {
+        while (!isClosing()) {
+            try {
+                Thread.sleep(WATCHDOG_INTERVAL);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!isClosing() && MountTable.at(settings.mountPoint()).isEmpty()) {
+                LOG.warn("tresor mount: {} was unmounted from outside; stopping", settings.mountPoint());
+                close();
+                return;
+            }
+        }
+    }
+
+    private synchronized boolean isClosing() {
+        return closing;
     }
 
     /**
@@ -65,10 +92,12 @@ public final class TresorMount implements AutoCloseable {
     }
 
     /** As {@link #mount(MountSettings)}, with the tree refresh driven by {@code feed} instead of the server's change feed. */
-    static TresorMount mount(MountSettings settings, ChangeFeed feed) throws MountException {
+    static TresorMount mount(MountSettings requested, ChangeFeed feed) throws MountException {
+        requireFuse(requested.libfuse());
+        String note = MountTable.prepare(requested.mountPoint());
+        // The kernel's mount table names the resolved path: use it everywhere (watchdog, unmount).
+        MountSettings settings = requested.withMountPoint(realPath(requested.mountPoint()));
         Path dir = settings.mountPoint();
-        requireFuse(settings.libfuse());
-        String note = MountTable.prepare(dir);
         if (note != null) {
             LOG.warn("tresor mount: {}", note);
         }
@@ -77,7 +106,8 @@ public final class TresorMount implements AutoCloseable {
             ChangeFeed chosen = feed != null ? feed : new WatchFeed(api, settings.watchWait(), settings.pollInterval());
             FuseBuilder builder = Fuse.builder();
             builder.setLibraryPath(settings.libfuse().toString());
-            TresorFileSystem fs = new TresorFileSystem(builder.errno(), api, DirectIo.forJfuse(), currentId("unix:uid"), currentId("unix:gid"));
+            TresorFileSystem fs = new TresorFileSystem(builder.errno(), api, DirectIo.forJfuse(), currentId("unix:uid"), currentId("unix:gid"),
+                    java.time.Instant.now());
             TreeRefresher refresher = new TreeRefresher(api, chosen, fs::publish);
             try {
                 fs.publish(refresher.initial());
@@ -94,6 +124,7 @@ public final class TresorMount implements AutoCloseable {
             }
             TresorMount mount = new TresorMount(settings, api, fs, fuse, refresher, chosen, note);
             mount.refreshThread.start();
+            mount.watchdog.start();
             LOG.info("tresor mount: {} secret(s) of {} mounted read-only at {}; tree follows the {}", fs.tree().size(),
                     settings.server(), dir, chosen.describe());
             return mount;
@@ -104,6 +135,14 @@ public final class TresorMount implements AutoCloseable {
                 throw new MountException("interrupted while mounting", e);
             }
             throw e instanceof MountException m ? m : new MountException("cannot mount on " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path realPath(Path dir) throws MountException {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            throw new MountException("cannot resolve " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -171,6 +210,9 @@ public final class TresorMount implements AutoCloseable {
         try {
             refresher.stop();
             refreshThread.interrupt();
+            if (Thread.currentThread() != watchdog) {
+                watchdog.interrupt();
+            }
             closeQuietly(fuse);
             if (MountTable.at(settings.mountPoint()).isPresent()) {
                 String failure = MountTable.unmount(settings.mountPoint(), true);

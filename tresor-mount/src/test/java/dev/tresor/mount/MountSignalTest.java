@@ -126,6 +126,28 @@ class MountSignalTest {
     }
 
     @Test
+    void anUnmountFromOutsideEndsTheProcess(@TempDir Path dir) throws Exception {
+        Mounted mounted = mountInSubprocess(dir);
+        assertThat(MountRig.run("fusermount3", "-u", dir.toString()).exit()).isZero();
+        assertThat(mounted.process().waitFor(MountRig.DEADLINE.toSeconds(), TimeUnit.SECONDS))
+                .as("the mount process exits once its mount is gone: " + mounted.output()).isTrue();
+        assertThat(mounted.output()).anyMatch(l -> l.contains("was unmounted from outside"));
+        assertThat(MountTable.at(dir)).isEmpty();
+    }
+
+    @Test
+    void aMountPointReachedThroughASymlinkIsWatchedAndUnmountedByItsRealPath(@TempDir Path parent) throws Exception {
+        Path real = Files.createDirectory(parent.resolve("real"));
+        Path link = Files.createSymbolicLink(parent.resolve("link"), real);
+        mountPoints.add(real);
+        TresorMount mount = rig.mount(rig.settings(rig.server.pki().client("spiffe://tresor.test/mount-test/alice"), link));
+        assertThat(mount.mountPoint()).isEqualTo(real);
+        assertThat(Files.readString(link.resolve("app/db/password"))).isEqualTo("s3cret-db");
+        mount.close();
+        assertThat(MountTable.at(real)).isEmpty();
+    }
+
+    @Test
     void aLiveMountIsNotMountedOver(@TempDir Path dir) throws Exception {
         mountInSubprocess(dir);
         IssuedCert alice = rig.server.pki().client("spiffe://tresor.test/mount-test/alice");
