@@ -29,10 +29,12 @@ final class SecretsApi implements AutoCloseable {
     private final HttpClient http;
     private final Duration timeout;
     private final ObjectMapper json = new ObjectMapper();
+    private final ValueReader values;
 
     SecretsApi(MountSettings settings) {
         this.base = settings.server();
         this.timeout = settings.requestTimeout();
+        this.values = new ValueReader(settings);
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .sslContext(settings.tls())
@@ -69,19 +71,11 @@ final class SecretsApi implements AutoCloseable {
 
     /**
      * One audited read of a version's bytes ({@code Accept: application/octet-stream}, so the value
-     * is not wrapped in JSON that would need decoding into more copies). The caller owns the array
-     * and zeroes it when done.
+     * is not wrapped in JSON that would need decoding into more copies), on {@link ValueReader}'s
+     * raw keep-alive connections. The caller owns the array and zeroes it when done.
      */
     byte[] read(String name, int version) throws ApiFailure {
-        HttpRequest request = request("secrets/" + name, "version=" + version, timeout)
-                .header("Accept", "application/octet-stream").GET().build();
-        HttpResponse<byte[]> response = send(request, "GET /v1/secrets/" + name);
-        if (response.statusCode() != 200) {
-            java.util.Arrays.fill(response.body(), (byte) 0);
-            throw new ApiFailure(response.statusCode(), "GET /v1/secrets/" + name + "?version=" + version
-                    + " answered HTTP " + response.statusCode());
-        }
-        return response.body();
+        return values.read(name, version);
     }
 
     /** The change feed's answer: the next cursor, whether anything concerning the caller happened, and if more is queued. */
@@ -159,5 +153,6 @@ final class SecretsApi implements AutoCloseable {
     public void close() {
         // Not close(): that waits for a long-poll in flight (up to its wait) before returning.
         http.shutdownNow();
+        values.close();
     }
 }
