@@ -21,7 +21,6 @@ import java.util.List;
  */
 final class SecretsApi implements AutoCloseable {
 
-    /** Names are {@code [A-Za-z0-9._-]} segments joined by '/', which need no escaping in a path. */
     private static final String USER_AGENT = "tresor-mount";
     private static final int PAGE = 1000;
 
@@ -113,6 +112,7 @@ final class SecretsApi implements AutoCloseable {
         }
     }
 
+    /** Secret names are {@code [A-Za-z0-9._-]} segments joined by '/' (the server's grammar): no escaping needed in a path. */
     private HttpRequest.Builder request(String path, String query, Duration bound) {
         return HttpRequest.newBuilder(URI.create(base + "/v1/" + path + (query == null ? "" : "?" + query)))
                 .timeout(bound)

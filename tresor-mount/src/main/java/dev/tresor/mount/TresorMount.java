@@ -3,6 +3,8 @@ package dev.tresor.mount;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
 import org.cryptomator.jfuse.api.Fuse;
@@ -41,7 +43,7 @@ public final class TresorMount implements AutoCloseable {
     private final ChangeFeed feed;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Thread watchdog;
-    private static final java.time.Duration WATCHDOG_INTERVAL = java.time.Duration.ofSeconds(1);
+    private static final Duration WATCHDOG_INTERVAL = Duration.ofSeconds(1);
     private final String note;
     private boolean closing;
 
@@ -107,7 +109,7 @@ public final class TresorMount implements AutoCloseable {
             FuseBuilder builder = Fuse.builder();
             builder.setLibraryPath(settings.libfuse().toString());
             TresorFileSystem fs = new TresorFileSystem(builder.errno(), api, DirectIo.forJfuse(), currentId("unix:uid"), currentId("unix:gid"),
-                    java.time.Instant.now());
+                    Instant.now());
             TreeRefresher refresher = new TreeRefresher(api, chosen, fs::publish);
             try {
                 fs.publish(refresher.initial());

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -128,7 +127,6 @@ final class MountRig implements AutoCloseable {
         Instant deadline = Instant.now().plus(DEADLINE);
         while (!condition.getAsBoolean()) {
             assertThat(Instant.now()).as("still waiting for: " + what).isBefore(deadline);
-            Thread.onSpinWait();
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -159,10 +157,6 @@ final class MountRig implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    static boolean exists(Path path) {
-        return Files.exists(path);
     }
 
     /** Unmounts every mount made, then stops the server; each step runs even if an earlier one failed. */
