@@ -75,6 +75,7 @@ final class CommandTree {
             Node.leaf(MeshCommand.class),
             // tresor-tunnel declares its own subcommands (server, client), so it is one leaf here.
             Node.leaf(TunnelCommand.class),
+            Node.leaf(MountCommand.class),
             Node.leaf(WhoamiCommand.class),
             Node.leaf(CompletionCommand.class),
             Node.leaf(AotTrainingCommand.class));

@@ -55,6 +55,14 @@ final class TresorClient implements AutoCloseable {
 
     /** Loads the certificate, key and CA bundle; an unreadable or mismatched file is a usage error naming its setting. */
     static TresorClient open(ConnectionSettings settings, Clock clock) {
+        return new TresorClient(settings, tls(settings), clock);
+    }
+
+    /**
+     * The mTLS context for these settings (our certificate and key, the server's CA), for commands
+     * that talk to the server through a module of their own ({@code tresor mount}).
+     */
+    static SSLContext tls(ConnectionSettings settings) {
         List<X509Certificate> chain = load(settings.cert(), () -> Pem.readCertificates(settings.cert().value()));
         PrivateKey key = load(settings.key(), () -> Pem.readPrivateKey(settings.key().value()));
         List<X509Certificate> anchors = load(settings.ca(), () -> Pem.readCertificates(settings.ca().value()));
@@ -66,7 +74,7 @@ final class TresorClient implements AutoCloseable {
             throw CliException.usage(settings.ca().source() + " (" + settings.ca().value() + "): " + e.getMessage()
                     + "; point it at the CA certificate (ca.crt), not a client or server certificate");
         }
-        return new TresorClient(settings, TrustMaterial.clientContext(keyStore(chain, key), IN_MEMORY, trustStore), clock);
+        return TrustMaterial.clientContext(keyStore(chain, key), IN_MEMORY, trustStore);
     }
 
     /**

@@ -108,6 +108,8 @@ class CommandLineTest {
             "whoami --bogus",
             "server",
             "init",
+            "mount",
+            "mount /tmp --timeout 0s",
     })
     void usageErrorsExitTwoWithAHint(String line) {
         // With no TRESOR_* settings, commands that get past parsing fail on settings: also exit 2.

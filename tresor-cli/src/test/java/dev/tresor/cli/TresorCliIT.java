@@ -253,6 +253,41 @@ class TresorCliIT {
     }
 
     @Test
+    @Order(2)
+    void app1MountsWhatItMayReadAndSigtermUnmounts() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("mnt"));
+        ProcessBuilder builder = new ProcessBuilder(launcher.toString(), "mount", dir.toString());
+        builder.environment().keySet().removeIf(name -> name.startsWith("TRESOR_"));
+        builder.environment().putAll(baseEnvironment());
+        builder.environment().putAll(app1);
+        Path err = work.resolve("mount.err");
+        builder.redirectOutput(work.resolve("mount.out").toFile()).redirectError(err.toFile());
+        Process mount = builder.start();
+        try {
+            Path file = dir.resolve("db/password");
+            long deadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
+            while (!Files.exists(file)) {
+                assertThat(mount.isAlive()).as("tresor mount died: " + Files.readString(err)).isTrue();
+                assertThat(System.nanoTime()).as("tresor mount did not show db/password: " + Files.readString(err)).isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            assertThat(Files.readString(file)).isEqualTo("s3cret");
+            assertThat(Files.readString(dir.resolve("db/token"))).isEqualTo("from-stdin");
+
+            Result twice = tresor(app1, "mount", dir.toString());
+            assertThat(twice.exitCode()).as(twice.all()).isEqualTo(ExitCodes.ERROR);
+            assertThat(twice.err()).contains("already a mount point", "fusermount3 -u");
+        } finally {
+            mount.destroy();
+            if (!mount.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                mount.destroyForcibly();
+            }
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(dir.toString());
+        assertThat(Files.readString(err)).contains("mounted read-only at " + dir, "unmounted " + dir);
+    }
+
+    @Test
     @Order(3)
     void deniedAndMissingHaveTheirOwnExitCodes() throws Exception {
         Result put = tresor(app1, "secret", "put", "db/password", "--value", "mine");
