@@ -91,11 +91,11 @@ final class TunnelOptions {
         }
         if (identity == null && (cert == null || key == null || caBundle == null)) {
             throw new IllegalArgumentException("--cert, --key and --ca-bundle are required (or --identity DIR, made with "
-                    + "tresor cert join --profile workload --dir DIR)");
+                    + "tresor cert join --profile workload --out DIR)");
         }
         if (identity != null && !Files.isDirectory(identity)) {
             throw new IllegalArgumentException("--identity: " + identity + " is not a folder; make it with tresor cert join "
-                    + "--profile workload --dir " + identity);
+                    + "--profile workload --out " + identity);
         }
         Path dir = identity == null ? null : identity.toAbsolutePath().normalize();
         TunnelSpec spec = new TunnelSpec(tunnelName, mode, HostPort.parse("--listen", listen),

@@ -117,7 +117,7 @@ public final class ConfigFile {
             identity = base.resolve(text(node, "identity", at)).normalize();
             if (!Files.isDirectory(identity)) {
                 throw new IllegalArgumentException(at + "identity: " + identity + " is not a folder; make it with tresor cert "
-                        + "join --profile workload --dir " + identity);
+                        + "join --profile workload --out " + identity);
             }
         }
         int max = TunnelSpec.DEFAULT_MAX_CONNECTIONS;

@@ -45,10 +45,10 @@ public final class ManagedCertificateSource implements CertificateSource {
     ManagedCertificateSource(String field, Path dir, RenewalPolicy policy) {
         this.directory = new CredentialDirectory(dir);
         ServerEndpoint server = directory.server().orElseThrow(() -> new IllegalArgumentException(field + ": " + dir
-                + " records no server (server.url, server-ca.pem); make it with tresor cert join --profile workload --dir "
+                + " records no server (server.url, server-ca.pem); make it with tresor cert join --profile workload --out "
                 + dir));
         Credentials loaded = directory.load().orElseThrow(() -> new IllegalArgumentException(field + ": " + dir
-                + " holds no certificate yet; join first (tresor cert join --profile workload --dir " + dir + ")"));
+                + " holds no certificate yet; join first (tresor cert join --profile workload --out " + dir + ")"));
         current.set(material(loaded));
         scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("tunnel-renewer").factory());
         renewer = new CertificateRenewer(directory,
@@ -94,7 +94,7 @@ public final class ManagedCertificateSource implements CertificateSource {
     }
 
     /** Renews at once (for tests and for an operator's signal); the listeners hear of it as of a scheduled one. */
-    void renewNow() throws IssuanceException {
+    public void renewNow() throws IssuanceException {
         renewer.renewNow();
     }
 

@@ -1,0 +1,154 @@
+package dev.tresor.tunnel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tresor.client.CredentialDirectory;
+import dev.tresor.client.Credentials;
+import dev.tresor.client.IssuanceClient;
+import dev.tresor.client.ServerEndpoint;
+import dev.tresor.server.ServerFixture;
+import dev.tresor.tunnel.config.HostPort;
+import dev.tresor.tunnel.config.Mode;
+import dev.tresor.tunnel.config.TunnelSpec;
+import dev.tresor.tunnel.config.TunnelsConfig;
+import dev.tresor.tunnel.proxy.TunnelRuntime;
+import dev.tresor.tunnel.tls.AllowList;
+import dev.tresor.tunnel.tls.ManagedCertificateSource;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The managed mode against a real Tresor server: a tunnel whose certificate comes from a joined
+ * workload folder presents it, renews it through the server's CA, and presents the renewed one on
+ * the next connection; a config file names the folder with {@code identity:}.
+ */
+class ManagedTunnelTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private ServerFixture f;
+
+    @BeforeEach
+    void start() {
+        f = ServerFixture.start(tmp.resolve("server"), ServerFixture.StoreKind.SQLITE);
+    }
+
+    @AfterEach
+    void stop() {
+        f.close();
+    }
+
+    private static String identity(String name) {
+        return "spiffe://" + ServerFixture.TRUST_DOMAIN + "/ns/tunnels/sa/" + name;
+    }
+
+    /** Registers {@code name}, redeems a one-time token for a workload certificate, as tresor cert join does. */
+    private Credentials join(String name, Path folder) throws Exception {
+        assertEquals(201, f.call(f.admin(), "POST", "/v1/clients",
+                "{\"name\":\"" + name + "\",\"identity\":\"" + identity(name) + "\"}").statusCode());
+        HttpResponse<String> token = f.call(f.admin(), "POST", "/v1/tokens", "{\"client\":\"" + name + "\"}");
+        assertEquals(201, token.statusCode(), token.body());
+        IssuanceClient issuance = new IssuanceClient(List.of(f.pki().caCertificate()), Duration.ofSeconds(10));
+        Credentials joined = issuance.join(f.join(""), JSON.readTree(token.body()).get("token").asText(),
+                dev.tresor.client.KeyMaterial.generateP256(), IssuanceClient.Profile.WORKLOAD);
+        if (folder != null) {
+            CredentialDirectory dir = new CredentialDirectory(folder);
+            dir.install(joined);
+            dir.saveServer(new ServerEndpoint(f.api(""), List.of(f.pki().caCertificate())));
+        }
+        return joined;
+    }
+
+    /** One connection through the tunnel as {@code client}: echoes a line, returns the tunnel's certificate serial. */
+    private static BigInteger connect(Credentials client, int port) throws Exception {
+        try (SSLSocket s = (SSLSocket) client.sslContext(client.trustBundle()).getSocketFactory()
+                .createSocket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.startHandshake();
+            OutputStream out = s.getOutputStream();
+            out.write("ping\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            byte[] back = in.readNBytes(5);
+            assertEquals("ping\n", new String(back, StandardCharsets.US_ASCII));
+            return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
+    }
+
+    @Test
+    void aManagedTunnelPresentsItsJoinedCertificateThenTheOneItRenewed() throws Exception {
+        Path folder = tmp.resolve("db-id");
+        Credentials db = join("db", folder);
+        Credentials app = join("app", null);
+        try (EchoServer echo = new EchoServer()) {
+            TunnelSpec spec = new TunnelSpec("db", Mode.SERVER, new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1",
+                    echo.port()), AllowList.parse("--allow", List.of(identity("app"))), folder.resolve("cert.pem"),
+                    folder.resolve("key.pem"), folder.resolve("ca.pem"), null, Duration.ofSeconds(5), Duration.ofSeconds(5),
+                    Duration.ofMinutes(5), 100, folder);
+            ManagedCertificateSource source = ManagedCertificateSource.open("test", folder);
+            try (TunnelRuntime runtime = new TunnelRuntime(new TunnelsConfig(null, Duration.ofSeconds(5),
+                    Duration.ofMillis(100), TunnelsConfig.Threads.PLATFORM, List.of(spec)), s -> source)) {
+                runtime.start();
+                int port = runtime.tunnels().getFirst().port();
+                assertEquals(db.serialNumber(), connect(app, port), "the joined certificate is presented");
+
+                source.renewNow();
+
+                BigInteger renewed = connect(app, port);
+                assertNotEquals(db.serialNumber(), renewed, "the next connection presents the renewed certificate");
+                assertEquals(source.current().serial(), renewed);
+                assertEquals(renewed, new CredentialDirectory(folder).load().orElseThrow().serialNumber(),
+                        "the folder holds the renewed pair, for the next start");
+                assertTrue(f.auditLines().stream().anyMatch(l -> l.contains("\"ca.renew\"")), "the renewal was audited");
+            }
+        }
+    }
+
+    @Test
+    void aConfigFileNamesTheFolderWithIdentityAndRefusesCertBeside() throws Exception {
+        Path folder = tmp.resolve("cfg-id");
+        join("cfg", folder);
+        Path file = tmp.resolve("tunnels.yaml");
+        Files.writeString(file, """
+                tunnels:
+                  - name: db
+                    mode: server
+                    listen: "127.0.0.1:0"
+                    target: "127.0.0.1:3306"
+                    allow: ["%s"]
+                    identity: cfg-id
+                """.formatted(identity("app")));
+        TunnelSpec spec = dev.tresor.tunnel.config.ConfigFile.load(file).tunnels().getFirst();
+        assertEquals(folder, spec.identity());
+        assertEquals(folder.resolve("cert.pem"), spec.cert());
+        assertEquals(folder.resolve("ca.pem"), spec.caBundle(), "the folder's trust bundle by default");
+
+        Files.writeString(file, Files.readString(file) + "    cert: cfg-id/cert.pem\n");
+        IllegalArgumentException both = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> dev.tresor.tunnel.config.ConfigFile.load(file));
+        assertTrue(both.getMessage().contains("tunnels[0].identity: give either identity"), both.getMessage());
+
+        IllegalArgumentException empty = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ManagedCertificateSource.open("tunnels[0].identity", Files.createDirectories(tmp.resolve("empty"))));
+        assertTrue(empty.getMessage().contains("tresor cert join --profile workload"), empty.getMessage());
+    }
+}
