@@ -174,6 +174,48 @@ class TunnelRefusalTest {
     }
 
     @Test
+    void aNewCrlClosesTheOpenConnectionOfTheRevokedPeerAndOnlyThatOne() throws Exception {
+        IssuedCert app = fixture.pki.workload(Fixture.APP);
+        IssuedCert ops = fixture.pki.workload("spiffe://tresor.local/ns/ops/backup");
+        Path crl = WorkloadPki.writeCrl(dir.resolve("ca.crl"), fixture.pki.crl());
+        Tunnel server = fixture.server(echo.port(), List.of(Fixture.APP, "spiffe://tresor.local/ns/ops/*"), crl);
+        try (SSLSocket revoked = open(app.sslContext(), server.port()); SSLSocket kept = open(ops.sslContext(), server.port())) {
+            assertThat(echoOn(revoked, "one")).isEqualTo("one");
+            assertThat(echoOn(kept, "one")).isEqualTo("one");
+
+            WorkloadPki.writeCrl(crl, fixture.pki.crl(app.certificate()));
+            Await.until("the revoked peer's open connection is closed", Duration.ofSeconds(20), () -> {
+                try {
+                    echoOn(revoked, "x");
+                    return false;
+                } catch (IOException closed) {
+                    return true;
+                }
+            });
+            assertThat(echoOn(kept, "two")).as("the other peer's connection goes on").isEqualTo("two");
+        }
+    }
+
+    private static SSLSocket open(SSLContext context, int port) throws IOException {
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        socket.setSoTimeout(10_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    /** Sends {@code message} on an open connection and reads its echo; IOException once the tunnel closed it. */
+    private static String echoOn(SSLSocket socket, String message) throws IOException {
+        socket.getOutputStream().write(message.getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+        byte[] reply = socket.getInputStream().readNBytes(message.length());
+        if (reply.length < message.length()) {
+            throw new IOException("connection closed after " + reply.length + " bytes");
+        }
+        return new String(reply, StandardCharsets.UTF_8);
+    }
+
+    @Test
     void clientRefusesAServerWithTheWrongIdentity() throws Exception {
         Tunnel server = fixture.server(echo.port(), List.of(Fixture.APP), null);
         Tunnel wrong = fixture.client(server.port(), List.of("spiffe://tresor.local/ns/openemr/sa/redis"));

@@ -30,12 +30,21 @@ final class Connection {
 
     private final java.util.concurrent.ThreadFactory threads;
 
-    Connection(ConnectionInfo info, Socket accepted, Socket forwarded, TunnelMetrics metrics, java.util.concurrent.ThreadFactory threads) {
+    /** The certificate the TLS peer presented, re-checked when a new CRL arrives. */
+    private final java.security.cert.X509Certificate peerCertificate;
+
+    Connection(ConnectionInfo info, java.security.cert.X509Certificate peerCertificate, Socket accepted, Socket forwarded,
+               TunnelMetrics metrics, java.util.concurrent.ThreadFactory threads) {
+        this.peerCertificate = peerCertificate;
         this.threads = threads;
         this.info = info;
         this.accepted = accepted;
         this.forwarded = forwarded;
         this.metrics = metrics;
+    }
+
+    java.security.cert.X509Certificate peerCertificate() {
+        return peerCertificate;
     }
 
     ConnectionInfo info() {

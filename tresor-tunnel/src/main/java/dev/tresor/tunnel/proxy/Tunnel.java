@@ -160,7 +160,7 @@ public final class Tunnel implements AutoCloseable {
             }
             ConnectionInfo info = new ConnectionInfo(ids.incrementAndGet(), from, peer.identity(), peer.serial(),
                     localSerial, Instant.now());
-            Connection connection = new Connection(info, accepted, forwarded, metrics, threads);
+            Connection connection = new Connection(info, peer.certificate(), accepted, forwarded, metrics, threads);
             open.put(info.id(), connection);
             metrics.opened();
             LOG.info("tunnel {}: #{} {} {} (serial {}) from {} to {}, {} {}", spec.name(), info.id(),
@@ -291,6 +291,25 @@ public final class Tunnel implements AutoCloseable {
             Thread.sleep(20);
         }
         return true;
+    }
+
+    /**
+     * Closes the open connections whose peer certificate {@code revoked} now refuses: a revocation
+     * (a new CRL) cuts a connection that is already open, not only the next handshake.
+     *
+     * @return how many were closed
+     */
+    public int closeRevoked(java.util.function.Predicate<java.security.cert.X509Certificate> revoked) {
+        int closed = 0;
+        for (Connection connection : open.values()) {
+            if (revoked.test(connection.peerCertificate())) {
+                LOG.warn("tunnel {}: #{} {} (serial {}) is revoked by the new CRL; closing the open connection", spec.name(),
+                        connection.info().id(), connection.info().peerIdentity(), connection.info().peerSerial());
+                connection.close();
+                closed++;
+            }
+        }
+        return closed;
     }
 
     /** Closes every open connection now. */

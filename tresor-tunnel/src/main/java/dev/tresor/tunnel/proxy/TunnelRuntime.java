@@ -68,7 +68,11 @@ public final class TunnelRuntime implements AutoCloseable {
                 // A new bundle or CRL must apply to the next connection, not to a resumed old session.
                 poller.watch(spec.crl() == null ? List.of(spec.caBundle()) : List.of(spec.caBundle(), spec.crl()),
                         tls::forgetSessions);
-                tunnels.add(new Tunnel(spec, tls, source, metrics, config.threads().factory("tunnel-" + spec.name())));
+                Tunnel tunnel = new Tunnel(spec, tls, source, metrics, config.threads().factory("tunnel-" + spec.name()));
+                if (crl != null) {
+                    crl.onReload(() -> tunnel.closeRevoked(crl::isRevoked));
+                }
+                tunnels.add(tunnel);
             }
         } catch (RuntimeException e) {
             close();

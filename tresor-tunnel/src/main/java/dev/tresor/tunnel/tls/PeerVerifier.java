@@ -41,8 +41,8 @@ public final class PeerVerifier extends X509ExtendedTrustManager {
         this.clock = clock;
     }
 
-    /** An accepted peer: its identity and certificate serial (hex). */
-    public record Accepted(String identity, String serial) {
+    /** An accepted peer: its identity, certificate serial (hex) and the certificate (to re-check against a later CRL). */
+    public record Accepted(String identity, String serial, X509Certificate certificate) {
     }
 
     /**
@@ -83,7 +83,7 @@ public final class PeerVerifier extends X509ExtendedTrustManager {
             throw new PeerRefusedException(Refusal.IDENTITY_NOT_ALLOWED, identity, serial, identity + " is not "
                     + (peer == Peer.CLIENT ? "on the allow list " : "the expected server identity ") + allowed);
         }
-        return new Accepted(identity, serial);
+        return new Accepted(identity, serial, leaf);
     }
 
     private void verify(X509Certificate[] chain, String authType, Socket socket, SSLEngine engine)

@@ -28,6 +28,7 @@ public final class RevocationList {
     private final TrustBundle bundle;
     private final ReloadListener events;
     private final AtomicReference<List<X509CRL>> current = new AtomicReference<>();
+    private final List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public RevocationList(Path file, TrustBundle bundle, FilePoller poller, ReloadListener events) {
         this.file = file;
@@ -80,10 +81,16 @@ public final class RevocationList {
             List<X509CRL> loaded = load(file, bundle.anchors());
             current.set(loaded);
             events.reloaded("crl", describe(loaded));
+            reloadListeners.forEach(Runnable::run);
             stale(loaded).ifPresent(warning -> events.reloadFailed("crl", warning));
         } catch (RuntimeException e) {
             events.reloadFailed("crl", e.getMessage() + "; still using the previous CRL");
         }
+    }
+
+    /** Runs {@code listener} after each CRL that loaded (on the poller's thread): open connections are re-checked. */
+    public void onReload(Runnable listener) {
+        reloadListeners.add(listener);
     }
 
     /** Whether {@code certificate} is listed by a CRL of its issuer. */
