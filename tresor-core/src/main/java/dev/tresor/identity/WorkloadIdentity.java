@@ -259,6 +259,23 @@ public final class WorkloadIdentity {
     /** A revoked certificate, for the CRL. */
     public record Revoked(BigInteger serial, Instant revokedAt, String identity, String issuer) {}
 
+    /** At most this many certificates per listing. */
+    public static final int MAX_LISTED = 10_000;
+
+    /**
+     * The certificates this server's CA issued, newest first (admins): of one client or all, the
+     * unexpired ones unless {@code includeExpired}. Each says whether and when it was revoked.
+     */
+    public List<IssuedCertRow> issued(Caller caller, String client, boolean includeExpired, int limit) {
+        requireAdmin(caller, "list issued certificates");
+        if (client != null) {
+            dev.tresor.model.Names.client(client);
+        }
+        int bounded = Math.max(1, Math.min(limit, MAX_LISTED));
+        long now = clock.millis();
+        return store.read(r -> r.issuedCerts(client, now, includeExpired, bounded));
+    }
+
     /** Revokes one certificate by serial (hex, colons and case ignored). Admins only; idempotent. */
     public IssuedCertRow revokeSerial(Caller caller, String serial) {
         requireAdmin(caller, "revoke certificates");

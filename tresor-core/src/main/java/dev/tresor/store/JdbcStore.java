@@ -707,6 +707,23 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public List<IssuedCertRow> issuedCerts(String client, long nowMillis, boolean includeExpired, int limit) {
+            List<Object> args = new ArrayList<>();
+            StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+            if (client != null) {
+                where.append(" AND client = ?");
+                args.add(client);
+            }
+            if (!includeExpired) {
+                where.append(" AND not_after > ?");
+                args.add(nowMillis);
+            }
+            args.add(limit);
+            return many("SELECT " + CERT_COLUMNS + " FROM issued_certs" + where + " ORDER BY issued_at DESC, serial LIMIT ?",
+                    Session::issuedCertRow, args.toArray());
+        }
+
+        @Override
         public List<IssuedCertRow> revokedCerts(long nowMillis) {
             return many("SELECT " + CERT_COLUMNS + " FROM issued_certs WHERE revoked_at IS NOT NULL AND not_after > ? "
                     + "ORDER BY serial", Session::issuedCertRow, nowMillis);

@@ -85,6 +85,12 @@ public interface StoreReader {
     /** Unexpired certificates issued for {@code identity} (not after {@code nowMillis}), revoked or not. */
     List<IssuedCertRow> issuedCertsOf(String identity, long nowMillis);
 
+    /**
+     * Certificates issued, newest first, at most {@code limit}: of {@code client} only (null: all),
+     * and only those not expired at {@code nowMillis} unless {@code includeExpired}.
+     */
+    List<IssuedCertRow> issuedCerts(String client, long nowMillis, boolean includeExpired, int limit);
+
     /** Serials of revoked certificates that have not expired at {@code nowMillis}: what the CRL and the API refuse. */
     List<IssuedCertRow> revokedCerts(long nowMillis);
 

@@ -137,6 +137,7 @@ final class Routes {
                 case "sign" -> method.equals("POST") ? "ca.sign" : "unknown";
                 case "renew" -> method.equals("POST") ? "ca.renew" : "unknown";
                 case "revoke" -> method.equals("POST") ? "ca.revoke" : "unknown";
+                case "certs" -> method.equals("GET") ? "ca.certs" : "unknown";
                 case "bundle" -> method.equals("GET") ? "ca.bundle" : "unknown";
                 case "crl" -> method.equals("GET") ? "ca.crl" : "unknown";
                 default -> "unknown";
@@ -247,6 +248,7 @@ final class Routes {
             case "ca.sign" -> sign(ex, caller);
             case "ca.renew" -> renew(ex, caller);
             case "ca.revoke" -> revoke(ex, caller);
+            case "ca.certs" -> issuedCerts(ex, caller);
             case "ca.bundle" -> publisher().bundleResponse();
             case "ca.crl" -> publisher().crl();
             case "token.create" -> createToken(ex, caller);
@@ -621,6 +623,29 @@ final class Routes {
         WorkloadIdentity.Issuance issued = tresor.identity().renew(caller,
                 request -> signCsr(ca, csr, request.identity(), ttl, request.certificatesFrom(), profile));
         return json(201, issuanceBody(publisher, issued)).audited("ca.renew", issuanceDetail(issued));
+    }
+
+    /** {@code GET /v1/ca/certs[?client=NAME][&expired=true][&limit=N]}: what the CA issued, newest first (admins). */
+    private ApiResponse issuedCerts(Exchange ex, Caller caller) {
+        Integer limit = ex.intParam("limit");
+        int bounded = limit == null ? 1000 : limit;
+        if (bounded < 1 || bounded > WorkloadIdentity.MAX_LISTED) {
+            throw TresorException.badRequest("limit must be between 1 and " + WorkloadIdentity.MAX_LISTED);
+        }
+        List<Map<String, Object>> certs = new java.util.ArrayList<>();
+        for (var row : tresor.identity().issued(caller, ex.param("client"), ex.boolParam("expired"), bounded)) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("serial", row.serial());
+            c.put("client", row.client());
+            c.put("identity", row.identity());
+            c.put("issuer", row.issuer());
+            c.put("issuedAt", times.format(Instant.ofEpochMilli(row.issuedAt())));
+            c.put("notAfter", times.format(Instant.ofEpochMilli(row.notAfter())));
+            c.put("revokedAt", row.revokedAt() == null ? null : times.format(Instant.ofEpochMilli(row.revokedAt())));
+            c.put("revokedBy", row.revokedBy());
+            certs.add(c);
+        }
+        return ok(Map.of("certificates", certs));
     }
 
     private ApiResponse revoke(Exchange ex, Caller caller) {

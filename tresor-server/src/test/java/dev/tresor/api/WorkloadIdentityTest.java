@@ -355,6 +355,32 @@ class WorkloadIdentityTest {
     }
 
     @Test
+    void adminsListTheCertificatesTheCaIssuedWithTheirRevocation() throws Exception {
+        IssuedCert first = issuedClient("ls");
+        String revoked = first.certificate().getSerialNumber().toString(16);
+        ok(f.call(admin, "POST", "/v1/ca/revoke", "{\"serial\":\"" + revoked + "\"}"), 200);
+        IssuedCert other = issuedClient("ls2");
+        String kept = other.certificate().getSerialNumber().toString(16);
+
+        JsonNode mine = ok(f.call(admin, "GET", "/v1/ca/certs?client=" + ns + "-ls", null), 200).get("certificates");
+        assertThat(mine).hasSize(1);
+        assertThat(mine.get(0).get("serial").asText()).isEqualTo(revoked);
+        assertThat(mine.get(0).get("identity").asText()).isEqualTo(identity("ls"));
+        assertThat(mine.get(0).get("revokedAt").isTextual()).isTrue();
+        assertThat(mine.get(0).get("revokedBy").asText()).isEqualTo("admin");
+        JsonNode all = ok(f.call(admin, "GET", "/v1/ca/certs", null), 200).get("certificates");
+        List<String> serials = new java.util.ArrayList<>();
+        all.forEach(c -> serials.add(c.get("serial").asText()));
+        assertThat(serials).contains(revoked, kept);
+        assertThat(serials.indexOf(kept)).as("newest first").isLessThan(serials.indexOf(revoked));
+        assertThat(all.get(serials.indexOf(kept)).get("revokedAt").isNull()).isTrue();
+
+        error(f.call(other, "GET", "/v1/ca/certs", null), 403);
+        error(f.call(admin, "GET", "/v1/ca/certs?limit=0", null), 400);
+        error(f.call(admin, "GET", "/v1/ca/certs?client=bad%2Fname", null), 400);
+    }
+
+    @Test
     void revokingASerialRefusesItAtOnceEvenOnAnOpenKeepAliveConnection() throws Exception {
         IssuedCert workload = issuedClient("ka");
         String serial = workload.certificate().getSerialNumber().toString(16);
