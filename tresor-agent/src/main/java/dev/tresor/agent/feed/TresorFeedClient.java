@@ -191,7 +191,12 @@ public final class TresorFeedClient implements AutoCloseable {
         if (e instanceof HttpTimeoutException) {
             return "no answer from " + server + " within the timeout";
         }
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // HttpClient's ConnectException often has no message; its cause says "Connection refused".
+        Throwable t = e;
+        while (t.getMessage() == null && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String message = t.getMessage() == null ? e.getClass().getSimpleName() : t.getClass().getSimpleName() + ": " + t.getMessage();
         return "cannot reach " + server + ": " + message;
     }
 
