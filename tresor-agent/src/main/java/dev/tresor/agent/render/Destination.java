@@ -19,6 +19,8 @@ import java.util.Set;
  */
 public final class Destination {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Destination.class);
+
     /** File systems whose files exist in memory only. */
     static final Set<String> MEMORY_BACKED = Set.of("tmpfs", "ramfs");
     /** Prefix of the agent's temporary files; a file name from the config can never start with a dot. */
@@ -79,6 +81,7 @@ public final class Destination {
     private void removeLeftovers() throws IOException {
         for (Path leftover : leftovers()) {
             Files.deleteIfExists(leftover);
+            LOG.info("removed {}, left by an agent that stopped while writing it", leftover.getFileName());
         }
     }
 }
