@@ -56,10 +56,12 @@ public final class Tresor {
 
     private final StoreHeads storeHeads;
     private final dev.tresor.identity.WorkloadIdentity identity;
+    private final Clock clock;
 
     private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, StoreHeads storeHeads,
                    IntegrityMonitor monitor, Clock clock) {
         this.storeHeads = storeHeads;
+        this.clock = clock;
         this.store = store;
         this.keyProvider = keyProvider;
         this.seals = seals;
@@ -129,6 +131,11 @@ public final class Tresor {
                     + "integrity alarms");
         }
         return new Tresor(store, keyProvider, seals, ledger, storeHeads, monitor, clock);
+    }
+
+    /** A change feed over this store (not started); the server starts and closes it. */
+    public dev.tresor.feed.ChangeFeed changeFeed(dev.tresor.feed.ChangeFeed.Settings settings) {
+        return new dev.tresor.feed.ChangeFeed(store, seals, clock, settings);
     }
 
     public AccessControl access() {
@@ -332,6 +339,8 @@ public final class Tresor {
         store.write(w -> {
             AclEditor acl = access.edit(w);
             acl.intactGroup(name);
+            // Members learn of every secret they lose while the group's grants can still be named.
+            acl.announceGroupDeletion(name);
             secrets.revokeAll(w, name);
             acl.deleteGroup(name);
             acl.finish();

@@ -1,5 +1,8 @@
 package dev.tresor.access;
 
+import dev.tresor.feed.ChangeKind;
+import dev.tresor.feed.ChangeRecorder;
+import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.ca.CertificateAuthority;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
@@ -35,6 +38,7 @@ public final class AclEditor {
     private final StoreHeads storeHeads;
     private Registry registry;
     private boolean dirty;
+    private final ChangeRecorder changes;
 
     AclEditor(StoreWriter w, RowSeals seals, AclVerifier verifier, IntegrityMonitor monitor, Clock clock,
               AclHeadRow before, StoreHeads storeHeads, Registry registry) {
@@ -46,6 +50,7 @@ public final class AclEditor {
         this.before = before;
         this.storeHeads = storeHeads;
         this.registry = registry;
+        this.changes = new ChangeRecorder(clock);
     }
 
     // ------------------------------------------------------------------ clients
@@ -164,6 +169,14 @@ public final class AclEditor {
         return row.get();
     }
 
+    /** Tells each member of a group about to be deleted which secrets it loses (before the grants go). */
+    public void announceGroupDeletion(String group) {
+        List<String> secrets = grantedTo(group);
+        for (MembershipRow m : w.membershipsOfGroup(group)) {
+            changes.clientAccess(w, ChangeKind.REVOKED, m.client(), secrets);
+        }
+    }
+
     /** Removes every membership of the group, then the group row. Grants are the secret side's job. */
     public void deleteGroup(String name) {
         if (w.groups().stream().noneMatch(g -> g.name().equals(name))) {
@@ -185,6 +198,7 @@ public final class AclEditor {
         roles.put(group, role.wireName());
         w.putMembership(seals.seal(new MembershipRow(group, client, role.wireName(), null)));
         reseal(row, roles);
+        changes.clientAccess(w, ChangeKind.GRANTED, client, grantedTo(group));
     }
 
     public void removeMembership(String group, String client) {
@@ -197,6 +211,12 @@ public final class AclEditor {
         roles.remove(group);
         w.deleteMembership(group, client);
         reseal(row, roles);
+        changes.clientAccess(w, ChangeKind.REVOKED, client, grantedTo(group));
+    }
+
+    /** The secrets the grant index names for a group; the feed re-checks each against its sealed row. */
+    private List<String> grantedTo(String group) {
+        return w.grantsOfGroup(group).stream().map(GrantRow::secret).toList();
     }
 
     private static Map<String, String> roles(Caller caller) {

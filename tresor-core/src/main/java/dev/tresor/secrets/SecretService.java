@@ -1,5 +1,7 @@
 package dev.tresor.secrets;
 
+import dev.tresor.feed.ChangeKind;
+import dev.tresor.feed.ChangeRecorder;
 import dev.tresor.access.Caller;
 import dev.tresor.cache.VerifiedRows;
 import dev.tresor.crypto.Envelope;
@@ -52,11 +54,13 @@ public final class SecretService {
     private final Clock clock;
     private final SecretLedger ledger;
     private final VerifiedRows verified;
+    private final ChangeRecorder changes;
 
     public SecretService(Store store, RowSeals seals, SecretLedger ledger, Envelope envelope, IntegrityMonitor monitor,
                          Clock clock, VerifiedRows verified) {
         this.store = store;
         this.verified = verified;
+        this.changes = new ChangeRecorder(clock);
         this.seals = seals;
         this.ledger = ledger;
         this.envelope = envelope;
@@ -442,6 +446,7 @@ public final class SecretService {
             try {
                 save(w, updated, existing.isEmpty());
                 w.insertVersion(v);
+                changes.secret(w, ChangeKind.VERSION, name, version, null);
             } catch (StoreConflictException e) {
                 throw TresorException.conflict("'" + name + "' was changed concurrently; retry");
             }
@@ -508,6 +513,7 @@ public final class SecretService {
             SecretRow updated = seals.seal(new SecretRow(name, s.groups(), labels, s.latestVersion(), s.description(),
                     s.createdAt(), s.createdBy(), clock.millis(), s.deletedAt(), s.destroyed(), null));
             save(w, updated, false);
+            changes.secret(w, ChangeKind.LABEL, name, version, label);
             return meta(updated);
         });
     }
@@ -536,6 +542,7 @@ public final class SecretService {
                     s.latestVersion(), s.description(), s.createdAt(), s.createdBy(), now,
                     s.deletedAt() == null ? now : s.deletedAt(), destroy || s.destroyed(), null));
             save(w, updated, false);
+            changes.secret(w, destroy ? ChangeKind.DESTROYED : ChangeKind.DELETED, name, null, null);
             return meta(updated);
         });
     }
@@ -556,6 +563,7 @@ public final class SecretService {
             SecretRow updated = seals.seal(new SecretRow(name, s.groups(), s.labels(), s.latestVersion(), s.description(),
                     s.createdAt(), s.createdBy(), clock.millis(), null, false, null));
             save(w, updated, false);
+            changes.secret(w, ChangeKind.RESTORED, name, null, null);
             return meta(updated);
         });
     }
@@ -576,6 +584,7 @@ public final class SecretService {
         groups.add(group);
         regroupAndSave(w, s, sortedGroups(groups));
         w.putGrant(seals.seal(new GrantRow(group, secret, null)));
+        changes.groupAccess(w, ChangeKind.GRANTED, group, secret);
     }
 
     /** Inside an ACL transaction: take {@code group}'s access to {@code secret} away. */
@@ -591,6 +600,7 @@ public final class SecretService {
         groups.remove(group);
         regroupAndSave(w, s, groups);
         w.deleteGrant(group, secret);
+        changes.groupAccess(w, ChangeKind.REVOKED, group, secret);
     }
 
     /**

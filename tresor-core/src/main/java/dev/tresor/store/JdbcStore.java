@@ -2,6 +2,8 @@ package dev.tresor.store;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.ChangeBounds;
+import dev.tresor.store.Rows.ChangeRow;
 import dev.tresor.store.Rows.IssuedCertRow;
 import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.ClientRow;
@@ -47,8 +49,19 @@ final class JdbcStore implements Store {
     /** @param sqliteFile the database file (SQLite only, else null) */
     private final java.util.Set<String> migratedNow;
 
+    /** Opens a connection outside the pool (PostgreSQL: the one that LISTENs); null for SQLite. */
+    private final ConnectionOpener unpooled;
+    /** Told after every commit of this process that recorded changes. */
+    private final java.util.List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @FunctionalInterface
+    interface ConnectionOpener {
+        Connection open() throws SQLException;
+    }
+
     JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource, java.nio.file.Path sqliteFile,
-              java.util.Set<String> migratedNow) {
+              java.util.Set<String> migratedNow, ConnectionOpener unpooled) {
+        this.unpooled = unpooled;
         this.migratedNow = java.util.Set.copyOf(migratedNow);
         this.pool = pool;
         this.dialect = dialect;
@@ -117,12 +130,15 @@ final class JdbcStore implements Store {
         if (serialise) {
             sqliteWriteLock.lock();
         }
+        boolean recordedChanges;
+        T result;
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                T result = work.apply(new Session(c));
+                Session session = new Session(c);
+                result = work.apply(session);
+                recordedChanges = session.flushChanges();
                 c.commit();
-                return result;
             } catch (RuntimeException | Error e) {
                 rollbackQuietly(c, e);
                 throw e;
@@ -135,6 +151,98 @@ final class JdbcStore implements Store {
             if (serialise) {
                 sqliteWriteLock.unlock();
             }
+        }
+        if (recordedChanges) {
+            for (Runnable listener : changeListeners) {
+                listener.run();
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public AutoCloseable watchChanges(Runnable listener) {
+        changeListeners.add(listener);
+        Thread watcher = dialect == Dialect.SQLITE
+                ? Thread.ofPlatform().daemon().name("tresor-change-poll").start(() -> pollSqlite(listener))
+                : Thread.ofPlatform().daemon().name("tresor-change-listen").start(() -> listenPostgres(listener));
+        return () -> {
+            changeListeners.remove(listener);
+            watcher.interrupt();
+            watcher.join(5_000);
+        };
+    }
+
+    /** Interval of the safety re-read: a missed wake-up costs at most this long, never silence. */
+    static final long CHANGE_RECHECK_MILLIS = 5_000;
+    /** SQLite has no notifications; another process's commit shows in the wal-index header (cheap to read). */
+    static final long SQLITE_POLL_MILLIS = 200;
+
+    private void pollSqlite(Runnable listener) {
+        Object last = changeToken();
+        long lastCall = System.nanoTime();
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(SQLITE_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            Object now = changeToken();
+            boolean recheck = System.nanoTime() - lastCall > CHANGE_RECHECK_MILLIS * 1_000_000L;
+            if (!now.equals(last) || recheck) {
+                last = now;
+                lastCall = System.nanoTime();
+                notifyQuietly(listener);
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL: one connection of its own LISTENs on {@code tresor_changes}, which every commit
+     * that recorded changes NOTIFYs (delivered at commit, by whichever node wrote). A lost
+     * connection is logged, the listener re-reads at once (a notification may have been lost with
+     * it), and the connection is re-opened with a growing pause; the periodic re-read covers the gap.
+     */
+    private void listenPostgres(Runnable listener) {
+        long pauseMillis = 200;
+        while (!Thread.currentThread().isInterrupted()) {
+            try (Connection c = unpooled.open()) {
+                execute(c, "LISTEN tresor_changes");
+                org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
+                notifyQuietly(listener);
+                pauseMillis = 200;
+                while (!Thread.currentThread().isInterrupted()) {
+                    org.postgresql.PGNotification[] got = pg.getNotifications((int) CHANGE_RECHECK_MILLIS);
+                    if (got == null && !c.isValid(2)) {
+                        throw new SQLException("the notification connection stopped answering");
+                    }
+                    notifyQuietly(listener);
+                }
+                return;
+            } catch (SQLException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
+                }
+                org.slf4j.LoggerFactory.getLogger(JdbcStore.class).warn(
+                        "change feed: lost the PostgreSQL notification connection ({}); re-reading, reconnecting in {} ms",
+                        e.getMessage(), pauseMillis);
+                notifyQuietly(listener);
+                try {
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                pauseMillis = Math.min(pauseMillis * 2, CHANGE_RECHECK_MILLIS);
+            }
+        }
+    }
+
+    private static void notifyQuietly(Runnable listener) {
+        try {
+            listener.run();
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(JdbcStore.class).warn("change feed: re-reading the change table failed: {}",
+                    e.getMessage());
         }
     }
 
@@ -202,6 +310,7 @@ final class JdbcStore implements Store {
     private final class Session implements StoreWriter {
 
         private final Connection c;
+        private final List<ChangeRow> pendingChanges = new ArrayList<>();
 
         Session(Connection c) {
             this.c = c;
@@ -623,6 +732,70 @@ final class JdbcStore implements Store {
             }
             update("UPDATE issued_certs SET revoked_at = ?, revoked_by = ? WHERE serial = ? AND revoked_at IS NULL",
                     atMillis, by, serial);
+            return true;
+        }
+
+        // ---------------------------------------------------------------- change feed
+
+        private static final String CHANGE_COLUMNS = "seq, at_millis, kind, secret_name, version, label, scope_group, scope_client";
+
+        @Override
+        public List<ChangeRow> changesAfter(long afterSeq, int limit) {
+            return many("SELECT " + CHANGE_COLUMNS + " FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                    rs -> new ChangeRow(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            rs.getObject(5) == null ? null : (Integer) rs.getInt(5), rs.getString(6), rs.getString(7),
+                            rs.getString(8)), afterSeq, limit);
+        }
+
+        @Override
+        public ChangeBounds changeBounds() {
+            return one("SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM changes",
+                    rs -> new ChangeBounds(rs.getLong(1), rs.getLong(2))).orElseThrow();
+        }
+
+        @Override
+        public List<VersionRow> versionsExpiring(long fromMillis, long toMillis, int limit) {
+            return many("SELECT " + VERSION_COLUMNS + " FROM secret_versions WHERE expires_at IS NOT NULL AND expires_at > ? "
+                    + "AND expires_at <= ? ORDER BY expires_at LIMIT ?", JdbcStore::version, fromMillis, toMillis, limit);
+        }
+
+        @Override
+        public boolean expiryRecorded(String secret, int version) {
+            return one("SELECT 1 FROM changes WHERE kind = 'expired' AND secret_name = ? AND version = ?", rs -> 1,
+                    secret, version).isPresent();
+        }
+
+        @Override
+        public void appendChange(ChangeRow row) {
+            pendingChanges.add(row);
+        }
+
+        @Override
+        public int pruneChanges(long beforeMillis) {
+            return update("DELETE FROM changes WHERE at_millis < ? AND seq < (SELECT MAX(seq) FROM changes)", beforeMillis);
+        }
+
+        /**
+         * Before commit: numbers this transaction's changes after the rows committed before it.
+         * The store head lock (held until commit; every transaction that records a change moves a
+         * head) makes MAX + 1 safe on several nodes: the next writer reads MAX only after this
+         * commit. PostgreSQL delivers the NOTIFY at commit, to every node's listener.
+         */
+        boolean flushChanges() {
+            if (pendingChanges.isEmpty()) {
+                return false;
+            }
+            lockStoreHead();
+            long next = changeBounds().newest() + 1;
+            for (ChangeRow row : pendingChanges) {
+                ChangeRow r = row.withSeq(next++);
+                update("INSERT INTO changes (" + CHANGE_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r.seq(), r.at(), r.kind(),
+                        r.secret(), r.version(), r.label(), r.scopeGroup(), r.scopeClient());
+            }
+            pendingChanges.clear();
+            if (dialect == Dialect.POSTGRESQL) {
+                many("SELECT pg_notify('tresor_changes', '')", rs -> 1);
+            }
             return true;
         }
 

@@ -86,4 +86,20 @@ public final class Rows {
     /** A certificate the built-in CA issued; {@code revokedAt}/{@code revokedBy} null while it is not revoked. */
     public record IssuedCertRow(String serial, String client, String identity, String issuer, long notAfter,
                                 long issuedAt, Long revokedAt, String revokedBy) {}
+
+    /**
+     * One entry of the change feed: what changed about a secret (never a value). {@code seq} is 0
+     * until the store allocates it at commit; {@code scopeGroup}/{@code scopeClient} narrow who is
+     * told about a grant change, both null meaning whoever may read the secret.
+     */
+    public record ChangeRow(long seq, long at, String kind, String secret, Integer version, String label,
+                            String scopeGroup, String scopeClient) {
+
+        public ChangeRow withSeq(long allocated) {
+            return new ChangeRow(allocated, at, kind, secret, version, label, scopeGroup, scopeClient);
+        }
+    }
+
+    /** The lowest and highest sequence the change table holds; both 0 when it is empty. */
+    public record ChangeBounds(long oldest, long newest) {}
 }

@@ -36,6 +36,15 @@ public interface Store extends AutoCloseable {
      */
     boolean migratedNow(String schemaVersion);
 
+    /**
+     * Calls {@code listener} whenever changes may have been recorded: at once after a commit of
+     * this process that recorded some, soon after one by another process or node (SQLite: the
+     * wal-index header is polled; PostgreSQL: LISTEN/NOTIFY), and every few seconds regardless, so
+     * a lost notification delays a wake-up but never silences it. The listener re-reads the
+     * change table itself; calls may be spurious. Closing stops the calls.
+     */
+    AutoCloseable watchChanges(Runnable listener);
+
     /** "sqlite" or "postgresql". */
     String kind();
 

@@ -1,6 +1,8 @@
 package dev.tresor.store;
 
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.ChangeBounds;
+import dev.tresor.store.Rows.ChangeRow;
 import dev.tresor.store.Rows.IssuedCertRow;
 import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.ClientRow;
@@ -91,6 +93,17 @@ public interface StoreReader {
      * how many expire by {@code soonMillis}, and the earliest expiry (for metrics).
      */
     IssuedCertExpiry issuedCertExpiry(long nowMillis, long soonMillis);
+
+    /** Changes with a sequence above {@code afterSeq}, lowest first, at most {@code limit}. */
+    List<ChangeRow> changesAfter(long afterSeq, int limit);
+
+    ChangeBounds changeBounds();
+
+    /** Versions whose expiry lies in ({@code fromMillis}, {@code toMillis}], earliest first, at most {@code limit}. */
+    List<VersionRow> versionsExpiring(long fromMillis, long toMillis, int limit);
+
+    /** True if an {@code expired} change was recorded for that version. */
+    boolean expiryRecorded(String secret, int version);
 
     /** {@code earliestNotAfter} is 0 when {@code valid} is 0. */
     record IssuedCertExpiry(long valid, long expiringSoon, long earliestNotAfter) {}

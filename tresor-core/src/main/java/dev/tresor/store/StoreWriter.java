@@ -1,6 +1,7 @@
 package dev.tresor.store;
 
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.ChangeRow;
 import dev.tresor.store.Rows.IssuedCertRow;
 import dev.tresor.store.Rows.JoinTokenRow;
 import dev.tresor.store.Rows.ClientRow;
@@ -93,4 +94,13 @@ public interface StoreWriter extends StoreReader {
 
     /** Marks a certificate revoked (a no-op if it already is); returns false if the serial is unknown. */
     boolean revokeCert(String serial, long atMillis, String by);
+
+    /**
+     * Records a change of this transaction for the feed. Sequences are allocated when the
+     * transaction commits, under the store head lock, so that sequence order is commit order.
+     */
+    void appendChange(ChangeRow row);
+
+    /** Deletes changes recorded before {@code beforeMillis}, always keeping the newest; returns how many. */
+    int pruneChanges(long beforeMillis);
 }

@@ -45,7 +45,7 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         HikariDataSource pool = new HikariDataSource(hikari);
-        return migrateAndWrap(pool, Dialect.SQLITE, raw, file);
+        return migrateAndWrap(pool, Dialect.SQLITE, raw, file, null);
     }
 
     private static Store openPostgres(StoreConfig config) {
@@ -57,11 +57,13 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null, null);
+        JdbcStore.ConnectionOpener unpooled = () -> java.sql.DriverManager.getConnection(config.jdbcUrl(), config.user(),
+                config.password());
+        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null, null, unpooled);
     }
 
     private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource,
-                                        Path sqliteFile) {
+                                        Path sqliteFile, JdbcStore.ConnectionOpener unpooled) {
         try {
             var result = Flyway.configure()
                     .dataSource(pool)
@@ -71,7 +73,7 @@ public final class Stores {
                     .migrate();
             java.util.Set<String> applied = new java.util.HashSet<>();
             result.migrations.forEach(m -> applied.add(m.version));
-            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile, applied);
+            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile, applied, unpooled);
         } catch (RuntimeException e) {
             pool.close();
             throw e;

@@ -66,12 +66,13 @@ public final class ApiHandler extends Handler.Abstract {
      *                      503 before they run, so a write is not applied and then answered 503
      */
     public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CaPublisher ca, Duration caDefaultTtl,
-                      Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock, BooleanSupplier auditWritable) {
+                      Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock, BooleanSupplier auditWritable,
+                      dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait) {
         super(InvocationType.BLOCKING);
         this.auditWritable = auditWritable;
         this.tresor = tresor;
         this.publisher = ca;
-        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock);
+        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock, feed, watchMaxWait);
         this.audit = audit;
         this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;

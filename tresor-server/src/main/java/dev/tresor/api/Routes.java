@@ -58,8 +58,16 @@ final class Routes {
     private final InstantText times = new InstantText();
 
     private final CaPublisher publisher;
+    private final dev.tresor.feed.ChangeFeed feed;
+    private final Duration watchMaxWait;
 
-    Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock) {
+    /** What a watcher waits for when it names no {@code wait}. */
+    static final Duration DEFAULT_WATCH_WAIT = Duration.ofSeconds(30);
+
+    Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock,
+           dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait) {
+        this.feed = feed;
+        this.watchMaxWait = watchMaxWait;
         this.tresor = tresor;
         this.ca = publisher == null ? null : publisher.ca();
         this.publisher = publisher;
@@ -124,6 +132,7 @@ final class Routes {
                 yield "unknown";
             }
             case "audit" -> n == 1 && method.equals("GET") ? "audit.read" : "unknown";
+            case "watch" -> n == 1 && method.equals("GET") ? "secret.watch" : "unknown";
             case "ca" -> n != 2 ? "unknown" : switch (p.get(1)) {
                 case "sign" -> method.equals("POST") ? "ca.sign" : "unknown";
                 case "renew" -> method.equals("POST") ? "ca.renew" : "unknown";
@@ -178,6 +187,7 @@ final class Routes {
         return switch (action) {
             case "whoami" -> ok(tresor.whoami(caller));
             case "secret.list" -> listSecrets(ex, caller);
+            case "secret.watch" -> watch(ex, caller);
             case "secret.read" -> readSecret(ex, caller, secretOf(action, p));
             case "secret.versions" -> versions(caller, secretOf(action, p));
             case "secret.write" -> putSecret(ex, caller, secretOf(action, p));
@@ -266,6 +276,77 @@ final class Routes {
         body.put("secrets", page);
         body.put("next", page.size() == bounded ? page.getLast().name() : null);
         return ok(body);
+    }
+
+    /**
+     * The change feed (docs/delivery.md). Without {@code since}: the cursor to start from, at once.
+     * The caller is authenticated again after each wake-up, so a membership change made while it
+     * waits decides what it is shown.
+     */
+    private ApiResponse watch(Exchange ex, Caller caller) {
+        String since = ex.param("since");
+        String waitText = ex.param("wait");
+        Duration wait = waitText == null ? DEFAULT_WATCH_WAIT : watchWait(waitText);
+        if (wait.compareTo(watchMaxWait) > 0) {
+            wait = watchMaxWait;
+        }
+        dev.tresor.feed.FeedPage page;
+        if (since == null) {
+            page = new dev.tresor.feed.FeedPage(feed.head(), List.of(), false);
+        } else {
+            long cursor = cursorParam(since);
+            try {
+                page = feed.await(() -> tresor.authenticate(caller.identity()), cursor, wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TresorException(dev.tresor.model.Failure.UNAVAILABLE, "the server is stopping; watch again");
+            }
+        }
+        List<Map<String, Object>> changes = new java.util.ArrayList<>();
+        for (dev.tresor.feed.Change c : page.changes()) {
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("seq", Long.toString(c.seq()));
+            item.put("kind", c.kind().wireName());
+            item.put("secret", c.secret());
+            if (c.version() != null) {
+                item.put("version", c.version());
+            }
+            if (c.label() != null) {
+                item.put("label", c.label());
+            }
+            item.put("at", times.format(c.at()));
+            changes.add(item);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("cursor", Long.toString(page.cursor()));
+        body.put("changes", changes);
+        body.put("more", page.more());
+        return ok(body);
+    }
+
+    private static Duration watchWait(String text) {
+        Duration wait;
+        try {
+            wait = dev.tresor.model.Durations.parse("wait", text);
+        } catch (RuntimeException e) {
+            throw TresorException.badRequest("wait must be a duration such as 30s or 0s, got '" + text + "'");
+        }
+        if (wait.isNegative()) {
+            throw TresorException.badRequest("wait must not be negative");
+        }
+        return wait;
+    }
+
+    private static long cursorParam(String text) {
+        if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            throw TresorException.badRequest("since must be a cursor from an earlier answer of GET /v1/watch (digits), got '"
+                    + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "'");
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw TresorException.badRequest("since is out of range");
+        }
     }
 
     private ApiResponse readSecret(Exchange ex, Caller caller, String name) {

@@ -78,12 +78,14 @@ public final class TresorServer implements AutoCloseable {
     private final TresorMetrics metrics;
     private final RefusedHandshakes refusedHandshakes;
     private final AuditCheckpointer checkpointer;
+    private final dev.tresor.feed.ChangeFeed feed;
     private volatile boolean closing;
 
     private TresorServer(Server api, Server management, ServerConnector apiConnector, ServerConnector managementConnector,
                          Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics,
                          RefusedHandshakes refusedHandshakes, AuditCheckpointer checkpointer, Server join,
-                         ServerConnector joinConnector) {
+                         ServerConnector joinConnector, dev.tresor.feed.ChangeFeed feed) {
+        this.feed = feed;
         this.checkpointer = checkpointer;
         this.join = join;
         this.joinConnector = joinConnector;
@@ -119,6 +121,7 @@ public final class TresorServer implements AutoCloseable {
         Server join = null;
         RefusedHandshakes refusedHandshakes = null;
         AuditCheckpointer checkpointer = null;
+        dev.tresor.feed.ChangeFeed feed = null;
         try {
             // The store first: each log is opened against what the store knows of it (its
             // checkpoint, whether the store holds data, its epochs), so either catches the other
@@ -159,6 +162,9 @@ public final class TresorServer implements AutoCloseable {
                     }),
                     AuditCheckpointer.DEFAULT_INTERVAL, AuditCheckpointer.DEFAULT_RECORDS_BETWEEN, clock);
             checkpointer.start();
+            feed = tresor.changeFeed(new dev.tresor.feed.ChangeFeed.Settings(s.watch().retention(),
+                    java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(1)));
+            feed.start();
             CertificateAuthority ca = s.caCert() == null ? null
                     : configured("ca", () -> CertificateAuthority.load(s.caCert(), s.caKey(), clock));
             if (ca != null && !ca.trustDomain().equals(s.trustDomain())) {
@@ -221,7 +227,7 @@ public final class TresorServer implements AutoCloseable {
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
             api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
-                    metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks)));
+                    metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait()));
 
             ServerConnector joinConnector = null;
             if (s.joinAddress() != null) {
@@ -290,7 +296,7 @@ public final class TresorServer implements AutoCloseable {
                 });
             }
             self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics,
-                    refusedHandshakes, checkpointer, join, joinConnector);
+                    refusedHandshakes, checkpointer, join, joinConnector, feed);
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
                     + (joinConnector == null ? "" : " join=" + joinConnector.getLocalPort())
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
@@ -320,6 +326,9 @@ public final class TresorServer implements AutoCloseable {
             }
             if (refusedHandshakes != null) {
                 refusedHandshakes.close();
+            }
+            if (feed != null) {
+                feed.close();
             }
             if (checkpointer != null) {
                 checkpointer.close();
@@ -473,6 +482,8 @@ public final class TresorServer implements AutoCloseable {
             return;
         }
         closing = true;
+        // Waiting watchers are answered first (with what they have), so stopping the API does not wait for them.
+        feed.close();
         try {
             api.stop();
         } catch (Exception e) {

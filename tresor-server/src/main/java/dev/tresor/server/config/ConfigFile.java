@@ -8,7 +8,10 @@ import java.util.List;
  * docs/configuration.md for each one's meaning and default.
  */
 public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Store store, KeyProvider keyProvider,
-                         Audit audit, Limits limits, Logging logging) {
+                         Audit audit, Limits limits, Logging logging, Watch watch) {
+
+    /** Durations as text (e.g. 60s, 24h). */
+    public record Watch(String maxWait, String retention) {}
 
     /** {@code format}: text or json; {@code level}: the default level; {@code levels}: logger name to level. */
     public record Logging(String format, String level, java.util.Map<String, String> levels) {}

@@ -272,7 +272,29 @@ public final class ConfigLoader {
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
-                maxBody, idle, maxConnections, logging(c.logging()), null);
+                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null);
+    }
+
+    private static ServerSettings.Watch watch(ConfigFile.Watch w, Duration idle) {
+        ConfigFile.Watch given = w == null ? new ConfigFile.Watch(null, null) : w;
+        Duration maxWait = given.maxWait() == null ? Duration.ofSeconds(60) : duration("watch.maxWait", given.maxWait());
+        if (maxWait.compareTo(Duration.ofSeconds(1)) < 0 || maxWait.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new ConfigException("watch.maxWait: must be between 1s and 10m");
+        }
+        // A waiting request sends nothing; the idle timeout would cut it first, so stay below it.
+        Duration belowIdle = idle.minusSeconds(5);
+        if (maxWait.compareTo(belowIdle) > 0) {
+            if (given.maxWait() != null) {
+                throw new ConfigException("watch.maxWait: must be at least 5s below limits.idleTimeout ("
+                        + dev.tresor.model.Durations.format(idle) + "), which would cut a waiting watcher first");
+            }
+            maxWait = belowIdle.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : belowIdle;
+        }
+        Duration retention = given.retention() == null ? Duration.ofHours(24) : duration("watch.retention", given.retention());
+        if (retention.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new ConfigException("watch.retention: must be at least 1m");
+        }
+        return new ServerSettings.Watch(maxWait, retention);
     }
 
     private static final java.util.Set<String> LEVELS = java.util.Set.of("trace", "debug", "info", "warn", "error", "off");

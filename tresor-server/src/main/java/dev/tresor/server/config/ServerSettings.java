@@ -38,7 +38,15 @@ public record ServerSettings(
         Duration idleTimeout,
         int maxConnections,
         Logging logging,
+        Watch watch,
         String acceptRollback) {
+
+    /**
+     * The change feed ({@code GET /v1/watch}): the longest a watcher may wait for an answer
+     * (kept below the idle timeout, which would otherwise cut the waiting connection) and how
+     * long entries are kept (an older cursor gets 410 and re-lists).
+     */
+    public record Watch(Duration maxWait, Duration retention) {}
 
     /**
      * How the server logs (to stderr): {@code json} lines or {@code text}, a default level and
@@ -69,6 +77,6 @@ public record ServerSettings(
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile,
                 auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
-                maxConnections, logging, reason);
+                maxConnections, logging, watch, reason);
     }
 }
