@@ -417,6 +417,9 @@ public final class Agent implements AutoCloseable {
     }
 
     private void failed(String message) {
+        if (!running) {
+            return; // stop() closed the client under a request in flight: not an outage
+        }
         failures++;
         lastError = message;
         LOG.warn("server unavailable (attempt {}), keeping the last good files: {}", failures, message);
