@@ -48,8 +48,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor agent --config agent.yaml",
-                "  tresor agent --config agent.yaml --once          # init container: render and exit",
-                "  tresor agent --config agent.yaml -- php-fpm -F   # run the app with secrets in its environment",
+                "  tresor agent --config agent.yaml --once      # init container",
+                "  tresor agent --config agent.yaml -- php-fpm -F   # exec mode",
         })
 public final class AgentCommand implements Callable<Integer> {
 
