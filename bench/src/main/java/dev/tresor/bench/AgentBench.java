@@ -72,7 +72,7 @@ public final class AgentBench {
                         .redirectOutput(work.resolve("agent.log").toFile()).start();
                 try {
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-                    while (countFiles(shm) < secrets || !Files.readString(work.resolve("agent-status.json"), java.nio.charset.StandardCharsets.UTF_8).contains("\"ok\"")) {
+                    while (countFiles(shm) < secrets || !String.valueOf(readQuietly(work.resolve("agent-status.json"))).contains("\"ok\"")) {
                         if (!agent.isAlive() || System.nanoTime() > deadline) {
                             throw new IllegalStateException("the agent did not render " + secrets + " files; see " + work.resolve("agent.log"));
                         }
