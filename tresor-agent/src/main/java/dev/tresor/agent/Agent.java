@@ -59,7 +59,7 @@ public final class Agent implements AutoCloseable {
     private final StatusReporter status;
     private final Clock clock;
     private final RandomGenerator random;
-    private final String identity;
+    private final dev.tresor.agent.feed.Identity identity;
     private final Map<Output, TemplateRenderer> templates = new HashMap<>();
     private final Map<Output, Rendered> rendered = new LinkedHashMap<>();
     private final Map<String, String> env = new LinkedHashMap<>();
@@ -78,7 +78,8 @@ public final class Agent implements AutoCloseable {
     private record Outcome(List<String> changedFiles, boolean envChanged, String unavailable, List<String> missing) {}
 
     public Agent(AgentConfig config, AtomicWriter writer, TresorFeedClient client, ReloadAction reload, ExecSupervisor exec,
-                 StatusReporter status, Clock clock, RandomGenerator random, String identity) {
+                 StatusReporter status, Clock clock, RandomGenerator random,
+                 dev.tresor.agent.feed.Identity identity) {
         this.config = config;
         this.writer = writer;
         this.client = client;
@@ -105,7 +106,7 @@ public final class Agent implements AutoCloseable {
             if (outcome.unavailable() == null) {
                 publish("ok");
                 if (!outcome.missing().isEmpty()) {
-                    LOG.error("not rendered (not readable by {}): {}", identity, outcome.missing());
+                    LOG.error("not rendered (not readable by {}): {}", identity.name(), outcome.missing());
                     return 1;
                 }
                 return 0;
@@ -162,7 +163,7 @@ public final class Agent implements AutoCloseable {
                 if (first) {
                     first = false;
                     startChild();
-                    LOG.info("ready: {} outputs in {} for {}", config.outputs().size(), writer.path(""), identity);
+                    LOG.info("ready: {} outputs in {} for {}", config.outputs().size(), writer.path(""), identity.name());
                 } else if (!outcome.changedFiles().isEmpty() || outcome.envChanged()) {
                     reload(outcome);
                 }
@@ -408,12 +409,11 @@ public final class Agent implements AutoCloseable {
     private void succeeded() {
         failures = 0;
         lastSync = clock.instant().toString();
-        if (!state.equals("ok")) {
-            if (state.equals("degraded")) {
-                LOG.info("in sync with the server again");
-            }
-            publish("ok");
+        if (state.equals("degraded")) {
+            LOG.info("in sync with the server again");
         }
+        // Also when already ok: lastSync and the certificate serial (after a renewal) move on.
+        publish("ok");
     }
 
     private void failed(String message) {
@@ -466,7 +466,7 @@ public final class Agent implements AutoCloseable {
             files.put(output.options().label(), r == null ? new AgentStatus.FileStatus("missing", Map.of(), null, null)
                     : new AgentStatus.FileStatus(r.state(), r.versions(), r.at(), r.problem()));
         }
-        status.publish(new AgentStatus(state, identity, cursor, lastSync, lastError, failures, files));
+        status.publish(new AgentStatus(state, identity.name(), identity.serial(), cursor, lastSync, lastError, failures, files));
     }
 
     public String state() {

@@ -123,6 +123,33 @@ class AgentConfigTest {
     }
 
     @Test
+    void theShippedExamplesLoad() throws Exception {
+        // examples/openemr/agent/agent.yaml, with its credential folder pointed at one that exists here.
+        Path example = Path.of("..", "examples", "openemr", "agent").toAbsolutePath().normalize();
+        Files.createDirectories(dir.resolve("identity"));
+        String text = Files.readString(example.resolve("agent.yaml")).replace("/var/run/tresor/identity",
+                dir.resolve("identity").toString());
+        AgentConfig openemr = ConfigLoader.parse(text, example);
+        assertThat(openemr.outputs()).extracting(o -> o.options().file()).containsExactly("redis-password", "sqlconf.php");
+        assertThat(openemr.credentials()).isInstanceOf(AgentConfig.Directory.class);
+
+        // deploy/k8s/agent-sidecar.yaml: the ConfigMap's agent.yaml and template, with the mounted paths made local.
+        String manifests = Files.readString(Path.of("..", "deploy", "k8s", "agent-sidecar.yaml"));
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        var configMap = mapper.readTree(manifests.substring(0, manifests.indexOf("\n---\n")));
+        Files.writeString(dir.resolve("sqlconf.php.peb"), configMap.path("data").path("sqlconf.php.peb").asText());
+        for (String f : new String[] {"tls.crt", "tls.key", "ca.crt"}) {
+            Files.writeString(dir.resolve(f), "x");
+        }
+        String sidecar = configMap.path("data").path("agent.yaml").asText()
+                .replace("/etc/tresor/identity/", dir + "/").replace("/etc/tresor/agent/", dir + "/");
+        AgentConfig k8s = ConfigLoader.parse(sidecar, dir);
+        assertThat(k8s.outputs()).hasSize(2);
+        assertThat(k8s.reload().signal()).isEqualTo("USR1");
+        assertThat(k8s.status().listens()).isTrue();
+    }
+
+    @Test
     void theCommandRefusesADiskDestinationAndEnvWithoutExec() throws Exception {
         Path disk = dir.resolve("config-disk.yaml");
         Files.writeString(disk, (head + "secrets:\n  - {secret: a, file: x}\n").replace("/dev/shm/app",

@@ -119,14 +119,15 @@ final class Rig implements AutoCloseable {
 
     /** agent.yaml in the work folder: this server, the agent's certificate, /dev/shm, plus {@code body}. */
     Path config(String body) throws IOException {
+        return config("credentials:\n  cert: " + cert + "\n  key: " + key + "\n  ca: " + ca + "\n", body);
+    }
+
+    /** The same with another {@code credentials:} block. */
+    Path config(String credentials, String body) throws IOException {
         Path file = work.resolve("agent-" + UUID.randomUUID() + ".yaml");
         Files.writeString(file, """
                 server: https://localhost:%d
-                credentials:
-                  cert: %s
-                  key: %s
-                  ca: %s
-                destination: %s
+                %sdestination: %s
                 pollInterval: 200ms
                 debounce: 50ms
                 watchWait: 5s
@@ -136,7 +137,7 @@ final class Rig implements AutoCloseable {
                   max: 1s
                 status:
                   file: %s
-                """.formatted(server.apiPort(), cert, key, ca, shm, work.resolve("status-" + file.getFileName() + ".json"))
+                """.formatted(server.apiPort(), credentials, shm, work.resolve("status-" + file.getFileName() + ".json"))
                 + body);
         return file;
     }
@@ -156,21 +157,31 @@ final class Rig implements AutoCloseable {
     /** An agent running in this JVM (the same parts AgentCommand wires), stopped by close(). */
     Running run(Path configFile) {
         AgentConfig config = ConfigLoader.load(configFile);
-        AgentConfig.Files f = (AgentConfig.Files) config.credentials();
-        FileIdentity identity = new FileIdentity(f.cert(), f.key(), f.ca());
+        dev.tresor.agent.feed.Identity identity;
+        java.net.URI api = config.server();
+        if (config.credentials() instanceof AgentConfig.Directory d) {
+            dev.tresor.agent.identity.DirectoryIdentity directory =
+                    new dev.tresor.agent.identity.DirectoryIdentity(d.dir(), config.server(), d.renew());
+            identity = directory;
+            api = directory.server();
+        } else {
+            AgentConfig.Files f = (AgentConfig.Files) config.credentials();
+            identity = new FileIdentity(f.cert(), f.key(), f.ca());
+        }
         StatusReporter status = new StatusReporter(config.status());
         Agent agent = new Agent(config, new AtomicWriter(Destination.open(config.destination(), false), WriteHook.NONE),
-                new TresorFeedClient(config.server(), identity, config.requestTimeout()),
+                new TresorFeedClient(api, identity, config.requestTimeout()),
                 config.reload() == null ? null : new ReloadAction(config.reload()), null, status, Clock.systemUTC(),
-                RandomGenerator.of("L64X128MixRandom"), identity.name());
+                RandomGenerator.of("L64X128MixRandom"), identity);
         Thread thread = Thread.ofPlatform().name("agent-under-test").start(agent::run);
-        return new Running(agent, thread, configFile);
+        return new Running(agent, thread, configFile, identity);
     }
 
-    record Running(Agent agent, Thread thread, Path config) implements AutoCloseable {
+    record Running(Agent agent, Thread thread, Path config, dev.tresor.agent.feed.Identity identity) implements AutoCloseable {
         @Override
         public void close() throws InterruptedException {
             agent.close();
+            identity.close();
             thread.join(30_000);
             assertThat(thread.isAlive()).as("agent loop stopped").isFalse();
         }

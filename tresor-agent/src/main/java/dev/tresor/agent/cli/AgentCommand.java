@@ -124,7 +124,7 @@ public final class AgentCommand implements Callable<Integer> {
              Agent agent = new Agent(agentConfig, new AtomicWriter(destination, hook),
                      new TresorFeedClient(server, identity, agentConfig.requestTimeout()),
                      agentConfig.reload() == null ? null : new ReloadAction(agentConfig.reload()), exec, status,
-                     Clock.systemUTC(), RandomGenerator.of("L64X128MixRandom"), identity.name())) {
+                     Clock.systemUTC(), RandomGenerator.of("L64X128MixRandom"), identity)) {
             if (once) {
                 return agent.once();
             }

@@ -18,6 +18,9 @@ public interface Identity extends AutoCloseable {
     /** Who the agent is (its SPIFFE ID), for logs and status. */
     String name();
 
+    /** The serial (hex) of the certificate new connections present, for the status. */
+    String serial();
+
     @Override
     default void close() {}
 }

@@ -33,6 +33,7 @@ public final class DirectoryIdentity implements Identity {
     private final CredentialDirectory directory;
     private final ServerEndpoint endpoint;
     private final AtomicReference<Credentials> current = new AtomicReference<>();
+    private final AtomicReference<Path> loadedVersion = new AtomicReference<>();
     private final ScheduledExecutorService scheduler;
     private final CertificateRenewer renewer;
 
@@ -72,8 +73,26 @@ public final class DirectoryIdentity implements Identity {
         return current.get().sslContext(endpoint.trust());
     }
 
+    /**
+     * Also notices a renewal made by another process ({@code tresor cert renew} from cron): the
+     * {@code current} symlink is read (one readlink) and the credentials reloaded when it moved.
+     */
     @Override
     public Object generation() {
+        try {
+            Path version = java.nio.file.Files.readSymbolicLink(directory.dir().resolve("current"));
+            if (!version.equals(loadedVersion.get())) {
+                directory.load().ifPresent(current::set);
+                loadedVersion.set(version);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // Mid-swap or unreadable: keep what we have, look again at the next request.
+        }
+        return current.get().serial();
+    }
+
+    @Override
+    public String serial() {
         return current.get().serial();
     }
 

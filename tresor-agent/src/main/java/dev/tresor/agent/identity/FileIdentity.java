@@ -76,6 +76,11 @@ public final class FileIdentity implements Identity {
     }
 
     @Override
+    public synchronized String serial() {
+        return current.serial();
+    }
+
+    @Override
     public synchronized String name() {
         return current.identity();
     }

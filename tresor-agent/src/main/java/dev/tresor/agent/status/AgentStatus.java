@@ -9,7 +9,7 @@ import java.util.Map;
  *                 unreachable or failing: the last good files are kept), {@code stopped}
  * @param files    per output: {@code present}, {@code removed} (revoked/deleted), {@code missing} (never readable)
  */
-public record AgentStatus(String state, String identity, String cursor, String lastSync, String lastError,
+public record AgentStatus(String state, String identity, String certificateSerial, String cursor, String lastSync, String lastError,
                           int consecutiveFailures, Map<String, FileStatus> files) {
 
     public AgentStatus {
