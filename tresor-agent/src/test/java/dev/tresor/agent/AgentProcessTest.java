@@ -154,6 +154,31 @@ class AgentProcessTest {
     }
 
     @Test
+    void execModeCanSignalTheAppInsteadOfRestartingIt() throws Exception {
+        rig.put("app/conf", "c1");
+        Path seen = rig.work.resolve("hups.log");
+        Path config = rig.config("""
+                secrets:
+                  - secret: app/conf
+                    file: app.conf
+                exec:
+                  onChange: signal
+                  signal: HUP
+                """);
+        Path file = rig.shm.resolve("app.conf");
+        String app = "echo \"start $(cat " + file + ")\" >> " + seen + "; trap 'echo \"hup $(cat " + file + ")\" >> " + seen
+                + "' HUP; trap 'exit 0' TERM; while :; do sleep 0.05; done";
+        Process agent = agent(config, List.of(), List.of("--", "/bin/sh", "-c", app));
+        Await.until("the app started", () -> lines(seen).size() == 1);
+        rig.put("app/conf", "c2");
+        Await.until("the app got SIGHUP after the file changed", () -> lines(seen).size() == 2);
+        assertThat(lines(seen)).containsExactly("start c1", "hup c2");
+        agent.destroy();
+        assertThat(agent.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(agent.exitValue()).isZero();
+    }
+
+    @Test
     void execModeExitsWithTheCodeOfAnAppThatStopsOnItsOwn() throws Exception {
         rig.put("app/token", "t");
         Path config = rig.config("""

@@ -40,17 +40,19 @@ class AgentRenderTest {
         rig.put("openemr/api-key", "k-123\n");
         rig.put("openemr/db-slots", SLOTS);
         Path example = Path.of("..", "examples", "openemr", "agent", "sqlconf.php.peb").toAbsolutePath().normalize();
+        int gid = (Integer) Files.getAttribute(rig.work, "unix:gid"); // a group this process may always give
         Path config = rig.config("""
                 secrets:
                   - secret: openemr/api-key
                     file: api-key
                     mode: "0440"
+                    group: "%s"
                 templates:
                   - file: sqlconf.php
                     templateFile: %s
                     secrets:
                       db: {secret: openemr/db-slots, as: json}
-                """.formatted(example));
+                """.formatted(gid, example));
         try (Rig.Running agent = rig.run(config)) {
             Await.until("both files rendered", () -> rig.read("api-key") != null && rig.read("sqlconf.php") != null);
             assertThat(rig.read("api-key")).isEqualTo("k-123\n");
@@ -58,6 +60,7 @@ class AgentRenderTest {
                     .isEqualTo("r--r-----");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(rig.shm.resolve("sqlconf.php"))))
                     .isEqualTo("r--------");
+            assertThat(Files.getAttribute(rig.shm.resolve("api-key"), "unix:gid")).isEqualTo(gid);
             String php = rig.read("sqlconf.php");
             // Slot B is active: its login, with the PHP string escaping of the quote.
             assertThat(php).contains("$login  = 'openemr_b';", "$pass   = 'it\\'s-B';", "$host   = 'db.internal';",
@@ -92,6 +95,67 @@ class AgentRenderTest {
             assertThat(lines(log)).containsExactly("token");
             assertThat(rig.read("other")).isEqualTo("o1");
             assertThat(rig.shm.toFile().list()).containsExactlyInAnyOrder("token", "other");
+        }
+    }
+
+    @Test
+    void aBurstOfVersionsWithinTheDebounceGivesFewerReloadsThanVersions() throws Exception {
+        rig.put("app/token", "v0");
+        Path log = rig.work.resolve("reloads.log");
+        Path config = rig.config("""
+                secrets:
+                  - secret: app/token
+                    file: token
+                reload:
+                  command: "echo reload >> %s"
+                """.formatted(log).replace("debounce: 50ms", "debounce: 3s"));
+        try (Rig.Running agent = rig.run(config)) {
+            Await.until("v0 rendered", () -> rig.holds("token", "v0"));
+            for (int i = 1; i <= 6; i++) {
+                rig.put("app/token", "v" + i);
+            }
+            Await.until("the last version rendered", () -> rig.holds("token", "v6"));
+            Await.until("a reload ran", () -> !lines(log).isEmpty());
+            // Six versions written back to back are collected by the 3 s debounce into (nearly always) one reload.
+            assertThat(lines(log).size()).isLessThan(6);
+        }
+    }
+
+    @Test
+    void theStatusEndpointAnswersHealthyOnlyWhileInSync() throws Exception {
+        rig.put("app/token", "v1");
+        int port = Rig.freePort();
+        Path config = rig.config("""
+                secrets:
+                  - secret: app/token
+                    file: token
+                """);
+        String yaml = Files.readString(config).replace("status:\n", "status:\n  listen: 127.0.0.1:" + port + "\n");
+        Files.writeString(config, yaml);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.IntSupplier health = () -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                        + "/healthz")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+            } catch (java.io.IOException e) {
+                return -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        };
+        try (Rig.Running agent = rig.run(config)) {
+            Await.until("healthy", () -> health.getAsInt() == 200);
+            rig.server.stopServer();
+            Await.until("unhealthy while the server is down", () -> health.getAsInt() == 503);
+            assertThat(rig.read("token")).isEqualTo("v1");
+            rig.server.startServer();
+            Await.until("healthy again", () -> health.getAsInt() == 200);
+            String status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                    + "/status")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(status).contains("\"state\" : \"ok\"", "\"token\"").doesNotContain("v1");
+        } finally {
+            http.close();
         }
     }
 
