@@ -64,6 +64,9 @@ public final class Agent implements AutoCloseable {
     private final Map<Output, Rendered> rendered = new LinkedHashMap<>();
     private final Map<String, String> env = new LinkedHashMap<>();
     private final Object wake = new Object();
+    /** Files changed by passes whose reload has not run yet (a pass cut short by an outage reloads nothing). */
+    private final java.util.LinkedHashSet<String> unreloaded = new java.util.LinkedHashSet<>();
+    private boolean envUnreloaded;
     private volatile boolean running = true;
     private String cursor;
     private String lastSync;
@@ -152,6 +155,8 @@ public final class Agent implements AutoCloseable {
             }
             if (all || (!pending.isEmpty() && clock.millis() >= dueAt)) {
                 Outcome outcome = all ? renderAll() : render(affected(pending));
+                unreloaded.addAll(outcome.changedFiles());
+                envUnreloaded |= outcome.envChanged();
                 if (outcome.unavailable() != null) {
                     failed(outcome.unavailable());
                     pause(backoff());
@@ -164,9 +169,11 @@ public final class Agent implements AutoCloseable {
                     first = false;
                     startChild();
                     LOG.info("ready: {} outputs in {} for {}", config.outputs().size(), writer.path(""), identity.name());
-                } else if (!outcome.changedFiles().isEmpty() || outcome.envChanged()) {
-                    reload(outcome);
+                } else if (!unreloaded.isEmpty() || envUnreloaded) {
+                    reload(List.copyOf(unreloaded), envUnreloaded);
                 }
+                unreloaded.clear();
+                envUnreloaded = false;
             }
             if (polling) {
                 pause(config.pollInterval());
@@ -219,17 +226,17 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private void reload(Outcome outcome) {
+    private void reload(List<String> changedFiles, boolean envChanged) {
         try {
             if (exec != null) {
-                exec.changed(env, outcome.envChanged());
+                exec.changed(env, envChanged);
             }
             if (reload != null) {
-                reload.run(outcome.changedFiles());
+                reload.run(changedFiles);
             }
         } catch (IOException e) {
             // The files are in place; the app will pick them up at its next reload or restart.
-            LOG.warn("reload after {} changed failed: {}", outcome.changedFiles(), e.getMessage());
+            LOG.warn("reload after {} changed failed: {}", changedFiles, e.getMessage());
             lastError = "reload failed: " + e.getMessage();
             publish(state);
         }

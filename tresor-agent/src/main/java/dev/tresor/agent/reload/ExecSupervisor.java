@@ -33,7 +33,14 @@ public final class ExecSupervisor {
     public synchronized void start(Map<String, String> env) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().putAll(env);
-        child = builder.start();
+        try {
+            child = builder.start();
+        } catch (IOException e) {
+            // Nothing to supervise: end the agent as a shell would for a command it cannot run.
+            exitCode = 127;
+            notifyAll();
+            throw e;
+        }
         LOG.info("started {} (pid {})", command.getFirst(), child.pid());
         Process started = child;
         started.onExit().thenAccept(this::exited);
