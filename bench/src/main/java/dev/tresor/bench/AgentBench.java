@@ -30,6 +30,7 @@ public final class AgentBench {
                 "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k -Xmx24m -XX:MaxMetaspaceSize=48m "
                         + "-XX:ReservedCodeCacheSize=16m -XX:CICompilerCount=1 -XX:-UsePerfData").split(" "));
         Path out = Path.of(args.string("out", root.resolve("bench/results").toString()));
+        String reportName = args.string("report", "agent.md");
 
         StoreFolder sf = StoreFolder.create(work.resolve("server"), "sqlite");
         Path shm = Files.createDirectories(Path.of("/dev/shm", "tresor-agent-bench-" + ProcessHandle.current().pid()));
@@ -120,7 +121,7 @@ public final class AgentBench {
                             Reports.Machine.describe());
                     System.out.println(report);
                     Files.createDirectories(out);
-                    Files.writeString(out.resolve("agent.md"), report);
+                    Files.writeString(out.resolve(reportName), report);
                 } finally {
                     agent.destroy();
                     agent.waitFor(20, TimeUnit.SECONDS);

@@ -193,8 +193,7 @@ public final class ConfigLoader {
         }
         JsonNode vars = object(node, "secrets", at + ".", true);
         Map<String, Output.Binding> bindings = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = vars.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : vars.properties()) {
             String vat = at + ".secrets." + e.getKey();
             if (!e.getKey().matches("[A-Za-z_][A-Za-z0-9_]*")) {
                 throw error(vat, "'" + e.getKey() + "' is not a template variable name ([A-Za-z_][A-Za-z0-9_]*)");
