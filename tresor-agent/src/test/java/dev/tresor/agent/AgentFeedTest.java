@@ -126,6 +126,39 @@ class AgentFeedTest {
         }
     }
 
+    @Test
+    void aSecretGrantedLaterAppearsAndOnceFailsWhileItIsMissing() throws Exception {
+        rig.admin("POST", "/v1/groups", "{\"name\":\"other\"}", 201);
+        rig.admin("PUT", "/v1/secrets/later/key", "{\"value\":\"k1\",\"groups\":[\"other\"]}", 201);
+        rig.put("app/token", "t1");
+        Path config = rig.config("""
+                secrets:
+                  - secret: app/token
+                    file: token
+                  - secret: later/key
+                    file: key
+                """);
+        // --once: one output cannot be read, so an init container must fail (exit 1), naming it.
+        java.io.StringWriter err = new java.io.StringWriter();
+        int once = new picocli.CommandLine(new dev.tresor.agent.cli.AgentCommand()).setErr(new java.io.PrintWriter(err))
+                .execute("--config", config.toString(), "--once");
+        assertThat(once).isEqualTo(1);
+        assertThat(rig.read("token")).isEqualTo("t1");
+        assertThat(rig.read("key")).isNull();
+
+        try (Rig.Running agent = rig.run(config)) {
+            // This agent's own status (it has a cursor; the --once run above wrote none).
+            Await.until("status: key missing", () -> {
+                JsonNode s = rig.status(config);
+                return s.path("cursor").isTextual() && "ok".equals(s.path("state").asText())
+                        && "missing".equals(s.path("files").path("key").path("state").asText());
+            });
+            assertThat(rig.read("key")).isNull();
+            rig.admin("PUT", "/v1/groups/app/secrets/later/key", null, 200, 201, 204);
+            Await.until("the granted secret is rendered", () -> rig.holds("key", "k1"));
+        }
+    }
+
     private static void copyStore(Path from, Path to) throws Exception {
         try (Stream<Path> files = Files.list(from)) {
             for (Path p : files.filter(p -> p.getFileName().toString().startsWith("tresor.db")).toList()) {
