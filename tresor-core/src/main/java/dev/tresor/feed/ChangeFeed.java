@@ -67,6 +67,7 @@ public final class ChangeFeed implements AutoCloseable {
     private long generation;
     private long expiriesScannedUpTo;
     private boolean closed;
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
     private AutoCloseable watch;
     private ScheduledExecutorService chores;
 
@@ -120,6 +121,7 @@ public final class ChangeFeed implements AutoCloseable {
             }
             cursor = page.cursor();
             lock.lock();
+            waiting.incrementAndGet();
             try {
                 while (generation == seenGeneration) {
                     long left = deadline - System.nanoTime();
@@ -129,9 +131,15 @@ public final class ChangeFeed implements AutoCloseable {
                     moved.awaitNanos(left);
                 }
             } finally {
+                waiting.decrementAndGet();
                 lock.unlock();
             }
         }
+    }
+
+    /** Watchers waiting for a change right now (for metrics). */
+    public int waiting() {
+        return waiting.get();
     }
 
     /** One page at once (no waiting). */

@@ -91,6 +91,12 @@ public final class TresorMetrics {
         tlsReloadFailures.increment();
     }
 
+    /** Watchers waiting in {@code GET /v1/watch} on this node right now. */
+    public void watchersWaiting(java.util.function.IntSupplier waiting) {
+        io.micrometer.core.instrument.Gauge.builder("tresor.watch.waiting", waiting::getAsInt)
+                .description("GET /v1/watch requests waiting for a change on this node").register(registry);
+    }
+
     /** 1 while the certificate files on disk are not what the server serves (a broken renewal). */
     public void tlsFilesUnused(java.util.function.IntSupplier unused) {
         io.micrometer.core.instrument.Gauge.builder("tresor.tls.files.unused", unused::getAsInt)

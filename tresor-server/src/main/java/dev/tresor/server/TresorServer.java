@@ -165,6 +165,7 @@ public final class TresorServer implements AutoCloseable {
             feed = tresor.changeFeed(new dev.tresor.feed.ChangeFeed.Settings(s.watch().retention(),
                     java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(1)));
             feed.start();
+            metrics.watchersWaiting(feed::waiting);
             CertificateAuthority ca = s.caCert() == null ? null
                     : configured("ca", () -> CertificateAuthority.load(s.caCert(), s.caKey(), clock));
             if (ca != null && !ca.trustDomain().equals(s.trustDomain())) {
