@@ -249,6 +249,29 @@ class AgentRenderTest {
     }
 
     @Test
+    void newCertificateFilesAreUsedWithoutARestart() throws Exception {
+        rig.put("app/token", "v1");
+        Path config = rig.config("""
+                secrets:
+                  - secret: app/token
+                    file: token
+                """);
+        try (Rig.Running agent = rig.run(config)) {
+            Await.until("v1 rendered", () -> rig.holds("token", "v1"));
+            String before = rig.status(config).path("certificateSerial").asText();
+            // What cert-manager or a cron job does: new key and certificate for the same identity.
+            dev.tresor.testkit.IssuedCert renewed = rig.server.pki().client(Rig.AGENT);
+            renewed.writePem(rig.work, "agent");
+            String serial = renewed.certificate().getSerialNumber().toString(16);
+            assertThat(serial).isNotEqualTo(before);
+            rig.put("app/token", "v2");
+            Await.until("v2 rendered", () -> rig.holds("token", "v2"));
+            Await.until("the status names the new certificate", () -> serial.equals(
+                    rig.status(config).path("certificateSerial").asText()));
+        }
+    }
+
+    @Test
     void aDiskBackedDestinationIsRefusedWithTheReason() throws Exception {
         Path disk = rig.work.resolve("on-disk");
         assertThat(Files.getFileStore(rig.work).type()).isNotIn("tmpfs", "ramfs");
