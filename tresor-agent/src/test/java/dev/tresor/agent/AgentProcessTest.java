@@ -121,6 +121,61 @@ class AgentProcessTest {
     }
 
     @Test
+    void sigkillsAtRandomMomentsOfContinuousRenderingNeverExposeATornFile() throws Exception {
+        int size = 512 * 1024;
+        rig.put("app/big", value("v0", size));
+        Path config = rig.config("""
+                secrets:
+                  - secret: app/big
+                    file: big
+                """.replace("debounce: 50ms", "debounce: 0ms"));
+        java.util.Random random = new java.util.Random();
+        java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        for (int round = 1; round <= 3; round++) {
+            Process agent = agent(config, List.of(), List.of());
+            Await.until("round " + round + ": the agent is in sync", () -> "ok".equals(rig.status(config).path("state").asText())
+                    && rig.read("big") != null);
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread writer = Thread.ofPlatform().start(() -> {
+                while (writing.get()) {
+                    int v = written.incrementAndGet();
+                    rig.put("app/big", value("v" + v, size));
+                }
+            });
+            try {
+                // Kill after the file changed 1-3 times under a continuous stream of new versions.
+                int changes = 1 + random.nextInt(3);
+                int[] seen = {0};
+                String[] last = {firstLine(rig.read("big"))};
+                Await.until("round " + round + ": the file changed " + changes + " times", () -> {
+                    String now = firstLine(rig.read("big"));
+                    if (now != null && !now.equals(last[0])) {
+                        seen[0]++;
+                        last[0] = now;
+                    }
+                    return seen[0] >= changes;
+                });
+                agent.destroyForcibly();
+                assertThat(agent.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            String content = rig.read("big");
+            String tag = firstLine(content).substring(0, firstLine(content).indexOf(':'));
+            assertThat(content).as("round " + round + ": the visible file is one whole version").isEqualTo(value(tag, size));
+            assertThat(visibleFiles()).containsExactly("big");
+        }
+        assertThat(runToEnd(agent(config, List.of(), List.of("--once")))).isZero();
+        assertThat(tempFiles()).isEmpty();
+        assertThat(rig.read("big")).isEqualTo(value("v" + written.get(), size));
+    }
+
+    private static String firstLine(String text) {
+        return text == null || text.indexOf('\n') < 0 ? null : text.substring(0, text.indexOf('\n'));
+    }
+
+    @Test
     void execModeInjectsSecretsAsEnvRestartsOnChangeAndExitsWithTheAppsCode() throws Exception {
         rig.put("app/db-password", "first-pw");
         rig.put("app/cert", "CERT-1");
