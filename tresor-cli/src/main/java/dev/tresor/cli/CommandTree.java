@@ -1,5 +1,6 @@
 package dev.tresor.cli;
 
+import dev.tresor.agent.cli.AgentCommand;
 import dev.tresor.mesh.MeshCommand;
 import dev.tresor.tunnel.cli.TunnelCommand;
 import java.util.List;
@@ -74,6 +75,8 @@ final class CommandTree {
                     Node.leaf(RotateStatusCommand.class)),
             // tresor-mesh declares its own subcommands (render, check), so it is one leaf here.
             Node.leaf(MeshCommand.class),
+            // tresor-agent: one command, no subcommands (exec mode's app arguments follow "--").
+            Node.leaf(AgentCommand.class),
             // tresor-tunnel declares its own subcommands (server, client), so it is one leaf here.
             Node.leaf(TunnelCommand.class),
             Node.leaf(MountCommand.class),
