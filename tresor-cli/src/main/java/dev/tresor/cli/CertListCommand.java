@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
         footer = {
                 "  tresor cert ls",
                 "  tresor cert ls --client mariadb-tunnel --expired",
-                "  tresor cert ls --json | jq -r '.certificates[] | select(.revokedAt == null) | .serial'",
+                "  tresor cert ls --json | jq -r '.certificates[].serial'",
         })
 final class CertListCommand extends ApiCommand {
 
