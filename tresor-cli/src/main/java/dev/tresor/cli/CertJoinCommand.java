@@ -3,6 +3,7 @@ package dev.tresor.cli;
 import dev.tresor.client.CredentialDirectory;
 import dev.tresor.client.Credentials;
 import dev.tresor.client.IssuanceClient;
+import dev.tresor.client.PinnedCa;
 import dev.tresor.client.IssuanceException;
 import dev.tresor.client.KeyMaterial;
 import dev.tresor.client.ServerEndpoint;
@@ -57,9 +58,14 @@ final class CertJoinCommand implements Callable<Integer> {
             description = "The server's API (mTLS) port, recorded in DIR for tresor cert renew.")
     private URI api;
 
-    @Option(names = "--ca-bundle", required = true, paramLabel = "FILE",
+    @Option(names = "--ca-bundle", paramLabel = "FILE",
             description = "The CA certificate(s) the server's TLS certificate must chain to.")
     private Path caBundle;
+
+    @Option(names = "--ca-fingerprint", paramLabel = "sha256:HEX",
+            description = "Instead of --ca-bundle: the SHA-256 fingerprint of the server's CA certificate (as tresor "
+                    + "token create prints it); the CA is taken from the server's TLS chain only if it matches.")
+    private String caFingerprint;
 
     @Option(names = "--profile", paramLabel = "client|workload", defaultValue = "client",
             description = "client: clientAuth only (default); workload: clientAuth and serverAuth (a tunnel).")
@@ -72,7 +78,22 @@ final class CertJoinCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String secret = token();
-        List<X509Certificate> trust = CertSupport.bundle(caBundle);
+        if ((caBundle == null) == (caFingerprint == null)) {
+            throw CliException.usage("give the server's CA once: --ca-bundle FILE or --ca-fingerprint sha256:HEX");
+        }
+        List<X509Certificate> trust;
+        if (caBundle != null) {
+            trust = CertSupport.bundle(caBundle);
+        } else {
+            try {
+                PinnedCa.parse(caFingerprint);
+                trust = List.of(PinnedCa.discover(CertSupport.https("--server", server), caFingerprint, Duration.ofSeconds(30)));
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage("--ca-fingerprint: " + e.getMessage());
+            } catch (IssuanceException e) {
+                throw CertSupport.failure("join", e);
+            }
+        }
         IssuanceClient client = new IssuanceClient(trust, Duration.ofSeconds(30));
         CredentialDirectory dir = new CredentialDirectory(out);
         if (dir.load().isPresent()) {

@@ -67,6 +67,14 @@ final class TokenCreateCommand extends ApiCommand {
             context.err().println("join token " + reply.path("id").asText() + " for " + reply.path("identity").asText()
                     + " (client " + reply.path("client").asText() + "): " + reply.path("uses").asInt()
                     + " use(s), expires " + reply.path("expiresAt").asText());
+            // The pin a workload joins with instead of a CA file: the CA this CLI trusts the server by.
+            Setting<java.nio.file.Path> ca = new ConnectionResolver(context).resolve().ca();
+            if (ca != null && ca.value() != null) {
+                for (java.security.cert.X509Certificate c : CertSupport.bundle(ca.value())) {
+                    context.err().println("server CA for tresor cert join --ca-fingerprint: "
+                            + dev.tresor.client.PinnedCa.fingerprint(c));
+                }
+            }
         }
         return ExitCodes.OK;
     }

@@ -58,6 +58,38 @@ class CertCliTest {
     }
 
     @Test
+    void aWorkloadJoinsWithTheCaFingerprintTokenCreatePrintsInsteadOfACaFile() throws Exception {
+        String identity = "spiffe://tresor.test/ns/openemr/sa/pinned";
+        CliHarness.Run created = CliHarness.run(admin, tmp, "client", "create", "pinned", "--identity", identity,
+                "--out", tmp.resolve("pinned-out").toString());
+        assertThat(created.exitCode()).as(created.err()).isZero();
+        CliHarness.Run token = CliHarness.run(admin, tmp, "token", "create", "--client", "pinned", "--uses", "2");
+        assertThat(token.exitCode()).as(token.err()).isZero();
+        java.util.regex.Matcher pin = java.util.regex.Pattern.compile("--ca-fingerprint: (sha256:[0-9a-f]{64})")
+                .matcher(token.err());
+        assertThat(pin.find()).as(token.err()).isTrue();
+        Map<String, String> workloadEnv = Map.of("TRESOR_JOIN_TOKEN", token.out().trim());
+        String joinUrl = "https://localhost:" + server.joinPort();
+
+        CliHarness.Run wrong = CliHarness.run(workloadEnv, tmp, "cert", "join", "--out", tmp.resolve("pin-bad").toString(),
+                "--server", joinUrl, "--ca-fingerprint", "sha256:" + "ab".repeat(32));
+        assertThat(wrong.exitCode()).isNotZero();
+        assertThat(wrong.err()).contains("presents no CA certificate with the fingerprint");
+        assertThat(tmp.resolve("pin-bad").resolve("cert.pem")).doesNotExist();
+        CliHarness.Run both = CliHarness.run(workloadEnv, tmp, "cert", "join", "--out", tmp.resolve("pin-both").toString(),
+                "--server", joinUrl, "--ca-fingerprint", pin.group(1), "--ca-bundle", admin.get("TRESOR_CA"));
+        assertThat(both.exitCode()).isEqualTo(ExitCodes.USAGE);
+
+        Path id = tmp.resolve("pin-id");
+        CliHarness.Run joined = CliHarness.run(workloadEnv, tmp, "cert", "join", "--out", id.toString(), "--server", joinUrl,
+                "--api", "https://localhost:" + server.apiPort(), "--ca-fingerprint", pin.group(1));
+        assertThat(joined.exitCode()).as(joined.err()).isZero();
+        assertThat(joined.err()).contains("joined as " + identity);
+        // The pinned CA is what renewals trust from now on.
+        assertThat(Files.readString(id.resolve("server-ca.pem"))).isEqualTo(Files.readString(Path.of(admin.get("TRESOR_CA"))));
+    }
+
+    @Test
     void anAdminMakesATokenAWorkloadJoinsRenewsAndIsRevoked() throws Exception {
         Path clientOut = tmp.resolve("client-out");
         CliHarness.Run created = CliHarness.run(admin, tmp, "client", "create", "mariadb", "--identity", IDENTITY,

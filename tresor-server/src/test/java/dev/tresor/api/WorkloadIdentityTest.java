@@ -438,6 +438,34 @@ class WorkloadIdentityTest {
     // ------------------------------------------------------------------ the reusable client against the real server
 
     @Test
+    void aPinnedCaFingerprintStandsInForTheCaFileAndAWrongOneIsRefused() throws Exception {
+        X509Certificate serverCa = f.pki().caCertificate();
+        String pin = dev.tresor.client.PinnedCa.fingerprint(serverCa);
+        assertThat(dev.tresor.client.PinnedCa.discover(f.join(""), pin, Duration.ofSeconds(10))).isEqualTo(serverCa);
+        // openssl's spelling is accepted as is.
+        String openssl = "SHA256 Fingerprint=" + java.util.HexFormat.ofDelimiter(":").withUpperCase()
+                .formatHex(java.util.HexFormat.of().parseHex(pin.substring("sha256:".length())));
+        assertThat(dev.tresor.client.PinnedCa.discover(f.api(""), openssl, Duration.ofSeconds(10))).isEqualTo(serverCa);
+
+        // The discovered CA is enough to join.
+        client("pin");
+        String token = ok(f.call(admin, "POST", "/v1/tokens", "{\"identity\":\"" + identity("pin") + "\"}"), 201)
+                .get("token").asText();
+        X509Certificate trusted = dev.tresor.client.PinnedCa.discover(f.join(""), pin, Duration.ofSeconds(10));
+        Credentials joined = new IssuanceClient(List.of(trusted), Duration.ofSeconds(10)).join(f.join(""), token,
+                dev.tresor.client.KeyMaterial.generateP256(), IssuanceClient.Profile.CLIENT);
+        assertThat(joined.identity()).isEqualTo(identity("pin"));
+
+        String wrong = dev.tresor.client.PinnedCa.fingerprint(f.issuerCa());
+        assertThatThrownBy(() -> dev.tresor.client.PinnedCa.discover(f.join(""), wrong, Duration.ofSeconds(10)))
+                .isInstanceOf(IssuanceException.class).hasMessageContaining("presents no CA certificate with the fingerprint");
+        assertThatThrownBy(() -> dev.tresor.client.PinnedCa.parse("md5:abcd"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sha256:<64 hex digits>");
+        assertThatThrownBy(() -> dev.tresor.client.PinnedCa.parse("sha256:abcd"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64 hex digits");
+    }
+
+    @Test
     void tresorClientJoinsThenRenewsAndSwapsItsFilesAtomically(@TempDir Path out) throws Exception {
         client("tun");
         String token = ok(f.call(admin, "POST", "/v1/tokens", "{\"identity\":\"" + identity("tun") + "\"}"), 201)
