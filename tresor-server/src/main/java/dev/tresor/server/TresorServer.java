@@ -111,7 +111,8 @@ public final class TresorServer implements AutoCloseable {
      * in use) is refused with a {@link ConfigException} naming the config field to fix.
      */
     public static TresorServer start(ServerSettings s, Clock clock) {
-        KeyProvider keys = configured("keyProvider.path", () -> LocalKeyProvider.load(s.keyFile()));
+        KeyProvider keys = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
+                () -> s.openKeyProvider(System.getenv()));
         TresorMetrics metrics = new TresorMetrics();
         List<AuditSink> sinks = new ArrayList<>();
         List<BestEffortSink> copies = new ArrayList<>();
