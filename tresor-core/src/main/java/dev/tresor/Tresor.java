@@ -7,6 +7,8 @@ import dev.tresor.cache.VerifiedRows;
 import dev.tresor.crypto.Envelope;
 import dev.tresor.crypto.InternalKey;
 import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.Keyring;
+import dev.tresor.keys.KeyHierarchy;
 import dev.tresor.crypto.RowAuthenticator;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
@@ -40,7 +42,7 @@ import java.util.function.Function;
  */
 public final class Tresor {
 
-    static final String ROW_MAC_KEY = "row-mac";
+    static final String ROW_MAC_KEY = KeyHierarchy.ROW_MAC_KEY;
     /** The schema version whose migration wrote an unsealed store head into existing stores. */
     static final String STORE_HEAD_SCHEMA = "2";
 
@@ -49,6 +51,7 @@ public final class Tresor {
     private final SecretService secrets;
     private final RowSeals seals;
     private final KeyProvider keyProvider;
+    private final Keyring keyring;
     private final VerifiedRows verified;
 
     /** Per kind (callers, secrets, versions): a few MiB at most, and every hot secret of a large site. */
@@ -58,16 +61,17 @@ public final class Tresor {
     private final dev.tresor.identity.WorkloadIdentity identity;
     private final Clock clock;
 
-    private Tresor(Store store, KeyProvider keyProvider, RowSeals seals, SecretLedger ledger, StoreHeads storeHeads,
+    private Tresor(Store store, KeyProvider keyProvider, Keyring keyring, RowSeals seals, SecretLedger ledger, StoreHeads storeHeads,
                    IntegrityMonitor monitor, Clock clock) {
         this.storeHeads = storeHeads;
         this.clock = clock;
         this.store = store;
         this.keyProvider = keyProvider;
+        this.keyring = keyring;
         this.seals = seals;
         this.verified = new VerifiedRows(store, VERIFIED_ROWS_KEPT);
         this.access = new AccessControl(store, seals, storeHeads, monitor, clock, verified);
-        this.secrets = new SecretService(store, seals, ledger, new Envelope(keyProvider), monitor, clock, verified);
+        this.secrets = new SecretService(store, seals, ledger, new Envelope(keyring), monitor, clock, verified);
         this.identity = new dev.tresor.identity.WorkloadIdentity(store, access, seals, monitor, clock);
     }
 
@@ -76,11 +80,20 @@ public final class Tresor {
         return identity;
     }
 
-    /**
-     * Opens Tresor on a migrated store. The first start creates the row MAC key (wrapped by the
-     * KEK); later starts unwrap it, which fails if the KEK is not the one the store was made with.
-     */
+    /** Opens Tresor on a migrated store; see {@link #open(Store, KeyProvider, IntegrityMonitor, Clock, KeyHierarchy.Progress)}. */
     public static Tresor open(Store store, KeyProvider keyProvider, IntegrityMonitor monitor, Clock clock) {
+        return open(store, keyProvider, monitor, clock, KeyHierarchy.Progress.NONE);
+    }
+
+    /**
+     * Opens Tresor on a migrated store. The KEK unwraps the keyring (creating it on a fresh store,
+     * or converting a store whose keys the KEK wrapped directly; {@code progress} hears about that
+     * conversion); the keyring wraps everything else. The first start creates the row MAC key
+     * under the keyring; later starts unwrap it. A KEK that is not the store's refuses the start.
+     */
+    public static Tresor open(Store store, KeyProvider keyProvider, IntegrityMonitor monitor, Clock clock,
+                              KeyHierarchy.Progress progress) {
+        Keyring keyring = new KeyHierarchy(store, keyProvider, monitor, clock, progress).open();
         byte[] wrapped = store.write(w -> {
             Optional<KeyRow> existing = w.key(ROW_MAC_KEY);
             if (existing.isPresent()) {
@@ -93,16 +106,20 @@ public final class Tresor {
                 throw IntegrityViolation.refusingToOpen("crypto_keys", "the row MAC key row is missing while the "
                         + "store holds clients or secrets", "Restore the database from a backup");
             }
-            byte[] fresh = InternalKey.newWrappedMacKey(keyProvider, ROW_MAC_KEY);
-            w.insertKey(new KeyRow(ROW_MAC_KEY, keyProvider.keyId(), fresh, clock.millis()));
+            byte[] fresh = InternalKey.newWrappedMacKey(keyring, ROW_MAC_KEY);
+            w.insertKey(new KeyRow(ROW_MAC_KEY, keyring.keyId(), fresh, clock.millis()));
             return fresh;
         });
         RowSeals seals;
         try {
-            seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(keyProvider, ROW_MAC_KEY, wrapped)));
+            seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(keyring, ROW_MAC_KEY, wrapped)));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the key provider's KEK (" + keyProvider.keyId()
-                    + ") cannot unwrap this store's keys: wrong key file, or the store was made with another KEK", e);
+            // The KEK opened the keyring, so this key row does not belong to it: altered, or put back
+            // from a copy made under another keyring version.
+            monitor.violation("crypto_keys", "the row MAC key does not unwrap under the keyring");
+            throw IntegrityViolation.refusingToOpen("crypto_keys", "the row MAC key does not unwrap under keyring "
+                    + "version " + keyring.version() + " (the key row or the keyring row was altered or put back from "
+                    + "an older copy)", "Restore the whole database from one backup");
         }
         StoreHeads storeHeads = new StoreHeads(seals);
         SecretLedger ledger = new SecretLedger(seals, storeHeads);
@@ -130,7 +147,7 @@ public final class Tresor {
                     + "backup and compare it with the audit log (tresor audit verify); see docs/operations.md, "
                     + "integrity alarms");
         }
-        return new Tresor(store, keyProvider, seals, ledger, storeHeads, monitor, clock);
+        return new Tresor(store, keyProvider, keyring, seals, ledger, storeHeads, monitor, clock);
     }
 
     /** A change feed over this store (not started); the server starts and closes it. */
@@ -150,8 +167,14 @@ public final class Tresor {
         return store;
     }
 
+    /** The provider's KEK (which still wraps the audit chain key; see docs/keyring-plan.md). */
     public KeyProvider keyProvider() {
         return keyProvider;
+    }
+
+    /** The keyring the KEK unwrapped at start: it wraps the data keys and the row MAC key. */
+    public Keyring keyring() {
+        return keyring;
     }
 
     /** The epochs the store head seals now (for audit checkpoints); empty if it does not verify. */

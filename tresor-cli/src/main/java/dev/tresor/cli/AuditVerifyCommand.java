@@ -64,7 +64,7 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
                         : " does not exist"));
             }
         }
-        KeyProvider kek = loadKek(kekFile());
+        KeyProvider kek = kek();
         VerificationResult result = AuditVerifier.verify(logFiles, kek);
         String logFile = logFiles.size() == 1 ? logFiles.getFirst().toString() : logFiles.size() + " paths";
         if (result.ok()) {
@@ -84,21 +84,22 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
         return ExitCodes.ERROR;
     }
 
-    private Path kekFile() {
+    private KeyProvider kek() {
         if (keySource != null && keySource.keyFile != null) {
-            return keySource.keyFile;
+            return loadKek(keySource.keyFile);
         }
         if (keySource != null && keySource.config != null) {
             try {
-                return ConfigLoader.load(keySource.config).keyFile();
-            } catch (ConfigException e) {
+                // The server's own provider: the key file, or the HSM token (PIN from its file or variable).
+                return ConfigLoader.load(keySource.config).openKeyProvider(System.getenv());
+            } catch (ConfigException | IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
                 throw CliException.usage("--config " + keySource.config + ": " + e.getMessage());
             }
         }
         Path first = logFiles.getFirst().toAbsolutePath();
         Path beside = Files.isDirectory(first) ? first.resolve("kek.json") : first.resolveSibling("kek.json");
         if (Files.isRegularFile(beside)) {
-            return beside;
+            return loadKek(beside);
         }
         throw CliException.usage("no KEK to check the chain with: pass --key KEKFILE or --config SERVERCONFIG"
                 + " (there is no kek.json beside " + logFiles.getFirst() + ")");

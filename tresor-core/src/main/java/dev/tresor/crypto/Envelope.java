@@ -74,7 +74,26 @@ public final class Envelope {
         }
     }
 
+    /**
+     * Moves a data key from one wrapping key to another under the same key context (e.g. from the
+     * KEK to the keyring, or from a retired keyring key to the primary); the value is untouched.
+     */
+    public static byte[] transfer(KeyProvider from, KeyProvider to, byte[] wrappedKey, byte[] keyContext)
+            throws GeneralSecurityException {
+        byte[] key = unwrap(from, wrappedKey, keyContext);
+        try {
+            return to.kek().encrypt(key, keyContext);
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
     private byte[] unwrap(byte[] wrappedKey, byte[] keyContext) throws GeneralSecurityException {
+        return unwrap(keyProvider, wrappedKey, keyContext);
+    }
+
+    private static byte[] unwrap(KeyProvider keyProvider, byte[] wrappedKey, byte[] keyContext)
+            throws GeneralSecurityException {
         byte[] key = keyProvider.kek().decrypt(wrappedKey, keyContext);
         if (key.length != DATA_KEY_BYTES) {
             Arrays.fill(key, (byte) 0);

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 
 /**
- * Tresor's own keys (the row MAC key) are Tink keysets stored only wrapped by the KEK, with the
+ * Tresor's own keys (the row MAC key) are Tink keysets stored only wrapped by the keyring, with the
  * key's purpose bound in as associated data so one wrapped key cannot stand in for another.
  */
 public final class InternalKey {
@@ -30,6 +30,14 @@ public final class InternalKey {
         KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(
                 wrapped, kek.kek(), context(purpose));
         return PooledHmac.of(handle);
+    }
+
+    /** Moves an internal key from one wrapping key to another (e.g. from the KEK to the keyring). */
+    public static byte[] rewrap(KeyProvider from, KeyProvider to, String purpose, byte[] wrapped)
+            throws GeneralSecurityException {
+        TinkRuntime.ensureRegistered();
+        KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(wrapped, from.kek(), context(purpose));
+        return TinkProtoKeysetFormat.serializeEncryptedKeyset(handle, to.kek(), context(purpose));
     }
 
     private static byte[] context(String purpose) {

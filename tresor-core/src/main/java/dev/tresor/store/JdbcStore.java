@@ -330,6 +330,56 @@ final class JdbcStore implements Store {
                     row.purpose(), row.kekId(), row.wrapped(), row.createdAt());
         }
 
+        @Override
+        public boolean updateKey(KeyRow row) {
+            return update("UPDATE crypto_keys SET kek_id = ?, wrapped = ? WHERE purpose = ?",
+                    row.kekId(), row.wrapped(), row.purpose()) == 1;
+        }
+
+        // ---------------------------------------------------------------- keyring
+
+        @Override
+        public Optional<Rows.KeyringRow> keyring() {
+            return one("SELECT store_id, version, kek_id, wrapped, updated_at FROM keyring WHERE id = 1",
+                    rs -> new Rows.KeyringRow(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getBytes(4),
+                            rs.getLong(5)));
+        }
+
+        @Override
+        public Optional<Rows.KeyringMigrationRow> keyringMigration(String name) {
+            return one("SELECT name, from_kek_id, keyring_version, rewrapped, unreadable, finished_at "
+                    + "FROM keyring_migrations WHERE name = ?",
+                    rs -> new Rows.KeyringMigrationRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4),
+                            rs.getLong(5), rs.getLong(6)), name);
+        }
+
+        @Override
+        public List<byte[]> wrappedKeyPrefixes(int length) {
+            // substr on a BLOB (SQLite) and on a bytea (PostgreSQL) both count bytes.
+            return many("SELECT DISTINCT substr(wrapped_key, 1, ?) FROM secret_versions WHERE wrapped_key IS NOT NULL",
+                    rs -> rs.getBytes(1), length);
+        }
+
+        @Override
+        public void insertKeyring(Rows.KeyringRow row) {
+            update("INSERT INTO keyring (id, store_id, version, kek_id, wrapped, updated_at) VALUES (1, ?, ?, ?, ?, ?)",
+                    row.storeId(), row.version(), row.kekId(), row.wrapped(), row.updatedAt());
+        }
+
+        @Override
+        public boolean replaceKeyring(Rows.KeyringRow row, long expectedVersion) {
+            return update("UPDATE keyring SET store_id = ?, version = ?, kek_id = ?, wrapped = ?, updated_at = ? "
+                    + "WHERE id = 1 AND version = ?",
+                    row.storeId(), row.version(), row.kekId(), row.wrapped(), row.updatedAt(), expectedVersion) == 1;
+        }
+
+        @Override
+        public void insertKeyringMigration(Rows.KeyringMigrationRow row) {
+            update("INSERT INTO keyring_migrations (name, from_kek_id, keyring_version, rewrapped, unreadable, "
+                    + "finished_at) VALUES (?, ?, ?, ?, ?, ?)", row.name(), row.fromKekId(), row.keyringVersion(),
+                    row.rewrapped(), row.unreadable(), row.finishedAt());
+        }
+
         // ---------------------------------------------------------------- ACL
 
         @Override

@@ -12,8 +12,18 @@ public final class Rows {
 
     private Rows() {}
 
-    /** A key Tresor uses internally (e.g. the row MAC key), wrapped by the KEK. */
+    /** A key Tresor uses internally (e.g. the row MAC key), wrapped by the keyring (by the KEK before schema 6). */
     public record KeyRow(String purpose, String kekId, byte[] wrapped, long createdAt) {}
+
+    /**
+     * The keyring: a Tink keyset of AES-256-GCM keys wrapped by the provider's KEK, with the store's
+     * random id and the keyring's version bound into the wrapping as associated data.
+     */
+    public record KeyringRow(String storeId, long version, String kekId, byte[] wrapped, long updatedAt) {}
+
+    /** A finished one-time conversion of the key hierarchy (e.g. KEK-wrapped data keys moved under the keyring). */
+    public record KeyringMigrationRow(String name, String fromKekId, long keyringVersion, long rewrapped,
+                                      long unreadable, long finishedAt) {}
 
     /**
      * The head of the access-control state: a counter bumped by every ACL change and a registry

@@ -24,6 +24,16 @@ public interface StoreReader {
 
     Optional<KeyRow> key(String purpose);
 
+    Optional<Rows.KeyringRow> keyring();
+
+    Optional<Rows.KeyringMigrationRow> keyringMigration(String name);
+
+    /**
+     * The distinct first {@code length} bytes of every stored wrapped data key: with Tink's output
+     * prefix, the ids of the keys that wrapped them (public). Scans the versions table.
+     */
+    List<byte[]> wrappedKeyPrefixes(int length);
+
     Optional<AclHeadRow> aclHead();
 
     List<ClientRow> clients();

@@ -24,6 +24,20 @@ public interface StoreWriter extends StoreReader {
 
     void insertKey(KeyRow row);
 
+    /** Replaces an internal key's wrapping (same purpose); false if no such row exists. */
+    boolean updateKey(KeyRow row);
+
+    /** Creates the keyring row; {@link StoreConflictException} if another node created it first. */
+    void insertKeyring(Rows.KeyringRow row);
+
+    /**
+     * Replaces the keyring row only if it still has {@code expectedVersion} (compare-and-set, so two
+     * nodes changing the keyring at once cannot both win); false if it did not.
+     */
+    boolean replaceKeyring(Rows.KeyringRow row, long expectedVersion);
+
+    void insertKeyringMigration(Rows.KeyringMigrationRow row);
+
     /** Locks the ACL head row for the rest of the transaction and returns it. */
     Optional<AclHeadRow> lockAclHead();
 

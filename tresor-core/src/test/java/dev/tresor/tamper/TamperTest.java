@@ -978,7 +978,10 @@ class TamperTest {
                 byte[] foreign = (byte[]) other.db.row("crypto_keys", "purpose = 'row-mac'").get("wrapped");
                 db.sql("UPDATE crypto_keys SET wrapped = ? WHERE purpose = 'row-mac'", foreign);
             }
-            assertThatThrownBy(f::reopen).isInstanceOf(IllegalStateException.class).hasMessageContaining("KEK");
+            // The KEK still opens this store's keyring, so the foreign key row is a tampered row (schema 6).
+            f.monitor.clear();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class).hasMessageContaining("row MAC key");
+            assertReported("crypto_keys");
             // The running node keeps the key it unwrapped at start.
             assertThat(f.read(f.auth("alice"), "app/db")).isEqualTo("PW-2");
         }
@@ -1053,11 +1056,12 @@ class TamperTest {
             List<byte[]> needles = new ArrayList<>(encodings(canary.getBytes(StandardCharsets.UTF_8)));
             needles.add(canary.getBytes(StandardCharsets.UTF_16LE));
             needles.add(canary.getBytes(StandardCharsets.UTF_16BE));
-            // Keys in clear: every data key, the row-MAC key and the KEK itself.
+            // Keys in clear: every data key, every keyring key, the row-MAC key and the KEK itself.
             Map<String, byte[]> keys = new LinkedHashMap<>(KeyMaterial.dataKeys(db, f.kek));
+            keys.putAll(KeyMaterial.keyringKeys(db, f.kek));
             keys.put("row-mac key", KeyMaterial.rowMacKey(db, f.kek));
             keys.put("KEK", KeyMaterial.kek(f.dir.resolve("kek.json")));
-            assertThat(keys).hasSizeGreaterThanOrEqualTo(5);
+            assertThat(keys).hasSizeGreaterThanOrEqualTo(6);
             keys.values().forEach(k -> needles.addAll(encodings(k)));
 
             List<String> found = new ArrayList<>();

@@ -111,7 +111,8 @@ public final class TresorServer implements AutoCloseable {
      * in use) is refused with a {@link ConfigException} naming the config field to fix.
      */
     public static TresorServer start(ServerSettings s, Clock clock) {
-        KeyProvider keys = configured("keyProvider.path", () -> LocalKeyProvider.load(s.keyFile()));
+        KeyProvider keys = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
+                () -> s.openKeyProvider(System.getenv()));
         TresorMetrics metrics = new TresorMetrics();
         List<AuditSink> sinks = new ArrayList<>();
         List<BestEffortSink> copies = new ArrayList<>();
@@ -154,7 +155,19 @@ public final class TresorServer implements AutoCloseable {
             AuditLog audit = new AuditLog(sinks, requiredRemote, copies, s.auditWriteTimeout(),
                     AuditLog.DEFAULT_MAX_PENDING_PER_SINK);
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);
-            Tresor tresor = configured("keyProvider.path", () -> Tresor.open(opened, keys, monitor, clock));
+            // A store from before the keyring is converted during this open (one transaction); say how far it got.
+            java.util.concurrent.atomic.AtomicLong rewrapped = new java.util.concurrent.atomic.AtomicLong();
+            Tresor tresor = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
+                    () -> Tresor.open(opened, keys, monitor, clock, done -> {
+                        rewrapped.set(done);
+                        if (done % 10_000 == 0) {
+                            LOG.info("converting the store to a keyring: {} data keys re-wrapped so far", done);
+                        }
+                    }));
+            if (rewrapped.get() > 0) {
+                LOG.info("store converted to a keyring: {} data keys re-wrapped under keyring key {} (recorded in "
+                        + "keyring_migrations)", rewrapped.get(), tresor.keyring().keyId());
+            }
             checkpointer = new AuditCheckpointer(fileLogs, tresor::storeEpochs,
                     (log, record) -> opened.write(w -> {
                         w.putAuditCheckpoint(log, record);

@@ -140,7 +140,16 @@ class ConfigLoaderTest {
                 Arguments.of(edit("  path: tresor.db\n", "  path: tresor.db\n  poolSize: 0\n"), "store.poolSize:"),
                 Arguments.of(edit("  path: tresor.db\n", "  path: tresor.db\n  poolSize: many\n"), "store.poolSize:"),
                 Arguments.of(edit("store:\n  kind: sqlite\n  path: tresor.db\n", ""), "store: required"),
-                Arguments.of(edit("  kind: local\n", "  kind: pkcs11\n"), "keyProvider.kind: 'pkcs11' is not available"),
+                Arguments.of(edit("  kind: local\n", "  kind: awskms\n"), "keyProvider.kind: 'awskms' is not available"),
+                Arguments.of(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n"
+                        + "  keyLabel: kek\n  pin: '1234'\n"), "keyProvider.pin: the HSM PIN never goes in the config"),
+                Arguments.of(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n"
+                        + "  keyLabel: kek\n"), "keyProvider.pinFile: give exactly one of pinFile or pinEnv"),
+                Arguments.of(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n"
+                        + "  pinEnv: TRESOR_HSM_PIN\n"), "keyProvider.keyLabel: required"),
+                Arguments.of(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n  path: kek.json\n"
+                        + "  library: /usr/lib/softhsm/libsofthsm2.so\n  keyLabel: kek\n  pinEnv: P\n"), "keyProvider.path: not used"),
+                Arguments.of(edit("  path: kek.json\n", "  path: kek.json\n  keyLabel: kek\n"), "keyProvider.keyLabel: not used"),
                 Arguments.of(edit("  path: kek.json\n", "  path: other.json\n"), "keyProvider.path: file"),
                 Arguments.of(edit("writeTimeout: 2s", "writeTimeout: soon"), "audit.writeTimeout"),
                 Arguments.of(edit("writeTimeout: 2s", "writeTimeout: 0s"), "audit.writeTimeout: must be more than 0"),
@@ -211,6 +220,16 @@ class ConfigLoaderTest {
         ServerSettings settings = parse(yaml);
         assertThatThrownBy(() -> TresorServer.start(settings).close()).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(field + ":").hasMessageContaining(fragment);
+    }
+
+    @Test
+    void anHsmThatIsNotThereIsRefusedAtStartNamingTheFix() throws IOException {
+        Files.writeString(dir.resolve("hsm-pin"), "1234\n");
+        String pkcs11 = "  kind: pkcs11\n  library: no-such-libsofthsm2.so\n  keyLabel: kek\n  pinFile: hsm-pin\n";
+        assertStartRefused(edit("  kind: local\n  path: kek.json\n", pkcs11), "keyProvider",
+                "apt-get install softhsm2");
+        // The PIN's source is named, never the PIN.
+        assertThat(parse(edit("  kind: local\n  path: kek.json\n", pkcs11)).toString()).doesNotContain("1234");
     }
 
     @Test

@@ -34,7 +34,20 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
         }
     }
 
-    public record KeyProvider(String kind, String path) {}
+    /**
+     * {@code kind} local: {@code path} (the key file). {@code kind} pkcs11: {@code library},
+     * {@code slot} or {@code slotListIndex}, {@code keyLabel}, and the PIN's source ({@code pinFile}
+     * or {@code pinEnv}). {@code pin} exists only so that a PIN written into the config is refused
+     * with a message instead of an "unknown field".
+     */
+    public record KeyProvider(String kind, String path, String library, Long slot, Integer slotListIndex,
+                              String keyLabel, String pinFile, String pinEnv, String pin) {
+        @Override
+        public String toString() {
+            return "KeyProvider[kind=" + kind + ", path=" + path + ", library=" + library + ", slot=" + slot
+                    + ", keyLabel=" + keyLabel + "]";
+        }
+    }
 
     public record Audit(String writeTimeout, String fsyncInterval, String segmentSize, String segmentAge, List<Sink> sinks) {}
 

@@ -168,10 +168,19 @@ public final class ConfigLoader {
 
         ConfigFile.KeyProvider kp = require(c.keyProvider(), "keyProvider");
         String kind = kp.kind() == null ? "local" : kp.kind();
-        if (!kind.equals("local")) {
-            throw new ConfigException("keyProvider.kind: '" + kind + "' is not available; use 'local'");
+        Path keyFile = null;
+        ServerSettings.Pkcs11 pkcs11 = null;
+        switch (kind) {
+            case "local" -> {
+                onlyFor("local", "keyProvider.library", kp.library());
+                onlyFor("local", "keyProvider.keyLabel", kp.keyLabel());
+                onlyFor("local", "keyProvider.pinFile", kp.pinFile());
+                onlyFor("local", "keyProvider.pinEnv", kp.pinEnv());
+                keyFile = existingFile(base, "keyProvider.path", kp.path());
+            }
+            case "pkcs11" -> pkcs11 = pkcs11(kp, base);
+            default -> throw new ConfigException("keyProvider.kind: '" + kind + "' is not available; use 'local' or 'pkcs11'");
         }
-        Path keyFile = existingFile(base, "keyProvider.path", kp.path());
 
         ConfigFile.Audit audit = require(c.audit(), "audit");
         Duration writeTimeout = audit.writeTimeout() == null ? Duration.ofSeconds(2) : duration("audit.writeTimeout", audit.writeTimeout());
@@ -270,7 +279,7 @@ public final class ConfigLoader {
             throw new ConfigException("limits.joinAttemptsPerMinute: must be between 1 and 100000");
         }
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
-                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, writeTimeout, fsync, List.copyOf(auditFiles),
+                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null);
     }
@@ -384,6 +393,39 @@ public final class ConfigLoader {
             throw new ConfigException(field + ": required");
         }
         return value;
+    }
+
+    /** A field of another provider kind is a mistake to name, not something to ignore silently. */
+    private static void onlyFor(String kind, String field, Object value) {
+        if (value != null) {
+            throw new ConfigException(field + ": not used by keyProvider.kind '" + kind + "'; remove it");
+        }
+    }
+
+    private static ServerSettings.Pkcs11 pkcs11(ConfigFile.KeyProvider kp, Path base) {
+        if (kp.pin() != null) {
+            throw new ConfigException("keyProvider.pin: the HSM PIN never goes in the config; put it in a file only the "
+                    + "server can read (keyProvider.pinFile) or in an environment variable (keyProvider.pinEnv)");
+        }
+        onlyFor("pkcs11", "keyProvider.path", kp.path());
+        if (kp.library() == null || kp.library().isBlank()) {
+            throw new ConfigException("keyProvider.library: required for kind pkcs11 (the PKCS#11 module, e.g. "
+                    + "/usr/lib/softhsm/libsofthsm2.so)");
+        }
+        if (kp.keyLabel() == null || kp.keyLabel().isBlank()) {
+            throw new ConfigException("keyProvider.keyLabel: required for kind pkcs11 (the label of the AES key on the token)");
+        }
+        if (kp.slot() != null && kp.slotListIndex() != null) {
+            throw new ConfigException("keyProvider.slot: give either slot or slotListIndex, not both");
+        }
+        if ((kp.pinFile() == null) == (kp.pinEnv() == null)) {
+            throw new ConfigException("keyProvider.pinFile: give exactly one of pinFile or pinEnv (where the HSM PIN is read from)");
+        }
+        dev.tresor.crypto.Pkcs11KeyProvider.Pin pin = kp.pinFile() != null
+                ? dev.tresor.crypto.Pkcs11KeyProvider.Pin.fromFile(existingFile(base, "keyProvider.pinFile", kp.pinFile()))
+                : dev.tresor.crypto.Pkcs11KeyProvider.Pin.fromEnvironment(kp.pinEnv());
+        return new ServerSettings.Pkcs11(new dev.tresor.crypto.Pkcs11KeyProvider.Settings(
+                base.resolve(kp.library()).normalize(), kp.slot(), kp.slotListIndex(), kp.keyLabel()), pin);
     }
 
     private static Path existingFile(Path base, String field, String value) {

@@ -29,6 +29,7 @@ public record ServerSettings(
         StoreConfig store,
         String keyProviderKind,
         Path keyFile,
+        Pkcs11 pkcs11,
         Duration auditWriteTimeout,
         Duration auditFsyncInterval,
         List<Path> auditFiles,
@@ -69,13 +70,26 @@ public record ServerSettings(
     public record AuditCopy(String kind, String host, int port, Path ca, Path cert, Path key, String appName,
                             int bufferRecords, boolean required) {}
 
+    /** Where the pkcs11 provider's token, key and PIN are (kind pkcs11; null for local). The PIN itself is read at start. */
+    public record Pkcs11(dev.tresor.crypto.Pkcs11KeyProvider.Settings settings, dev.tresor.crypto.Pkcs11KeyProvider.Pin pin) {}
+
+    /**
+     * Opens the configured KEK: the key file (local) or the HSM token (pkcs11, logging in with the
+     * PIN from its file or from {@code environment}).
+     */
+    public dev.tresor.crypto.KeyProvider openKeyProvider(java.util.Map<String, String> environment) {
+        return pkcs11 != null
+                ? dev.tresor.crypto.Pkcs11KeyProvider.open(pkcs11.settings(), pkcs11.pin(), environment)
+                : dev.tresor.crypto.LocalKeyProvider.load(keyFile);
+    }
+
     /** A retired CA (after {@code tresor ca rotate}): its certificate stays trusted until {@code trustUntil}. */
     public record RetiredCa(Path cert, java.time.Instant trustUntil) {}
 
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
-                clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile,
+                clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
                 auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
                 maxConnections, logging, watch, reason);
     }
