@@ -64,7 +64,7 @@ public final class FeedPropagationBench {
             try (HttpConnection writer = HttpConnection.open(adminEp, 30_000)) {
                 for (String c : counts.split(",")) {
                     int n = Integer.parseInt(c.trim());
-                    latencies.put(n, run(n, writes, readerEp, writer, target));
+                    latencies.put(n, run(n, writes, readerEp, writer, target, sf.managementPort()));
                     rssKiB.put(n, rss(server.pid()));
                     System.out.printf(Locale.ROOT, "%5d watchers: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d samples)%n", n,
                             percentile(latencies.get(n), 50) / 1e6, percentile(latencies.get(n), 99) / 1e6,
@@ -95,7 +95,8 @@ public final class FeedPropagationBench {
     }
 
     /** One N: opens N watchers, makes {@code writes} versions, returns every watcher's latency for each. */
-    private static long[] run(int n, int writes, Endpoint readerEp, HttpConnection writer, String target) throws Exception {
+    private static long[] run(int n, int writes, Endpoint readerEp, HttpConnection writer, String target, int managementPort)
+            throws Exception {
         String cursor;
         try (HttpConnection first = HttpConnection.open(readerEp, 60_000)) {
             cursor = body(first.exchange(HttpConnection.request("GET", "/v1/watch", "application/json", null, null), true))
@@ -143,7 +144,7 @@ public final class FeedPropagationBench {
                 });
             }
             connected.await();
-            Thread.sleep(2_000); // every watcher has sent its first watch
+            awaitWaiting(managementPort, n - failures.get());
             for (int i = 0; i < writes; i++) {
                 byte[] put = ("{\"value\":\"v-" + n + "-" + i + "\"}").getBytes(StandardCharsets.UTF_8);
                 long sent = System.nanoTime();
@@ -205,6 +206,25 @@ public final class FeedPropagationBench {
             }
             return out.stream().mapToLong(Long::longValue).toArray();
         }
+    }
+
+    /** Until the server's tresor_watch_waiting gauge shows {@code n} watchers parked (deadline 120 s). */
+    private static void awaitWaiting(int managementPort, int n) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpRequest scrape = java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + managementPort + "/metrics")).build();
+            while (System.nanoTime() < deadline) {
+                String metrics = http.send(scrape, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                for (String line : metrics.split("\n")) {
+                    if (line.startsWith("tresor_watch_waiting ") && Double.parseDouble(line.substring(line.indexOf(' ') + 1)) >= n) {
+                        return;
+                    }
+                }
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("never saw " + n + " watchers waiting on the server");
     }
 
     private static JsonNode body(HttpConnection.Response r) throws java.io.IOException {

@@ -159,18 +159,29 @@ final class MountRig implements AutoCloseable {
         }
     }
 
-    /** Unmounts every mount made, then stops the server; each step runs even if an earlier one failed. */
+    /**
+     * Unmounts every mount made, then stops the server; each step runs even if an earlier one
+     * failed, and a failed unmount then fails the test (a mount left behind is a defect).
+     */
     @Override
     public void close() {
+        RuntimeException failed = null;
         for (TresorMount mount : mounts) {
             try {
                 mount.close();
             } catch (RuntimeException e) {
-                e.printStackTrace();
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
             }
         }
         mounts.clear();
         server.close();
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     void unmountAll() {
