@@ -31,7 +31,8 @@ record DataDir(Path dir) {
 
     /** Issues a client certificate for {@code identity} under {@code out/NAME.crt|.key}. */
     Credentials issueClient(String name, String identity, Path out) {
-        CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"), Clock.systemUTC());
+        CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"),
+                dev.tresor.crypto.LocalKeyProvider.load(dir.resolve("kek.json")), Clock.systemUTC());
         KeyPair keys = KeyPairs.generateP256();
         IssuedCertificate issued = ca.issueClient(keys.getPublic(), identity, Duration.ofDays(7));
         Path cert = out.resolve(name + ".crt");
@@ -43,7 +44,8 @@ record DataDir(Path dir) {
 
     /** The SPIFFE identity Tresor's CA gives a client called {@code name}. */
     String identityOf(String name) {
-        CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"), Clock.systemUTC());
+        CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"),
+                dev.tresor.crypto.LocalKeyProvider.load(dir.resolve("kek.json")), Clock.systemUTC());
         return "spiffe://" + ca.trustDomain() + "/client/" + name;
     }
 

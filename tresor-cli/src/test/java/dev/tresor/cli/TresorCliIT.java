@@ -334,7 +334,7 @@ class TresorCliIT {
         // Issued by the dev CA itself, with a clock four minutes back and a one-minute lifetime:
         // it chains correctly but expired three minutes ago (the CA predates it by its 5-minute skew allowance).
         CertificateAuthority devCa = CertificateAuthority.load(devDir.resolve("ca.crt"), devDir.resolve("ca.key"),
-                Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-4)));
+                dev.tresor.crypto.LocalKeyProvider.load(devDir.resolve("kek.json")), Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-4)));
         KeyPair keys = KeyPairs.generateP256();
         IssuedCertificate expired = devCa.issueClient(keys.getPublic(), "spiffe://tresor.local/client/app1", Duration.ofMinutes(1));
         assertThat(expired.certificate().getNotAfter().toInstant()).isBefore(Instant.now());

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
+import dev.tresor.crypto.KeyProvider;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -178,27 +179,48 @@ public final class CertificateAuthority {
         return new CertificateAuthority(certificate, keyPair.getPrivate(), clock);
     }
 
+    /** A loaded CA, and whether its key file was found in clear and sealed by this load. */
+    public record Opened(CertificateAuthority ca, boolean sealedNow) {}
+
     /**
-     * Loads a CA saved by {@link #save}. The key file must not be readable by group or others:
-     * a CA key that others could read must be treated as compromised, not silently used.
+     * Loads a CA saved by {@link #save}: the key is opened with {@code kek} (see {@link SealedCaKey}).
+     * A key file still in clear (written before keys were sealed, or supplied by an operator as PEM)
+     * is sealed in place first, atomically, so it is in clear on disk no longer than until the
+     * next start. The key file must not be readable by group or others: a CA key that others could
+     * read must be treated as compromised, not silently used.
      */
-    public static CertificateAuthority load(Path caCert, Path caKey, Clock clock) {
+    public static Opened open(Path caCert, Path caKey, KeyProvider kek, Clock clock) {
         requireOwnerOnly(caKey);
         X509Certificate certificate = Pem.readCertificate(caCert);
-        PrivateKey key = Pem.readPrivateKey(caKey);
+        boolean sealedNow = false;
+        PrivateKey key;
+        if (SealedCaKey.isSealed(caKey)) {
+            key = SealedCaKey.open(caKey, certificate, kek);
+        } else {
+            key = Pem.readPrivateKey(caKey);
+            // Only a key that belongs to the certificate is sealed; anything else is refused below, untouched.
+            if (SubjectKeys.matches(key, certificate.getPublicKey())) {
+                SealedCaKey.write(caKey, key, certificate, kek);
+                sealedNow = true;
+            }
+        }
         try {
-            return new CertificateAuthority(certificate, key, clock);
+            return new Opened(new CertificateAuthority(certificate, key, clock), sealedNow);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("CA in " + caCert + " and " + caKey + " is unusable: " + e.getMessage(), e);
         }
     }
 
+    /** {@link #open} without telling whether the key was sealed by this load. */
+    public static CertificateAuthority load(Path caCert, Path caKey, KeyProvider kek, Clock clock) {
+        return open(caCert, caKey, kek, clock).ca();
+    }
+
     /**
-     * Writes the certificate (mode 0644) and the key (mode 0600, never readable by others even
-     * briefly). Refuses to overwrite either file: replacing a CA key silently would orphan every
-     * certificate it has issued.
+     * Writes the certificate (mode 0644) and the key sealed by {@code kek} (mode 0600). Refuses to
+     * overwrite either file: replacing a CA key silently would orphan every certificate it has issued.
      */
-    public void save(Path caCert, Path caKey) {
+    public void save(Path caCert, Path caKey, KeyProvider kek) {
         for (Path file : List.of(caCert, caKey)) {
             if (Files.exists(file)) {
                 throw new UncheckedIOException(new FileAlreadyExistsException(file.toString(), null,
@@ -206,7 +228,7 @@ public final class CertificateAuthority {
             }
         }
         // Key first: a certificate on disk without its key would look like a usable CA and is not.
-        Pem.writePrivateKey(caKey, privateKey);
+        SealedCaKey.write(caKey, privateKey, certificate, kek);
         Pem.writeCertificates(caCert, List.of(certificate));
     }
 

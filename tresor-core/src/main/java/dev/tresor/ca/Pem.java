@@ -71,7 +71,7 @@ public final class Pem {
     /** Label written by some older tools (Netscape, early OpenSSL) for the same structure. */
     static final String NEW_CERTIFICATE_REQUEST = "NEW CERTIFICATE REQUEST";
 
-    private static final Set<PosixFilePermission> OWNER_ONLY =
+    static final Set<PosixFilePermission> OWNER_ONLY =
             EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     private static final Set<PosixFilePermission> WORLD_READABLE = EnumSet.of(
             PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
@@ -419,7 +419,7 @@ public final class Pem {
         }
     }
 
-    private static String encode(String label, byte[] der) {
+    static String encode(String label, byte[] der) {
         String base64 = Base64.getEncoder().encodeToString(der);
         StringBuilder out = new StringBuilder(base64.length() + base64.length() / LINE_LENGTH + 64);
         out.append("-----BEGIN ").append(label).append("-----\n");

@@ -63,8 +63,9 @@ class CaConstraintsAttackTest {
     void exposeTheCaKey() {
         // The attacks below need what only the CA's key can sign (an intermediate, an old-profile
         // leaf): the findings are about what a verifier accepts, not about stealing the key.
-        ca.save(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
-        caKey = Pem.readPrivateKey(dir.resolve("ca-key.pem"));
+        dev.tresor.crypto.LocalKeyProvider kek = dev.tresor.crypto.LocalKeyProvider.create(dir.resolve("kek.json"));
+        ca.save(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"), kek);
+        caKey = SealedCaKey.open(dir.resolve("ca-key.pem"), ca.certificate(), kek);
         caName = X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded());
     }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tresor.crypto.LocalKeyProvider;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -179,8 +180,9 @@ class CertificateAuthorityTest {
                 .certificate();
         assertThat(leaf.getNotAfter()).isEqualTo(shortLived.certificate().getNotAfter());
 
-        shortLived.save(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
-        CertificateAuthority later = CertificateAuthority.load(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"),
+        LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
+        shortLived.save(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"), kek);
+        CertificateAuthority later = CertificateAuthority.load(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"), kek,
                 Clock.fixed(NOW.plus(Duration.ofDays(2)), ZoneOffset.UTC));
         assertThatThrownBy(() -> later.issueClient(KeyPairs.generateP256().getPublic(), WORKLOAD, Duration.ofHours(1)))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("expired");
@@ -323,22 +325,23 @@ class CertificateAuthorityTest {
     void saveAndLoadRoundTrip(@TempDir Path dir) throws Exception {
         Path cert = dir.resolve("ca/ca.pem");
         Path key = dir.resolve("ca/ca-key.pem");
-        ca.save(cert, key);
+        LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
+        ca.save(cert, key, kek);
 
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
-        assertThat(Files.readString(key)).startsWith("-----BEGIN PRIVATE KEY-----");
+        assertThat(Files.readString(key)).startsWith("-----BEGIN TRESOR SEALED CA KEY-----");
         try (var files = Files.list(cert.getParent())) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("ca.pem", "ca-key.pem");
         }
 
-        CertificateAuthority loaded = CertificateAuthority.load(cert, key, FIXED_CLOCK);
+        CertificateAuthority loaded = CertificateAuthority.load(cert, key, kek, FIXED_CLOCK);
         assertThat(loaded.certificate()).isEqualTo(ca.certificate());
         assertThat(loaded.trustDomain()).isEqualTo("tresor.local");
         X509Certificate leaf = loaded.issueClient(KeyPairs.generateP256().getPublic(), WORKLOAD, Duration.ofHours(1))
                 .certificate();
         validate(List.of(leaf), ca.certificate(), NOW);
 
-        assertThatThrownBy(() -> ca.save(cert, dir.resolve("other-key.pem")))
+        assertThatThrownBy(() -> ca.save(cert, dir.resolve("other-key.pem"), kek))
                 .isInstanceOf(UncheckedIOException.class).hasMessageContaining("refusing to overwrite");
     }
 
@@ -346,18 +349,19 @@ class CertificateAuthorityTest {
     void loadRefusesAReadableKeyOrAMismatchedKey(@TempDir Path dir) throws Exception {
         Path cert = dir.resolve("ca.pem");
         Path key = dir.resolve("ca-key.pem");
-        ca.save(cert, key);
+        LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
+        ca.save(cert, key, kek);
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
-        assertThatThrownBy(() -> CertificateAuthority.load(cert, key, FIXED_CLOCK))
+        assertThatThrownBy(() -> CertificateAuthority.load(cert, key, kek, FIXED_CLOCK))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chmod 600");
 
         Path otherCert = dir.resolve("other.pem");
         Path otherKey = dir.resolve("other-key.pem");
-        CertificateAuthority.create("tresor.local", Duration.ofDays(1), FIXED_CLOCK).save(otherCert, otherKey);
-        assertThatThrownBy(() -> CertificateAuthority.load(cert, otherKey, FIXED_CLOCK))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not belong");
+        CertificateAuthority.create("tresor.local", Duration.ofDays(1), FIXED_CLOCK).save(otherCert, otherKey, kek);
+        assertThatThrownBy(() -> CertificateAuthority.load(cert, otherKey, kek, FIXED_CLOCK))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("another CA certificate");
 
-        assertThatThrownBy(() -> CertificateAuthority.load(cert, dir.resolve("missing.pem"), FIXED_CLOCK))
+        assertThatThrownBy(() -> CertificateAuthority.load(cert, dir.resolve("missing.pem"), kek, FIXED_CLOCK))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not exist");
     }
 

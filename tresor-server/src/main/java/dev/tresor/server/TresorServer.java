@@ -179,8 +179,12 @@ public final class TresorServer implements AutoCloseable {
                     java.time.Duration.ofSeconds(1), java.time.Duration.ofMinutes(1)));
             feed.start();
             metrics.watchersWaiting(feed::waiting);
-            CertificateAuthority ca = s.caCert() == null ? null
-                    : configured("ca", () -> CertificateAuthority.load(s.caCert(), s.caKey(), clock));
+            CertificateAuthority.Opened openedCa = s.caCert() == null ? null
+                    : configured("ca", () -> CertificateAuthority.open(s.caCert(), s.caKey(), keys, clock));
+            CertificateAuthority ca = openedCa == null ? null : openedCa.ca();
+            if (openedCa != null && openedCa.sealedNow()) {
+                LOG.info("ca.key was stored in clear: sealed it in place under KEK {} ({})", keys.keyId(), s.caKey());
+            }
             if (ca != null && !ca.trustDomain().equals(s.trustDomain())) {
                 throw new ConfigException("ca.cert: this CA issues identities in trust domain '" + ca.trustDomain()
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");

@@ -254,11 +254,12 @@ class ConfigLoaderTest {
         assertStartRefused(VALID + "ca:\n  cert: ca.crt\n  key: test-ca.key\n", "ca", "trust domain");
 
         CertificateAuthority other = CertificateAuthority.create("elsewhere.test", Duration.ofDays(30), Clock.systemUTC());
-        other.save(dir.resolve("other-ca.crt"), dir.resolve("other-ca.key"));
+        LocalKeyProvider kek = LocalKeyProvider.load(dir.resolve("kek.json"));
+        other.save(dir.resolve("other-ca.crt"), dir.resolve("other-ca.key"), kek);
         assertStartRefused(VALID + "ca:\n  cert: other-ca.crt\n  key: other-ca.key\n", "ca.cert", "elsewhere.test");
 
         CertificateAuthority mine = CertificateAuthority.create("tresor.test", Duration.ofDays(30), Clock.systemUTC());
-        mine.save(dir.resolve("my-ca.crt"), dir.resolve("my-ca.key"));
+        mine.save(dir.resolve("my-ca.crt"), dir.resolve("my-ca.key"), kek);
         Files.setPosixFilePermissions(dir.resolve("my-ca.key"), PosixFilePermissions.fromString("rw-r--r--"));
         assertStartRefused(VALID + "ca:\n  cert: my-ca.crt\n  key: my-ca.key\n", "ca", "mode");
         Files.setPosixFilePermissions(dir.resolve("my-ca.key"), PosixFilePermissions.fromString("rw-------"));

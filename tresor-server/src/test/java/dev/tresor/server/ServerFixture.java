@@ -81,13 +81,13 @@ public final class ServerFixture implements AutoCloseable {
         this.pg = kind == StoreKind.POSTGRESQL ? EmbeddedPostgres.freshDatabase() : null;
         try {
             CertificateAuthority issuer = CertificateAuthority.create(TRUST_DOMAIN, Duration.ofDays(30), clock);
-            issuer.save(dir.resolve("issuer.crt"), dir.resolve("issuer.key"));
+            LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
+            issuer.save(dir.resolve("issuer.crt"), dir.resolve("issuer.key"), kek);
             this.issuerCa = issuer.certificate();
             Files.writeString(dir.resolve("clients-ca.crt"), TestPki.pem(pki.caCertificate()) + TestPki.pem(issuerCa));
             pki.server("localhost", "127.0.0.1").writePem(dir, "server");
             // Leaf then CA, as tresor init writes it: a workload may pin the CA (cert join --ca-fingerprint).
             Files.writeString(dir.resolve("server.crt"), TestPki.pem(pki.caCertificate()), java.nio.file.StandardOpenOption.APPEND);
-            LocalKeyProvider.create(dir.resolve("kek.json"));
             Files.setPosixFilePermissions(dir.resolve("kek.json"), PosixFilePermissions.fromString("rw-------"));
             Files.writeString(dir.resolve("tresor.yaml"), config());
         } catch (IOException e) {

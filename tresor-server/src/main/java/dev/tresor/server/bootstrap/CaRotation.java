@@ -2,6 +2,7 @@ package dev.tresor.server.bootstrap;
 
 import dev.tresor.ca.CertificateAuthority;
 import dev.tresor.ca.Pem;
+import dev.tresor.crypto.KeyProvider;
 import dev.tresor.server.config.ConfigException;
 import dev.tresor.server.config.ConfigLoader;
 import dev.tresor.server.config.ServerSettings;
@@ -40,7 +41,8 @@ public final class CaRotation {
         if (s.caCert() == null) {
             throw new ConfigException("ca: this server has no built-in CA to rotate (ca.cert / ca.key)");
         }
-        CertificateAuthority old = CertificateAuthority.load(s.caCert(), s.caKey(), clock);
+        KeyProvider kek = s.openKeyProvider(System.getenv());
+        CertificateAuthority old = CertificateAuthority.load(s.caCert(), s.caKey(), kek, clock);
         Duration keep = overlap != null ? overlap : s.caMaxTtl().plus(CertificateAuthority.CLOCK_SKEW_ALLOWANCE);
         if (keep.isNegative() || keep.isZero()) {
             throw new IllegalArgumentException("the overlap must be positive");
@@ -58,7 +60,7 @@ public final class CaRotation {
         try {
             Files.deleteIfExists(newCert);
             Files.deleteIfExists(newKey);
-            fresh.save(newCert, newKey);
+            fresh.save(newCert, newKey, kek);
             Pem.writeCertificates(retiredCert, List.of(old.certificate()));
             String before = Files.readString(config, StandardCharsets.UTF_8);
             String after = withPrevious(before, config.toAbsolutePath().getParent().relativize(retiredCert.toAbsolutePath())

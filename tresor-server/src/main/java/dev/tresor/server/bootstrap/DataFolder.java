@@ -7,6 +7,7 @@ import dev.tresor.ca.KeyPairs;
 import dev.tresor.ca.Pem;
 import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.server.config.ConfigLoader;
 import dev.tresor.store.Store;
 import dev.tresor.store.StoreConfig;
 import dev.tresor.store.Stores;
@@ -96,7 +97,7 @@ public final class DataFolder {
             LocalKeyProvider kek = LocalKeyProvider.create(dir.resolve("kek.json"));
 
             CertificateAuthority ca = CertificateAuthority.create(options.trustDomain(), Duration.ofDays(3650), clock);
-            ca.save(dir.resolve("ca.crt"), dir.resolve("ca.key"));
+            ca.save(dir.resolve("ca.crt"), dir.resolve("ca.key"), kek);
 
             List<String> names = new ArrayList<>(List.of("localhost", "127.0.0.1", "::1"));
             for (String n : options.serverNames()) {
@@ -139,7 +140,7 @@ public final class DataFolder {
         if (current.getNotAfter().toInstant().isAfter(clock.instant().plus(margin))) {
             return false;
         }
-        CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"), clock);
+        CertificateAuthority ca = CertificateAuthority.load(dir.resolve("ca.crt"), dir.resolve("ca.key"), keyProvider(), clock);
         KeyPair keys = KeyPairs.generateP256();
         List<String> names = new ArrayList<>(List.of("localhost", "127.0.0.1", "::1"));
         try {
@@ -167,6 +168,11 @@ public final class DataFolder {
             throw new UncheckedIOException(e);
         }
         return true;
+    }
+
+    /** The KEK this folder's config names (the CA key is sealed by it). */
+    public dev.tresor.crypto.KeyProvider keyProvider() {
+        return ConfigLoader.load(config()).openKeyProvider(System.getenv());
     }
 
     private static void setOwnerOnly(Path dir) throws IOException {
