@@ -4,7 +4,6 @@ import dev.tresor.access.AccessControl;
 import dev.tresor.access.AclEditor;
 import dev.tresor.access.Caller;
 import dev.tresor.cache.VerifiedRows;
-import dev.tresor.crypto.Envelope;
 import dev.tresor.crypto.InternalKey;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.Keyring;
@@ -45,13 +44,15 @@ public final class Tresor {
     static final String ROW_MAC_KEY = KeyHierarchy.ROW_MAC_KEY;
     /** The schema version whose migration wrote an unsealed store head into existing stores. */
     static final String STORE_HEAD_SCHEMA = "2";
+    /** The schema version from which the store head binds the keyring. */
+    static final String KEYRING_HEAD_SCHEMA = "7";
 
     private final Store store;
     private final AccessControl access;
     private final SecretService secrets;
     private final RowSeals seals;
-    private final KeyProvider keyProvider;
-    private final Keyring keyring;
+    private final dev.tresor.keys.KeyringHolder keyrings;
+    private final dev.tresor.keys.KeyringChanges keyringChanges;
     private final VerifiedRows verified;
 
     /** Per kind (callers, secrets, versions): a few MiB at most, and every hot secret of a large site. */
@@ -61,17 +62,17 @@ public final class Tresor {
     private final dev.tresor.identity.WorkloadIdentity identity;
     private final Clock clock;
 
-    private Tresor(Store store, KeyProvider keyProvider, Keyring keyring, RowSeals seals, SecretLedger ledger, StoreHeads storeHeads,
-                   IntegrityMonitor monitor, Clock clock) {
+    private Tresor(Store store, KeyProvider keyProvider, dev.tresor.keys.KeyringHolder keyrings, RowSeals seals,
+                   SecretLedger ledger, StoreHeads storeHeads, IntegrityMonitor monitor, Clock clock) {
         this.storeHeads = storeHeads;
         this.clock = clock;
         this.store = store;
-        this.keyProvider = keyProvider;
-        this.keyring = keyring;
+        this.keyrings = keyrings;
+        this.keyringChanges = new dev.tresor.keys.KeyringChanges(store, keyrings, storeHeads, monitor, clock);
         this.seals = seals;
         this.verified = new VerifiedRows(store, VERIFIED_ROWS_KEPT);
         this.access = new AccessControl(store, seals, storeHeads, monitor, clock, verified);
-        this.secrets = new SecretService(store, seals, ledger, new Envelope(keyring), monitor, clock, verified);
+        this.secrets = new SecretService(store, seals, ledger, keyrings, monitor, clock, verified);
         this.identity = new dev.tresor.identity.WorkloadIdentity(store, access, seals, monitor, clock);
     }
 
@@ -121,9 +122,12 @@ public final class Tresor {
                     + "version " + keyring.version() + " (the key row or the keyring row was altered or put back from "
                     + "an older copy)", "Restore the whole database from one backup");
         }
-        StoreHeads storeHeads = new StoreHeads(seals);
+        dev.tresor.keys.KeyringHolder keyrings = new dev.tresor.keys.KeyringHolder(store, keyProvider, keyring, seals,
+                monitor);
+        StoreHeads storeHeads = new StoreHeads(seals, keyrings);
         SecretLedger ledger = new SecretLedger(seals, storeHeads);
         boolean migratedNow = store.migratedNow(STORE_HEAD_SCHEMA);
+        boolean keyringMigratedNow = store.migratedNow(KEYRING_HEAD_SCHEMA);
         String[] problem = store.write(w -> {
             boolean fresh = !w.anyClient() && w.secrets(null, null, 1).isEmpty() && w.groups().isEmpty();
             if (fresh && w.aclHead().isEmpty() && w.secretHead().isEmpty()) {
@@ -138,7 +142,7 @@ public final class Tresor {
             if (ledgerProblem != null) {
                 return new String[] {"secret ledger", ledgerProblem};
             }
-            String headProblem = storeHeads.checkAtStart(w, !fresh, migratedNow);
+            String headProblem = storeHeads.checkAtStart(w, !fresh, migratedNow, keyringMigratedNow);
             return headProblem == null ? null : new String[] {"store head", headProblem};
         });
         if (problem != null) {
@@ -147,7 +151,7 @@ public final class Tresor {
                     + "backup and compare it with the audit log (tresor audit verify); see docs/operations.md, "
                     + "integrity alarms");
         }
-        return new Tresor(store, keyProvider, keyring, seals, ledger, storeHeads, monitor, clock);
+        return new Tresor(store, keyProvider, keyrings, seals, ledger, storeHeads, monitor, clock);
     }
 
     /** A change feed over this store (not started); the server starts and closes it. */
@@ -167,14 +171,22 @@ public final class Tresor {
         return store;
     }
 
-    /** The provider's KEK (which still wraps the audit chain key; see docs/keyring-plan.md). */
+    /**
+     * The provider's KEK (which also wraps the audit chain key and the CA key; see
+     * docs/keyring-plan.md): the one given at start, or the one a KEK rotation on this node moved to.
+     */
     public KeyProvider keyProvider() {
-        return keyProvider;
+        return keyrings.kek();
     }
 
-    /** The keyring the KEK unwrapped at start: it wraps the data keys and the row MAC key. */
+    /** This node's current keyring: it wraps the data keys and the row MAC key (kept current across nodes). */
     public Keyring keyring() {
-        return keyring;
+        return keyrings.current();
+    }
+
+    /** Changes to the keyring: a new primary, a re-wrap under a new KEK. */
+    public dev.tresor.keys.KeyringChanges keyringChanges() {
+        return keyringChanges;
     }
 
     /** The epochs the store head seals now (for audit checkpoints); empty if it does not verify. */

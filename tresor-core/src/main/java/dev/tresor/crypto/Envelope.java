@@ -27,7 +27,16 @@ public final class Envelope {
 
     public Envelope(KeyProvider keyProvider) {
         TinkRuntime.ensureRegistered();
-        this.keyProvider = keyProvider;
+        this.keyProvider = java.util.Objects.requireNonNull(keyProvider, "keyProvider");
+    }
+
+    /**
+     * An envelope without a fixed wrapping key: each call names the key it wraps under (the
+     * keyring current at that moment, which may change while the process runs).
+     */
+    public Envelope() {
+        TinkRuntime.ensureRegistered();
+        this.keyProvider = null;
     }
 
     public record Sealed(byte[] wrappedKey, byte[] ciphertext, String kekId) {}
@@ -40,6 +49,11 @@ public final class Envelope {
      */
 
     public Sealed seal(byte[] plaintext, byte[] keyContext, byte[] valueContext) {
+        return seal(fixed(), plaintext, keyContext, valueContext);
+    }
+
+    /** As {@link #seal(byte[], byte[], byte[])}, the data key wrapped under {@code keyProvider}. */
+    public Sealed seal(KeyProvider keyProvider, byte[] plaintext, byte[] keyContext, byte[] valueContext) {
         byte[] key = new byte[DATA_KEY_BYTES];
         try {
             random.nextBytes(key);
@@ -56,7 +70,13 @@ public final class Envelope {
     /** Opens a value; throws {@link GeneralSecurityException} if anything bound into it was changed. */
     public byte[] open(byte[] wrappedKey, byte[] ciphertext, byte[] keyContext, byte[] valueContext)
             throws GeneralSecurityException {
-        byte[] key = unwrap(wrappedKey, keyContext);
+        return open(fixed(), wrappedKey, ciphertext, keyContext, valueContext);
+    }
+
+    /** As {@link #open(byte[], byte[], byte[], byte[])}, the data key unwrapped by {@code keyProvider}. */
+    public byte[] open(KeyProvider keyProvider, byte[] wrappedKey, byte[] ciphertext, byte[] keyContext,
+                       byte[] valueContext) throws GeneralSecurityException {
+        byte[] key = unwrap(keyProvider, wrappedKey, keyContext);
         try {
             return decryption.decrypt(new SecretKeySpec(key, "AES"), ciphertext, 0, valueContext);
         } finally {
@@ -66,7 +86,13 @@ public final class Envelope {
 
     /** Re-wraps a data key under a new key context (e.g. after a grant changed) without touching the value. */
     public byte[] rewrap(byte[] wrappedKey, byte[] oldKeyContext, byte[] newKeyContext) throws GeneralSecurityException {
-        byte[] key = unwrap(wrappedKey, oldKeyContext);
+        return rewrap(fixed(), wrappedKey, oldKeyContext, newKeyContext);
+    }
+
+    /** As {@link #rewrap(byte[], byte[], byte[])}, under {@code keyProvider} (which opens and wraps). */
+    public byte[] rewrap(KeyProvider keyProvider, byte[] wrappedKey, byte[] oldKeyContext, byte[] newKeyContext)
+            throws GeneralSecurityException {
+        byte[] key = unwrap(keyProvider, wrappedKey, oldKeyContext);
         try {
             return keyProvider.kek().encrypt(key, newKeyContext);
         } finally {
@@ -88,8 +114,11 @@ public final class Envelope {
         }
     }
 
-    private byte[] unwrap(byte[] wrappedKey, byte[] keyContext) throws GeneralSecurityException {
-        return unwrap(keyProvider, wrappedKey, keyContext);
+    private KeyProvider fixed() {
+        if (keyProvider == null) {
+            throw new IllegalStateException("this envelope has no fixed key; pass the key to wrap under");
+        }
+        return keyProvider;
     }
 
     private static byte[] unwrap(KeyProvider keyProvider, byte[] wrappedKey, byte[] keyContext)
@@ -103,6 +132,6 @@ public final class Envelope {
     }
 
     public String kekId() {
-        return keyProvider.keyId();
+        return fixed().keyId();
     }
 }

@@ -101,6 +101,34 @@ public final class Keyring implements KeyProvider {
         }
     }
 
+    /**
+     * This keyring's keys under another version number, for a node that learnt from the store head
+     * (authenticated by the row MAC key, which only Tresor holds) that the stored keyring at
+     * {@code newVersion} has exactly these keys: another node re-wrapped it under a new KEK, which
+     * this node's KEK cannot open.
+     */
+    public Keyring withVersion(long newVersion) {
+        if (newVersion < version) {
+            throw new IllegalArgumentException("a keyring version only moves forward");
+        }
+        try {
+            return new Keyring(storeId, newVersion, keyset);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot copy the keyring", e);
+        }
+    }
+
+    /**
+     * The public identity of this keyring's keys (store id, primary key id, every key id, sorted),
+     * as bound into the store head: two keyrings with the same fingerprint wrap and unwrap alike.
+     * Holds nothing secret (key ids are in every wrapped data key's prefix).
+     */
+    public byte[] fingerprint() {
+        java.util.List<String> ids = keyIds().stream().sorted().map(Integer::toUnsignedString).toList();
+        return Canonical.of("tresor/keyring-keys/v1").string(storeId)
+                .string(Integer.toUnsignedString(keyset.getPrimary().getId())).strings(ids).toBytes();
+    }
+
     /** True if {@code wrapped} (a ciphertext of this keyring's format) names a key this keyring holds. */
     public boolean holdsKeyOf(byte[] wrapped) {
         Integer id = keyIdOf(wrapped);

@@ -12,6 +12,7 @@ import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.store.Rows.SecretRow;
 import dev.tresor.store.Rows.StoreHeadRow;
+import dev.tresor.crypto.Keyring;
 import dev.tresor.store.Rows.VersionRow;
 import java.util.Map;
 import java.util.SortedMap;
@@ -208,16 +209,47 @@ public final class RowSeals {
 
     // ------------------------------------------------------------------ store head
 
-    public StoreHeadRow seal(AclHeadRow acl, SecretHeadRow secret) {
+    /**
+     * Seals the store head over both heads and the keyring: its version and the public
+     * {@link Keyring#fingerprint() fingerprint} of its keys, so that a keyring row put back from an
+     * older copy no longer matches the store head.
+     */
+    public StoreHeadRow seal(AclHeadRow acl, SecretHeadRow secret, Keyring keyring) {
         return new StoreHeadRow(acl.epoch(), acl.mac(), secret.epoch(), secret.mac(),
-                auth.mac(storeHead(acl.epoch(), acl.mac(), secret.epoch(), secret.mac())));
+                auth.mac(storeHead(acl.epoch(), acl.mac(), secret.epoch(), secret.mac(), keyring.version(),
+                        keyring.fingerprint())), keyring.version());
     }
 
-    public boolean valid(StoreHeadRow r) {
-        return r.sealed() && auth.verify(storeHead(r.aclEpoch(), r.aclMac(), r.secretEpoch(), r.secretMac()), r.mac());
+    /** True if the head is sealed over its heads and exactly {@code keyring}'s version and keys. */
+    public boolean valid(StoreHeadRow r, Keyring keyring) {
+        return r.sealed() && r.keyringVersion() != null && r.keyringVersion() == keyring.version()
+                && auth.verify(storeHead(r.aclEpoch(), r.aclMac(), r.secretEpoch(), r.secretMac(), keyring.version(),
+                keyring.fingerprint()), r.mac());
     }
 
-    private static Canonical storeHead(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac) {
+    /**
+     * True if the head verifies as sealed over {@code version} with {@code keyring}'s keys: another
+     * node changed the keyring's version without changing its keys (a KEK re-wrap).
+     */
+    public boolean validWithKeysOf(StoreHeadRow r, Keyring keyring, long version) {
+        return r.sealed() && r.keyringVersion() != null && r.keyringVersion() == version
+                && auth.verify(storeHead(r.aclEpoch(), r.aclMac(), r.secretEpoch(), r.secretMac(), version,
+                keyring.fingerprint()), r.mac());
+    }
+
+    /** A head sealed before schema 7 (no keyring bound; {@code keyringVersion} null), in that format. */
+    public boolean validLegacy(StoreHeadRow r) {
+        return r.sealed() && r.keyringVersion() == null
+                && auth.verify(legacyStoreHead(r.aclEpoch(), r.aclMac(), r.secretEpoch(), r.secretMac()), r.mac());
+    }
+
+    private static Canonical storeHead(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac,
+                                       long keyringVersion, byte[] keyringFingerprint) {
+        return Canonical.of("tresor/row/store_head/v2").number(aclEpoch).bytes(aclMac).number(secretEpoch)
+                .bytes(secretMac).number(keyringVersion).bytes(keyringFingerprint);
+    }
+
+    private static Canonical legacyStoreHead(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac) {
         return Canonical.of("tresor/row/store_head/v1").number(aclEpoch).bytes(aclMac).number(secretEpoch).bytes(secretMac);
     }
 

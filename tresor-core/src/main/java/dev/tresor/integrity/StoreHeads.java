@@ -3,6 +3,8 @@ package dev.tresor.integrity;
 import dev.tresor.store.Rows.AclHeadRow;
 import dev.tresor.store.Rows.SecretHeadRow;
 import dev.tresor.audit.WriteEpochs;
+import dev.tresor.crypto.Keyring;
+import dev.tresor.keys.KeyringSource;
 import dev.tresor.store.Rows.StoreHeadRow;
 import dev.tresor.store.StoreReader;
 import dev.tresor.store.StoreWriter;
@@ -20,20 +22,26 @@ import java.util.Optional;
  * {@link #bindAfterSecretChange} before it commits. Binding first checks that the stored store
  * head still seals the state this transaction started from; otherwise a head changed behind
  * Tresor's back would be laundered into a freshly sealed store head.
+ *
+ * <p>The store head also binds the keyring (version and key ids; schema 7): every binding reads
+ * the keyring row inside its transaction ({@link KeyringSource#syncIn}), and a keyring change
+ * re-seals the head in its own transaction ({@link #bindAfterKeyringChange}). A keyring row put
+ * back from an older copy, even with the row MAC key row of that time and no value written since,
+ * then no longer matches the store head.
  */
 public final class StoreHeads {
 
     private final RowSeals seals;
+    private final KeyringSource keyrings;
 
-    public StoreHeads(RowSeals seals) {
+    public StoreHeads(RowSeals seals, KeyringSource keyrings) {
         this.seals = seals;
+        this.keyrings = keyrings;
     }
 
-    /** The epochs the store head seals, for audit checkpoints. */
-
-    /** A fresh store's store head over its fresh heads. */
+    /** A fresh store's store head over its fresh heads and the current keyring. */
     public StoreHeadRow initial(AclHeadRow acl, SecretHeadRow secret) {
-        return seals.seal(acl, secret);
+        return seals.seal(acl, secret, keyrings.current());
     }
 
     /**
@@ -45,7 +53,8 @@ public final class StoreHeads {
         Optional<StoreHeadRow> stored = w.lockStoreHead();
         Optional<AclHeadRow> acl = w.aclHead();
         Optional<SecretHeadRow> secret = w.secretHead();
-        String problem = storedProblem(stored);
+        Keyring keyring = keyrings.syncIn(w);
+        String problem = storedProblem(stored, keyring);
         if (problem != null) {
             return problem;
         }
@@ -60,7 +69,7 @@ public final class StoreHeads {
             return "the store head does not seal the current secret ledger head (the secret tables were changed or put "
                     + "back behind Tresor's back)";
         }
-        w.putStoreHead(seals.seal(acl.get(), secret.get()));
+        w.putStoreHead(seals.seal(acl.get(), secret.get(), keyring));
         return null;
     }
 
@@ -73,7 +82,8 @@ public final class StoreHeads {
         Optional<StoreHeadRow> stored = w.lockStoreHead();
         Optional<AclHeadRow> acl = w.aclHead();
         Optional<SecretHeadRow> secret = w.secretHead();
-        String problem = storedProblem(stored);
+        Keyring keyring = keyrings.syncIn(w);
+        String problem = storedProblem(stored, keyring);
         if (problem != null) {
             return problem;
         }
@@ -88,7 +98,35 @@ public final class StoreHeads {
             return "the store head does not seal the current ACL head (the access-control tables were changed or put "
                     + "back behind Tresor's back)";
         }
-        w.putStoreHead(seals.seal(acl.get(), secret.get()));
+        w.putStoreHead(seals.seal(acl.get(), secret.get(), keyring));
+        return null;
+    }
+
+    /**
+     * Inside the transaction that changed the keyring row from {@code before} to {@code after}
+     * (holding the ACL head and secret head locks, in that order, like every writer): re-seals the
+     * store head over the new keyring. The stored head must seal the current heads and exactly
+     * {@code before}.
+     *
+     * @return null on success, otherwise the integrity problem (nothing written)
+     */
+    public String bindAfterKeyringChange(StoreWriter w, Keyring before, Keyring after) {
+        Optional<StoreHeadRow> stored = w.lockStoreHead();
+        Optional<AclHeadRow> acl = w.aclHead();
+        Optional<SecretHeadRow> secret = w.secretHead();
+        String problem = storedProblem(stored, before);
+        if (problem != null) {
+            return problem;
+        }
+        if (acl.isEmpty() || secret.isEmpty()) {
+            return "a head row is missing while the store head exists";
+        }
+        if (!sameAcl(stored.get(), acl.get().epoch(), acl.get().mac())
+                || !sameSecret(stored.get(), secret.get().epoch(), secret.get().mac())) {
+            return "the store head does not seal the current ACL and secret ledger heads (tables changed or put back "
+                    + "behind Tresor's back)";
+        }
+        w.putStoreHead(seals.seal(acl.get(), secret.get(), after));
         return null;
     }
 
@@ -97,10 +135,17 @@ public final class StoreHeads {
      * heads. A store migrated from schema 1 in this very start carries an unsealed store head,
      * which is sealed here if it still names the current heads.
      *
+     * <p>The head must bind the keyring this start opened. A head sealed before schema 7 (no
+     * keyring version) is accepted in that format when this start ran the schema 7 migration, or
+     * while the keyring is at its first version (nothing older to put back; a store converted to
+     * the keyring whose first start failed), and is then re-sealed over the keyring.
+     *
      * @param migratedNow true if the schema migration that wrote the unsealed head ran in this start
+     * @param keyringMigratedNow true if the schema migration that added the keyring version ran in this start
      * @return null if consistent, otherwise the problem
      */
-    public String checkAtStart(StoreWriter w, boolean holdsData, boolean migratedNow) {
+    public String checkAtStart(StoreWriter w, boolean holdsData, boolean migratedNow, boolean keyringMigratedNow) {
+        Keyring keyring = keyrings.current();
         Optional<StoreHeadRow> stored = w.lockStoreHead();
         Optional<AclHeadRow> acl = w.aclHead();
         Optional<SecretHeadRow> secret = w.secretHead();
@@ -119,13 +164,30 @@ public final class StoreHeads {
                     + "(changed behind Tresor's back)";
         }
         StoreHeadRow head = stored.get();
+        boolean reseal = false;
         if (!head.sealed()) {
             if (!migratedNow) {
                 return "the store head is unsealed although no schema migration wrote it in this start (reset behind "
                         + "Tresor's back)";
             }
-        } else if (!seals.valid(head)) {
-            return "the store head's MAC does not verify";
+            reseal = true;
+        } else if (head.keyringVersion() == null) {
+            if (!keyringMigratedNow && keyring.version() != 1) {
+                return "the store head binds no keyring version although the keyring is at version " + keyring.version()
+                        + " (reset or put back from before schema 7, behind Tresor's back)";
+            }
+            if (!seals.validLegacy(head)) {
+                return "the store head's MAC does not verify";
+            }
+            reseal = true;
+        } else if (head.keyringVersion() != keyring.version()) {
+            return "the store head names keyring version " + head.keyringVersion() + " but the keyring row is at version "
+                    + keyring.version() + (head.keyringVersion() > keyring.version()
+                    ? " (the keyring row, and perhaps the row MAC key row, were put back from an older copy)"
+                    : " (the keyring row was changed behind Tresor's back)");
+        } else if (!seals.valid(head, keyring)) {
+            return "the store head's MAC does not verify over keyring version " + keyring.version() + " and its keys "
+                    + "(the store head or the keyring row was changed or put back behind Tresor's back)";
         }
         if (!sameAcl(head, acl.get().epoch(), acl.get().mac())) {
             return "the access-control tables do not match the store head: the ACL head is at epoch " + acl.get().epoch()
@@ -137,22 +199,39 @@ public final class StoreHeads {
                     + secret.get().epoch() + " but the store head sealed epoch " + head.secretEpoch()
                     + " (only these tables were put back from another copy, or changed behind Tresor's back)";
         }
-        if (!head.sealed()) {
-            w.putStoreHead(seals.seal(acl.get(), secret.get()));
+        if (reseal) {
+            w.putStoreHead(seals.seal(acl.get(), secret.get(), keyring));
         }
         return null;
     }
 
-    /** The epochs sealed by the store head, if it verifies. */
+    /** The epochs sealed by the store head, if it verifies (over the keyring as stored now). */
     public Optional<WriteEpochs> epochs(StoreReader r) {
-        return r.storeHead().filter(seals::valid).map(h -> new WriteEpochs(h.aclEpoch(), h.secretEpoch()));
+        Optional<StoreHeadRow> head = r.storeHead();
+        if (head.isEmpty()) {
+            return Optional.empty();
+        }
+        Keyring keyring = keyrings.current();
+        if (head.get().keyringVersion() != null && head.get().keyringVersion() > keyring.version()) {
+            keyring = keyrings.syncIn(r);
+        }
+        Keyring sealedOver = keyring;
+        return head.filter(h -> seals.valid(h, sealedOver)).map(h -> new WriteEpochs(h.aclEpoch(), h.secretEpoch()));
     }
 
-    private String storedProblem(Optional<StoreHeadRow> stored) {
+    private String storedProblem(Optional<StoreHeadRow> stored, Keyring keyring) {
         if (stored.isEmpty()) {
             return "the store head is missing (deleted behind Tresor's back)";
         }
-        if (!seals.valid(stored.get())) {
+        StoreHeadRow head = stored.get();
+        if (head.keyringVersion() == null || !head.sealed()) {
+            return "the store head binds no keyring (reset or put back from before schema 7 behind Tresor's back)";
+        }
+        if (head.keyringVersion() != keyring.version()) {
+            return "the store head names keyring version " + head.keyringVersion() + " but the keyring row is at version "
+                    + keyring.version() + " (the keyring row or the store head was put back from an older copy)";
+        }
+        if (!seals.valid(head, keyring)) {
             return "the store head's MAC does not verify";
         }
         return null;

@@ -35,8 +35,11 @@ import java.util.Optional;
  *       again from the beginning.</li>
  *   <li>A store with a keyring has it unwrapped; a KEK that is not the store's, or a keyring row that
  *       was changed, refuses the start with a message saying so. A keyring row put back from an
- *       older copy is caught when data keys name keys the keyring does not hold.</li>
+ *       older copy is caught when data keys name keys the keyring does not hold, and (schema 7) when
+ *       it is not the keyring the store head binds ({@code StoreHeads}).</li>
  * </ul>
+ *
+ * <p>Changes to the keyring while Tresor runs are {@link KeyringChanges}'.
  */
 public final class KeyHierarchy {
 
@@ -81,48 +84,6 @@ public final class KeyHierarchy {
         }
         checkNotRolledBack(keyring);
         return keyring;
-    }
-
-    /**
-     * Re-wraps the keyring under {@code newKek} (a new KEK version, or another provider's key): one
-     * row, whatever the store holds, so it is O(1) and online. The version moves, so the row wrapped
-     * by the old KEK cannot be put back unnoticed by a process holding the new one. The old KEK
-     * must still open the current row: that proves this is the store's KEK being replaced.
-     */
-    public Keyring rewrapUnder(KeyProvider newKek) {
-        return store.write(w -> {
-            KeyringRow row = w.keyring().orElseThrow(() -> new IllegalStateException("the store has no keyring yet"));
-            Keyring next = unwrap(row).nextVersion();
-            if (!w.replaceKeyring(next.wrap(newKek, clock.millis()), row.version())) {
-                throw new StoreConflictException("the keyring changed at the same time; retry", null);
-            }
-            return next;
-        });
-    }
-
-    /**
-     * Adds a fresh primary key to the keyring (the start of a keyring rotation: new data keys use it
-     * at once; re-wrapping the older ones is a later, resumable step). The row MAC key moves under
-     * the new primary in the same transaction, so a keyring row put back from before the change no
-     * longer opens it. A running Tresor keeps its keyring until it is reopened.
-     */
-    public Keyring addPrimary() {
-        return store.write(w -> {
-            KeyringRow row = w.keyring().orElseThrow(() -> new IllegalStateException("the store has no keyring yet"));
-            Keyring current = unwrap(row);
-            Keyring next = current.withNewPrimary();
-            if (!w.replaceKeyring(next.wrap(kek, clock.millis()), row.version())) {
-                throw new StoreConflictException("the keyring changed at the same time; retry", null);
-            }
-            KeyRow rowMac = w.key(ROW_MAC_KEY).orElseThrow(() -> new IllegalStateException("the row MAC key is missing"));
-            try {
-                w.updateKey(new KeyRow(ROW_MAC_KEY, next.keyId(),
-                        InternalKey.rewrap(current, next, ROW_MAC_KEY, rowMac.wrapped()), rowMac.createdAt()));
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("the row MAC key does not unwrap under the keyring; nothing changed", e);
-            }
-            return next;
-        });
     }
 
     private Keyring openIn(StoreWriter w) {

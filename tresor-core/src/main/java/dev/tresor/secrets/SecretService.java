@@ -5,6 +5,8 @@ import dev.tresor.feed.ChangeRecorder;
 import dev.tresor.access.Caller;
 import dev.tresor.cache.VerifiedRows;
 import dev.tresor.crypto.Envelope;
+import dev.tresor.crypto.Keyring;
+import dev.tresor.keys.KeyringSource;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.integrity.RowSeals;
 import dev.tresor.integrity.SecretLedger;
@@ -49,21 +51,23 @@ public final class SecretService {
 
     private final Store store;
     private final RowSeals seals;
-    private final Envelope envelope;
+    private final Envelope envelope = new Envelope();
+    private final KeyringSource keyrings;
     private final IntegrityMonitor monitor;
     private final Clock clock;
     private final SecretLedger ledger;
     private final VerifiedRows verified;
     private final ChangeRecorder changes;
 
-    public SecretService(Store store, RowSeals seals, SecretLedger ledger, Envelope envelope, IntegrityMonitor monitor,
+    /** @param keyrings the keyring data keys are wrapped under (current on this node; another node may change it) */
+    public SecretService(Store store, RowSeals seals, SecretLedger ledger, KeyringSource keyrings, IntegrityMonitor monitor,
                          Clock clock, VerifiedRows verified) {
         this.store = store;
         this.verified = verified;
         this.changes = new ChangeRecorder(clock);
         this.seals = seals;
         this.ledger = ledger;
-        this.envelope = envelope;
+        this.keyrings = keyrings;
         this.monitor = monitor;
         this.clock = clock;
     }
@@ -133,14 +137,31 @@ public final class SecretService {
         }
         byte[] plaintext;
         try {
-            plaintext = envelope.open(v.wrappedKey(), v.ciphertext(),
-                    RowSeals.keyContext(name, version, s.groups()), RowSeals.valueContext(name, version));
+            plaintext = open(v, s, name, version);
         } catch (GeneralSecurityException e) {
             throw new Suspect("secret " + name + " v" + version,
                     "the envelope does not open (value, data key or group list changed)");
         }
         return new SecretValue(name, version, plaintext, Instant.ofEpochMilli(v.createdAt()),
                 v.expiresAt() == null ? null : Instant.ofEpochMilli(v.expiresAt()), labelsOf(s, version));
+    }
+
+    /**
+     * Opens a version's value with the current keyring. A data key naming a key this node's keyring
+     * lacks (another node added a primary since) has the keyring re-read once before it counts as
+     * tampered.
+     */
+    private byte[] open(VersionRow v, SecretRow s, String name, int version) throws GeneralSecurityException {
+        byte[] keyContext = RowSeals.keyContext(name, version, s.groups());
+        byte[] valueContext = RowSeals.valueContext(name, version);
+        try {
+            return envelope.open(keyrings.current(), v.wrappedKey(), v.ciphertext(), keyContext, valueContext);
+        } catch (GeneralSecurityException e) {
+            if (!keyrings.refreshFor(v.wrappedKey())) {
+                throw e;
+            }
+            return envelope.open(keyrings.current(), v.wrappedKey(), v.ciphertext(), keyContext, valueContext);
+        }
     }
 
     /** The secret row, verified, not deleted, and shared with the caller; otherwise a refusal. */
@@ -431,7 +452,10 @@ public final class SecretService {
                 }
                 version = s.latestVersion() + 1;
             }
-            Envelope.Sealed sealed = envelope.seal(value, RowSeals.keyContext(name, version, base.groups()),
+            // Under the secret ledger head lock, which a keyring change also takes: the keyring read
+            // here stays the stored one until this transaction commits.
+            Keyring keyring = keyrings.syncIn(w);
+            Envelope.Sealed sealed = envelope.seal(keyring, value, RowSeals.keyContext(name, version, base.groups()),
                     RowSeals.valueContext(name, version));
             Long expiresAt = request.expiresAt() == null ? null : request.expiresAt().toEpochMilli();
             VersionRow v = seals.seal(new VersionRow(name, version, now, caller.name(), expiresAt,
@@ -659,6 +683,7 @@ public final class SecretService {
      * it stays bound to the old list and can never open under the new one).
      */
     private SecretRow regroup(StoreWriter w, SecretRow s, List<String> groups) {
+        Keyring keyring = keyrings.syncIn(w); // callers hold the secret ledger head lock
         for (VersionRow v : w.versions(s.name())) {
             if (v.wrappedKey() == null) {
                 continue;
@@ -668,10 +693,11 @@ public final class SecretService {
                 continue;
             }
             try {
-                byte[] rewrapped = envelope.rewrap(v.wrappedKey(), RowSeals.keyContext(s.name(), v.version(), s.groups()),
+                byte[] rewrapped = envelope.rewrap(keyring, v.wrappedKey(),
+                        RowSeals.keyContext(s.name(), v.version(), s.groups()),
                         RowSeals.keyContext(s.name(), v.version(), groups));
                 w.updateVersion(seals.seal(new VersionRow(v.secret(), v.version(), v.createdAt(), v.createdBy(),
-                        v.expiresAt(), v.metadata(), envelope.kekId(), rewrapped, v.ciphertext(), null)));
+                        v.expiresAt(), v.metadata(), keyring.keyId(), rewrapped, v.ciphertext(), null)));
             } catch (GeneralSecurityException e) {
                 monitor.violation("secret " + s.name() + " v" + v.version(),
                         "data key does not unwrap under the recorded group list; left unreadable");

@@ -405,9 +405,9 @@ final class JdbcStore implements Store {
                     aclHead.epoch(), aclHead.registry(), aclHead.mac());
             update("INSERT INTO secret_head (id, epoch, bucket_sum, mac) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                     secretHead.epoch(), secretHead.bucketSum(), secretHead.mac());
-            update("INSERT INTO store_head (id, acl_epoch, acl_mac, secret_epoch, secret_mac, mac) VALUES (1, ?, ?, ?, ?, ?) "
-                    + "ON CONFLICT (id) DO NOTHING", storeHead.aclEpoch(), storeHead.aclMac(), storeHead.secretEpoch(),
-                    storeHead.secretMac(), storeHead.mac());
+            update("INSERT INTO store_head (id, acl_epoch, acl_mac, secret_epoch, secret_mac, mac, keyring_version) "
+                    + "VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING", storeHead.aclEpoch(), storeHead.aclMac(),
+                    storeHead.secretEpoch(), storeHead.secretMac(), storeHead.mac(), storeHead.keyringVersion());
         }
 
         @Override
@@ -613,7 +613,7 @@ final class JdbcStore implements Store {
 
         // ---------------------------------------------------------------- store head
 
-        private static final String STORE_HEAD_COLUMNS = "acl_epoch, acl_mac, secret_epoch, secret_mac, mac";
+        private static final String STORE_HEAD_COLUMNS = "acl_epoch, acl_mac, secret_epoch, secret_mac, mac, keyring_version";
 
         @Override
         public Optional<StoreHeadRow> storeHead() {
@@ -628,10 +628,12 @@ final class JdbcStore implements Store {
 
         @Override
         public void putStoreHead(StoreHeadRow row) {
-            update("INSERT INTO store_head (id, acl_epoch, acl_mac, secret_epoch, secret_mac, mac) VALUES (1, ?, ?, ?, ?, ?) "
+            update("INSERT INTO store_head (id, acl_epoch, acl_mac, secret_epoch, secret_mac, mac, keyring_version) "
+                    + "VALUES (1, ?, ?, ?, ?, ?, ?) "
                     + "ON CONFLICT (id) DO UPDATE SET acl_epoch = excluded.acl_epoch, acl_mac = excluded.acl_mac, "
-                    + "secret_epoch = excluded.secret_epoch, secret_mac = excluded.secret_mac, mac = excluded.mac",
-                    row.aclEpoch(), row.aclMac(), row.secretEpoch(), row.secretMac(), row.mac());
+                    + "secret_epoch = excluded.secret_epoch, secret_mac = excluded.secret_mac, mac = excluded.mac, "
+                    + "keyring_version = excluded.keyring_version",
+                    row.aclEpoch(), row.aclMac(), row.secretEpoch(), row.secretMac(), row.mac(), row.keyringVersion());
         }
 
         // ---------------------------------------------------------------- audit checkpoints
@@ -939,7 +941,9 @@ final class JdbcStore implements Store {
     }
 
     private static StoreHeadRow storeHead(ResultSet rs) throws SQLException {
-        return new StoreHeadRow(rs.getLong(1), rs.getBytes(2), rs.getLong(3), rs.getBytes(4), rs.getBytes(5));
+        long keyringVersion = rs.getLong(6);
+        Long bound = rs.wasNull() ? null : keyringVersion; // before the other columns: wasNull is about the last read
+        return new StoreHeadRow(rs.getLong(1), rs.getBytes(2), rs.getLong(3), rs.getBytes(4), rs.getBytes(5), bound);
     }
 
     private static SecretRow secret(ResultSet rs) throws SQLException {

@@ -78,8 +78,11 @@ public final class Rows {
      * The store head: binds the ACL head and the secret ledger head (epoch and MAC of each) under
      * one MAC, so that only a rollback of both together, that is of the whole store, verifies. An
      * empty {@code mac} marks the unsealed head a schema migration wrote for an existing store.
+     * Since schema 7 the MAC also binds the keyring ({@code keyringVersion} and the ids of its keys);
+     * {@code keyringVersion} is null in a head sealed before that, in the older format.
      */
-    public record StoreHeadRow(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac, byte[] mac) {
+    public record StoreHeadRow(long aclEpoch, byte[] aclMac, long secretEpoch, byte[] secretMac, byte[] mac,
+                               Long keyringVersion) {
 
         public boolean sealed() {
             return mac != null && mac.length > 0;

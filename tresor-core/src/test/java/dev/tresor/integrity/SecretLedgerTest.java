@@ -34,7 +34,7 @@ class SecretLedgerTest {
         seals = new RowSeals(new RowAuthenticator(InternalKey.unwrapMac(kek, "row-mac",
                 InternalKey.newWrappedMacKey(kek, "row-mac"))));
         store = Stores.open(StoreConfig.sqlite(dir.resolve("tresor.db")));
-        heads = new StoreHeads(seals);
+        heads = new StoreHeads(seals, dev.tresor.keys.KeyringSource.fixed(dev.tresor.crypto.Keyring.generate("ledger-test")));
         SecretLedger empty = new SecretLedger(seals, heads);
         store.write(w -> {
             var acl = seals.seal(0, "");

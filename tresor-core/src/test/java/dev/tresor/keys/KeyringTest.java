@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tresor.Tresor;
+import dev.tresor.access.Caller;
 import dev.tresor.access.TresorFixture;
 import dev.tresor.crypto.Keyring;
 import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.model.IntegrityViolation;
+import dev.tresor.model.TresorException;
 import dev.tresor.model.Role;
 import dev.tresor.store.TestDatabase;
 import java.security.GeneralSecurityException;
@@ -139,8 +141,7 @@ class KeyringTest {
             Map<String, Object> oldRing = db.row("keyring", "id = 1");
             Map<String, Object> oldRowMac = db.row("crypto_keys", "purpose = 'row-mac'");
             Keyring before = LegacyStores.keyring(db, f.kek);
-            Keyring after = new KeyHierarchy(f.openStore(), f.kek, f.monitor, f.clock, KeyHierarchy.Progress.NONE)
-                    .addPrimary();
+            Keyring after = f.tresor.keyringChanges().addPrimary().after();
             assertThat(after.version()).isEqualTo(before.version() + 1);
             assertThat(after.keyIds()).containsAll(before.keyIds()).hasSize(2);
             assertThat(after.keyId()).isNotEqualTo(before.keyId());
@@ -182,20 +183,132 @@ class KeyringTest {
             List<Map<String, Object>> versions = db.rows("secret_versions", null);
             List<Map<String, Object>> keys = db.rows("crypto_keys", null);
             LocalKeyProvider next = LocalKeyProvider.create(f.dir.resolve("kek-2.json"));
-            Keyring rewrapped = new KeyHierarchy(f.openStore(), f.kek, f.monitor, f.clock, KeyHierarchy.Progress.NONE)
-                    .rewrapUnder(next);
-            assertThat(rewrapped.version()).isEqualTo(2);
+            KeyringChanges.Change change = f.tresor.keyringChanges().rewrapUnder(next);
+            assertThat(change.after().version()).isEqualTo(2);
+            assertThat(change.fromKekId()).isEqualTo(f.kek.keyId());
+            assertThat(change.toKekId()).isEqualTo(next.keyId());
             assertThat(db.row("keyring", "id = 1").get("kek_id")).isEqualTo(next.keyId());
+            assertThat(((Number) db.row("store_head", "id = 1").get("keyring_version")).longValue()).isEqualTo(2);
             // O(1): no data key and no internal key was touched.
             assertThat(db.rows("secret_versions", null)).usingRecursiveComparison().isEqualTo(versions);
             assertThat(db.rows("crypto_keys", null)).usingRecursiveComparison().isEqualTo(keys);
+            // This node goes on under the new KEK.
+            assertThat(f.tresor.keyProvider().keyId()).isEqualTo(next.keyId());
+            assertEverythingReads(f.tresor);
 
             assertThatThrownBy(f::reopen).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("cannot unwrap this store's keyring");
             assertEverythingReads(openWith(next));
-            // Rewrapping again needs the current KEK: the retired one cannot do it.
-            assertThatThrownBy(() -> new KeyHierarchy(f.openStore(), f.kek, f.monitor, f.clock,
-                    KeyHierarchy.Progress.NONE).rewrapUnder(next)).isInstanceOf(IllegalStateException.class);
+        }
+
+        @Test
+        void aKeyringAndRowMacKeyPutBackWithNoValueWrittenSinceNoLongerMatchTheStoreHead() {
+            // The gap before schema 7: both rows put back and nothing written since passed every check.
+            Map<String, Object> oldRing = db.row("keyring", "id = 1");
+            Map<String, Object> oldRowMac = db.row("crypto_keys", "purpose = 'row-mac'");
+            Tresor stale = f.reopen(); // a node that opened the keyring before the change
+            f.tresor.keyringChanges().addPrimary();
+            int versions = db.rows("secret_versions", null).size();
+
+            db.sql("UPDATE keyring SET version = ?, wrapped = ? WHERE id = 1", oldRing.get("version"), oldRing.get("wrapped"));
+            db.sql("UPDATE crypto_keys SET kek_id = ?, wrapped = ? WHERE purpose = 'row-mac'", oldRowMac.get("kek_id"),
+                    oldRowMac.get("wrapped"));
+            f.monitor.clear();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class)
+                    .hasMessageContaining("the store head names keyring version 2 but the keyring row is at version 1")
+                    .hasMessageContaining("put back from an older copy");
+            assertThat(f.monitor.subjects()).contains("store head");
+
+            // The node that made the change refuses to write under the older keyring.
+            f.monitor.clear();
+            assertThatThrownBy(() -> f.put(f.root(), "app/db", "PW-3")).isInstanceOf(IntegrityViolation.class);
+            assertThat(f.monitor.violations()).anySatisfy(v -> assertThat(v.detail())
+                    .contains("older than version 2 this node opened"));
+            // A node still on the older keyring refuses too: the store head names the newer one.
+            f.monitor.clear();
+            Caller root = stale.authenticate(TresorFixture.id(TresorFixture.ROOT));
+            assertThatThrownBy(() -> stale.secrets().put(root, "app/db", TresorFixture.value("PW-3"), stale.groupCheck()))
+                    .isInstanceOf(IntegrityViolation.class);
+            assertThat(f.monitor.violations()).anySatisfy(v -> assertThat(v.detail())
+                    .contains("store head names keyring version 2"));
+            assertThat(db.rows("secret_versions", null)).hasSize(versions);
+        }
+
+        @Test
+        void anotherNodesNewPrimaryIsPickedUpByReadsAndWritesOfThisNode() throws Exception {
+            Tresor other = f.reopen(); // a second node on the same database
+            Keyring added = other.keyringChanges().addPrimary().after();
+            Caller otherRoot = other.authenticate(TresorFixture.id(TresorFixture.ROOT));
+            other.secrets().put(otherRoot, "app/new", TresorFixture.value("NEW"), other.groupCheck());
+            other.grant(otherRoot, "g1", "app/new");
+            assertThat(f.tresor.keyring().version()).isEqualTo(1);
+
+            // A read meets a data key naming a key this node lacks: the keyring is re-read, not reported.
+            assertThat(f.read(f.auth("alice"), "app/new")).isEqualTo("NEW");
+            assertThat(f.tresor.keyring().version()).isEqualTo(added.version());
+
+            // A write after yet another change: the keyring is read inside the transaction.
+            Keyring again = other.keyringChanges().addPrimary().after();
+            f.put(f.root(), "app/third", "THIRD", "g1");
+            assertThat(f.tresor.keyring().version()).isEqualTo(again.version());
+            byte[] wrapped = (byte[]) db.row("secret_versions", "secret_name = 'app/third'").get("wrapped_key");
+            assertThat("keyring:" + Integer.toUnsignedString(Keyring.keyIdOf(wrapped))).isEqualTo(again.keyId());
+            // Re-wrapping on a grant opens keys of every generation.
+            f.tresor.grant(f.root(), "g2", "app/new");
+            f.tresor.grant(f.root(), "g2", "app/third");
+            Caller bob = f.client("bob", false, Role.READ, "g2");
+            assertThat(f.read(bob, "app/new")).isEqualTo("NEW");
+            assertThat(f.read(bob, "app/third")).isEqualTo("THIRD");
+            Caller otherAlice = other.authenticate(TresorFixture.id("alice"));
+            assertThat(new String(other.secrets().read(otherAlice, "app/third", dev.tresor.model.VersionSelector.current(),
+                    false).value(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("THIRD");
+            assertThat(f.monitor.violations()).isEmpty();
+            assertEverythingReads(f.reopen());
+        }
+
+        @Test
+        void aKekRewrapOnOneNodeLeavesTheOtherNodesWorkingUntilTheKeysChange() {
+            Tresor other = f.reopen(); // still configured with the old KEK
+            LocalKeyProvider next = LocalKeyProvider.create(f.dir.resolve("kek-2.json"));
+            f.tresor.keyringChanges().rewrapUnder(next);
+
+            // Same keys under a KEK it cannot open: the store head proves it, so the other node goes on.
+            Caller otherRoot = other.authenticate(TresorFixture.id(TresorFixture.ROOT));
+            other.secrets().put(otherRoot, "app/third", new dev.tresor.model.PutSecret(TresorFixture.bytes("THIRD"), null,
+                    null, List.of("g1"), null, null, null), other.groupCheck());
+            assertThat(other.keyring().version()).isEqualTo(2);
+            assertThat(f.read(f.auth("alice"), "app/third")).isEqualTo("THIRD");
+            // But it cannot change the keyring: its KEK is retired.
+            assertThatThrownBy(() -> other.keyringChanges().rewrapUnder(next)).isInstanceOf(TresorException.class)
+                    .hasMessageContaining("does not open the keyring").hasMessageContaining(next.keyId());
+
+            // New keys under the new KEK: the other node needs the new KEK and says so.
+            f.tresor.keyringChanges().addPrimary();
+            assertThatThrownBy(() -> other.secrets().put(otherRoot, "app/third", TresorFixture.value("PW-4"), other.groupCheck()))
+                    .isInstanceOf(TresorException.class)
+                    .hasMessageContaining("wrapped by KEK " + next.keyId())
+                    .hasMessageContaining("configure keyProvider for the new KEK")
+                    .satisfies(e -> assertThat(((TresorException) e).failure()).isEqualTo(dev.tresor.model.Failure.UNAVAILABLE));
+            assertThat(f.monitor.violations()).isEmpty();
+            assertEverythingReads(openWith(next));
+        }
+
+        @Test
+        void aStoreHeadSealedBeforeSchema7IsAcceptedOnlyWhileNothingOlderExistsAndThenResealed() throws Exception {
+            LegacyStores.legacyStoreHead(db, f.kek);
+            assertThat(db.row("store_head", "id = 1").get("keyring_version")).isNull();
+            assertEverythingReads(f.reopen());
+            assertThat(((Number) db.row("store_head", "id = 1").get("keyring_version")).longValue()).isEqualTo(1);
+
+            // A head without a keyring version while the keyring has moved on: not one Tresor left there.
+            f.tresor.keyringChanges().addPrimary();
+            LegacyStores.legacyStoreHead(db, f.kek);
+            f.monitor.clear();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class)
+                    .hasMessageContaining("binds no keyring version although the keyring is at version 2");
+            // Nor can a running node be made to re-seal it.
+            assertThatThrownBy(() -> f.put(f.root(), "app/db", "PW-3")).isInstanceOf(IntegrityViolation.class);
+            assertThat(f.monitor.violations()).anySatisfy(v -> assertThat(v.detail()).contains("binds no keyring"));
         }
 
         @Test

@@ -1,6 +1,8 @@
 package dev.tresor.keys;
 
+import dev.tresor.crypto.Canonical;
 import dev.tresor.crypto.InternalKey;
+import dev.tresor.crypto.RowAuthenticator;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.Keyring;
 import dev.tresor.integrity.RowSeals;
@@ -26,8 +28,28 @@ final class LegacyStores {
                 (String) row.get("kek_id"), (byte[]) row.get("wrapped"), ((Number) row.get("updated_at")).longValue()), kek);
     }
 
+    /** The store's row MAC key (unwrapped with the keyring, which the KEK unwraps). */
+    static RowAuthenticator rowMac(TestDatabase db, KeyProvider kek) throws GeneralSecurityException {
+        return new RowAuthenticator(InternalKey.unwrapMac(keyring(db, kek), "row-mac",
+                (byte[]) db.row("crypto_keys", "purpose = 'row-mac'").get("wrapped")));
+    }
+
+    /**
+     * Puts the store head back into the shape it had before schema 7: sealed over the ACL and
+     * secret heads only (format v1), no keyring version.
+     */
+    static void legacyStoreHead(TestDatabase db, KeyProvider kek) throws GeneralSecurityException {
+        RowAuthenticator auth = rowMac(db, kek);
+        Map<String, Object> head = db.row("store_head", "id = 1");
+        byte[] mac = auth.mac(Canonical.of("tresor/row/store_head/v1").number(((Number) head.get("acl_epoch")).longValue())
+                .bytes((byte[]) head.get("acl_mac")).number(((Number) head.get("secret_epoch")).longValue())
+                .bytes((byte[]) head.get("secret_mac")));
+        db.sql("UPDATE store_head SET keyring_version = NULL, mac = ? WHERE id = 1", (Object) mac);
+    }
+
     /** Rewrites every key under the KEK and drops the keyring; returns how many data keys moved. */
     static int downgrade(TestDatabase db, KeyProvider kek) throws GeneralSecurityException {
+        legacyStoreHead(db, kek);
         Keyring keyring = keyring(db, kek);
         int moved = 0;
         for (Map<String, Object> v : db.rows("secret_versions", "wrapped_key IS NOT NULL")) {

@@ -1,0 +1,121 @@
+package dev.tresor.keys;
+
+import dev.tresor.crypto.InternalKey;
+import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.Keyring;
+import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.integrity.StoreHeads;
+import dev.tresor.model.Failure;
+import dev.tresor.model.IntegrityViolation;
+import dev.tresor.model.TresorException;
+import dev.tresor.store.Rows.KeyRow;
+import dev.tresor.store.Rows.KeyringRow;
+import dev.tresor.store.Store;
+import dev.tresor.store.StoreConflictException;
+import dev.tresor.store.StoreWriter;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+
+/**
+ * Changes to the keyring while Tresor runs: a new primary key ({@code rotate --keyring}, first
+ * step) and a re-wrap under a new KEK ({@code rotate --kek}). Each is one transaction that takes
+ * the ACL head, secret ledger head and store head locks in the order every writer takes them, so no
+ * write under the old keyring can commit after it; it replaces the keyring row (its version moves)
+ * and re-seals the store head over the new keyring. Other nodes see the change at their next write
+ * or at the first data key their keyring lacks ({@link KeyringHolder}).
+ */
+public final class KeyringChanges {
+
+    private final Store store;
+    private final KeyringHolder keyrings;
+    private final StoreHeads heads;
+    private final IntegrityMonitor monitor;
+    private final Clock clock;
+
+    public KeyringChanges(Store store, KeyringHolder keyrings, StoreHeads heads, IntegrityMonitor monitor, Clock clock) {
+        this.store = store;
+        this.keyrings = keyrings;
+        this.heads = heads;
+        this.monitor = monitor;
+        this.clock = clock;
+    }
+
+    /** What a change did: the keyring before and after, and the KEK that wraps it now. */
+    public record Change(Keyring before, Keyring after, String fromKekId, String toKekId) {}
+
+    /**
+     * Re-wraps the keyring under {@code newKek} (a new KEK version, or another provider's key): one
+     * row, whatever the store holds, so it is O(1) and online. The version moves, so the row wrapped
+     * by the old KEK cannot be put back unnoticed. This node's KEK must still open the current row:
+     * that proves it is the store's KEK being replaced.
+     */
+    public Change rewrapUnder(KeyProvider newKek) {
+        KeyProvider oldKek = keyrings.kek();
+        Change change = change(oldKek, (w, current) -> current.nextVersion(), newKek);
+        keyrings.advanced(change.after(), newKek);
+        return change;
+    }
+
+    /**
+     * Adds a fresh primary key (the start of a keyring rotation: new data keys use it at once;
+     * re-wrapping the older ones is a later step). The row MAC key moves under the new primary in
+     * the same transaction, so a keyring row put back from before the change does not open it.
+     */
+    public Change addPrimary() {
+        KeyProvider kek = keyrings.kek();
+        Change change = change(kek, (w, current) -> {
+            Keyring next = current.withNewPrimary();
+            KeyRow rowMac = w.key(KeyHierarchy.ROW_MAC_KEY)
+                    .orElseThrow(() -> new IllegalStateException("the row MAC key is missing"));
+            try {
+                w.updateKey(new KeyRow(KeyHierarchy.ROW_MAC_KEY, next.keyId(),
+                        InternalKey.rewrap(current, next, KeyHierarchy.ROW_MAC_KEY, rowMac.wrapped()), rowMac.createdAt()));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the row MAC key does not unwrap under the keyring; nothing changed", e);
+            }
+            return next;
+        }, kek);
+        keyrings.advanced(change.after(), kek);
+        return change;
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        Keyring next(StoreWriter w, Keyring current);
+    }
+
+    private Change change(KeyProvider oldKek, Step step, KeyProvider newKek) {
+        try {
+            return store.write(w -> {
+                w.lockAclHead();
+                w.lockSecretHead();
+                Keyring synced = keyrings.syncIn(w);
+                KeyringRow row = w.keyring().orElseThrow();
+                Keyring current;
+                try {
+                    // With the KEK, not from this node's copy: only a KEK that opens the stored row may change it.
+                    current = Keyring.unwrap(row, oldKek);
+                } catch (GeneralSecurityException e) {
+                    throw new TresorException(Failure.UNAVAILABLE, "this node's KEK (" + oldKek.keyId()
+                            + ") does not open the keyring (version " + row.version() + ", wrapped by " + row.kekId()
+                            + "): configure keyProvider for the store's current KEK; nothing changed");
+                }
+                if (current.version() != synced.version()) {
+                    throw new IllegalStateException("the keyring moved while it was read; retry");
+                }
+                Keyring next = step.next(w, current);
+                if (!w.replaceKeyring(next.wrap(newKek, clock.millis()), row.version())) {
+                    throw new StoreConflictException("the keyring changed at the same time; retry", null);
+                }
+                String problem = heads.bindAfterKeyringChange(w, current, next);
+                if (problem != null) {
+                    monitor.violation("store head", problem);
+                    throw new IntegrityViolation("store head", problem);
+                }
+                return new Change(current, next, row.kekId(), newKek.keyId());
+            });
+        } catch (StoreConflictException e) {
+            throw TresorException.conflict("the keyring changed at the same time; retry");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+-- Tresor schema v7: the store head binds the keyring (see docs/keyring-plan.md).
+--
+-- The store head's MAC now also covers the keyring's version and the ids of its keys, so a keyring
+-- row put back from an older copy (with the row MAC key row that went with it) no longer matches
+-- the store head, even when no value was written since the keyring changed. Every transaction that
+-- re-seals the store head reads the keyring row inside the transaction; a keyring change re-seals
+-- the store head in the same transaction.
+--
+-- Existing stores keep their head (sealed in the format before v7) with keyring_version NULL; the
+-- next start verifies it in that format and re-seals it over the keyring it opened.
+ALTER TABLE store_head ADD COLUMN keyring_version INTEGER;
