@@ -2,7 +2,6 @@ package dev.tresor.audit;
 
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.Mac;
-import com.google.crypto.tink.TinkProtoKeysetFormat;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.PooledHmac;
 import dev.tresor.crypto.TinkRuntime;
@@ -508,12 +507,13 @@ final class ChainScan {
         try {
             TinkRuntime.ensureRegistered();
             // The three-argument parse: Tink 1.24 refuses to parse with ConfigurationV0 passed in.
-            KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(
-                    wrapped, keyProvider.kek(), ChainCodec.KEY_CONTEXT);
+            // Directly, or through a copy a KEK rotation re-wrapped beside the log (ChainKeys).
+            KeysetHandle handle = ChainKeys.open(log, wrapped, keyProvider);
             chainKey = PooledHmac.of(handle);
         } catch (GeneralSecurityException e) {
             return new Problem(1, "line 1: the chain key cannot be unwrapped with KEK " + keyProvider.keyId()
-                    + " (the header names " + kekId + ") — the log was written under another KEK, or its header was altered",
+                    + " (the header names " + kekId + "; no copy re-wrapped under it in " + ChainKeys.FILE_NAME
+                    + ") — the log was written under another KEK, or its header was altered",
                     false);
         }
         if (!ChainCodec.verifyMac(chainKey, ChainCodec.LINE_DOMAIN, fields, ChainCodec.MAC)) {

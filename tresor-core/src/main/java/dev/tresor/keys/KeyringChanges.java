@@ -79,6 +79,33 @@ public final class KeyringChanges {
         return change;
     }
 
+    /**
+     * The key hierarchy as stored now: the KEK that wraps the keyring, the keyring's version, primary
+     * key and size, and how many data keys each key wraps (keys of the keyring as {@code keyring:<id>};
+     * anything else, such as data keys a conversion left unreadable, under the id their prefix names).
+     */
+    public record Status(String kekId, long keyringVersion, String primaryKeyId, int keys,
+                         java.util.SortedMap<String, Long> dataKeysByKeyId, java.time.Instant updatedAt) {}
+
+    public Status status() {
+        return store.read(r -> {
+            Keyring keyring = keyrings.syncIn(r);
+            KeyringRow row = r.keyring().orElseThrow();
+            java.util.SortedMap<String, Long> counts = new java.util.TreeMap<>();
+            for (dev.tresor.store.Rows.KeyPrefixCount c : r.wrappedKeyPrefixCounts(Keyring.KEY_ID_PREFIX_BYTES)) {
+                Integer id = Keyring.keyIdOf(c.prefix());
+                String name = id == null ? "(no key id)" : (keyring.keyIds().contains(id) ? "keyring:" : "other:")
+                        + Integer.toUnsignedString(id);
+                counts.merge(name, c.count(), Long::sum);
+            }
+            for (Integer id : keyring.keyIds()) {
+                counts.putIfAbsent("keyring:" + Integer.toUnsignedString(id), 0L);
+            }
+            return new Status(row.kekId(), row.version(), keyring.keyId(), keyring.size(), counts,
+                    java.time.Instant.ofEpochMilli(row.updatedAt()));
+        });
+    }
+
     @FunctionalInterface
     private interface Step {
         Keyring next(StoreWriter w, Keyring current);

@@ -361,6 +361,13 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public List<Rows.KeyPrefixCount> wrappedKeyPrefixCounts(int length) {
+            return many("SELECT p, count(*) FROM (SELECT substr(wrapped_key, 1, ?) AS p FROM secret_versions "
+                    + "WHERE wrapped_key IS NOT NULL) k GROUP BY p",
+                    rs -> new Rows.KeyPrefixCount(rs.getBytes(1), rs.getLong(2)), length);
+        }
+
+        @Override
         public void insertKeyring(Rows.KeyringRow row) {
             update("INSERT INTO keyring (id, store_id, version, kek_id, wrapped, updated_at) VALUES (1, ?, ?, ?, ?, ?)",
                     row.storeId(), row.version(), row.kekId(), row.wrapped(), row.updatedAt());

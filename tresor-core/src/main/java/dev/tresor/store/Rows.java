@@ -115,4 +115,7 @@ public final class Rows {
 
     /** The lowest and highest sequence the change table holds; both 0 when it is empty. */
     public record ChangeBounds(long oldest, long newest) {}
+
+    /** A prefix of stored data keys (the Tink prefix naming the keyring key that wrapped them) and how many carry it. */
+    public record KeyPrefixCount(byte[] prefix, long count) {}
 }

@@ -34,6 +34,9 @@ public interface StoreReader {
      */
     List<byte[]> wrappedKeyPrefixes(int length);
 
+    /** How many stored data keys start with each distinct first {@code length} bytes (their wrapping key's prefix). */
+    List<Rows.KeyPrefixCount> wrappedKeyPrefixCounts(int length);
+
     Optional<AclHeadRow> aclHead();
 
     List<ClientRow> clients();

@@ -202,6 +202,25 @@ class KeyringTest {
         }
 
         @Test
+        void statusNamesTheKekTheKeyringAndHowManyDataKeysEachKeyWraps() {
+            KeyringChanges.Status first = f.tresor.keyringChanges().status();
+            assertThat(first.kekId()).isEqualTo(f.kek.keyId());
+            assertThat(first.keyringVersion()).isEqualTo(1);
+            assertThat(first.keys()).isEqualTo(1);
+            assertThat(first.dataKeysByKeyId()).containsExactly(Map.entry(first.primaryKeyId(), 3L));
+
+            Tresor other = f.reopen();
+            Keyring added = other.keyringChanges().addPrimary().after();
+            f.put(f.root(), "app/third", "THIRD", "g1");
+            KeyringChanges.Status now = f.tresor.keyringChanges().status();
+            assertThat(now.keyringVersion()).isEqualTo(2);
+            assertThat(now.primaryKeyId()).isEqualTo(added.keyId());
+            assertThat(now.keys()).isEqualTo(2);
+            assertThat(now.dataKeysByKeyId()).containsOnly(Map.entry(first.primaryKeyId(), 3L),
+                    Map.entry(added.keyId(), 1L));
+        }
+
+        @Test
         void aKeyringAndRowMacKeyPutBackWithNoValueWrittenSinceNoLongerMatchTheStoreHead() {
             // The gap before schema 7: both rows put back and nothing written since passed every check.
             Map<String, Object> oldRing = db.row("keyring", "id = 1");
