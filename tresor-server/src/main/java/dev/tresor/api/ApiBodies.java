@@ -32,6 +32,8 @@ final class ApiBodies {
 
     record TokenBody(String identity, String client, String ttl, Integer uses) {}
 
+    record KeyRotateBody(Boolean kek) {}
+
     record JoinBody(String token, String csr, String profile) {
         @Override
         public String toString() {

@@ -67,12 +67,12 @@ public final class ApiHandler extends Handler.Abstract {
      */
     public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CaPublisher ca, Duration caDefaultTtl,
                       Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock, BooleanSupplier auditWritable,
-                      dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait) {
+                      dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait, KeyAdministration keys) {
         super(InvocationType.BLOCKING);
         this.auditWritable = auditWritable;
         this.tresor = tresor;
         this.publisher = ca;
-        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock, feed, watchMaxWait);
+        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock, feed, watchMaxWait, keys);
         this.audit = audit;
         this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;

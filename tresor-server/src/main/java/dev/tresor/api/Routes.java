@@ -64,8 +64,11 @@ final class Routes {
     /** What a watcher waits for when it names no {@code wait}. */
     static final Duration DEFAULT_WATCH_WAIT = Duration.ofSeconds(30);
 
+    private final KeyAdministration keys;
+
     Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock,
-           dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait) {
+           dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait, KeyAdministration keys) {
+        this.keys = keys;
         this.feed = feed;
         this.watchMaxWait = watchMaxWait;
         this.tresor = tresor;
@@ -143,6 +146,11 @@ final class Routes {
                 default -> "unknown";
             };
             case "tokens" -> n == 1 && method.equals("POST") ? "token.create" : "unknown";
+            case "keys" -> n != 2 ? "unknown" : switch (p.get(1)) {
+                case "status" -> method.equals("GET") ? "key.status" : "unknown";
+                case "rotate" -> method.equals("POST") ? "key.rotate" : "unknown";
+                default -> "unknown";
+            };
             default -> "unknown";
         };
     }
@@ -252,6 +260,11 @@ final class Routes {
             case "ca.bundle" -> publisher().bundleResponse();
             case "ca.crl" -> publisher().crl();
             case "token.create" -> createToken(ex, caller);
+            case "key.status" -> {
+                requireAdmin(caller, "read the key status");
+                yield ok(keys().status());
+            }
+            case "key.rotate" -> rotateKeys(ex, caller);
             default -> {
                 List<String> allowed = allowedMethods(p);
                 if (!allowed.isEmpty()) {
@@ -598,6 +611,35 @@ final class Routes {
         String detail = "client=" + body.client() + " identity=" + issued.identity()
                 + " serial=" + serial + " notAfter=" + certificate.getNotAfter().toInstant();
         return json(201, out).audited(issued.reissue() ? "ca.reissue" : "ca.sign", detail);
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    private KeyAdministration keys() {
+        if (keys == null) {
+            throw new TresorException(Failure.UNAVAILABLE, "this server offers no key operations");
+        }
+        return keys;
+    }
+
+    private static void requireAdmin(Caller caller, String what) {
+        if (!caller.admin()) {
+            throw TresorException.forbidden("only admins may " + what);
+        }
+    }
+
+    /** {@code POST /v1/keys/rotate} {"kek": true}: a new KEK re-wraps the keyring, the audit chain keys and the CA key. */
+    private ApiResponse rotateKeys(Exchange ex, Caller caller) {
+        requireAdmin(caller, "rotate keys");
+        ApiBodies.KeyRotateBody body = Json.parse(ex.body().read(), ApiBodies.KeyRotateBody.class);
+        if (!Boolean.TRUE.equals(body.kek())) {
+            throw TresorException.badRequest("say what to rotate: {\"kek\": true} (a keyring rotation, --keyring, is not "
+                    + "built yet)");
+        }
+        Map<String, Object> done = keys().rotateKek();
+        return ok(done).audited("key.rotate", "kek from=" + done.get("fromKekId") + " to=" + done.get("toKekId")
+                + " keyringVersion=" + done.get("keyringVersion") + " auditChainKeys=" + done.get("auditChainKeys")
+                + " caKey=" + done.get("caKey"));
     }
 
     // ------------------------------------------------------------------ workload identity

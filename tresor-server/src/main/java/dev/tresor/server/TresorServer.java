@@ -111,7 +111,7 @@ public final class TresorServer implements AutoCloseable {
      * in use) is refused with a {@link ConfigException} naming the config field to fix.
      */
     public static TresorServer start(ServerSettings s, Clock clock) {
-        KeyProvider keys = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
+        KeyProvider configuredKeys = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
                 () -> s.openKeyProvider(System.getenv()));
         TresorMetrics metrics = new TresorMetrics();
         List<AuditSink> sinks = new ArrayList<>();
@@ -129,6 +129,8 @@ public final class TresorServer implements AutoCloseable {
             // having been cut or put back from an older copy.
             store = configured("store", () -> Stores.open(s.store()));
             Store opened = store;
+            // A KEK rotation interrupted after its commit left the new key file beside the old one: finish it first.
+            KeyProvider keys = configured("keyProvider.path", () -> KekRotation.finishInterrupted(s, configuredKeys, opened));
             List<FileAuditSink> fileLogs = new ArrayList<>();
             java.util.Set<String> names = new java.util.HashSet<>();
             for (int i = 0; i < s.auditFiles().size(); i++) {
@@ -245,7 +247,8 @@ public final class TresorServer implements AutoCloseable {
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
             api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
-                    metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait()));
+                    metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
+                    new KekRotation(s, tresor)));
 
             ServerConnector joinConnector = null;
             if (s.joinAddress() != null) {

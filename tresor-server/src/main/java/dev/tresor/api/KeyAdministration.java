@@ -1,0 +1,16 @@
+package dev.tresor.api;
+
+import java.util.Map;
+
+/**
+ * The server's key operations behind {@code /v1/keys/...} (admins only; the caller's right is
+ * checked by the route). Implemented in the server, which knows the key provider's files.
+ */
+public interface KeyAdministration {
+
+    /** {@code GET /v1/keys/status}: provider, KEK id, keyring version, primary key, data keys per key id. */
+    Map<String, Object> status();
+
+    /** {@code POST /v1/keys/rotate} with {@code kek}: re-wraps everything the KEK wraps under a new KEK. */
+    Map<String, Object> rotateKek();
+}

@@ -1,0 +1,203 @@
+package dev.tresor.server;
+
+import dev.tresor.Tresor;
+import dev.tresor.audit.ChainKeys;
+import dev.tresor.ca.Pem;
+import dev.tresor.ca.SealedCaKey;
+import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.LocalKeyProvider;
+import dev.tresor.keys.KeyringChanges;
+import dev.tresor.model.Failure;
+import dev.tresor.model.TresorException;
+import dev.tresor.server.config.ServerSettings;
+import dev.tresor.store.Rows.KeyringRow;
+import dev.tresor.store.Store;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Online KEK rotation ({@code tresor key rotate --kek}, {@code POST /v1/keys/rotate}) for the
+ * {@code local} provider, run inside the server that holds the key file:
+ *
+ * <ol>
+ *   <li>a new key file is generated beside the old one ({@code <keyProvider.path>.next}, 0600);</li>
+ *   <li>this node's audit chain keys are re-wrapped under it beside the logs ({@link ChainKeys});</li>
+ *   <li>the CA key is sealed under it into {@code <ca.key>.next};</li>
+ *   <li>the keyring is re-wrapped under it in one transaction, which also re-seals the store head
+ *       (the commit point; O(1), other nodes keep working, see {@code KeyringHolder});</li>
+ *   <li>{@code <ca.key>.next} and then {@code <keyProvider.path>.next} replace the old files
+ *       atomically: the old KEK is gone, and the config does not change.</li>
+ * </ol>
+ *
+ * Before the commit a failure removes the {@code .next} files and changes nothing else (a written
+ * audit key copy is harmless); after it, a start finds the {@code .next} files and finishes the
+ * swap ({@link #finishInterrupted}), because the keyring row then names the new KEK.
+ */
+public final class KekRotation implements dev.tresor.api.KeyAdministration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KekRotation.class);
+
+    private final ServerSettings settings;
+    private final Tresor tresor;
+
+    public KekRotation(ServerSettings settings, Tresor tresor) {
+        this.settings = settings;
+        this.tresor = tresor;
+    }
+
+    /** Where a rotation writes the next version of {@code file} before moving it into place. */
+    static Path next(Path file) {
+        return file.resolveSibling(file.getFileName() + ".next");
+    }
+
+    @Override
+    public Map<String, Object> status() {
+        KeyringChanges.Status st = tresor.keyringChanges().status();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("provider", settings.pkcs11() != null ? "pkcs11" : "local");
+        out.put("kekId", st.kekId());
+        out.put("kekInUse", tresor.keyProvider().keyId());
+        out.put("keyringVersion", st.keyringVersion());
+        out.put("primaryKeyId", st.primaryKeyId());
+        out.put("keys", st.keys());
+        out.put("dataKeys", st.dataKeysByKeyId());
+        out.put("updatedAt", st.updatedAt().toString());
+        return out;
+    }
+
+    @Override
+    public synchronized Map<String, Object> rotateKek() {
+        if (settings.pkcs11() != null) {
+            throw TresorException.badRequest("keyProvider.kind pkcs11: online KEK rotation is not built yet for pkcs11; "
+                    + "only keyProvider.kind local is (see docs/keyring-plan.md)");
+        }
+        Path keyFile = settings.keyFile();
+        KeyProvider oldKek = tresor.keyProvider();
+        Path nextKey = next(keyFile);
+        Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
+        KeyringChanges.Change change;
+        int chains = 0;
+        try {
+            Files.deleteIfExists(nextKey);
+            if (nextCa != null) {
+                Files.deleteIfExists(nextCa);
+            }
+            LocalKeyProvider newKek = LocalKeyProvider.create(nextKey);
+            syncFile(nextKey);
+            for (Path log : settings.auditFiles()) {
+                chains += ChainKeys.rewrap(log, oldKek, newKek);
+            }
+            if (nextCa != null) {
+                X509Certificate cert = Pem.readCertificate(settings.caCert());
+                PrivateKey key = SealedCaKey.open(settings.caKey(), cert, oldKek);
+                SealedCaKey.write(nextCa, key, cert, newKek);
+            }
+            change = tresor.keyringChanges().rewrapUnder(newKek);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(nextKey);
+            if (nextCa != null) {
+                deleteQuietly(nextCa);
+            }
+            if (e instanceof TresorException t) {
+                throw t;
+            }
+            throw new TresorException(Failure.UNAVAILABLE, "the KEK rotation failed before it changed the keyring, and "
+                    + "nothing was changed: " + e.getMessage());
+        }
+        try {
+            swapIn(nextCa, settings.caKey());
+            swapIn(nextKey, keyFile);
+        } catch (IOException e) {
+            throw new TresorException(Failure.UNAVAILABLE, "the keyring is re-wrapped under KEK " + change.toKekId()
+                    + ", but moving " + nextKey + " into place failed (" + e.getMessage() + "); the next start of this "
+                    + "server finishes it. Do not delete " + nextKey);
+        }
+        LOG.info("KEK rotated: keyring version {} now wrapped by {} (was {}); {} audit chain key(s) and {} re-wrapped; "
+                        + "the old key file is replaced", change.after().version(), change.toKekId(), change.fromKekId(),
+                chains, nextCa == null ? "no CA key" : "the CA key");
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("fromKekId", change.fromKekId());
+        out.put("toKekId", change.toKekId());
+        out.put("keyringVersion", change.after().version());
+        out.put("auditChainKeys", chains);
+        out.put("caKey", nextCa != null);
+        out.put("keyFile", keyFile.toString());
+        return out;
+    }
+
+    /**
+     * At start, before the configured KEK is used: a {@code local} rotation that committed the
+     * keyring but did not move its files into place is finished (the keyring row names the KEK in
+     * {@code <path>.next}); one that did not commit has its {@code .next} files removed. Returns the
+     * KEK to run with.
+     */
+    public static KeyProvider finishInterrupted(ServerSettings s, KeyProvider configured, Store store) throws IOException {
+        if (s.pkcs11() != null) {
+            return configured;
+        }
+        Path nextKey = next(s.keyFile());
+        if (!Files.exists(nextKey)) {
+            return configured;
+        }
+        Path nextCa = s.caKey() == null ? null : next(s.caKey());
+        LocalKeyProvider candidate = LocalKeyProvider.load(nextKey);
+        Optional<String> wrappedBy = store.read(r -> r.keyring().map(KeyringRow::kekId));
+        if (wrappedBy.isPresent() && wrappedBy.get().equals(candidate.keyId())
+                && !wrappedBy.get().equals(configured.keyId())) {
+            if (nextCa != null && Files.exists(nextCa)) {
+                swapIn(nextCa, s.caKey());
+            }
+            swapIn(nextKey, s.keyFile());
+            LOG.warn("finished an interrupted KEK rotation: {} replaced {} (the keyring is wrapped by {})", nextKey,
+                    s.keyFile(), candidate.keyId());
+            return LocalKeyProvider.load(s.keyFile());
+        }
+        Files.deleteIfExists(nextKey);
+        if (nextCa != null) {
+            Files.deleteIfExists(nextCa);
+        }
+        LOG.warn("removed {} left by a KEK rotation that did not change the keyring", nextKey);
+        return configured;
+    }
+
+    private static void swapIn(Path next, Path target) throws IOException {
+        if (next == null) {
+            return;
+        }
+        Files.move(next, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(target.toAbsolutePath().getParent());
+    }
+
+    private static void syncFile(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // some file systems do not sync directories; the rename itself is atomic
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("cannot remove {} after a failed KEK rotation ({}); the next start removes it", file, e.getMessage());
+        }
+    }
+}
