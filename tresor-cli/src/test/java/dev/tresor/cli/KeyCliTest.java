@@ -1,0 +1,64 @@
+package dev.tresor.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tresor.crypto.LocalKeyProvider;
+import dev.tresor.server.TresorServer;
+import dev.tresor.server.bootstrap.DataFolder;
+import dev.tresor.server.config.ConfigLoader;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** tresor key status and tresor key rotate --kek in-process against a real server (a tresor init folder). */
+class KeyCliTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void statusShowsTheHierarchyAndRotateKekMovesItToANewKeyFileWhileTheServerRuns() throws Exception {
+        Path folder = tmp.resolve("server");
+        DataFolder data = new DataFolder(folder);
+        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
+                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        Path keyFile = folder.resolve("kek.json");
+        String before = LocalKeyProvider.load(keyFile).keyId();
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
+            Map<String, String> admin = new HashMap<>();
+            admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
+            admin.put("TRESOR_CERT", credentials.cert().toString());
+            admin.put("TRESOR_KEY", credentials.key().toString());
+            admin.put("TRESOR_CA", credentials.ca().toString());
+
+            CliHarness.Run status = CliHarness.run(admin, tmp, "key", "status");
+            assertThat(status.exitCode()).as(status.err()).isZero();
+            assertThat(status.out()).contains("provider:        local").contains("KEK:             " + before)
+                    .contains("keyring version: 1").contains("keys:            1").contains("DATA KEYS");
+
+            CliHarness.Run vague = CliHarness.run(admin, tmp, "key", "rotate");
+            assertThat(vague.exitCode()).isEqualTo(ExitCodes.USAGE);
+            assertThat(vague.err()).contains("--kek");
+
+            CliHarness.Run rotated = CliHarness.run(admin, tmp, "key", "rotate", "--kek");
+            assertThat(rotated.exitCode()).as(rotated.err()).isZero();
+            String after = LocalKeyProvider.load(keyFile).keyId();
+            assertThat(after).isNotEqualTo(before);
+            assertThat(rotated.out()).contains("KEK rotated: " + before + " -> " + after).contains("keyring version 2")
+                    .contains("CA key");
+
+            CliHarness.Run json = CliHarness.run(admin, tmp, "key", "status", "-o", "json");
+            assertThat(json.exitCode()).as(json.err()).isZero();
+            assertThat(json.out()).contains("\"kekId\" : \"" + after + "\"").contains("\"keyringVersion\" : 2");
+        }
+        // The next start runs on the new key file alone.
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
+            assertThat(server.tresor().keyProvider().keyId()).isEqualTo(LocalKeyProvider.load(keyFile).keyId());
+        }
+    }
+}
