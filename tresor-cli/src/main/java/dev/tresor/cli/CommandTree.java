@@ -65,6 +65,7 @@ final class CommandTree {
             Node.group(CaCommand.class,
                     Node.leaf(CaRotateCommand.class)),
             Node.group(KeyCommand.class,
+                    Node.leaf(KeyInitCommand.class),
                     Node.leaf(KeyRotateCommand.class),
                     Node.leaf(KeyStatusCommand.class)),
             Node.leaf(GrantCommand.class),

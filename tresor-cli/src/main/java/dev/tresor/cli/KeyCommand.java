@@ -3,9 +3,11 @@ package dev.tresor.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "key", description = "The key hierarchy: KEK rotation and status (admins).",
+@Command(name = "key", description = "The key hierarchy: an HSM KEK, KEK rotation, status.",
         footerHeading = "%nExamples:%n",
         footer = {
+                "  tresor key init --pkcs11 --library /usr/lib/softhsm/libsofthsm2.so \\",
+                "      --slot 1234 --key-label tresor-kek-1 --pin-file /etc/tresor/hsm.pin",
                 "  tresor key status",
                 "  tresor key rotate --kek",
         })

@@ -1,5 +1,7 @@
 package dev.tresor.crypto;
 
+import dev.tresor.testkit.SoftHsm;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,6 +35,10 @@ class Pkcs11KeyProviderTest {
     private static final Map<String, String> NO_ENV = Map.of();
 
     private SoftHsm hsm;
+
+    private Pkcs11KeyProvider.Settings settings(String keyLabel) {
+        return new Pkcs11KeyProvider.Settings(hsm.library(), hsm.slot(), null, keyLabel);
+    }
     @TempDir
     Path dir;
 
@@ -50,8 +56,8 @@ class Pkcs11KeyProviderTest {
     }
 
     private Pkcs11KeyProvider newKey(String label) throws Exception {
-        Pkcs11KeyProvider.generateKey(hsm.settings(label), pin(), NO_ENV);
-        return Pkcs11KeyProvider.open(hsm.settings(label), pin(), NO_ENV);
+        Pkcs11KeyProvider.generateKey(settings(label), pin(), NO_ENV);
+        return Pkcs11KeyProvider.open(settings(label), pin(), NO_ENV);
     }
 
     @Test
@@ -71,10 +77,10 @@ class Pkcs11KeyProviderTest {
         assertThatThrownBy(() -> kek.kek().decrypt(flipped, aad)).isInstanceOf(GeneralSecurityException.class);
 
         // Reopened (a restart), the same token key opens what it wrapped.
-        Pkcs11KeyProvider again = Pkcs11KeyProvider.open(hsm.settings("kek-roundtrip"), pin(), NO_ENV);
+        Pkcs11KeyProvider again = Pkcs11KeyProvider.open(settings("kek-roundtrip"), pin(), NO_ENV);
         assertThat(again.kek().decrypt(one, aad)).isEqualTo(secret);
         // A KEK is never silently replaced.
-        assertThatThrownBy(() -> Pkcs11KeyProvider.generateKey(hsm.settings("kek-roundtrip"), pin(), NO_ENV))
+        assertThatThrownBy(() -> Pkcs11KeyProvider.generateKey(settings("kek-roundtrip"), pin(), NO_ENV))
                 .hasMessageContaining("already holds a key labelled 'kek-roundtrip'");
     }
 
@@ -95,7 +101,7 @@ class Pkcs11KeyProviderTest {
                 }
                 assertThat(db.row("keyring", "id = 1").get("kek_id")).isEqualTo("pkcs11:kek-store");
                 // A restart with the PIN from an environment variable this time.
-                Pkcs11KeyProvider restarted = Pkcs11KeyProvider.open(hsm.settings("kek-store"),
+                Pkcs11KeyProvider restarted = Pkcs11KeyProvider.open(settings("kek-store"),
                         Pkcs11KeyProvider.Pin.fromEnvironment("TRESOR_HSM_PIN"), Map.of("TRESOR_HSM_PIN", PIN));
                 try (Store store = db.open()) {
                     Tresor tresor = Tresor.open(store, restarted, IntegrityMonitor.NONE, Clock.systemUTC());
@@ -151,7 +157,7 @@ class Pkcs11KeyProviderTest {
                 hsm.library(), 424242L, null, "k"), pin(), NO_ENV))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("slot 424242");
-        assertThatThrownBy(() -> Pkcs11KeyProvider.open(hsm.settings("no-such-key"), pin(), NO_ENV))
+        assertThatThrownBy(() -> Pkcs11KeyProvider.open(settings("no-such-key"), pin(), NO_ENV))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("holds no AES key labelled 'no-such-key'")
                 .hasMessageContaining("keyProvider.keyLabel");

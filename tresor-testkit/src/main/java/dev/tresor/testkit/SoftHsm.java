@@ -1,4 +1,4 @@
-package dev.tresor.crypto;
+package dev.tresor.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 /**
  * A real SoftHSM2 token for tests. SoftHSM reads the file named by SOFTHSM2_CONF (set by the build
- * for the test JVM, see tresor-core/pom.xml) once, when the JVM first loads the library; so the
+ * for the test JVM, see the surefire configuration in tresor-core/pom.xml and tresor-server/pom.xml) once, when the JVM first loads the library; so the
  * test class calls {@link #start} before any PKCS#11 use, which points it at a fresh temporary
  * token folder and initialises one token there with softhsm2-util.
  */
@@ -22,7 +22,8 @@ public record SoftHsm(Path library, long slot, String userPin) {
     public static SoftHsm start(String tokenLabel, String userPin) throws IOException, InterruptedException {
         String conf = System.getenv("SOFTHSM2_CONF");
         if (conf == null) {
-            throw new IllegalStateException("SOFTHSM2_CONF is not set for the test JVM (tresor-core/pom.xml sets it)");
+            throw new IllegalStateException("SOFTHSM2_CONF is not set for the test JVM (the module's pom.xml sets it for "
+                    + "surefire)");
         }
         Path confFile = Path.of(conf);
         Files.createDirectories(confFile.getParent());
@@ -41,9 +42,5 @@ public record SoftHsm(Path library, long slot, String userPin) {
             throw new IllegalStateException("softhsm2-util printed no slot: " + out);
         }
         return new SoftHsm(LIBRARY, Long.parseLong(m.group(1)), userPin);
-    }
-
-    public Pkcs11KeyProvider.Settings settings(String keyLabel) {
-        return new Pkcs11KeyProvider.Settings(library, slot, null, keyLabel);
     }
 }

@@ -1,0 +1,146 @@
+package dev.tresor.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tresor.Tresor;
+import dev.tresor.access.Caller;
+import dev.tresor.audit.AuditVerifier;
+import dev.tresor.crypto.Pkcs11KeyProvider;
+import dev.tresor.model.PutSecret;
+import dev.tresor.model.VersionSelector;
+import dev.tresor.server.config.ConfigException;
+import dev.tresor.server.config.ConfigLoader;
+import dev.tresor.testkit.SoftHsm;
+import dev.tresor.testkit.TestPki;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tresor server with {@code keyProvider.kind: pkcs11} on a real SoftHSM2 token (initialised by
+ * the test in a temporary SOFTHSM2_CONF, set for this module's surefire JVM in its pom): the store
+ * and the audit log run on the HSM key across restarts; a wrong PIN refuses the start naming
+ * keyProvider.pinFile.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class Pkcs11ServerStartTest {
+
+    private static final String PIN = "4321";
+    private static final String ADMIN = "spiffe://tresor.test/client/admin";
+
+    @TempDir
+    Path dir;
+
+    private SoftHsm hsm;
+
+    @BeforeAll
+    void token() throws Exception {
+        hsm = SoftHsm.start("tresor-server-test", PIN);
+    }
+
+    private Path folder(String name, String keyLabel, String pin) throws Exception {
+        Path d = Files.createDirectories(dir.resolve(name));
+        TestPki pki = TestPki.create("Pkcs11 Test CA");
+        pki.writeCaPem(d.resolve("ca.crt"));
+        pki.server("localhost", "127.0.0.1").writePem(d, "server");
+        Files.writeString(d.resolve("hsm.pin"), pin + "\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(d.resolve("hsm.pin"), PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(d.resolve("tresor.yaml"), """
+                trustDomain: tresor.test
+                listen:
+                  api: "127.0.0.1:0"
+                  management: "127.0.0.1:0"
+                tls:
+                  cert: server.crt
+                  key: server.key
+                  clientCa: ca.crt
+                store:
+                  kind: sqlite
+                  path: tresor.db
+                keyProvider:
+                  kind: pkcs11
+                  library: %s
+                  slot: %d
+                  keyLabel: %s
+                  pinFile: hsm.pin
+                audit:
+                  writeTimeout: 2s
+                  fsyncInterval: 20ms
+                  sinks:
+                    - kind: file
+                      path: audit.log
+                """.formatted(hsm.library(), hsm.slot(), keyLabel), StandardCharsets.UTF_8);
+        return d;
+    }
+
+    private Pkcs11KeyProvider.Settings settings(String label) {
+        return new Pkcs11KeyProvider.Settings(hsm.library(), hsm.slot(), null, label);
+    }
+
+    @Test
+    void theServerRunsItsStoreAndAuditLogOnTheHsmKeyAcrossRestarts() throws Exception {
+        Path d = folder("runs", "server-kek", PIN);
+        Pkcs11KeyProvider.generateKey(settings("server-kek"), Pkcs11KeyProvider.Pin.fromFile(d.resolve("hsm.pin")), Map.of());
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(d.resolve("tresor.yaml")))) {
+            Tresor t = server.tresor();
+            assertThat(t.keyProvider().keyId()).isEqualTo("pkcs11:server-kek");
+            t.bootstrapAdmin("admin", ADMIN);
+            Caller root = t.authenticate(ADMIN);
+            t.createGroup(root, "ops", null);
+            t.addMember(root, "ops", "admin", dev.tresor.model.Role.READ);
+            t.secrets().put(root, "db/password", new PutSecret("on-the-hsm".getBytes(StandardCharsets.UTF_8), null, null,
+                    List.of("ops"), null, null, null), t.groupCheck());
+            assertThat(t.keyringChanges().status().kekId()).isEqualTo("pkcs11:server-kek");
+        }
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(d.resolve("tresor.yaml")))) {
+            Tresor t = server.tresor();
+            byte[] value = t.secrets().read(t.authenticate(ADMIN), "db/password", VersionSelector.current(), false).value();
+            assertThat(new String(value, StandardCharsets.UTF_8)).isEqualTo("on-the-hsm");
+        }
+        Pkcs11KeyProvider kek = Pkcs11KeyProvider.open(settings("server-kek"),
+                Pkcs11KeyProvider.Pin.fromFile(d.resolve("hsm.pin")), Map.of());
+        assertThat(AuditVerifier.verify(d.resolve("audit.log"), kek).ok()).isTrue();
+    }
+
+    @Test
+    void aWrongPinRefusesTheStartNamingKeyProviderPinFile() throws Exception {
+        Path d = folder("wrong-pin", "wrong-pin-kek", "0000");
+        Pkcs11KeyProvider.generateKey(settings("wrong-pin-kek"), Pkcs11KeyProvider.Pin.fromEnvironment("PIN"),
+                Map.of("PIN", PIN));
+        // A fresh process, as a server start is: PKCS#11 logins last as long as the process.
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ServerStartChild.class.getName(), d.resolve("tresor.yaml").toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String line = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(child.waitFor()).isZero();
+        assertThat(line).startsWith("refused ConfigException: keyProvider: ").contains("wrong PIN")
+                .contains(d.resolve("hsm.pin") + " (keyProvider.pinFile)").doesNotContain("0000");
+        assertThat(d.resolve("tresor.db")).doesNotExist();
+        // The right PIN in the same file: the same start goes through (nothing was locked).
+        Files.writeString(d.resolve("hsm.pin"), PIN + "\n", StandardCharsets.UTF_8);
+        Process again = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ServerStartChild.class.getName(), d.resolve("tresor.yaml").toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertThat(new String(again.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()).isEqualTo("started");
+        assertThat(again.waitFor()).isZero();
+    }
+
+    @Test
+    void aKeyLabelTheTokenLacksRefusesTheStartNamingTheFix() throws Exception {
+        Path d = folder("no-key", "never-created", PIN);
+        assertThatThrownBy(() -> TresorServer.start(ConfigLoader.load(d.resolve("tresor.yaml"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("holds no AES key labelled 'never-created'")
+                .hasMessageContaining("keyProvider.keyLabel");
+    }
+}
