@@ -46,6 +46,8 @@ public final class Tresor {
     static final String STORE_HEAD_SCHEMA = "2";
     /** The schema version from which the store head binds the keyring. */
     static final String KEYRING_HEAD_SCHEMA = "7";
+    /** The schema version from which revocations are sealed in the ACL head. */
+    static final String SEALED_REVOCATIONS_SCHEMA = "8";
 
     private final Store store;
     private final AccessControl access;
@@ -151,7 +153,11 @@ public final class Tresor {
                     + "backup and compare it with the audit log (tresor audit verify); see docs/operations.md, "
                     + "integrity alarms");
         }
-        return new Tresor(store, keyProvider, keyrings, seals, ledger, storeHeads, monitor, clock);
+        Tresor tresor = new Tresor(store, keyProvider, keyrings, seals, ledger, storeHeads, monitor, clock);
+        if (store.migratedNow(SEALED_REVOCATIONS_SCHEMA)) {
+            tresor.identity.sealRecordedRevocations();
+        }
+        return tresor;
     }
 
     /** A change feed over this store (not started); the server starts and closes it. */

@@ -228,6 +228,20 @@ public final class AccessControl {
                 .orElseThrow(() -> new TresorException(Failure.UNAUTHENTICATED, "client no longer exists"));
     }
 
+    /**
+     * The revoked certificates the ACL head seals (serial in lower-case hex → when revoked), read
+     * through the verified head: a head that does not verify is an integrity violation, never an
+     * empty list.
+     */
+    public java.util.SortedMap<String, Long> sealedRevocations(StoreReader r) {
+        HeadOrProblem head = verifyHead(r);
+        if (head.problem() != null) {
+            monitor.violation("ACL head", head.problem());
+            throw new IntegrityViolation("ACL head", head.problem());
+        }
+        return head.head().registry().revokedAt();
+    }
+
     /** Starts an edit of the ACL inside a write transaction; call {@link AclEditor#finish()} before it commits. */
     public AclEditor edit(StoreWriter w) {
         HeadOrProblem head;

@@ -104,6 +104,41 @@ public final class AclEditor {
     }
 
     /**
+     * Lists the certificate with {@code serial} (lower-case hex) as revoked, sealed in the ACL head;
+     * a no-op if it already is. Returns whether it was newly listed.
+     */
+    public boolean revokeCertificate(String serial) {
+        return revokeCertificate(serial, clock.millis());
+    }
+
+    /** As {@link #revokeCertificate(String)}, revoked at {@code atMillis} (a revocation recorded earlier). */
+    public boolean revokeCertificate(String serial, long atMillis) {
+        if (registry.revoked(serial)) {
+            return false;
+        }
+        long now = clock.millis();
+        if (atMillis < revocationsForgottenBefore(now)) {
+            return false;
+        }
+        registry = registry.revoke(serial, atMillis, revocationsForgottenBefore(now));
+        dirty = true;
+        return true;
+    }
+
+    /** The revoked certificates as this edit will seal them. */
+    public java.util.SortedMap<String, Long> revocations() {
+        return registry.revokedAt();
+    }
+
+    /**
+     * Revocations older than the longest certificate lifetime: a certificate issued before its
+     * revocation cannot be valid any more, whatever its row says.
+     */
+    static long revocationsForgottenBefore(long nowMillis) {
+        return nowMillis - CertificateAuthority.MAX_LEAF_TTL.plus(CertificateAuthority.CLOCK_SKEW_ALLOWANCE).toMillis();
+    }
+
+    /**
      * Counts one more certificate issued for an intact client and returns how many were issued
      * before it (0 for the certificate that completes the client's creation).
      */

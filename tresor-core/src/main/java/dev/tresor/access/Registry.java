@@ -23,25 +23,36 @@ import java.util.TreeMap;
  * (at second precision, as certificates carry it). Entries older than the longest certificate
  * lifetime are dropped: no certificate from before them can still be valid.
  *
- * <p>Encoding: {@code name:base64(mac)} for clients and {@code !base64url(identity):millis} for
- * retired identities, joined by ','; client names cannot contain '!', ':' or ','.
+ * <p>A revoked certificate is listed by serial with the time it was revoked (schema 8): the
+ * {@code issued_certs} row's revocation columns are only a copy for listings, so clearing them in
+ * the database revokes nothing back. An entry is kept for the longest certificate lifetime after
+ * its revocation, which bounds how long the certificate can still be valid without trusting the
+ * row's {@code not_after}.
+ *
+ * <p>Encoding: {@code name:base64(mac)} for clients, {@code !base64url(identity):millis} for
+ * retired identities and {@code #serial:millis} (lower-case hex) for revoked certificates, joined
+ * by ','; client names cannot contain '!', '#', ':' or ','.
  */
-record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> retiredAt) {
+record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> retiredAt,
+                SortedMap<String, Long> revokedAt) {
 
     private static final char RETIRED = '!';
+    private static final char REVOKED = '#';
 
     Registry {
         macsByClient = Collections.unmodifiableSortedMap(new TreeMap<>(macsByClient));
         retiredAt = Collections.unmodifiableSortedMap(new TreeMap<>(retiredAt));
+        revokedAt = Collections.unmodifiableSortedMap(new TreeMap<>(revokedAt));
     }
 
     static Registry empty() {
-        return new Registry(new TreeMap<>(), new TreeMap<>());
+        return new Registry(new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
     }
 
     static Registry parse(String text) {
         SortedMap<String, String> clients = new TreeMap<>();
         SortedMap<String, Long> retired = new TreeMap<>();
+        SortedMap<String, Long> revoked = new TreeMap<>();
         if (text != null && !text.isEmpty()) {
             for (String entry : text.split(",", -1)) {
                 int colon = entry.indexOf(':');
@@ -53,12 +64,18 @@ record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> 
                 if (key.charAt(0) == RETIRED) {
                     String identity = new String(Base64.getUrlDecoder().decode(key.substring(1)), StandardCharsets.UTF_8);
                     retired.put(identity, Long.parseLong(value));
+                } else if (key.charAt(0) == REVOKED) {
+                    String serial = key.substring(1);
+                    if (!serial.matches("[0-9a-f]{1,64}")) {
+                        throw new IllegalArgumentException("malformed revoked serial");
+                    }
+                    revoked.put(serial, Long.parseLong(value));
                 } else {
                     clients.put(key, value);
                 }
             }
         }
-        return new Registry(clients, retired);
+        return new Registry(clients, retired, revoked);
     }
 
     String encode() {
@@ -76,6 +93,12 @@ record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> 
             out.append(RETIRED).append(Base64.getUrlEncoder().withoutPadding()
                     .encodeToString(identity.getBytes(StandardCharsets.UTF_8))).append(':').append(at);
         });
+        revokedAt.forEach((serial, at) -> {
+            if (!out.isEmpty()) {
+                out.append(',');
+            }
+            out.append(REVOKED).append(serial).append(':').append(at);
+        });
         return out.toString();
     }
 
@@ -88,13 +111,13 @@ record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> 
     Registry with(String client, byte[] mac) {
         SortedMap<String, String> map = new TreeMap<>(macsByClient);
         map.put(client, Base64.getEncoder().encodeToString(mac));
-        return new Registry(map, retiredAt);
+        return new Registry(map, retiredAt, revokedAt);
     }
 
     Registry without(String client) {
         SortedMap<String, String> map = new TreeMap<>(macsByClient);
         map.remove(client);
-        return new Registry(map, retiredAt);
+        return new Registry(map, retiredAt, revokedAt);
     }
 
     /** Records that {@code identity} was retired at {@code atMillis}; drops entries retired before {@code forgetBefore}. */
@@ -102,7 +125,22 @@ record Registry(SortedMap<String, String> macsByClient, SortedMap<String, Long> 
         SortedMap<String, Long> retired = new TreeMap<>(retiredAt);
         retired.values().removeIf(at -> at < forgetBefore);
         retired.merge(identity, atMillis, Math::max);
-        return new Registry(macsByClient, retired);
+        return new Registry(macsByClient, retired, revokedAt);
+    }
+
+    /**
+     * Lists {@code serial} (lower-case hex) as revoked at {@code atMillis}, keeping an earlier
+     * revocation time; drops entries revoked before {@code forgetBefore}.
+     */
+    Registry revoke(String serial, long atMillis, long forgetBefore) {
+        SortedMap<String, Long> revoked = new TreeMap<>(revokedAt);
+        revoked.values().removeIf(at -> at < forgetBefore);
+        revoked.merge(serial, atMillis, Math::min);
+        return new Registry(macsByClient, retiredAt, revoked);
+    }
+
+    boolean revoked(String serial) {
+        return revokedAt.containsKey(serial);
     }
 
     /** When {@code identity} was last retired, if it was. */

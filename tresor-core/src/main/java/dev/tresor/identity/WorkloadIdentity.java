@@ -256,15 +256,16 @@ public final class WorkloadIdentity {
 
     // ------------------------------------------------------------------ revocation
 
-    /** A revoked certificate, for the CRL. */
-    public record Revoked(BigInteger serial, Instant revokedAt, String identity, String issuer) {}
+    /** A revoked certificate, for the CRL: as the ACL head seals it. */
+    public record Revoked(BigInteger serial, Instant revokedAt) {}
 
     /** At most this many certificates per listing. */
     public static final int MAX_LISTED = 10_000;
 
     /**
      * The certificates this server's CA issued, newest first (admins): of one client or all, the
-     * unexpired ones unless {@code includeExpired}. Each says whether and when it was revoked.
+     * unexpired ones unless {@code includeExpired}. Each says whether and when it was revoked, as
+     * the ACL head seals it (the row's own revocation columns are only a copy).
      */
     public List<IssuedCertRow> issued(Caller caller, String client, boolean includeExpired, int limit) {
         requireAdmin(caller, "list issued certificates");
@@ -273,7 +274,17 @@ public final class WorkloadIdentity {
         }
         int bounded = Math.max(1, Math.min(limit, MAX_LISTED));
         long now = clock.millis();
-        return store.read(r -> r.issuedCerts(client, now, includeExpired, bounded));
+        return store.read(r -> {
+            java.util.SortedMap<String, Long> sealed = access.sealedRevocations(r);
+            return r.issuedCerts(client, now, includeExpired, bounded).stream().map(row -> asSealed(row, sealed)).toList();
+        });
+    }
+
+    private static IssuedCertRow asSealed(IssuedCertRow row, java.util.SortedMap<String, Long> sealed) {
+        Long revokedAt = sealed.get(row.serial());
+        String revokedBy = revokedAt == null ? null : (row.revokedBy() == null ? "(not recorded)" : row.revokedBy());
+        return new IssuedCertRow(row.serial(), row.client(), row.identity(), row.issuer(), row.notAfter(), row.issuedAt(),
+                revokedAt, revokedBy);
     }
 
     /** Revokes one certificate by serial (hex, colons and case ignored). Admins only; idempotent. */
@@ -281,17 +292,22 @@ public final class WorkloadIdentity {
         requireAdmin(caller, "revoke certificates");
         String normalized = normalizeSerial(serial);
         return write(w -> {
-            if (!w.revokeCert(normalized, clock.millis(), caller.name())) {
+            if (w.issuedCert(normalized).isEmpty()) {
                 throw TresorException.notFound("no certificate with serial " + normalized + " was issued by this server's CA");
             }
-            return w.issuedCert(normalized).orElseThrow();
+            AclEditor acl = access.edit(w);
+            acl.revokeCertificate(normalized);
+            w.revokeCert(normalized, clock.millis(), caller.name());
+            java.util.SortedMap<String, Long> sealed = acl.revocations();
+            acl.finish();
+            return asSealed(w.issuedCert(normalized).orElseThrow(), sealed);
         });
     }
 
     /**
      * Revokes every certificate issued so far for {@code identity}: the identity is retired (sealed
      * in the ACL head, so the API refuses every older certificate at once) and each recorded,
-     * unexpired certificate is listed as revoked (for the CRL). Returns the serials listed.
+     * unexpired certificate is listed as revoked (sealed too, for the CRL). Returns the serials listed.
      */
     public List<String> revokeIdentity(Caller caller, String identity) {
         requireAdmin(caller, "revoke certificates");
@@ -305,10 +321,31 @@ public final class WorkloadIdentity {
             acl.retireIdentity(identity);
             List<String> serials = w.issuedCertsOf(identity, now).stream().map(IssuedCertRow::serial).toList();
             for (String serial : serials) {
+                acl.revokeCertificate(serial);
                 w.revokeCert(serial, now, caller.name());
             }
             acl.finish();
             return serials;
+        });
+    }
+
+    /**
+     * Once, in the start that migrated the schema to version 8: the revocations recorded before
+     * then (in the rows only) are sealed into the ACL head, as they stand (the same trust on
+     * upgrade as the first store head). Returns how many were sealed.
+     */
+    public int sealRecordedRevocations() {
+        long now = clock.millis();
+        return write(w -> {
+            AclEditor acl = access.edit(w);
+            int sealed = 0;
+            for (IssuedCertRow row : w.revokedCerts(now)) {
+                if (acl.revokeCertificate(row.serial(), row.revokedAt())) {
+                    sealed++;
+                }
+            }
+            acl.finish();
+            return sealed;
         });
     }
 
@@ -318,22 +355,13 @@ public final class WorkloadIdentity {
     }
 
     private Set<String> revokedSerials() {
-        long now = clock.millis();
-        return store.read(r -> {
-            Set<String> out = new HashSet<>();
-            for (IssuedCertRow row : r.revokedCerts(now)) {
-                out.add(row.serial());
-            }
-            return out;
-        });
+        return store.read(r -> new HashSet<>(access.sealedRevocations(r).keySet()));
     }
 
-    /** Revoked, unexpired certificates (for the CRL). */
+    /** Revoked certificates as the ACL head seals them (for the CRLs). */
     public List<Revoked> revoked() {
-        long now = clock.millis();
-        return store.read(r -> r.revokedCerts(now).stream()
-                .map(row -> new Revoked(new BigInteger(row.serial(), 16), Instant.ofEpochMilli(row.revokedAt()),
-                        row.identity(), row.issuer()))
+        return store.read(r -> access.sealedRevocations(r).entrySet().stream()
+                .map(e -> new Revoked(new BigInteger(e.getKey(), 16), Instant.ofEpochMilli(e.getValue())))
                 .toList());
     }
 

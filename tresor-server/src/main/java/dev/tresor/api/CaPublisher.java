@@ -22,9 +22,18 @@ public final class CaPublisher {
     public static final Duration CRL_VALIDITY = Duration.ofHours(1);
     public static final String PEM_CHAIN_TYPE = "application/pem-certificate-chain";
     public static final String CRL_TYPE = "application/pkix-crl";
+    /** Several PEM CRLs (no registered media type for a bundle of them). */
+    public static final String PEM_CRLS_TYPE = "application/x-pem-file";
 
-    /** A retired CA still trusted until {@code trustUntil} (the overlap of a rollover). */
-    public record Retired(X509Certificate certificate, Instant trustUntil) {}
+    /**
+     * A retired CA still trusted until {@code trustUntil} (the overlap of a rollover); {@code signer}
+     * is that CA with its (sealed) key, which signs its own CRL, or null when the key file is gone.
+     */
+    public record Retired(X509Certificate certificate, Instant trustUntil, CertificateAuthority signer) {
+        public Retired(X509Certificate certificate, Instant trustUntil) {
+            this(certificate, trustUntil, null);
+        }
+    }
 
     private final CertificateAuthority ca;
     private final WorkloadIdentity identity;
@@ -79,18 +88,61 @@ public final class CaPublisher {
         return null;
     }
 
-    /** The DER encoding of a freshly signed CRL. */
+    /**
+     * The DER encoding of a freshly signed CRL of the active CA. It lists every revocation the ACL
+     * head seals, whichever CA issued the certificate: serials are random, so listing another CA's
+     * serial revokes nothing else, and a relying party that matches CRLs by issuer name alone
+     * (the same name survives a rollover) also refuses the retired CA's revoked certificates.
+     */
     public byte[] crlDer() {
-        String issuer = ca.certificate().getSubjectX500Principal().getName();
-        List<CertificateAuthority.CrlEntry> entries = identity.revoked().stream()
-                .filter(r -> issuer.equals(r.issuer()))
+        return encode(crlOf(ca, entries()));
+    }
+
+    /**
+     * One CRL per CA of the trust bundle whose key is at hand (PEM, active CA first): what a
+     * relying party that checks the CRL's signer against the certificate's issuer key needs
+     * during a rollover's overlap ({@code GET /v1/ca/crls}).
+     */
+    public String crlsPem() {
+        List<CertificateAuthority.CrlEntry> entries = entries();
+        StringBuilder out = new StringBuilder(pemCrl(encode(crlOf(ca, entries))));
+        Instant now = clock.instant();
+        for (Retired r : retired) {
+            if (r.signer() != null && now.isBefore(r.trustUntil())) {
+                out.append(pemCrl(encode(crlOf(r.signer(), entries))));
+            }
+        }
+        return out.toString();
+    }
+
+    /** The retired CAs still trusted whose key is missing, so that no CRL of theirs can be signed. */
+    public List<X509Certificate> retiredWithoutKey() {
+        Instant now = clock.instant();
+        return retired.stream().filter(r -> r.signer() == null && now.isBefore(r.trustUntil()))
+                .map(Retired::certificate).toList();
+    }
+
+    private List<CertificateAuthority.CrlEntry> entries() {
+        return identity.revoked().stream()
                 .map(r -> new CertificateAuthority.CrlEntry(r.serial(), r.revokedAt()))
                 .toList();
+    }
+
+    private static java.security.cert.X509CRL crlOf(CertificateAuthority signer, List<CertificateAuthority.CrlEntry> entries) {
+        return signer.crl(entries, CRL_VALIDITY);
+    }
+
+    private static byte[] encode(java.security.cert.X509CRL crl) {
         try {
-            return ca.crl(entries, CRL_VALIDITY).getEncoded();
+            return crl.getEncoded();
         } catch (CRLException e) {
             throw new IllegalStateException("cannot encode the CRL", e);
         }
+    }
+
+    private static String pemCrl(byte[] der) {
+        return "-----BEGIN X509 CRL-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END X509 CRL-----\n";
     }
 
     ApiResponse bundleResponse() {
@@ -99,6 +151,10 @@ public final class CaPublisher {
 
     ApiResponse crl() {
         return raw(CRL_TYPE, crlDer());
+    }
+
+    ApiResponse crls() {
+        return raw(PEM_CRLS_TYPE, crlsPem().getBytes(StandardCharsets.US_ASCII));
     }
 
     private static ApiResponse raw(String type, byte[] bytes) {

@@ -143,6 +143,7 @@ final class Routes {
                 case "certs" -> method.equals("GET") ? "ca.certs" : "unknown";
                 case "bundle" -> method.equals("GET") ? "ca.bundle" : "unknown";
                 case "crl" -> method.equals("GET") ? "ca.crl" : "unknown";
+                case "crls" -> method.equals("GET") ? "ca.crls" : "unknown";
                 default -> "unknown";
             };
             case "tokens" -> n == 1 && method.equals("POST") ? "token.create" : "unknown";
@@ -259,6 +260,7 @@ final class Routes {
             case "ca.certs" -> issuedCerts(ex, caller);
             case "ca.bundle" -> publisher().bundleResponse();
             case "ca.crl" -> publisher().crl();
+            case "ca.crls" -> publisher().crls();
             case "token.create" -> createToken(ex, caller);
             case "key.status" -> {
                 requireAdmin(caller, "read the key status");
@@ -639,7 +641,7 @@ final class Routes {
         Map<String, Object> done = keys().rotateKek();
         return ok(done).audited("key.rotate", "kek from=" + done.get("fromKekId") + " to=" + done.get("toKekId")
                 + " keyringVersion=" + done.get("keyringVersion") + " auditChainKeys=" + done.get("auditChainKeys")
-                + " caKey=" + done.get("caKey"));
+                + " caKey=" + done.get("caKey") + " retiredCaKeys=" + done.get("retiredCaKeys"));
     }
 
     // ------------------------------------------------------------------ workload identity

@@ -21,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>a new key file is generated beside the old one ({@code <keyProvider.path>.next}, 0600);</li>
  *   <li>this node's audit chain keys are re-wrapped under it beside the logs ({@link ChainKeys});</li>
- *   <li>the CA key is sealed under it into {@code <ca.key>.next};</li>
+ *   <li>the CA key is sealed under it into {@code <ca.key>.next}, and so is each retired CA key
+ *       still on disk ({@code ca-retired-<serial>.key}, which signs that CA's CRL);</li>
  *   <li>the keyring is re-wrapped under it in one transaction, which also re-seals the store head
  *       (the commit point; O(1), other nodes keep working, see {@code KeyringHolder});</li>
  *   <li>{@code <ca.key>.next} and then {@code <keyProvider.path>.next} replace the old files
@@ -86,12 +88,16 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         KeyProvider oldKek = tresor.keyProvider();
         Path nextKey = next(keyFile);
         Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
+        List<ServerSettings.RetiredCa> retiredKeys = retiredKeys(settings);
         KeyringChanges.Change change;
         int chains = 0;
         try {
             Files.deleteIfExists(nextKey);
             if (nextCa != null) {
                 Files.deleteIfExists(nextCa);
+            }
+            for (ServerSettings.RetiredCa r : retiredKeys) {
+                Files.deleteIfExists(next(r.keyFile()));
             }
             LocalKeyProvider newKek = LocalKeyProvider.create(nextKey);
             syncFile(nextKey);
@@ -103,11 +109,18 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
                 PrivateKey key = SealedCaKey.open(settings.caKey(), cert, oldKek);
                 SealedCaKey.write(nextCa, key, cert, newKek);
             }
+            for (ServerSettings.RetiredCa r : retiredKeys) {
+                X509Certificate cert = Pem.readCertificate(r.cert());
+                SealedCaKey.write(next(r.keyFile()), SealedCaKey.open(r.keyFile(), cert, oldKek), cert, newKek);
+            }
             change = tresor.keyringChanges().rewrapUnder(newKek);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(nextKey);
             if (nextCa != null) {
                 deleteQuietly(nextCa);
+            }
+            for (ServerSettings.RetiredCa r : retiredKeys) {
+                deleteQuietly(next(r.keyFile()));
             }
             if (e instanceof TresorException t) {
                 throw t;
@@ -117,6 +130,9 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         }
         try {
             swapIn(nextCa, settings.caKey());
+            for (ServerSettings.RetiredCa r : retiredKeys) {
+                swapIn(next(r.keyFile()), r.keyFile());
+            }
             swapIn(nextKey, keyFile);
         } catch (IOException e) {
             throw new TresorException(Failure.UNAVAILABLE, "the keyring is re-wrapped under KEK " + change.toKekId()
@@ -132,6 +148,7 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         out.put("keyringVersion", change.after().version());
         out.put("auditChainKeys", chains);
         out.put("caKey", nextCa != null);
+        out.put("retiredCaKeys", retiredKeys.size());
         out.put("keyFile", keyFile.toString());
         return out;
     }
@@ -158,6 +175,11 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
             if (nextCa != null && Files.exists(nextCa)) {
                 swapIn(nextCa, s.caKey());
             }
+            for (ServerSettings.RetiredCa r : s.caPrevious()) {
+                if (Files.exists(next(r.keyFile()))) {
+                    swapIn(next(r.keyFile()), r.keyFile());
+                }
+            }
             swapIn(nextKey, s.keyFile());
             LOG.warn("finished an interrupted KEK rotation: {} replaced {} (the keyring is wrapped by {})", nextKey,
                     s.keyFile(), candidate.keyId());
@@ -167,8 +189,16 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         if (nextCa != null) {
             Files.deleteIfExists(nextCa);
         }
+        for (ServerSettings.RetiredCa r : s.caPrevious()) {
+            Files.deleteIfExists(next(r.keyFile()));
+        }
         LOG.warn("removed {} left by a KEK rotation that did not change the keyring", nextKey);
         return configured;
+    }
+
+    /** The retired CA keys still on disk: each is re-sealed with the CA key. */
+    private static List<ServerSettings.RetiredCa> retiredKeys(ServerSettings s) {
+        return s.caPrevious().stream().filter(r -> Files.exists(r.keyFile())).toList();
     }
 
     private static void swapIn(Path next, Path target) throws IOException {

@@ -44,7 +44,11 @@ final class ManagementHandler extends Handler.Abstract {
                             ca.bundlePem().getBytes(StandardCharsets.US_ASCII));
             case "/v1/ca/crl" -> ca == null ? reply(response, callback, 404, "text/plain", "this server has no CA\n")
                     : reply(response, callback, 200, dev.tresor.api.CaPublisher.CRL_TYPE, ca.crlDer());
-            default -> reply(response, callback, 404, "text/plain", "not found; try /healthz, /readyz, /metrics, /v1/ca/bundle or /v1/ca/crl\n");
+            case "/v1/ca/crls" -> ca == null ? reply(response, callback, 404, "text/plain", "this server has no CA\n")
+                    : reply(response, callback, 200, dev.tresor.api.CaPublisher.PEM_CRLS_TYPE,
+                            ca.crlsPem().getBytes(StandardCharsets.US_ASCII));
+            default -> reply(response, callback, 404, "text/plain",
+                    "not found; try /healthz, /readyz, /metrics, /v1/ca/bundle, /v1/ca/crl or /v1/ca/crls\n");
         };
     }
 

@@ -202,7 +202,17 @@ public final class TresorServer implements AutoCloseable {
             for (int i = 0; i < s.caPrevious().size(); i++) {
                 ServerSettings.RetiredCa r = s.caPrevious().get(i);
                 X509Certificate old = configured("ca.previous[" + i + "].cert", () -> dev.tresor.ca.Pem.readCertificate(r.cert()));
-                retired.add(new dev.tresor.api.CaPublisher.Retired(old, r.trustUntil()));
+                CertificateAuthority signer = null;
+                if (ca != null && java.nio.file.Files.exists(r.keyFile()) && clock.instant().isBefore(r.trustUntil())) {
+                    // A key that is there but does not open is a configuration mistake, not a reason to serve fewer CRLs silently.
+                    signer = configured("ca.previous[" + i + "].cert (its key " + r.keyFile() + ")",
+                            () -> CertificateAuthority.load(r.cert(), r.keyFile(), keys, clock));
+                } else if (ca != null && clock.instant().isBefore(r.trustUntil())) {
+                    LOG.warn("retired CA {} is trusted until {} but its key {} is gone: no CRL of that CA is served "
+                                    + "(/v1/ca/crls); the active CA's CRL still lists every revocation",
+                            old.getSerialNumber().toString(16), r.trustUntil(), r.keyFile());
+                }
+                retired.add(new dev.tresor.api.CaPublisher.Retired(old, r.trustUntil(), signer));
             }
             dev.tresor.api.CaPublisher publisher = ca == null ? null
                     : new dev.tresor.api.CaPublisher(ca, tresor.identity(), retired, clock);

@@ -404,6 +404,22 @@ class WorkloadIdentityTest {
     }
 
     @Test
+    void clearingARevocationInTheDatabaseDoesNotLetTheCertificateBackIn() throws Exception {
+        IssuedCert workload = issuedClient("undo");
+        String serial = workload.certificate().getSerialNumber().toString(16);
+        ok(f.call(admin, "POST", "/v1/ca/revoke", "{\"serial\":\"" + serial + "\"}"), 200);
+        try (Connection c = database()) {
+            assertThat(c.createStatement().executeUpdate("UPDATE issued_certs SET revoked_at = NULL, revoked_by = NULL"
+                    + " WHERE serial = '" + serial + "'")).isEqualTo(1);
+        }
+        error(f.call(workload, "GET", "/v1/whoami", null), 401);
+        assertThat(crlFromManagementPort().getRevokedCertificate(workload.certificate().getSerialNumber())).isNotNull();
+        JsonNode listed = ok(f.call(admin, "GET", "/v1/ca/certs?client=" + ns + "-undo", null), 200);
+        assertThat(listed.toString()).contains(serial);
+        assertThat(listed.findValues("revokedAt")).anyMatch(JsonNode::isTextual);
+    }
+
+    @Test
     void revokingAnIdentityRefusesEveryEarlierCertificateButNotLaterOnes() throws Exception {
         IssuedCert first = issuedClient("id");
         KeyPair k2 = ec("secp256r1");

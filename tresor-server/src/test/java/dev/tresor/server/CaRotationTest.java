@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,6 +80,68 @@ class CaRotationTest {
                     && l.contains("retired=" + oldCa.getSerialNumber().toString(16)));
             assertThat(rotated.trustUntil()).isAfter(Instant.now().plus(Duration.ofMinutes(59)));
         }
+    }
+
+    @Test
+    void duringTheOverlapEachCaSignsItsOwnCrlAndAKekRotationKeepsTheRetiredKeyUsable(@TempDir Path dir) throws Exception {
+        try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
+            IssuedCert admin = f.admin();
+            X509Certificate oldCa = f.issuerCa();
+            IssuedCert oldCert = issued(f, admin, "old", oldCa);
+            f.stopServer();
+            CaRotation.Result rotated = CaRotation.rotate(dir.resolve("tresor.yaml"), Duration.ofHours(1), f.clock());
+            Path retiredKey = dir.resolve(rotated.retiredCertificate().getFileName().toString().replace(".crt", ".key"));
+            assertThat(retiredKey).exists();
+            f.startServer();
+            X509Certificate newCa = rotated.newCa();
+            IssuedCert newCert = issued(f, admin, "new", newCa);
+            for (IssuedCert revoked : List.of(oldCert, newCert)) {
+                assertThat(f.call(admin, "POST", "/v1/ca/revoke", "{\"serial\":\""
+                        + revoked.certificate().getSerialNumber().toString(16) + "\"}").statusCode()).isEqualTo(200);
+            }
+            assertCrlsOfBoth(f, newCa, oldCa, oldCert, newCert);
+
+            // A KEK rotation re-seals the retired CA key too: after a restart it still signs its CRL.
+            var kek = f.call(admin, "POST", "/v1/keys/rotate", "{\"kek\":true}");
+            assertThat(kek.statusCode()).as(kek.body()).isEqualTo(200);
+            assertThat(JSON.readTree(kek.body()).get("retiredCaKeys").asInt()).isEqualTo(1);
+            f.stopServer();
+            f.startServer();
+            assertCrlsOfBoth(f, newCa, oldCa, oldCert, newCert);
+
+            // The retired key deleted by the operator: only the active CA's CRL, which still lists both.
+            f.stopServer();
+            Files.delete(retiredKey);
+            f.startServer();
+            List<X509CRL> onlyActive = crls(f.management("GET", "/v1/ca/crls").body());
+            assertThat(onlyActive).hasSize(1);
+            onlyActive.get(0).verify(newCa.getPublicKey());
+            assertThat(onlyActive.get(0).isRevoked(oldCert.certificate())).isTrue();
+            assertThat(onlyActive.get(0).isRevoked(newCert.certificate())).isTrue();
+        }
+    }
+
+    private static void assertCrlsOfBoth(ServerFixture f, X509Certificate newCa, X509Certificate oldCa, IssuedCert... revoked)
+            throws Exception {
+        var reply = f.management("GET", "/v1/ca/crls");
+        assertThat(reply.statusCode()).isEqualTo(200);
+        List<X509CRL> crls = crls(reply.body());
+        assertThat(crls).hasSize(2);
+        crls.get(0).verify(newCa.getPublicKey());
+        crls.get(1).verify(oldCa.getPublicKey());
+        for (X509CRL crl : crls) {
+            for (IssuedCert cert : revoked) {
+                assertThat(crl.isRevoked(cert.certificate())).as("listed in every CRL").isTrue();
+            }
+        }
+        // The same over mTLS on the API port.
+        assertThat(crls(f.call(f.admin(), "GET", "/v1/ca/crls", null).body())).hasSize(2);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<X509CRL> crls(String pem) throws Exception {
+        return List.copyOf((Collection<X509CRL>) CertificateFactory.getInstance("X.509")
+                .generateCRLs(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII))));
     }
 
     @Test

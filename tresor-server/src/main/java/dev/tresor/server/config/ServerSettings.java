@@ -84,7 +84,18 @@ public record ServerSettings(
     }
 
     /** A retired CA (after {@code tresor ca rotate}): its certificate stays trusted until {@code trustUntil}. */
-    public record RetiredCa(Path cert, java.time.Instant trustUntil) {}
+    public record RetiredCa(Path cert, java.time.Instant trustUntil) {
+        /**
+         * Where {@code tresor ca rotate} moved the retired CA's key: beside its certificate, with
+         * {@code .key} for {@code .crt} ({@code ca-retired-<serial>.key}). It signs that CA's CRL
+         * during the overlap; the operator may delete it, and then no CRL of that CA is served.
+         */
+        public Path keyFile() {
+            String name = cert.getFileName().toString();
+            String stem = name.endsWith(".crt") ? name.substring(0, name.length() - 4) : name;
+            return cert.resolveSibling(stem + ".key");
+        }
+    }
 
     /** These settings with the operator's reason to accept a detected rollback for this start. */
     public ServerSettings withAcceptRollback(String reason) {
