@@ -107,6 +107,10 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
 
     private static KeyProvider loadKek(Path file) {
         try {
+            if (Files.isRegularFile(file) && LocalKeyProvider.isSealed(file)) {
+                throw CliException.usage("key file " + file + " is sealed by a passphrase; pass --config SERVERCONFIG "
+                        + "instead (its keyProvider block says where the passphrase is read from)");
+            }
             return LocalKeyProvider.load(file);
         } catch (IllegalArgumentException | UncheckedIOException e) {
             throw CliException.usage(e.getMessage());

@@ -66,6 +66,7 @@ final class CommandTree {
                     Node.leaf(CaRotateCommand.class)),
             Node.group(KeyCommand.class,
                     Node.leaf(KeyInitCommand.class),
+                    Node.leaf(KeyPassphraseCommand.class),
                     Node.leaf(KeyRotateCommand.class),
                     Node.leaf(KeyStatusCommand.class)),
             Node.leaf(GrantCommand.class),

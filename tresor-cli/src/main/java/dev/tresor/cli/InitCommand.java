@@ -70,6 +70,11 @@ final class InitCommand implements Callable<Integer> {
             description = "Lifetime of the first admin's certificate (default: ${DEFAULT-VALUE}).")
     private String adminTtl;
 
+    @Option(names = "--passphrase-file", paramLabel = "FILE",
+            description = "Seal the KEK file by the passphrase on this 0600 file's first line (at least 12 characters; "
+                    + "outside the data folder). The server reads it at each start (keyProvider.passphraseFile).")
+    private Path passphraseFile;
+
     InitCommand(CliContext context) {
         this.context = context;
     }
@@ -102,15 +107,45 @@ final class InitCommand implements Callable<Integer> {
             }
         }
         OutputFolders.requireCreatable(adminFolder, true, "--admin-out");
+        dev.tresor.crypto.Passphrase passphrase = passphraseFile == null ? null : checkedPassphrase(folder);
         DataFolder.AdminCredentials credentials;
         try {
             credentials = folder.create(new DataFolder.Options(trustDomain, listen, management, List.copyOf(serverNames),
                     admin, ttl, adminFolder), context.clock());
+            if (passphrase != null) {
+                dev.tresor.server.bootstrap.KeyPassphraseChange.apply(folder.config(), passphrase, context.env());
+                context.err().println("sealed kek.json by the passphrase in " + passphraseFile
+                        + " (keyProvider.passphraseFile); without it the store cannot be opened");
+            }
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw CliException.error(Cli.describe(e));
         }
         print(folder, credentials);
         return ExitCodes.OK;
+    }
+
+    /** Before anything is created: the passphrase file must be readable, private, long enough and not in the folder. */
+    private dev.tresor.crypto.Passphrase checkedPassphrase(DataFolder folder) {
+        Path file = passphraseFile.toAbsolutePath().normalize();
+        if (file.startsWith(folder.dir().toAbsolutePath().normalize())) {
+            throw CliException.usage("--passphrase-file " + passphraseFile + " is inside the data folder " + folder.dir()
+                    + "; keep it elsewhere, so that whoever copies the folder does not also get the passphrase");
+        }
+        dev.tresor.crypto.Passphrase source = dev.tresor.crypto.Passphrase.fromFile(file);
+        char[] chars;
+        try {
+            chars = source.read(context.env());
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("--passphrase-file: " + e.getMessage());
+        }
+        try {
+            dev.tresor.crypto.Passphrase.requireStrongEnough(chars, source.source());
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("--passphrase-file: " + e.getMessage());
+        } finally {
+            java.util.Arrays.fill(chars, '\0');
+        }
+        return source;
     }
 
     private static void refuseNonEmpty(Path folder) throws IOException {

@@ -3,11 +3,12 @@ package dev.tresor.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "key", description = "The key hierarchy: an HSM KEK, KEK rotation, status.",
+@Command(name = "key", description = "The key hierarchy: an HSM KEK, a passphrase, KEK rotation, status.",
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor key init --pkcs11 --library /usr/lib/softhsm/libsofthsm2.so \\",
                 "      --slot 1234 --key-label tresor-kek-1 --pin-file /etc/tresor/hsm.pin",
+                "  tresor key passphrase --config tresor.yaml --new-passphrase-file kek.pass",
                 "  tresor key status",
                 "  tresor key rotate --kek",
         })

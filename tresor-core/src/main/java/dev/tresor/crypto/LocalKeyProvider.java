@@ -102,6 +102,14 @@ public final class LocalKeyProvider implements KeyProvider {
     }
 
     private static LocalKeyProvider load(Path file, char[] passphrase, boolean passphraseGiven) {
+        try {
+            return fromHandle(readHandle(file, passphrase, passphraseGiven));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("key file " + file + " is not a valid Tink AEAD keyset", e);
+        }
+    }
+
+    private static KeysetHandle readHandle(Path file, char[] passphrase, boolean passphraseGiven) {
         TinkRuntime.ensureRegistered();
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
@@ -115,19 +123,56 @@ public final class LocalKeyProvider implements KeyProvider {
                     throw new IllegalArgumentException("key file " + file + " is sealed by a passphrase; give the passphrase");
                 }
                 try {
-                    return fromHandle(SealedKeyFile.open(json, passphrase));
+                    return SealedKeyFile.open(json, passphrase);
                 } catch (GeneralSecurityException e) {
                     throw new IllegalArgumentException("the passphrase does not open key file " + file
                             + " (wrong passphrase, or the file was altered)", e);
                 }
             }
-            return fromHandle(TinkJsonProtoKeysetFormat.parseKeyset(json, InsecureSecretKeyAccess.get()));
+            return TinkJsonProtoKeysetFormat.parseKeyset(json, InsecureSecretKeyAccess.get());
         } catch (java.nio.file.NoSuchFileException e) {
             throw new IllegalArgumentException("key file " + file + " does not exist", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read key file " + file + ": " + e.getMessage(), e);
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("key file " + file + " is not a valid Tink AEAD keyset", e);
+        }
+    }
+
+    /** Whether {@code file} is a key file sealed by a passphrase (it is read, not opened). */
+    public static boolean isSealed(Path file) {
+        try {
+            return SealedKeyFile.isSealed(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("key file " + file + " does not exist", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read key file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Re-seals an existing key file under {@code newPassphrase}, keeping the same key (and key id):
+     * opened with {@code oldPassphrase} if it is sealed (a clear file is sealed for the first time),
+     * then replaced atomically. Nothing else changes: what the KEK wraps stays as it is. The caller
+     * zeroes both passphrases.
+     */
+    public static LocalKeyProvider reseal(Path file, char[] oldPassphrase, char[] newPassphrase) {
+        return reseal(file, oldPassphrase, newPassphrase, SealedKeyFile.Argon2id.RFC9106_SECOND);
+    }
+
+    static LocalKeyProvider reseal(Path file, char[] oldPassphrase, char[] newPassphrase, SealedKeyFile.Argon2id cost) {
+        KeysetHandle handle = readHandle(file, oldPassphrase, true);
+        try {
+            String sealed = SealedKeyFile.seal(handle, newPassphrase, cost);
+            Path next = file.resolveSibling(file.getFileName() + ".reseal");
+            Files.deleteIfExists(next);
+            writeNew(next, sealed);
+            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return fromHandle(handle);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot replace key file " + file + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot seal the KEK", e);
         }
     }
 

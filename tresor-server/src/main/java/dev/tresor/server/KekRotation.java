@@ -99,7 +99,7 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
             for (ServerSettings.RetiredCa r : retiredKeys) {
                 Files.deleteIfExists(next(r.keyFile()));
             }
-            LocalKeyProvider newKek = LocalKeyProvider.create(nextKey);
+            LocalKeyProvider newKek = settings.createLocal(nextKey, System.getenv());
             syncFile(nextKey);
             for (Path log : settings.auditFiles()) {
                 chains += ChainKeys.rewrap(log, oldKek, newKek);
@@ -168,7 +168,7 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
             return configured;
         }
         Path nextCa = s.caKey() == null ? null : next(s.caKey());
-        LocalKeyProvider candidate = LocalKeyProvider.load(nextKey);
+        LocalKeyProvider candidate = s.openLocal(nextKey, System.getenv());
         Optional<String> wrappedBy = store.read(r -> r.keyring().map(KeyringRow::kekId));
         if (wrappedBy.isPresent() && wrappedBy.get().equals(candidate.keyId())
                 && !wrappedBy.get().equals(configured.keyId())) {
@@ -183,7 +183,7 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
             swapIn(nextKey, s.keyFile());
             LOG.warn("finished an interrupted KEK rotation: {} replaced {} (the keyring is wrapped by {})", nextKey,
                     s.keyFile(), candidate.keyId());
-            return LocalKeyProvider.load(s.keyFile());
+            return s.openLocal(s.keyFile(), System.getenv());
         }
         Files.deleteIfExists(nextKey);
         if (nextCa != null) {

@@ -233,6 +233,51 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aSealedKeyFileNeedsOnePassphraseSourceAndTheConfigNeverHoldsThePassphrase() throws IOException {
+        String keyId = LocalKeyProvider.load(dir.resolve("kek.json")).keyId();
+        Path pass = dir.resolve("kek.pass");
+        Files.writeString(pass, "correct horse battery staple\n");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        String withFile = edit("  path: kek.json\n", "  path: kek.json\n  passphraseFile: kek.pass\n");
+        String withEnv = edit("  path: kek.json\n", "  path: kek.json\n  passphraseEnv: TRESOR_TEST_KEK_PASS\n");
+
+        // Before the file is sealed: a passphrase source beside a clear key file is a mistake.
+        assertThatThrownBy(() -> parse(withFile)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("keyProvider.passphraseFile: key file").hasMessageContaining("is not sealed");
+        assertThatThrownBy(() -> parse(edit("  path: kek.json\n", "  path: kek.json\n  passphrase: hunter2hunter2\n")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("keyProvider.passphrase: the passphrase never goes")
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> parse(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n"
+                + "  library: /usr/lib/softhsm/libsofthsm2.so\n  keyLabel: kek\n  pinEnv: P\n  passphraseFile: kek.pass\n")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("keyProvider.passphraseFile: not used");
+
+        LocalKeyProvider.reseal(dir.resolve("kek.json"), null, "correct horse battery staple".toCharArray());
+        assertThat(LocalKeyProvider.isSealed(dir.resolve("kek.json"))).isTrue();
+        assertThatThrownBy(() -> parse(VALID)).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("keyProvider.path: key file").hasMessageContaining("is sealed by a passphrase")
+                .hasMessageContaining("keyProvider.passphraseFile").hasMessageContaining("keyProvider.passphraseEnv");
+        assertThatThrownBy(() -> parse(edit("  path: kek.json\n",
+                "  path: kek.json\n  passphraseFile: kek.pass\n  passphraseEnv: X\n")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("keyProvider.passphraseFile: give either");
+
+        ServerSettings sealed = parse(withFile);
+        assertThat(sealed.openKeyProvider(java.util.Map.of()).keyId()).isEqualTo(keyId);
+        assertThat(sealed.toString()).doesNotContain("correct horse");
+        assertThat(parse(withEnv).openKeyProvider(java.util.Map.of("TRESOR_TEST_KEK_PASS", "correct horse battery staple"))
+                .keyId()).isEqualTo(keyId);
+        assertThatThrownBy(() -> parse(withEnv).openKeyProvider(java.util.Map.of()))
+                .hasMessageContaining("TRESOR_TEST_KEK_PASS").hasMessageContaining("is not set");
+
+        // A wrong passphrase, or a passphrase file others can read, stops the start and names the source.
+        Files.writeString(pass, "wrong horse battery staple\n");
+        assertStartRefused(withFile, "keyProvider.path", "the passphrase does not open key file");
+        assertStartRefused(withFile, "keyProvider.path", "keyProvider.passphraseFile");
+        Files.writeString(pass, "correct horse battery staple\n");
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-r--r--"));
+        assertStartRefused(withFile, "keyProvider.path", "it must be 0600");
+    }
+
+    @Test
     void aKeyFileOthersCanReadIsRefusedAtStart() throws IOException {
         Files.setPosixFilePermissions(dir.resolve("kek.json"), PosixFilePermissions.fromString("rw-r--r--"));
         assertStartRefused(VALID, "keyProvider.path", "mode");

@@ -41,7 +41,8 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
      * with a message instead of an "unknown field".
      */
     public record KeyProvider(String kind, String path, String library, Long slot, Integer slotListIndex,
-                              String keyLabel, String pinFile, String pinEnv, String pin) {
+                              String keyLabel, String pinFile, String pinEnv, String pin, String passphraseFile,
+                              String passphraseEnv, String passphrase) {
         @Override
         public String toString() {
             return "KeyProvider[kind=" + kind + ", path=" + path + ", library=" + library + ", slot=" + slot

@@ -170,6 +170,7 @@ public final class ConfigLoader {
         String kind = kp.kind() == null ? "local" : kp.kind();
         Path keyFile = null;
         ServerSettings.Pkcs11 pkcs11 = null;
+        dev.tresor.crypto.Passphrase passphrase = null;
         switch (kind) {
             case "local" -> {
                 onlyFor("local", "keyProvider.library", kp.library());
@@ -177,8 +178,14 @@ public final class ConfigLoader {
                 onlyFor("local", "keyProvider.pinFile", kp.pinFile());
                 onlyFor("local", "keyProvider.pinEnv", kp.pinEnv());
                 keyFile = existingFile(base, "keyProvider.path", kp.path());
+                passphrase = passphrase(kp, base, keyFile);
             }
-            case "pkcs11" -> pkcs11 = pkcs11(kp, base);
+            case "pkcs11" -> {
+                onlyFor("pkcs11", "keyProvider.passphraseFile", kp.passphraseFile());
+                onlyFor("pkcs11", "keyProvider.passphraseEnv", kp.passphraseEnv());
+                onlyFor("pkcs11", "keyProvider.passphrase", kp.passphrase());
+                pkcs11 = pkcs11(kp, base);
+            }
             default -> throw new ConfigException("keyProvider.kind: '" + kind + "' is not available; use 'local' or 'pkcs11'");
         }
 
@@ -279,7 +286,7 @@ public final class ConfigLoader {
             throw new ConfigException("limits.joinAttemptsPerMinute: must be between 1 and 100000");
         }
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
-                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, writeTimeout, fsync, List.copyOf(auditFiles),
+                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, passphrase, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null);
     }
@@ -400,6 +407,43 @@ public final class ConfigLoader {
         if (value != null) {
             throw new ConfigException(field + ": not used by keyProvider.kind '" + kind + "'; remove it");
         }
+    }
+
+    /**
+     * Where a sealed local key file's passphrase comes from (null: the key file is in clear). A
+     * sealed file without a source, or a source beside a clear file, is a mistake named at load.
+     */
+    private static dev.tresor.crypto.Passphrase passphrase(ConfigFile.KeyProvider kp, Path base, Path keyFile) {
+        if (kp.passphrase() != null) {
+            throw new ConfigException("keyProvider.passphrase: the passphrase never goes in the config; put it in a file "
+                    + "only the server can read (keyProvider.passphraseFile) or in an environment variable "
+                    + "(keyProvider.passphraseEnv)");
+        }
+        if (kp.passphraseFile() != null && kp.passphraseEnv() != null) {
+            throw new ConfigException("keyProvider.passphraseFile: give either passphraseFile or passphraseEnv, not both");
+        }
+        boolean sealed;
+        try {
+            sealed = dev.tresor.crypto.LocalKeyProvider.isSealed(keyFile);
+        } catch (RuntimeException e) {
+            throw new ConfigException("keyProvider.path: " + e.getMessage());
+        }
+        if (kp.passphraseFile() == null && kp.passphraseEnv() == null) {
+            if (sealed) {
+                throw new ConfigException("keyProvider.path: key file " + keyFile + " is sealed by a passphrase; say where "
+                        + "the server reads it: keyProvider.passphraseFile (a 0600 file) or keyProvider.passphraseEnv "
+                        + "(an environment variable)");
+            }
+            return null;
+        }
+        if (!sealed) {
+            throw new ConfigException("keyProvider." + (kp.passphraseFile() != null ? "passphraseFile" : "passphraseEnv")
+                    + ": key file " + keyFile + " is not sealed by a passphrase; seal it (tresor key passphrase --config "
+                    + "FILE --new-passphrase-file F) or remove this field");
+        }
+        return kp.passphraseFile() != null
+                ? dev.tresor.crypto.Passphrase.fromFile(existingFile(base, "keyProvider.passphraseFile", kp.passphraseFile()))
+                : dev.tresor.crypto.Passphrase.fromEnvironment(kp.passphraseEnv());
     }
 
     private static ServerSettings.Pkcs11 pkcs11(ConfigFile.KeyProvider kp, Path base) {

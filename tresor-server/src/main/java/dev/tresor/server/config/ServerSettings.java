@@ -30,6 +30,7 @@ public record ServerSettings(
         String keyProviderKind,
         Path keyFile,
         Pkcs11 pkcs11,
+        dev.tresor.crypto.Passphrase keyPassphrase,
         Duration auditWriteTimeout,
         Duration auditFsyncInterval,
         List<Path> auditFiles,
@@ -78,9 +79,41 @@ public record ServerSettings(
      * PIN from its file or from {@code environment}).
      */
     public dev.tresor.crypto.KeyProvider openKeyProvider(java.util.Map<String, String> environment) {
-        return pkcs11 != null
-                ? dev.tresor.crypto.Pkcs11KeyProvider.open(pkcs11.settings(), pkcs11.pin(), environment)
-                : dev.tresor.crypto.LocalKeyProvider.load(keyFile);
+        if (pkcs11 != null) {
+            return dev.tresor.crypto.Pkcs11KeyProvider.open(pkcs11.settings(), pkcs11.pin(), environment);
+        }
+        return openLocal(keyFile, environment);
+    }
+
+    /**
+     * Opens {@code file} (the key file or a rotation's next one) as this config's local KEK: with
+     * the configured passphrase if there is one. The passphrase is zeroed after use.
+     */
+    public dev.tresor.crypto.LocalKeyProvider openLocal(Path file, java.util.Map<String, String> environment) {
+        if (keyPassphrase == null) {
+            return dev.tresor.crypto.LocalKeyProvider.load(file);
+        }
+        char[] passphrase = keyPassphrase.read(environment);
+        try {
+            return dev.tresor.crypto.LocalKeyProvider.load(file, passphrase);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + "; the passphrase came from " + keyPassphrase.source(), e);
+        } finally {
+            java.util.Arrays.fill(passphrase, '\0');
+        }
+    }
+
+    /** Creates a new local key file sealed like this config's (by its passphrase, or in clear without one). */
+    public dev.tresor.crypto.LocalKeyProvider createLocal(Path file, java.util.Map<String, String> environment) {
+        if (keyPassphrase == null) {
+            return dev.tresor.crypto.LocalKeyProvider.create(file);
+        }
+        char[] passphrase = keyPassphrase.read(environment);
+        try {
+            return dev.tresor.crypto.LocalKeyProvider.createSealed(file, passphrase);
+        } finally {
+            java.util.Arrays.fill(passphrase, '\0');
+        }
     }
 
     /** A retired CA (after {@code tresor ca rotate}): its certificate stays trusted until {@code trustUntil}. */
@@ -101,7 +134,7 @@ public record ServerSettings(
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
-                auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
+                keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
                 maxConnections, logging, watch, reason);
     }
 }
