@@ -198,10 +198,11 @@ public final class TunnelRenderer {
         void use(int port, String what) {
             String before = used.putIfAbsent(port, what);
             if (before != null) {
+                boolean client = what.startsWith("the client") || before.startsWith("the client");
                 problems.add("workload " + workload + ": port " + port + " is needed twice on its host, by " + before
-                        + " and by " + what + (what.startsWith("the client") && before.startsWith("the client")
-                        ? " (a client tunnel listens on its destination's port)" : "")
-                        + "; change a port in the topology or --tunnel-port-offset");
+                        + " and by " + what + (client
+                        ? " (a client tunnel listens on its destination's port number); give one of the services another port"
+                        : "; change --tunnel-port-offset or a port in the topology"));
             }
         }
     }
