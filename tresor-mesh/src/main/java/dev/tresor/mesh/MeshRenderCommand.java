@@ -56,6 +56,10 @@ public final class MeshRenderCommand implements Callable<Integer> {
             description = "With --tunnels: a server tunnel for port P listens on P+N (default: ${DEFAULT-VALUE}).")
     private int tunnelPortOffset;
 
+    @Option(names = "--tunnel-client-port-offset", paramLabel = "M", defaultValue = "0",
+            description = "With --tunnels: a client tunnel to D:P listens on 127.0.0.1:(P+M) (default: ${DEFAULT-VALUE}, the service's own port).")
+    private int tunnelClientPortOffset;
+
     @Option(names = "--tunnel-domain", paramLabel = "DOMAIN",
             description = "With --tunnels: client tunnels connect to <workload>.DOMAIN (default: the bare workload name).")
     private String tunnelDomain;
@@ -93,8 +97,8 @@ public final class MeshRenderCommand implements Callable<Integer> {
         if (tunnels) {
             return renderTunnels(topology, stdout, stderr);
         }
-        if (tunnelDomain != null || tunnelPortOffset != TunnelOptions.DEFAULT_PORT_OFFSET) {
-            stderr.println("tresor: --tunnel-port-offset and --tunnel-domain only apply with --tunnels");
+        if (tunnelDomain != null || tunnelPortOffset != TunnelOptions.DEFAULT_PORT_OFFSET || tunnelClientPortOffset != 0) {
+            stderr.println("tresor: --tunnel-port-offset, --tunnel-client-port-offset and --tunnel-domain only apply with --tunnels");
             return MeshExit.USAGE;
         }
         List<Manifest> manifests = renderer.render(topology, ModeOption.of(mode));
@@ -122,7 +126,8 @@ public final class MeshRenderCommand implements Callable<Integer> {
         }
         List<TunnelFile> files;
         try {
-            files = tunnelRenderer.render(topology, new TunnelOptions(tunnelPortOffset, Optional.ofNullable(tunnelDomain)));
+            files = tunnelRenderer.render(topology, new TunnelOptions(tunnelPortOffset, tunnelClientPortOffset,
+                    Optional.ofNullable(tunnelDomain)));
         } catch (IllegalArgumentException | TunnelRenderException e) {
             stderr.println("tresor: " + e.getMessage());
             return MeshExit.USAGE;

@@ -52,13 +52,17 @@ class MeshCommandTest {
         Run stdout = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-domain", "db.internal");
         assertThat(stdout.exit()).as(stdout.err()).isZero();
         assertThat(stdout.out().split("(?m)^---\n")).hasSize(4);
-        assertThat(stdout.out()).contains("target: \"mariadb.db.internal:13306\"");
+        assertThat(stdout.out()).contains("target: \"mariadb.db.internal:13306\"").contains("listen: \"127.0.0.1:3306\"");
+        Run offset = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-client-port-offset", "20000");
+        assertThat(offset.out()).contains("listen: \"127.0.0.1:23306\"").contains("target: \"mariadb:13306\"")
+                .doesNotContain("listen: \"127.0.0.1:3306\"");
     }
 
     @Test
     void renderTunnelsRefusesModesBadOptionsAndClashingPorts() {
         assertThat(run("render", "--topology", TOPOLOGY, "--tunnels", "--full").err()).contains("--tunnels renders tunnel configs");
         assertThat(run("render", "--topology", TOPOLOGY, "--tunnel-domain", "x.internal").exit()).isEqualTo(2);
+        assertThat(run("render", "--topology", TOPOLOGY, "--tunnel-client-port-offset", "5").err()).contains("only apply with --tunnels");
         Run domain = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-domain", "UPPER_case");
         assertThat(domain.exit()).isEqualTo(2);
         assertThat(domain.err()).contains("--tunnel-domain: 'UPPER_case' is not a lower-case DNS name");

@@ -26,8 +26,8 @@ import java.util.TreeSet;
  * <p>For every port of a workload that edges reach, one server tunnel listens on port + offset and
  * forwards to the service on 127.0.0.1:port, admitting exactly the SPIFFE IDs of those edges'
  * sources. For every edge, the source's host gets a client tunnel on 127.0.0.1:port (so the
- * application only changes its host name to 127.0.0.1) that connects to the destination's server
- * tunnel and expects the destination's identity. Ingress entries are not rendered: a router outside
+ * application only changes its host name to 127.0.0.1; or port + a client offset) that connects to
+ * the destination's server tunnel and expects the destination's identity. Ingress entries are not rendered: a router outside
  * a mesh has no SPIFFE identity a tunnel could admit it by (see {@link #notes}).
  *
  * <p>Pure and deterministic: files by workload name, servers by port, clients by destination and
@@ -97,11 +97,18 @@ public final class TunnelRenderer {
                 if (remote > 65535) {
                     continue; // reported once, with the destination's server tunnel
                 }
-                ports.use(port, "the client tunnel to " + edge.to() + ":" + port);
+                int local = port + options.clientPortOffset();
+                if (local > 65535) {
+                    problems.add("workload " + workload.name() + ": its client tunnel to " + edge.to() + ":" + port
+                            + " would listen on " + local + " (port + --tunnel-client-port-offset " + options.clientPortOffset()
+                            + "), above 65535; choose a smaller offset");
+                    continue;
+                }
+                ports.use(local, "the client tunnel to " + edge.to() + ":" + port);
                 Workload to = topology.requireWorkload(edge.to());
-                tunnels.add(new Tunnel(clientName(edge.to(), port), false, "127.0.0.1:" + port,
+                tunnels.add(new Tunnel(clientName(edge.to(), port), false, "127.0.0.1:" + local,
                         options.host(edge.to()) + ":" + remote, List.of(identity(topology, to.serviceAccount())),
-                        workload.name() + " -> " + edge.to() + ":" + port + ": the application connects to 127.0.0.1:" + port));
+                        workload.name() + " -> " + edge.to() + ":" + port + ": the application connects to 127.0.0.1:" + local));
             }
             if (!tunnels.isEmpty()) {
                 files.add(new TunnelFile(workload.name(), identity(topology, workload.serviceAccount()), tunnels,
@@ -201,7 +208,8 @@ public final class TunnelRenderer {
                 boolean client = what.startsWith("the client") || before.startsWith("the client");
                 problems.add("workload " + workload + ": port " + port + " is needed twice on its host, by " + before
                         + " and by " + what + (client
-                        ? " (a client tunnel listens on its destination's port number); give one of the services another port"
+                        ? " (a client tunnel listens on its destination's port + --tunnel-client-port-offset); give one of "
+                                + "the services another port, or choose another offset"
                         : "; change --tunnel-port-offset or a port in the topology"));
             }
         }

@@ -94,8 +94,8 @@ class RenderCheckPropertyTest {
     void renderedTunnelsAdmitExactlyTheSourcesOfTheirEdges(@TempDir Path dir) throws IOException {
         Random random = new Random(SEED);
         TunnelRenderer renderer = new TunnelRenderer(new TopologyHash());
-        int rendered = 0;
-        int refused = 0;
+        int[] rendered = new int[2]; // per client offset: 0, 20000
+        int[] refused = new int[2];
         int serverTunnels = 0;
         for (int n = 0; n < TOPOLOGIES; n++) {
             String yaml = randomTopology(random);
@@ -105,76 +105,85 @@ class RenderCheckPropertyTest {
             } catch (TopologyException e) {
                 continue; // the unenforceable egress case of the test above; tunnels do not carry egress
             }
-            String context = "seed " + SEED + ", topology " + n + ":\n" + yaml;
-            boolean clash = portsClash(topology, TunnelOptions.DEFAULT_PORT_OFFSET);
-            List<TunnelFile> files;
-            try {
-                files = renderer.render(topology, TunnelOptions.defaults());
-            } catch (TunnelRenderException e) {
-                assertThat(clash).as(context + "\nrefused: " + e.getMessage()).isTrue();
-                assertThat(e.problems()).as(context).allSatisfy(p -> assertThat(p).containsAnyOf("needed twice", "above 65535"));
-                refused++;
-                continue;
-            }
-            assertThat(clash).as(context + "\nrendered although ports clash").isFalse();
-            rendered++;
-            Path folder = Files.createDirectories(dir.resolve("t" + n));
-            Files.writeString(folder.resolve("bundle.pem"), "placeholder");
-            List<String> everyone = new ArrayList<>();
-            topology.workloads().forEach(w -> everyone.add(TunnelRenderer.identity(topology, w.serviceAccount())));
-            topology.ingress().forEach(i -> everyone.add("spiffe://" + topology.principal(i.namespace(), i.serviceAccount())));
-            everyone.add("spiffe://" + topology.trustDomain() + "/ns/elsewhere/sa/sa0");
-            Set<String> filesExpected = new TreeSet<>();
-            topology.edges().forEach(e -> { filesExpected.add(e.from()); filesExpected.add(e.to()); });
-            assertThat(files).as(context).extracting(TunnelFile::workload).containsExactlyElementsOf(filesExpected);
-            for (TunnelFile file : files) {
-                Files.writeString(folder.resolve(file.workload() + ".crt"), "placeholder");
-                Files.writeString(folder.resolve(file.workload() + ".key"), "placeholder");
-                Path path = Files.writeString(folder.resolve(file.fileName()), renderer.toYaml(topology, file));
-                TunnelsConfig config = ConfigFile.load(path);
-                Set<Integer> reached = new TreeSet<>();
-                topology.edges().stream().filter(e -> e.to().equals(file.workload())).forEach(e -> reached.add(e.port().number()));
-                List<TunnelSpec> servers = config.tunnels().stream().filter(t -> t.mode() == dev.tresor.tunnel.config.Mode.SERVER).toList();
-                assertThat(servers).as(context).extracting(t -> t.target().port()).containsExactlyElementsOf(reached);
-                for (TunnelSpec server : servers) {
-                    int port = server.target().port();
-                    Set<String> sources = new TreeSet<>();
-                    topology.edges().stream().filter(e -> e.to().equals(file.workload()) && e.port().number() == port)
-                            .forEach(e -> sources.add(TunnelRenderer.identity(topology, topology.requireWorkload(e.from()).serviceAccount())));
-                    for (String id : everyone) {
-                        assertThat(server.peers().allows(id)).as(context + "\n" + file.fileName() + " " + server.name() + " admits " + id)
-                                .isEqualTo(sources.contains(id));
-                    }
-                    serverTunnels++;
+            // Clients on the service's own port (the default) and on port + 20000.
+            for (int clientOffset : new int[] {0, 20000}) {
+                TunnelOptions options = new TunnelOptions(TunnelOptions.DEFAULT_PORT_OFFSET, clientOffset, java.util.Optional.empty());
+                String context = "seed " + SEED + ", topology " + n + ", client offset " + clientOffset + ":\n" + yaml;
+                boolean clash = portsClash(topology, TunnelOptions.DEFAULT_PORT_OFFSET, clientOffset);
+                List<TunnelFile> files;
+                try {
+                    files = renderer.render(topology, options);
+                } catch (TunnelRenderException e) {
+                    assertThat(clash).as(context + "\nrefused: " + e.getMessage()).isTrue();
+                    assertThat(e.problems()).as(context).allSatisfy(p -> assertThat(p).containsAnyOf("needed twice", "above 65535"));
+                    refused[clientOffset == 0 ? 0 : 1]++;
+                    continue;
                 }
-                Set<String> outgoing = new TreeSet<>();
-                topology.edges().stream().filter(e -> e.from().equals(file.workload()))
-                        .forEach(e -> outgoing.add(e.to() + ":" + (e.port().number() + TunnelOptions.DEFAULT_PORT_OFFSET)));
-                List<TunnelSpec> clients = config.tunnels().stream().filter(t -> t.mode() == dev.tresor.tunnel.config.Mode.CLIENT).toList();
-                assertThat(clients).as(context).extracting(t -> t.target().toString()).containsExactlyInAnyOrderElementsOf(outgoing);
-                for (TunnelSpec client : clients) {
-                    String destination = TunnelRenderer.identity(topology, topology.requireWorkload(client.target().host()).serviceAccount());
-                    for (String id : everyone) {
-                        assertThat(client.peers().allows(id)).as(context + "\n" + client.name() + " expects " + id)
-                                .isEqualTo(id.equals(destination));
+                assertThat(clash).as(context + "\nrendered although ports clash").isFalse();
+                rendered[clientOffset == 0 ? 0 : 1]++;
+                Path folder = Files.createDirectories(dir.resolve("t" + n + "-" + clientOffset));
+                Files.writeString(folder.resolve("bundle.pem"), "placeholder");
+                List<String> everyone = new ArrayList<>();
+                topology.workloads().forEach(w -> everyone.add(TunnelRenderer.identity(topology, w.serviceAccount())));
+                topology.ingress().forEach(i -> everyone.add("spiffe://" + topology.principal(i.namespace(), i.serviceAccount())));
+                everyone.add("spiffe://" + topology.trustDomain() + "/ns/elsewhere/sa/sa0");
+                Set<String> filesExpected = new TreeSet<>();
+                topology.edges().forEach(e -> { filesExpected.add(e.from()); filesExpected.add(e.to()); });
+                assertThat(files).as(context).extracting(TunnelFile::workload).containsExactlyElementsOf(filesExpected);
+                for (TunnelFile file : files) {
+                    Files.writeString(folder.resolve(file.workload() + ".crt"), "placeholder");
+                    Files.writeString(folder.resolve(file.workload() + ".key"), "placeholder");
+                    Path path = Files.writeString(folder.resolve(file.fileName()), renderer.toYaml(topology, file));
+                    TunnelsConfig config = ConfigFile.load(path);
+                    Set<Integer> reached = new TreeSet<>();
+                    topology.edges().stream().filter(e -> e.to().equals(file.workload())).forEach(e -> reached.add(e.port().number()));
+                    List<TunnelSpec> servers = config.tunnels().stream().filter(t -> t.mode() == dev.tresor.tunnel.config.Mode.SERVER).toList();
+                    assertThat(servers).as(context).extracting(t -> t.target().port()).containsExactlyElementsOf(reached);
+                    for (TunnelSpec server : servers) {
+                        int port = server.target().port();
+                        Set<String> sources = new TreeSet<>();
+                        topology.edges().stream().filter(e -> e.to().equals(file.workload()) && e.port().number() == port)
+                                .forEach(e -> sources.add(TunnelRenderer.identity(topology, topology.requireWorkload(e.from()).serviceAccount())));
+                        for (String id : everyone) {
+                            assertThat(server.peers().allows(id)).as(context + "\n" + file.fileName() + " " + server.name() + " admits " + id)
+                                    .isEqualTo(sources.contains(id));
+                        }
+                        serverTunnels++;
+                    }
+                    Set<String> outgoing = new TreeSet<>();
+                    topology.edges().stream().filter(e -> e.from().equals(file.workload()))
+                            .forEach(e -> outgoing.add(e.to() + ":" + (e.port().number() + TunnelOptions.DEFAULT_PORT_OFFSET)));
+                    List<TunnelSpec> clients = config.tunnels().stream().filter(t -> t.mode() == dev.tresor.tunnel.config.Mode.CLIENT).toList();
+                    assertThat(clients).as(context).extracting(t -> t.target().toString()).containsExactlyInAnyOrderElementsOf(outgoing);
+                    for (TunnelSpec client : clients) {
+                        assertThat(client.listen().port()).as(context).isEqualTo(client.target().port() - TunnelOptions.DEFAULT_PORT_OFFSET + clientOffset);
+                        String destination = TunnelRenderer.identity(topology, topology.requireWorkload(client.target().host()).serviceAccount());
+                        for (String id : everyone) {
+                            assertThat(client.peers().allows(id)).as(context + "\n" + client.name() + " expects " + id)
+                                    .isEqualTo(id.equals(destination));
+                        }
                     }
                 }
             }
         }
-        // Both outcomes must be exercised, and most topologies must render.
-        assertThat(rendered).isGreaterThan(TOPOLOGIES / 4);
-        assertThat(refused).isGreaterThan(0);
+        // Both outcomes must be exercised; the client offset must rescue the workloads that reach a port number they serve.
+        assertThat(rendered[0]).isGreaterThan(TOPOLOGIES / 4);
+        assertThat(rendered[1]).isGreaterThan(rendered[0]);
+        assertThat(refused[0]).isGreaterThan(0);
+        assertThat(refused[1]).isGreaterThan(0);
         assertThat(serverTunnels).isGreaterThan(TOPOLOGIES);
+        System.out.println("render --tunnels property: rendered " + rendered[0] + " / " + rendered[1] + ", refused " + refused[0]
+                + " / " + refused[1] + " (client offset 0 / 20000), " + serverTunnels + " server tunnels checked");
     }
 
     /** The oracle: on some host a TCP port is bound twice (own services, server tunnels, client tunnels), or above 65535. */
-    private static boolean portsClash(Topology topology, int offset) {
+    private static boolean portsClash(Topology topology, int offset, int clientOffset) {
         for (Workload w : topology.workloads()) {
             List<Integer> bound = new ArrayList<>();
             w.ports().stream().filter(p -> p.protocol() == Protocol.TCP).forEach(p -> bound.add(p.number()));
             topology.edges().stream().filter(e -> e.to().equals(w.name())).map(e -> e.port().number() + offset).distinct()
                     .forEach(bound::add);
-            topology.edges().stream().filter(e -> e.from().equals(w.name())).forEach(e -> bound.add(e.port().number()));
+            topology.edges().stream().filter(e -> e.from().equals(w.name())).forEach(e -> bound.add(e.port().number() + clientOffset));
             if (bound.stream().anyMatch(p -> p > 65535) || new TreeSet<>(bound).size() != bound.size()) {
                 return true;
             }

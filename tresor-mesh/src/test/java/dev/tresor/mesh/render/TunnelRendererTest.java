@@ -150,7 +150,7 @@ class TunnelRendererTest {
                   - {from: cron, to: api, port: 9001}
                   - {from: api, to: db, port: 5432}
                 """);
-        List<TunnelFile> files = renderer.render(t, new TunnelOptions(20000, Optional.of("hosts.example.org")));
+        List<TunnelFile> files = renderer.render(t, new TunnelOptions(20000, 0, Optional.of("hosts.example.org")));
         Map<String, TunnelsConfig> loaded = writeAndLoad(renderer, t, files, dir);
         List<TunnelSpec> api = loaded.get("api").tunnels();
         assertThat(api).extracting(TunnelSpec::name).containsExactly("in-9000", "in-9001", "to-db-5432");
@@ -178,7 +178,7 @@ class TunnelRendererTest {
     @Test
     void aServerPortAbove65535IsRefusedNamingTheWorkloadAndPort() {
         Topology t = topology("  - {from: web, to: api, port: 9000}\n");
-        assertThatThrownBy(() -> renderer.render(t, new TunnelOptions(60000, Optional.empty())))
+        assertThatThrownBy(() -> renderer.render(t, new TunnelOptions(60000, 0, Optional.empty())))
                 .isInstanceOf(TunnelRenderException.class)
                 .hasMessageContaining("workload api port 9000: its server tunnel would listen on 69000");
     }
@@ -203,10 +203,26 @@ class TunnelRendererTest {
     }
 
     @Test
+    void aClientPortOffsetLetsAWorkloadReachAPortNumberItServes(@TempDir Path dir) throws IOException {
+        Topology t = topology("  - {from: db, to: api, port: 9000}\n");
+        List<TunnelFile> files = renderer.render(t, new TunnelOptions(10000, 20000, Optional.empty()));
+        TunnelSpec client = writeAndLoad(renderer, t, files, dir).get("db").tunnels().getFirst();
+        assertThat(client.listen().toString()).isEqualTo("127.0.0.1:29000");
+        assertThat(client.target().toString()).isEqualTo("api:19000");
+        assertThat(client.peers().allows("spiffe://example.org/ns/shop/sa/api-sa")).isTrue();
+        // Two destinations on one port still need two local ports: an offset cannot split them.
+        Topology two = topology("  - {from: web, to: api, port: 9000}\n  - {from: web, to: db, port: 9000}\n");
+        assertThatThrownBy(() -> renderer.render(two, new TunnelOptions(10000, 20000, Optional.empty())))
+                .hasMessageContaining("workload web: port 29000 is needed twice on its host");
+        assertThatThrownBy(() -> renderer.render(t, new TunnelOptions(10000, 60000, Optional.empty())))
+                .hasMessageContaining("workload db: its client tunnel to api:9000 would listen on 69000");
+    }
+
+    @Test
     void aServerTunnelOnAnotherServicesPortIsRefused() {
         // With offset 1000 api's tunnel for 9000 would take 10000... that is free; offset 1 makes 9001, api's own port.
         Topology t = topology("  - {from: web, to: api, port: 9000}\n");
-        assertThatThrownBy(() -> renderer.render(t, new TunnelOptions(1, Optional.empty())))
+        assertThatThrownBy(() -> renderer.render(t, new TunnelOptions(1, 0, Optional.empty())))
                 .hasMessageContaining("workload api: port 9001 is needed twice on its host, by its own service on 9001 and by "
                         + "the server tunnel for port 9000");
     }
@@ -231,8 +247,9 @@ class TunnelRendererTest {
 
     @Test
     void badOptionsAreRefusedNamingTheFlag() {
-        assertThatThrownBy(() -> new TunnelOptions(0, Optional.empty())).hasMessageContaining("--tunnel-port-offset: 0");
-        assertThatThrownBy(() -> new TunnelOptions(10, Optional.of("Not_A.Domain"))).hasMessageContaining("--tunnel-domain");
+        assertThatThrownBy(() -> new TunnelOptions(0, 0, Optional.empty())).hasMessageContaining("--tunnel-port-offset: 0");
+        assertThatThrownBy(() -> new TunnelOptions(10, -1, Optional.empty())).hasMessageContaining("--tunnel-client-port-offset: -1");
+        assertThatThrownBy(() -> new TunnelOptions(10, 0, Optional.of("Not_A.Domain"))).hasMessageContaining("--tunnel-domain");
     }
 
     @Test
