@@ -2,6 +2,10 @@ package dev.tresor.mesh.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tresor.mesh.render.CrdSchemas;
 import dev.tresor.mesh.render.Mode;
 import dev.tresor.mesh.render.TopologyHash;
 import dev.tresor.mesh.render.TunnelFile;
@@ -9,6 +13,9 @@ import dev.tresor.mesh.render.TunnelOptions;
 import dev.tresor.mesh.render.TunnelRenderException;
 import dev.tresor.mesh.render.TunnelRenderer;
 import dev.tresor.mesh.topology.Protocol;
+import dev.tresor.mesh.topology.Topology;
+import dev.tresor.mesh.topology.TopologyException;
+import dev.tresor.mesh.topology.TopologyLoader;
 import dev.tresor.mesh.topology.Workload;
 import dev.tresor.tunnel.config.ConfigFile;
 import dev.tresor.tunnel.config.TunnelSpec;
@@ -16,10 +23,6 @@ import dev.tresor.tunnel.config.TunnelsConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
-import dev.tresor.mesh.topology.Topology;
-import dev.tresor.mesh.topology.TopologyException;
-import dev.tresor.mesh.topology.TopologyLoader;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -27,12 +30,14 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Property: for random bounded topologies (200, each 2 to 6 workloads with 1 to 3 ports, any
  * subset of the possible edges, optional ingress and egress), rendering and then checking allows
- * exactly the topology's edges in every layer, with no problem reported. Seeded, so a failure
- * reproduces; the seed and the topology are in the message.
+ * exactly the topology's edges in every layer, with no problem reported, and every Istio and OVN
+ * object is valid under its CRD schema. The same topologies also drive the {@code render --tunnels}
+ * property below. Seeded, so a failure reproduces; the seed and the topology are in the message.
  */
 class RenderCheckPropertyTest {
 
@@ -40,14 +45,18 @@ class RenderCheckPropertyTest {
     private static final int TOPOLOGIES = 200;
     private static final int MAX_WORKLOADS = 6;
 
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
     private final CheckFixture fixture = new CheckFixture();
+    private final CrdSchemas schemas = new CrdSchemas();
 
     @Test
-    void renderedTopologiesCheckToExactlyTheirEdges() {
+    void renderedTopologiesCheckToExactlyTheirEdges() throws IOException {
         Random random = new Random(SEED);
         int edgesSeen = 0;
         int withEgress = 0;
         int unenforceable = 0;
+        int schemaChecked = 0;
         for (int n = 0; n < TOPOLOGIES; n++) {
             String yaml;
             Topology topology;
@@ -69,18 +78,29 @@ class RenderCheckPropertyTest {
             if (!topology.egress().isEmpty()) withEgress++;
             for (Mode mode : List.of(Mode.MESH, Mode.NETPOL_ONLY)) {
                 Set<Layer> layers = mode == Mode.MESH ? EnumSet.allOf(Layer.class) : EnumSet.of(Layer.NETWORK_POLICY);
-                CheckReport report = fixture.check(topology, fixture.render(topology, mode), layers);
+                String rendered = fixture.render(topology, mode);
+                CheckReport report = fixture.check(topology, rendered, layers);
                 String context = "seed " + SEED + ", topology " + n + ", mode " + mode + ":\n" + yaml + "\n" + report.render();
                 assertThat(report.problems()).as(context).isEmpty();
                 assertThat(report.allowedPairs()).as(context).isEqualTo(expected);
                 // Every intended egress is allowed; nothing else leaves.
                 assertThat(report.egress()).as(context).allSatisfy(r -> assertThat(r.allowed()).isEqualTo(r.intended()));
+                // Every Istio and OVN object is valid under its CRD schema (ManifestSchemaTest has the refusals).
+                for (String document : rendered.split("(?m)^---\n")) {
+                    if (document.isBlank()) continue;
+                    JsonNode object = YAML.readTree(document);
+                    if (schemas.kinds().contains(object.path("kind").asText())) {
+                        assertThat(schemas.validate(object)).as(context + "\n" + document).isEmpty();
+                        schemaChecked++;
+                    }
+                }
             }
         }
         // The generator must actually exercise the checker, not produce trivial cases.
         assertThat(edgesSeen).isGreaterThan(TOPOLOGIES * 2);
         assertThat(withEgress).isGreaterThan(TOPOLOGIES / 3);
         assertThat(unenforceable).isLessThan(TOPOLOGIES);
+        assertThat(schemaChecked).isGreaterThan(TOPOLOGIES * 5);
     }
 
     /**

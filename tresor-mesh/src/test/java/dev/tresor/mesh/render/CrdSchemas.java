@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * metadata.name and, for namespaced kinds, metadata.namespace required) and compiled with networknt's
  * OpenAPI 3.0 dialect, the dialect of CRD schemas.
  */
-final class CrdSchemas {
+public final class CrdSchemas {
 
     static final List<String> FILES = List.of("peerauthentication", "authorizationpolicy", "sidecar",
             "servicemeshcontrolplane", "servicemeshmemberroll", "egressfirewall");
@@ -40,7 +40,7 @@ final class CrdSchemas {
 
     private final Map<String, KindSchema> byKind = new TreeMap<>();
 
-    CrdSchemas() {
+    public CrdSchemas() {
         SchemaRegistry registry = SchemaRegistry.withDefaultDialect(Dialects.getOpenApi30());
         for (String file : FILES) {
             JsonNode crd = read("/dev/tresor/mesh/schema/" + file + ".crd.yaml");
@@ -57,7 +57,7 @@ final class CrdSchemas {
         }
     }
 
-    Set<String> kinds() {
+    public Set<String> kinds() {
         return byKind.keySet();
     }
 
@@ -68,12 +68,12 @@ final class CrdSchemas {
     }
 
     /** Every violation as {@code /json/pointer: message}; empty when the object is valid. */
-    List<String> validate(JsonNode object) {
+    public List<String> validate(JsonNode object) {
         return validate(object.path("kind").asText(), object);
     }
 
     /** As {@link #validate(JsonNode)}, against the schema of {@code kind} whatever the object says (it may lack its kind). */
-    List<String> validate(String kind, JsonNode object) {
+    public List<String> validate(String kind, JsonNode object) {
         return of(kind).compiled().validate(object).stream()
                 .map(e -> e.getInstanceLocation() + ": " + e.getMessage()).toList();
     }
