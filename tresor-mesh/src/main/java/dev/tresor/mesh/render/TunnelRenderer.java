@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -56,8 +57,8 @@ public final class TunnelRenderer {
         SortedMap<String, List<Edge>> outbound = new TreeMap<>();
         for (Edge edge : new TreeSet<>(topology.edges())) {
             if (edge.port().protocol() != Protocol.TCP) {
-                problems.add("edge " + describe(edge) + ": tresor tunnel carries TCP only; leave this edge to the network "
-                        + "(or remove it from the topology before rendering tunnels)");
+                problems.add("edge " + describe(edge) + ": tresor tunnel carries TCP only; render tunnels from a topology "
+                        + "without this edge and protect it another way");
                 continue;
             }
             inbound.computeIfAbsent(edge.to(), k -> new TreeMap<>()).computeIfAbsent(edge.port(), k -> new TreeSet<>())
@@ -69,7 +70,7 @@ public final class TunnelRenderer {
             ingressNotes.computeIfAbsent(note.workload(), k -> new ArrayList<>()).add(note.text());
         }
         List<TunnelFile> files = new ArrayList<>();
-        for (Workload workload : topology.workloads().stream().sorted((a, b) -> a.name().compareTo(b.name())).toList()) {
+        for (Workload workload : topology.workloads().stream().sorted(Comparator.comparing(Workload::name)).toList()) {
             PortsOfHost ports = new PortsOfHost(workload.name(), problems);
             workload.ports().stream().filter(p -> p.protocol() == Protocol.TCP)
                     .forEach(p -> ports.use(p.number(), "its own service on " + p.number()));
@@ -135,7 +136,7 @@ public final class TunnelRenderer {
                     + ":" + in.port().number() + " is not tunnelled: a router outside a mesh has no SPIFFE identity to admit "
                     + "it by; expose " + in.to() + ":" + in.port().number() + " to the router yourself (its own TLS)"));
         }
-        return notes.stream().sorted(java.util.Comparator.comparing(Note::workload).thenComparing(Note::text)).toList();
+        return notes.stream().sorted(Comparator.comparing(Note::workload).thenComparing(Note::text)).toList();
     }
 
     /** The file in tresor-tunnel's config format, comments first; the same file always gives the same bytes. */
