@@ -37,6 +37,43 @@ class MeshCommandTest {
     }
 
     @Test
+    void renderTunnelsWritesTheGoldenFilesAndNotesTheIngress(@TempDir Path dir) throws IOException {
+        Path golden = Path.of("src/test/resources/dev/tresor/mesh/golden/openemr-tunnels");
+        Run run = run("render", "--topology", TOPOLOGY, "--tunnels", "--out", dir.toString());
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out().lines()).containsExactly(dir.resolve("tunnels-mariadb.yaml").toString(),
+                dir.resolve("tunnels-openemr.yaml").toString(), dir.resolve("tunnels-redis.yaml").toString());
+        for (String name : new String[] {"tunnels-mariadb.yaml", "tunnels-openemr.yaml", "tunnels-redis.yaml"}) {
+            assertThat(Files.readString(dir.resolve(name))).isEqualTo(Files.readString(golden.resolve(name)));
+        }
+        assertThat(run.err()).startsWith("note: ingress router (istio-system/istio-ingressgateway-service-account) -> "
+                + "openemr:8080 is not tunnelled");
+        // On stdout: the same files, each after a document marker.
+        Run stdout = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-domain", "db.internal");
+        assertThat(stdout.exit()).as(stdout.err()).isZero();
+        assertThat(stdout.out().split("(?m)^---\n")).hasSize(4);
+        assertThat(stdout.out()).contains("target: \"mariadb.db.internal:13306\"").contains("listen: \"127.0.0.1:3306\"");
+        Run offset = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-client-port-offset", "20000");
+        assertThat(offset.out()).contains("listen: \"127.0.0.1:23306\"").contains("target: \"mariadb:13306\"")
+                .doesNotContain("listen: \"127.0.0.1:3306\"");
+    }
+
+    @Test
+    void renderTunnelsRefusesModesBadOptionsAndClashingPorts() {
+        assertThat(run("render", "--topology", TOPOLOGY, "--tunnels", "--full").err()).contains("--tunnels renders tunnel configs");
+        assertThat(run("render", "--topology", TOPOLOGY, "--tunnel-domain", "x.internal").exit()).isEqualTo(2);
+        assertThat(run("render", "--topology", TOPOLOGY, "--tunnel-client-port-offset", "5").err()).contains("only apply with --tunnels");
+        Run domain = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-domain", "UPPER_case");
+        assertThat(domain.exit()).isEqualTo(2);
+        assertThat(domain.err()).contains("--tunnel-domain: 'UPPER_case' is not a lower-case DNS name");
+        Run offset = run("render", "--topology", TOPOLOGY, "--tunnels", "--tunnel-port-offset", "60000");
+        assertThat(offset.exit()).isEqualTo(2);
+        // 3306 + 60000 still fits; only Redis's tunnel port does not.
+        assertThat(offset.err()).contains("workload redis port 6379: its server tunnel would listen on 66379")
+                .doesNotContain("mariadb");
+    }
+
+    @Test
     void renderedFolderChecksClean(@TempDir Path dir) throws IOException {
         Run render = run("render", "--topology", TOPOLOGY, "--out", dir.toString());
         assertThat(render.exit()).as(render.err()).isZero();
