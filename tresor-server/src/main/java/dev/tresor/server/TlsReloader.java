@@ -36,6 +36,8 @@ final class TlsReloader extends AbstractLifeCycle {
     private final Path cert;
     private final Path key;
     private final Path clientCa;
+    /** Retired CAs still trusted for client certificates (a rollover's overlap): kept across reloads. */
+    private final java.util.List<X509Certificate> retiredAnchors;
     private final TresorMetrics metrics;
     private ScheduledExecutorService timer;
     private volatile X509Certificate serving;
@@ -45,8 +47,10 @@ final class TlsReloader extends AbstractLifeCycle {
     /** Files that failed once: counted and logged as an error only if they are still the same at the next look. */
     private byte[] failedOnce;
 
-    TlsReloader(SslContextFactory.Server factory, Path cert, Path key, Path clientCa, TresorMetrics metrics) {
+    TlsReloader(SslContextFactory.Server factory, Path cert, Path key, Path clientCa,
+                java.util.List<X509Certificate> retiredAnchors, TresorMetrics metrics) {
         this.factory = factory;
+        this.retiredAnchors = java.util.List.copyOf(retiredAnchors);
         this.cert = cert;
         this.key = key;
         this.clientCa = clientCa;
@@ -81,7 +85,7 @@ final class TlsReloader extends AbstractLifeCycle {
             return false;
         }
         try {
-            SSLContext context = TrustMaterial.serverContext(cert, key, clientCa);
+            SSLContext context = TrustMaterial.serverContext(cert, key, clientCa, retiredAnchors);
             X509Certificate leaf = Pem.readCertificates(cert).getFirst();
             factory.reload(f -> f.setSslContext(context));
             serving = leaf;

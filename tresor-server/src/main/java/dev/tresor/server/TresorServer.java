@@ -252,7 +252,7 @@ public final class TresorServer implements AutoCloseable {
             apiConnector.addBean(refusedHandshakes);
             api.addConnector(apiConnector);
             // A renewed tls.cert/tls.key is served to new connections within seconds, no restart.
-            api.addBean(new TlsReloader(tls, s.tlsCert(), s.tlsKey(), s.clientCa(), metrics));
+            api.addBean(new TlsReloader(tls, s.tlsCert(), s.tlsKey(), s.clientCa(), retiredAnchors, metrics));
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));

@@ -83,6 +83,28 @@ class CaRotationTest {
     }
 
     @Test
+    void aServerCertificateReloadDuringTheOverlapKeepsTrustingTheRetiredCa(@TempDir Path dir) throws Exception {
+        try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
+            IssuedCert oldCert = issued(f, f.admin(), "old", f.issuerCa());
+            f.stopServer();
+            CaRotation.Result rotated = CaRotation.rotate(dir.resolve("tresor.yaml"), Duration.ofHours(1), f.clock());
+            // As tresor init lays it out: the client CA bundle holds the CAs in use, not the retired one,
+            // which is trusted through ca.previous alone.
+            Files.writeString(dir.resolve("clients-ca.crt"), dev.tresor.testkit.TestPki.pem(f.pki().caCertificate())
+                    + dev.tresor.testkit.TestPki.pem(rotated.newCa()));
+            f.startServer();
+            try (java.net.Socket before = f.sslContext(oldCert).getSocketFactory().createSocket("localhost", f.apiPort())) {
+                assertThat(get(before)).isEqualTo(200);
+            }
+            f.pki().server("localhost", "127.0.0.1").writePem(dir, "server");
+            assertThat(f.server().reloadTls()).isTrue();
+            try (java.net.Socket after = f.sslContext(oldCert).getSocketFactory().createSocket("localhost", f.apiPort())) {
+                assertThat(get(after)).as("a new connection after the reload, with a retired-CA certificate").isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
     void duringTheOverlapEachCaSignsItsOwnCrlAndAKekRotationKeepsTheRetiredKeyUsable(@TempDir Path dir) throws Exception {
         try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
             IssuedCert admin = f.admin();
