@@ -61,4 +61,43 @@ class KeyCliTest {
             assertThat(server.tresor().keyProvider().keyId()).isEqualTo(LocalKeyProvider.load(keyFile).keyId());
         }
     }
+
+    @Test
+    void caRotateOnlineKeepsTheAdminOfTheOldCaWorkingOnATresorInitFolder() throws Exception {
+        Path folder = tmp.resolve("server");
+        DataFolder data = new DataFolder(folder);
+        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
+                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        String oldCa = dev.tresor.ca.Pem.readCertificate(folder.resolve("ca.crt")).getSerialNumber().toString(16);
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
+            Map<String, String> admin = new HashMap<>();
+            admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
+            admin.put("TRESOR_CERT", credentials.cert().toString());
+            admin.put("TRESOR_KEY", credentials.key().toString());
+            admin.put("TRESOR_CA", credentials.ca().toString());
+
+            CliHarness.Run neither = CliHarness.run(admin, tmp, "ca", "rotate");
+            assertThat(neither.exitCode()).isEqualTo(ExitCodes.USAGE);
+            assertThat(neither.err()).contains("--config").contains("--online");
+
+            CliHarness.Run rotated = CliHarness.run(admin, tmp, "ca", "rotate", "--online", "--overlap", "2h");
+            assertThat(rotated.exitCode()).as(rotated.err()).isZero();
+            String newCa = dev.tresor.ca.Pem.readCertificate(folder.resolve("ca.crt")).getSerialNumber().toString(16);
+            assertThat(newCa).isNotEqualTo(oldCa);
+            assertThat(rotated.out()).contains("new CA serial " + newCa).contains("retired CA serial " + oldCa);
+            // tresor init's layout trusts client certificates through ca.crt, which now holds the new CA only: the
+            // admin's certificate (old CA) is trusted through the retired CA, on a new connection, without a restart.
+            CliHarness.Run status = CliHarness.run(admin, tmp, "key", "status");
+            assertThat(status.exitCode()).as(status.err()).isZero();
+        }
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
+            Map<String, String> admin = new HashMap<>();
+            admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
+            admin.put("TRESOR_CERT", credentials.cert().toString());
+            admin.put("TRESOR_KEY", credentials.key().toString());
+            admin.put("TRESOR_CA", credentials.ca().toString());
+            CliHarness.Run status = CliHarness.run(admin, tmp, "key", "status", "-o", "json");
+            assertThat(status.exitCode()).as(status.err()).isZero();
+        }
+    }
 }

@@ -34,6 +34,8 @@ final class ApiBodies {
 
     record KeyRotateBody(Boolean kek) {}
 
+    record CaRotateBody(String overlap) {}
+
     record JoinBody(String token, String csr, String profile) {
         @Override
         public String toString() {

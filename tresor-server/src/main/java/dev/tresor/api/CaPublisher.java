@@ -35,28 +35,48 @@ public final class CaPublisher {
         }
     }
 
-    private final CertificateAuthority ca;
+    /** The CA that issues and the retired CAs still trusted: swapped as one by an online rollover. */
+    private record State(CertificateAuthority ca, List<Retired> retired) {}
+
+    private final java.util.concurrent.atomic.AtomicReference<State> state;
     private final WorkloadIdentity identity;
-    private final List<Retired> retired;
     private final Clock clock;
 
     public CaPublisher(CertificateAuthority ca, WorkloadIdentity identity, List<Retired> retired, Clock clock) {
-        this.ca = ca;
+        this.state = new java.util.concurrent.atomic.AtomicReference<>(new State(ca, List.copyOf(retired)));
         this.identity = identity;
-        this.retired = List.copyOf(retired);
         this.clock = clock;
     }
 
+    /** The CA that issues now. */
     public CertificateAuthority ca() {
-        return ca;
+        return state.get().ca();
+    }
+
+    /** The retired CAs, as configured or added by rollovers since the start (newest first). */
+    public List<Retired> retired() {
+        return state.get().retired();
+    }
+
+    /**
+     * An online rollover: {@code next} issues from now on, and the CA it replaces is trusted (and
+     * publishes its CRL) until {@code trustUntil}.
+     */
+    public synchronized void rollOver(CertificateAuthority next, Instant trustUntil) {
+        State now = state.get();
+        List<Retired> retired = new ArrayList<>();
+        retired.add(new Retired(now.ca().certificate(), trustUntil, now.ca()));
+        retired.addAll(now.retired());
+        state.set(new State(next, List.copyOf(retired)));
     }
 
     /** The trust bundle: the active CA, then every retired CA whose overlap has not ended. */
     public List<X509Certificate> bundle() {
         Instant now = clock.instant();
+        State st = state.get();
         List<X509Certificate> out = new ArrayList<>();
-        out.add(ca.certificate());
-        for (Retired r : retired) {
+        out.add(st.ca().certificate());
+        for (Retired r : st.retired()) {
             if (now.isBefore(r.trustUntil())) {
                 out.add(r.certificate());
             }
@@ -74,7 +94,7 @@ public final class CaPublisher {
      * key), or null (issued by the active CA or another trusted CA: no end from rollover).
      */
     public Instant trustUntil(X509Certificate leaf) {
-        for (Retired r : retired) {
+        for (Retired r : state.get().retired()) {
             if (!leaf.getIssuerX500Principal().equals(r.certificate().getSubjectX500Principal())) {
                 continue;
             }
@@ -95,7 +115,7 @@ public final class CaPublisher {
      * (the same name survives a rollover) also refuses the retired CA's revoked certificates.
      */
     public byte[] crlDer() {
-        return encode(crlOf(ca, entries()));
+        return encode(crlOf(ca(), entries()));
     }
 
     /**
@@ -105,9 +125,10 @@ public final class CaPublisher {
      */
     public String crlsPem() {
         List<CertificateAuthority.CrlEntry> entries = entries();
-        StringBuilder out = new StringBuilder(pemCrl(encode(crlOf(ca, entries))));
+        State st = state.get();
+        StringBuilder out = new StringBuilder(pemCrl(encode(crlOf(st.ca(), entries))));
         Instant now = clock.instant();
-        for (Retired r : retired) {
+        for (Retired r : st.retired()) {
             if (r.signer() != null && now.isBefore(r.trustUntil())) {
                 out.append(pemCrl(encode(crlOf(r.signer(), entries))));
             }
@@ -118,7 +139,7 @@ public final class CaPublisher {
     /** The retired CAs still trusted whose key is missing, so that no CRL of theirs can be signed. */
     public List<X509Certificate> retiredWithoutKey() {
         Instant now = clock.instant();
-        return retired.stream().filter(r -> r.signer() == null && now.isBefore(r.trustUntil()))
+        return state.get().retired().stream().filter(r -> r.signer() == null && now.isBefore(r.trustUntil()))
                 .map(Retired::certificate).toList();
     }
 

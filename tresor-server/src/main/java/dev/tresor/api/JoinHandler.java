@@ -40,7 +40,6 @@ public final class JoinHandler extends Handler.Abstract {
 
     private final Tresor tresor;
     private final CaPublisher publisher;
-    private final CertificateAuthority ca;
     private final Duration ttl;
     private final AuditLog audit;
     private final TresorMetrics metrics;
@@ -52,7 +51,6 @@ public final class JoinHandler extends Handler.Abstract {
         super(InvocationType.BLOCKING);
         this.tresor = tresor;
         this.publisher = publisher;
-        this.ca = publisher.ca();
         this.ttl = ttl;
         this.audit = audit;
         this.metrics = metrics;
@@ -89,13 +87,14 @@ public final class JoinHandler extends Handler.Abstract {
             }
             var csr = Routes.parseCsr(body.csr());
             var profile = Routes.profile(body.profile());
+            CertificateAuthority ca = publisher.ca();
             // The intent record is on disk before the token is used up and the certificate issued.
             audit.record(new AuditEvent(clock.instant(), requestId, null, action, null, null, ApiHandler.INTENT, 0, source,
                     null));
             WorkloadIdentity.Issuance issued = tresor.identity().join(body.token(),
                     r -> Routes.signCsr(ca, csr, r.identity(), ttl, r.certificatesFrom(), profile));
             identity = issued.identity();
-            result = ApiResponse.json(201, Json.write(Routes.issuanceBody(publisher, issued)));
+            result = ApiResponse.json(201, Json.write(Routes.issuanceBody(ca, publisher, issued)));
             outcome = "allowed";
             detail = Routes.issuanceDetail(issued);
         } catch (WorkloadIdentity.JoinRefused e) {

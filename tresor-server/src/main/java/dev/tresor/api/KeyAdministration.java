@@ -13,4 +13,11 @@ public interface KeyAdministration {
 
     /** {@code POST /v1/keys/rotate} with {@code kek}: re-wraps everything the KEK wraps under a new KEK. */
     Map<String, Object> rotateKek();
+
+    /**
+     * {@code POST /v1/ca/rotate}: a CA key rollover while the server runs. A new CA issues from
+     * now on; the old one stays trusted (and publishes its CRL) for {@code overlap}, or by default
+     * for {@code ca.maxTtl} plus the clock-skew allowance when null.
+     */
+    Map<String, Object> rotateCa(java.time.Duration overlap);
 }

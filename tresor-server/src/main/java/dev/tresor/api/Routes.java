@@ -50,7 +50,6 @@ final class Routes {
     static final Instant LATEST_EXPIRY = Instant.parse("9999-12-31T23:59:59Z");
 
     private final Tresor tresor;
-    private final CertificateAuthority ca;
     private final Duration caDefaultTtl;
     private final Duration caMaxTtl;
     private final Path auditFile;
@@ -72,7 +71,6 @@ final class Routes {
         this.feed = feed;
         this.watchMaxWait = watchMaxWait;
         this.tresor = tresor;
-        this.ca = publisher == null ? null : publisher.ca();
         this.publisher = publisher;
         this.caDefaultTtl = caDefaultTtl;
         this.caMaxTtl = caMaxTtl;
@@ -144,6 +142,7 @@ final class Routes {
                 case "bundle" -> method.equals("GET") ? "ca.bundle" : "unknown";
                 case "crl" -> method.equals("GET") ? "ca.crl" : "unknown";
                 case "crls" -> method.equals("GET") ? "ca.crls" : "unknown";
+                case "rotate" -> method.equals("POST") ? "ca.rotate" : "unknown";
                 default -> "unknown";
             };
             case "tokens" -> n == 1 && method.equals("POST") ? "token.create" : "unknown";
@@ -261,6 +260,7 @@ final class Routes {
             case "ca.bundle" -> publisher().bundleResponse();
             case "ca.crl" -> publisher().crl();
             case "ca.crls" -> publisher().crls();
+            case "ca.rotate" -> rotateCa(ex, caller);
             case "token.create" -> createToken(ex, caller);
             case "key.status" -> {
                 requireAdmin(caller, "read the key status");
@@ -572,9 +572,8 @@ final class Routes {
         if (!caller.admin()) {
             throw TresorException.forbidden("only admins may have certificates issued for clients");
         }
-        if (ca == null) {
-            throw new TresorException(Failure.UNAVAILABLE, "this server has no CA configured (ca.cert / ca.key)");
-        }
+        // One CA for the whole request, even if an online rollover swaps it meanwhile.
+        CertificateAuthority ca = publisher().ca();
         ApiBodies.SignBody body = Json.parse(ex.body().read(), ApiBodies.SignBody.class);
         if (body.csr() == null || body.client() == null) {
             throw TresorException.badRequest("fields 'client' (the name of an existing client; the certificate gets its"
@@ -644,6 +643,19 @@ final class Routes {
                 + " caKey=" + done.get("caKey") + " retiredCaKeys=" + done.get("retiredCaKeys"));
     }
 
+    /** {@code POST /v1/ca/rotate} [{"overlap": "25h"}]: a CA key rollover while the server runs (admins). */
+    private ApiResponse rotateCa(Exchange ex, Caller caller) {
+        requireAdmin(caller, "roll the CA over");
+        publisher();
+        byte[] raw = ex.body().read();
+        ApiBodies.CaRotateBody body = raw.length == 0 ? new ApiBodies.CaRotateBody(null)
+                : Json.parse(raw, ApiBodies.CaRotateBody.class);
+        Duration overlap = body.overlap() == null ? null : duration("overlap", body.overlap());
+        Map<String, Object> done = keys().rotateCa(overlap);
+        return ok(done).audited("ca.rollover", "online active=" + done.get("active") + " retired=" + done.get("retired")
+                + " trustUntil=" + done.get("trustUntil"));
+    }
+
     // ------------------------------------------------------------------ workload identity
 
     private CaPublisher publisher() {
@@ -655,7 +667,7 @@ final class Routes {
 
     /** Self-renewal: a new certificate for exactly the caller's own identity, for the key of the CSR. */
     private ApiResponse renew(Exchange ex, Caller caller) {
-        publisher();
+        CertificateAuthority ca = publisher().ca();
         ApiBodies.RenewBody body = Json.parse(ex.body().read(), ApiBodies.RenewBody.class);
         if (body.csr() == null) {
             throw TresorException.badRequest("field 'csr' (PEM, for a new key) is required; the certificate gets your own"
@@ -666,7 +678,7 @@ final class Routes {
         CertificateAuthority.Profile profile = profile(body.profile());
         WorkloadIdentity.Issuance issued = tresor.identity().renew(caller,
                 request -> signCsr(ca, csr, request.identity(), ttl, request.certificatesFrom(), profile));
-        return json(201, issuanceBody(publisher, issued)).audited("ca.renew", issuanceDetail(issued));
+        return json(201, issuanceBody(ca, publisher, issued)).audited("ca.renew", issuanceDetail(issued));
     }
 
     /** {@code GET /v1/ca/certs[?client=NAME][&expired=true][&limit=N]}: what the CA issued, newest first (admins). */
@@ -768,8 +780,7 @@ final class Routes {
         }
     }
 
-    static Map<String, Object> issuanceBody(CaPublisher publisher, WorkloadIdentity.Issuance issued) {
-        CertificateAuthority ca = publisher.ca();
+    static Map<String, Object> issuanceBody(CertificateAuthority ca, CaPublisher publisher, WorkloadIdentity.Issuance issued) {
         X509Certificate certificate = issued.certificate().certificate();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("client", issued.client());

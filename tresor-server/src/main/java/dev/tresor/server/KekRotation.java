@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * audit key copy is harmless); after it, a start finds the {@code .next} files and finishes the
  * swap ({@link #finishInterrupted}), because the keyring row then names the new KEK.
  */
-public final class KekRotation implements dev.tresor.api.KeyAdministration {
+public final class KekRotation {
 
     private static final Logger LOG = LoggerFactory.getLogger(KekRotation.class);
 
@@ -63,7 +63,6 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         return file.resolveSibling(file.getFileName() + ".next");
     }
 
-    @Override
     public Map<String, Object> status() {
         KeyringChanges.Status st = tresor.keyringChanges().status();
         Map<String, Object> out = new LinkedHashMap<>();
@@ -78,7 +77,6 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         return out;
     }
 
-    @Override
     public synchronized Map<String, Object> rotateKek() {
         if (settings.pkcs11() != null) {
             throw TresorException.badRequest("keyProvider.kind pkcs11: online KEK rotation is not built yet for pkcs11; "
@@ -88,7 +86,9 @@ public final class KekRotation implements dev.tresor.api.KeyAdministration {
         KeyProvider oldKek = tresor.keyProvider();
         Path nextKey = next(keyFile);
         Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
-        List<ServerSettings.RetiredCa> retiredKeys = retiredKeys(settings);
+        // ca.previous as the config says now: an online CA rollover since the start added to it.
+        List<ServerSettings.RetiredCa> retiredKeys = retiredKeys(settings.configFile() == null ? settings
+                : dev.tresor.server.config.ConfigLoader.load(settings.configFile()));
         KeyringChanges.Change change;
         int chains = 0;
         try {

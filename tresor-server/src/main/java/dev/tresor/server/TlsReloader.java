@@ -37,7 +37,7 @@ final class TlsReloader extends AbstractLifeCycle {
     private final Path key;
     private final Path clientCa;
     /** Retired CAs still trusted for client certificates (a rollover's overlap): kept across reloads. */
-    private final java.util.List<X509Certificate> retiredAnchors;
+    private final java.util.function.Supplier<java.util.List<X509Certificate>> retiredAnchors;
     private final TresorMetrics metrics;
     private ScheduledExecutorService timer;
     private volatile X509Certificate serving;
@@ -48,9 +48,9 @@ final class TlsReloader extends AbstractLifeCycle {
     private byte[] failedOnce;
 
     TlsReloader(SslContextFactory.Server factory, Path cert, Path key, Path clientCa,
-                java.util.List<X509Certificate> retiredAnchors, TresorMetrics metrics) {
+                java.util.function.Supplier<java.util.List<X509Certificate>> retiredAnchors, TresorMetrics metrics) {
         this.factory = factory;
-        this.retiredAnchors = java.util.List.copyOf(retiredAnchors);
+        this.retiredAnchors = retiredAnchors;
         this.cert = cert;
         this.key = key;
         this.clientCa = clientCa;
@@ -85,7 +85,7 @@ final class TlsReloader extends AbstractLifeCycle {
             return false;
         }
         try {
-            SSLContext context = TrustMaterial.serverContext(cert, key, clientCa, retiredAnchors);
+            SSLContext context = TrustMaterial.serverContext(cert, key, clientCa, retiredAnchors.get());
             X509Certificate leaf = Pem.readCertificates(cert).getFirst();
             factory.reload(f -> f.setSslContext(context));
             serving = leaf;
@@ -110,6 +110,26 @@ final class TlsReloader extends AbstractLifeCycle {
                     serving.getSerialNumber().toString(16), INTERVAL.toSeconds());
             return false;
         }
+    }
+
+    /**
+     * Rebuilds the context from the files as they are and the retired CAs as they are now (after an
+     * online CA rollover changed both), whether or not the files changed. Throws if they cannot be used.
+     */
+    synchronized void reloadTrust() {
+        byte[] now = fingerprint();
+        SSLContext context = TrustMaterial.serverContext(cert, key, clientCa, retiredAnchors.get());
+        X509Certificate leaf = Pem.readCertificates(cert).getFirst();
+        try {
+            factory.reload(f -> f.setSslContext(context));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot reload the TLS context: " + e.getMessage(), e);
+        }
+        serving = leaf;
+        served = now;
+        lastSeen = now;
+        failedOnce = null;
+        LOG.info("client trust rebuilt from {} and {} retired CA(s)", clientCa, retiredAnchors.get().size());
     }
 
     /** SHA-256 over both files' bytes; null while one cannot be read (e.g. mid-rename). */

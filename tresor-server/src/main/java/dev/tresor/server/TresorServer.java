@@ -194,9 +194,6 @@ public final class TresorServer implements AutoCloseable {
             metrics.storePool(opened::poolUse);
             metrics.issuedCertificates(now -> opened.read(r -> r.issuedCertExpiry(now, now + java.time.Duration.ofDays(1).toMillis())),
                     opened::changeToken);
-            if (ca != null) {
-                metrics.certificateExpiry("ca", ca::certificate);
-            }
 
             List<dev.tresor.api.CaPublisher.Retired> retired = new ArrayList<>();
             for (int i = 0; i < s.caPrevious().size(); i++) {
@@ -217,6 +214,9 @@ public final class TresorServer implements AutoCloseable {
             dev.tresor.api.CaPublisher publisher = ca == null ? null
                     : new dev.tresor.api.CaPublisher(ca, tresor.identity(), retired, clock);
             List<X509Certificate> retiredAnchors = retired.stream().map(dev.tresor.api.CaPublisher.Retired::certificate).toList();
+            if (publisher != null) {
+                metrics.certificateExpiry("ca", () -> publisher.ca().certificate());
+            }
 
             api = new Server(apiThreadPool());
             api.setErrorHandler(new JsonErrorHandler(audit, metrics, clock));
@@ -252,13 +252,17 @@ public final class TresorServer implements AutoCloseable {
             apiConnector.addBean(refusedHandshakes);
             api.addConnector(apiConnector);
             // A renewed tls.cert/tls.key is served to new connections within seconds, no restart.
-            api.addBean(new TlsReloader(tls, s.tlsCert(), s.tlsKey(), s.clientCa(), retiredAnchors, metrics));
+            TlsReloader tlsReloader = new TlsReloader(tls, s.tlsCert(), s.tlsKey(), s.clientCa(),
+                    () -> publisher == null ? retiredAnchors
+                            : publisher.retired().stream().map(dev.tresor.api.CaPublisher.Retired::certificate).toList(),
+                    metrics);
+            api.addBean(tlsReloader);
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
             api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
-                    new KekRotation(s, tresor)));
+                    new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock))));
 
             ServerConnector joinConnector = null;
             if (s.joinAddress() != null) {

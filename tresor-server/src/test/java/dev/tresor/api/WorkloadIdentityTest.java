@@ -310,7 +310,8 @@ class WorkloadIdentityTest {
         try (HttpClient anonymous = HttpClient.newBuilder().sslContext(serverTrustOnly())
                 .connectTimeout(Duration.ofSeconds(5)).build()) {
             for (String path : List.of("/v1/whoami", "/v1/secrets", "/v1/secrets/a", "/v1/clients", "/v1/groups",
-                    "/v1/audit", "/v1/ca/sign", "/v1/ca/renew", "/v1/ca/revoke", "/v1/tokens", "/v1/ca/bundle",
+                    "/v1/audit", "/v1/ca/sign", "/v1/ca/renew", "/v1/ca/revoke", "/v1/tokens", "/v1/ca/bundle", "/v1/ca/rotate",
+                    "/v1/ca/crls", "/v1/keys/rotate", "/v1/keys/status",
                     "/v1/join/../whoami", "/v1/join/x", "/", "/healthz", "/metrics")) {
                 for (String method : List.of("GET", "POST", "PUT", "DELETE")) {
                     HttpResponse<String> r = anonymous.send(HttpRequest.newBuilder(f.join(path))

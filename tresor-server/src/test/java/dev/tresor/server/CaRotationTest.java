@@ -83,6 +83,65 @@ class CaRotationTest {
     }
 
     @Test
+    void anOnlineRolloverIssuesWithTheNewCaAtOnceAndKeepsTheOldOneTrustedForTheOverlap(@TempDir Path dir)
+            throws Exception {
+        try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
+            IssuedCert admin = f.admin();
+            X509Certificate oldCa = f.issuerCa();
+            IssuedCert oldCert = issued(f, admin, "old", oldCa);
+            IssuedCert plain = issued(f, admin, "plain", oldCa);
+            assertThat(f.call(plain, "POST", "/v1/ca/rotate", "{}").statusCode()).isEqualTo(403);
+            assertThat(f.call(admin, "POST", "/v1/ca/rotate", "{\"overlap\":\"0s\"}").statusCode()).isEqualTo(400);
+            assertThat(f.call(admin, "POST", "/v1/ca/rotate", "{\"overlap\":\"soon\"}").statusCode()).isEqualTo(400);
+            assertThat(Files.readString(dir.resolve("tresor.yaml"))).doesNotContain("previous:");
+
+            try (java.net.Socket open = f.sslContext(oldCert).getSocketFactory().createSocket("localhost", f.apiPort())) {
+                assertThat(get(open)).isEqualTo(200);
+                var reply = f.call(admin, "POST", "/v1/ca/rotate", "{\"overlap\":\"1h\"}");
+                assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);
+                JsonNode done = JSON.readTree(reply.body());
+                assertThat(done.get("retired").asText()).isEqualTo(oldCa.getSerialNumber().toString(16));
+                X509Certificate newCa = Pem.readCertificate(dir.resolve("issuer.crt"));
+                assertThat(done.get("active").asText()).isEqualTo(newCa.getSerialNumber().toString(16));
+                assertThat(newCa.getPublicKey()).isNotEqualTo(oldCa.getPublicKey());
+                assertThat(Files.readString(dir.resolve("tresor.yaml"))).contains("previous:", "trustUntil:");
+
+                // Without a restart: the open connection goes on, the old CA's certificates still work on new
+                // connections, and a certificate of the new CA is accepted at once (the TLS trust was rebuilt).
+                assertThat(get(open)).isEqualTo(200);
+                try (java.net.Socket fresh = f.sslContext(oldCert).getSocketFactory().createSocket("localhost", f.apiPort())) {
+                    assertThat(get(fresh)).isEqualTo(200);
+                }
+                IssuedCert newCert = issued(f, admin, "new", newCa);
+                try (java.net.Socket fresh = f.sslContext(newCert).getSocketFactory().createSocket("localhost", f.apiPort())) {
+                    assertThat(get(fresh)).isEqualTo(200);
+                }
+                assertThat(bundle(f.management("GET", "/v1/ca/bundle").body())).containsExactly(newCa, oldCa);
+                List<X509CRL> crls = crls(f.management("GET", "/v1/ca/crls").body());
+                assertThat(crls).hasSize(2);
+                crls.get(0).verify(newCa.getPublicKey());
+                crls.get(1).verify(oldCa.getPublicKey());
+                assertThat(f.auditLines()).anyMatch(l -> l.contains("\"ca.rollover\"") && l.contains("online")
+                        && l.contains("retired=" + oldCa.getSerialNumber().toString(16)));
+
+                // A restart reads the same state from the files.
+                f.stopServer();
+                f.startServer();
+                assertThat(f.call(oldCert, "GET", "/v1/whoami", null).statusCode()).isEqualTo(200);
+                assertThat(f.call(newCert, "GET", "/v1/whoami", null).statusCode()).isEqualTo(200);
+                assertThat(crls(f.management("GET", "/v1/ca/crls").body())).hasSize(2);
+                f.clock().advance(Duration.ofHours(1).plusMinutes(1));
+                try {
+                    assertThat(f.call(oldCert, "GET", "/v1/whoami", null).statusCode()).isEqualTo(401);
+                    assertThat(f.call(newCert, "GET", "/v1/whoami", null).statusCode()).isEqualTo(200);
+                } finally {
+                    f.clock().advance(Duration.ofHours(-1).minusMinutes(1));
+                }
+            }
+        }
+    }
+
+    @Test
     void aServerCertificateReloadDuringTheOverlapKeepsTrustingTheRetiredCa(@TempDir Path dir) throws Exception {
         try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
             IssuedCert oldCert = issued(f, f.admin(), "old", f.issuerCa());

@@ -46,7 +46,7 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
         }
-        return parse(yaml, file.toAbsolutePath().getParent());
+        return parse(yaml, file.toAbsolutePath().getParent()).withConfigFile(file.toAbsolutePath());
     }
 
     public static ServerSettings parse(String yaml, Path baseDir) {
@@ -288,7 +288,7 @@ public final class ConfigLoader {
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, passphrase, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
-                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null);
+                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null, null);
     }
 
     private static ServerSettings.Watch watch(ConfigFile.Watch w, Duration idle) {

@@ -10,6 +10,8 @@ import java.util.List;
  * The checked, resolved server configuration: absolute paths, parsed durations, bound addresses.
  * {@code joinAddress} is null when no join port is configured; {@code joinAttemptsPerMinute} limits join attempts per source address. {@code acceptRollback} is not in the config file: it is the operator's reason, given on the
  * command line for one start, to accept an audit log and a store that disagree (null refuses).
+ * {@code configFile} is the file the settings were loaded from (null when parsed from text): what
+ * an online CA rollover rewrites.
  */
 public record ServerSettings(
         String trustDomain,
@@ -41,7 +43,8 @@ public record ServerSettings(
         int maxConnections,
         Logging logging,
         Watch watch,
-        String acceptRollback) {
+        String acceptRollback,
+        Path configFile) {
 
     /**
      * The change feed ({@code GET /v1/watch}): the longest a watcher may wait for an answer
@@ -135,6 +138,14 @@ public record ServerSettings(
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
                 keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
-                maxConnections, logging, watch, reason);
+                maxConnections, logging, watch, reason, configFile);
+    }
+
+    /** These settings as loaded from {@code file}. */
+    public ServerSettings withConfigFile(Path file) {
+        return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
+                clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
+                keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
+                maxConnections, logging, watch, acceptRollback, file);
     }
 }
