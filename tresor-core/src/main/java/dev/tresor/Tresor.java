@@ -55,6 +55,7 @@ public final class Tresor {
     private final RowSeals seals;
     private final dev.tresor.keys.KeyringHolder keyrings;
     private final dev.tresor.keys.KeyringChanges keyringChanges;
+    private final dev.tresor.keys.KeyringRotation keyringRotation;
     private final VerifiedRows verified;
 
     /** Per kind (callers, secrets, versions): a few MiB at most, and every hot secret of a large site. */
@@ -71,6 +72,7 @@ public final class Tresor {
         this.store = store;
         this.keyrings = keyrings;
         this.keyringChanges = new dev.tresor.keys.KeyringChanges(store, keyrings, storeHeads, monitor, clock);
+        this.keyringRotation = new dev.tresor.keys.KeyringRotation(store, keyrings, keyringChanges, monitor);
         this.seals = seals;
         this.verified = new VerifiedRows(store, VERIFIED_ROWS_KEPT);
         this.access = new AccessControl(store, seals, storeHeads, monitor, clock, verified);
@@ -193,6 +195,11 @@ public final class Tresor {
     /** Changes to the keyring: a new primary, a re-wrap under a new KEK. */
     public dev.tresor.keys.KeyringChanges keyringChanges() {
         return keyringChanges;
+    }
+
+    /** A keyring rotation: new primary, data keys re-wrapped in batches, older keys retired. */
+    public dev.tresor.keys.KeyringRotation keyringRotation() {
+        return keyringRotation;
     }
 
     /** The epochs the store head seals now (for audit checkpoints); empty if it does not verify. */

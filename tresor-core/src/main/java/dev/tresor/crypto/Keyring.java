@@ -102,6 +102,30 @@ public final class Keyring implements KeyProvider {
     }
 
     /**
+     * The next version with only the primary key: the end of a keyring rotation, once no data key
+     * names an older key (the caller checks that in the same transaction).
+     */
+    public Keyring withOnlyPrimary() {
+        try {
+            KeysetHandle.Builder builder = KeysetHandle.newBuilder(keyset);
+            for (int i = builder.size() - 1; i >= 0; i--) {
+                if (!builder.getAt(i).isPrimary()) {
+                    builder.deleteAt(i);
+                }
+            }
+            return new Keyring(storeId, version + 1, builder.build());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot drop the older keys of the keyring", e);
+        }
+    }
+
+    /** The Tink output prefix (version byte and key id) that every ciphertext of the primary key starts with. */
+    public byte[] primaryPrefix() {
+        int id = keyset.getPrimary().getId();
+        return new byte[] {TINK_PREFIX, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
+    }
+
+    /**
      * This keyring's keys under another version number, for a node that learnt from the store head
      * (authenticated by the row MAC key, which only Tresor holds) that the stored keyring at
      * {@code newVersion} has exactly these keys: another node re-wrapped it under a new KEK, which

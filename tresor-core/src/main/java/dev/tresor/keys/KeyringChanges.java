@@ -80,6 +80,57 @@ public final class KeyringChanges {
     }
 
     /**
+     * Drops every key but the primary from the keyring (the end of a keyring rotation), if no data
+     * key names one of them any more: checked in the same transaction, which holds the head locks
+     * every writer takes, so no data key under an older key can appear meanwhile. Returns empty,
+     * changing nothing, while some still do (and says how many in {@code stillUnder}).
+     */
+    public java.util.Optional<Change> retireOlderKeys(java.util.function.LongConsumer stillUnder) {
+        KeyProvider kek = keyrings.kek();
+        long[] left = {0};
+        Change change;
+        try {
+            change = change(kek, (w, current) -> {
+                byte[] primary = current.primaryPrefix();
+                for (dev.tresor.store.Rows.KeyPrefixCount c : w.wrappedKeyPrefixCounts(Keyring.KEY_ID_PREFIX_BYTES)) {
+                    if (!java.util.Arrays.equals(c.prefix(), primary)) {
+                        left[0] += c.count();
+                    }
+                }
+                if (left[0] > 0) {
+                    throw new StillInUse();
+                }
+                if (current.size() == 1) {
+                    throw new StillInUse();
+                }
+                Keyring next = current.withOnlyPrimary();
+                KeyRow rowMac = w.key(KeyHierarchy.ROW_MAC_KEY)
+                        .orElseThrow(() -> new IllegalStateException("the row MAC key is missing"));
+                try {
+                    // Under the primary since addPrimary; moved again all the same so that retiring cannot strand it.
+                    w.updateKey(new KeyRow(KeyHierarchy.ROW_MAC_KEY, next.keyId(),
+                            InternalKey.rewrap(current, next, KeyHierarchy.ROW_MAC_KEY, rowMac.wrapped()), rowMac.createdAt()));
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("the row MAC key does not unwrap under the keyring; nothing changed", e);
+                }
+                return next;
+            }, kek);
+        } catch (StillInUse e) {
+            stillUnder.accept(left[0]);
+            return java.util.Optional.empty();
+        }
+        keyrings.advanced(change.after(), kek);
+        return java.util.Optional.of(change);
+    }
+
+    /** Thrown inside the transaction to leave it unchanged: an older key still wraps data keys (or there is none). */
+    private static final class StillInUse extends RuntimeException {
+        StillInUse() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
      * The key hierarchy as stored now: the KEK that wraps the keyring, the keyring's version, primary
      * key and size, and how many data keys each key wraps (keys of the keyring as {@code keyring:<id>};
      * anything else, such as data keys a conversion left unreadable, under the id their prefix names).

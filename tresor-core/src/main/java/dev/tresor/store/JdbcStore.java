@@ -361,6 +361,14 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public List<String> secretsWithDataKeysNotUnder(byte[] prefix, String after, int limit) {
+            // substr on a BLOB (SQLite) and on a bytea (PostgreSQL) both count bytes.
+            return many("SELECT DISTINCT secret_name FROM secret_versions WHERE wrapped_key IS NOT NULL "
+                    + "AND substr(wrapped_key, 1, ?) <> ? AND secret_name > ? ORDER BY secret_name LIMIT ?",
+                    rs -> rs.getString(1), prefix.length, prefix, after == null ? "" : after, limit);
+        }
+
+        @Override
         public List<Rows.KeyPrefixCount> wrappedKeyPrefixCounts(int length) {
             return many("SELECT p, count(*) FROM (SELECT substr(wrapped_key, 1, ?) AS p FROM secret_versions "
                     + "WHERE wrapped_key IS NOT NULL) k GROUP BY p",

@@ -58,6 +58,13 @@ public interface StoreReader {
 
     Optional<SecretRow> secret(String name);
 
+    /**
+     * Names of secrets after {@code after} (null: from the first), in name order, at most
+     * {@code limit}, that have a version whose wrapped data key does not start with
+     * {@code prefix}: what a keyring rotation still has to re-wrap.
+     */
+    List<String> secretsWithDataKeysNotUnder(byte[] prefix, String after, int limit);
+
     /** Secrets ordered by name, starting after {@code after} (exclusive, may be null), names starting with {@code prefix}. */
     List<SecretRow> secrets(String prefix, String after, int limit);
 
