@@ -8,16 +8,19 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "rotate", description = {
-                "Rotate the KEK online (admins; keyProvider local): the server that answers makes a new key",
-                "file beside the old one, re-wraps the keyring, its audit chain keys and the CA key under it,",
-                "then replaces the old key file. O(1) in the number of secrets; audited as key.rotate.",
-                "Other nodes on the same database keep working; give them the new key file before they",
-                "restart. See docs/operations.md, KEK rotation.",
+                "--kek: rotate the KEK online (admins; keyProvider local): the server that answers makes a new",
+                "key file beside the old one, re-wraps the keyring, its audit chain keys and the CA keys under",
+                "it, then replaces the old key file. O(1) in the number of secrets. Other nodes keep working;",
+                "give them the new key file before they restart.",
+                "--keyring: a fresh keyring key becomes primary at once; the server re-wraps every older data",
+                "key under it in the background (progress: tresor key status), then retires the older key.",
+                "Both are audited as key.rotate. See docs/operations.md, key rotation.",
         },
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor key rotate --kek",
                 "  tresor key rotate --kek -o json",
+                "  tresor key rotate --keyring && tresor key status",
         })
 final class KeyRotateCommand extends ApiCommand {
 
@@ -30,20 +33,31 @@ final class KeyRotateCommand extends ApiCommand {
     @Option(names = "--kek", description = "Rotate the KEK (the key provider's key that wraps the keyring).")
     private boolean kek;
 
+    @Option(names = "--keyring", description = "Rotate the keyring key that wraps the data keys.")
+    private boolean keyring;
+
     KeyRotateCommand(CliContext context) {
         super(context);
     }
 
     @Override
     protected Integer run() {
-        if (!kek) {
-            throw CliException.usage("say what to rotate: --kek (--keyring is not built yet)");
+        if (kek == keyring) {
+            throw CliException.usage("say what to rotate, one at a time: --kek or --keyring");
         }
         ObjectNode body = Json.object();
-        body.put("kek", true);
+        body.put(kek ? "kek" : "keyring", true);
         JsonNode reply = connect().call("POST", "keys/rotate", Map.of(), body);
         if (output.structured()) {
             output.print(out(), reply);
+            return ExitCodes.OK;
+        }
+        if (keyring) {
+            out().println("keyring key rotated: " + Json.text(reply, "previousPrimaryKeyId", "?") + " -> "
+                    + Json.text(reply, "primaryKeyId", "?") + " (keyring version " + reply.path("keyringVersion").asLong()
+                    + "); new values use it now");
+            out().println(reply.path("toRewrap").asLong() + " data key(s) are being re-wrapped in the background; "
+                    + "follow it with: tresor key status");
             return ExitCodes.OK;
         }
         out().println("KEK rotated: " + Json.text(reply, "fromKekId", "?") + " -> " + Json.text(reply, "toKekId", "?")

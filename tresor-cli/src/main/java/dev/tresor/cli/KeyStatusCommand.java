@@ -39,6 +39,13 @@ final class KeyStatusCommand extends ApiCommand {
         out().println("keyring version: " + reply.path("keyringVersion").asLong());
         out().println("primary key:     " + Json.text(reply, "primaryKeyId", "?"));
         out().println("keys:            " + reply.path("keys").asInt());
+        JsonNode rotation = reply.path("keyringRotation");
+        if (!rotation.isMissingNode() && !Json.text(rotation, "phase", "idle").equals("idle")) {
+            out().println("keyring rotation: " + Json.text(rotation, "phase", "?") + ", " + rotation.path("rewrapped").asLong()
+                    + " re-wrapped, " + rotation.path("remaining").asLong() + " left"
+                    + (rotation.path("unreadable").asLong() > 0 ? ", " + rotation.path("unreadable").asLong() + " unreadable" : "")
+                    + (rotation.path("problem").isTextual() ? " (" + rotation.path("problem").asText() + ")" : ""));
+        }
         Table table = new Table("KEY", "DATA KEYS");
         for (Iterator<Map.Entry<String, JsonNode>> it = reply.path("dataKeys").properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();

@@ -43,7 +43,7 @@ class KeyCliTest {
 
             CliHarness.Run vague = CliHarness.run(admin, tmp, "key", "rotate");
             assertThat(vague.exitCode()).isEqualTo(ExitCodes.USAGE);
-            assertThat(vague.err()).contains("--kek");
+            assertThat(vague.err()).contains("--kek").contains("--keyring");
 
             CliHarness.Run rotated = CliHarness.run(admin, tmp, "key", "rotate", "--kek");
             assertThat(rotated.exitCode()).as(rotated.err()).isZero();
@@ -52,9 +52,22 @@ class KeyCliTest {
             assertThat(rotated.out()).contains("KEK rotated: " + before + " -> " + after).contains("keyring version 2")
                     .contains("CA key");
 
+            CliHarness.Run keyring = CliHarness.run(admin, tmp, "key", "rotate", "--keyring");
+            assertThat(keyring.exitCode()).as(keyring.err()).isZero();
+            assertThat(keyring.out()).contains("keyring key rotated: keyring:").contains("re-wrapped in the background");
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+            CliHarness.Run settled;
+            do {
+                Thread.sleep(50);
+                settled = CliHarness.run(admin, tmp, "key", "status");
+                assertThat(settled.exitCode()).as(settled.err()).isZero();
+            } while (!settled.out().contains("keyring rotation: done") && java.time.Instant.now().isBefore(deadline));
+            assertThat(settled.out()).contains("keyring rotation: done").contains("keys:            1")
+                    .contains("keyring version: 4");
+
             CliHarness.Run json = CliHarness.run(admin, tmp, "key", "status", "-o", "json");
             assertThat(json.exitCode()).as(json.err()).isZero();
-            assertThat(json.out()).contains("\"kekId\" : \"" + after + "\"").contains("\"keyringVersion\" : 2");
+            assertThat(json.out()).contains("\"kekId\" : \"" + after + "\"").contains("\"keyringVersion\" : 4");
         }
         // The next start runs on the new key file alone.
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {

@@ -15,6 +15,12 @@ public interface KeyAdministration {
     Map<String, Object> rotateKek();
 
     /**
+     * {@code POST /v1/keys/rotate} with {@code keyring}: a fresh primary key at once, then every
+     * older data key re-wrapped under it in the background, then the older keys retired.
+     */
+    Map<String, Object> rotateKeyring();
+
+    /**
      * {@code POST /v1/ca/rotate}: a CA key rollover while the server runs. A new CA issues from
      * now on; the old one stays trusted (and publishes its CRL) for {@code overlap}, or by default
      * for {@code ca.maxTtl} plus the clock-skew allowance when null.

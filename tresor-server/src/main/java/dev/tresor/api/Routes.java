@@ -629,13 +629,25 @@ final class Routes {
         }
     }
 
-    /** {@code POST /v1/keys/rotate} {"kek": true}: a new KEK re-wraps the keyring, the audit chain keys and the CA key. */
+    /**
+     * {@code POST /v1/keys/rotate} {"kek": true}: a new KEK re-wraps the keyring, the audit chain
+     * keys and the CA keys; {"keyring": true}: a fresh primary key, older data keys re-wrapped in
+     * the background, then the older keys retired.
+     */
     private ApiResponse rotateKeys(Exchange ex, Caller caller) {
         requireAdmin(caller, "rotate keys");
         ApiBodies.KeyRotateBody body = Json.parse(ex.body().read(), ApiBodies.KeyRotateBody.class);
-        if (!Boolean.TRUE.equals(body.kek())) {
-            throw TresorException.badRequest("say what to rotate: {\"kek\": true} (a keyring rotation, --keyring, is not "
-                    + "built yet)");
+        boolean kek = Boolean.TRUE.equals(body.kek());
+        boolean keyring = Boolean.TRUE.equals(body.keyring());
+        if (kek == keyring) {
+            throw TresorException.badRequest("say what to rotate, one at a time: {\"kek\": true} (the key provider's key)"
+                    + " or {\"keyring\": true} (the keys that wrap the data keys)");
+        }
+        if (keyring) {
+            Map<String, Object> begun = keys().rotateKeyring();
+            return ok(begun).audited("key.rotate", "keyring primary=" + begun.get("primaryKeyId") + " previous="
+                    + begun.get("previousPrimaryKeyId") + " keyringVersion=" + begun.get("keyringVersion") + " toRewrap="
+                    + begun.get("toRewrap"));
         }
         Map<String, Object> done = keys().rotateKek();
         return ok(done).audited("key.rotate", "kek from=" + done.get("fromKekId") + " to=" + done.get("toKekId")

@@ -9,15 +9,32 @@ final class KeyOperations implements KeyAdministration {
 
     private final KekRotation kek;
     private final CaRollover ca;
+    private final KeyringRotationJob keyring;
 
-    KeyOperations(KekRotation kek, CaRollover ca) {
+    KeyOperations(KekRotation kek, CaRollover ca, KeyringRotationJob keyring) {
         this.kek = kek;
         this.ca = ca;
+        this.keyring = keyring;
     }
 
     @Override
     public Map<String, Object> status() {
-        return kek.status();
+        Map<String, Object> out = new java.util.LinkedHashMap<>(kek.status());
+        KeyringRotationJob.State s = keyring.state();
+        Map<String, Object> rotation = new java.util.LinkedHashMap<>();
+        rotation.put("phase", s.phase());
+        rotation.put("rewrapped", s.rewrapped());
+        rotation.put("unreadable", s.unreadable());
+        rotation.put("remaining", s.remaining());
+        rotation.put("startedAt", s.startedAt() == null ? null : s.startedAt().toString());
+        rotation.put("problem", s.problem());
+        out.put("keyringRotation", rotation);
+        return out;
+    }
+
+    @Override
+    public Map<String, Object> rotateKeyring() {
+        return keyring.begin();
     }
 
     @Override

@@ -257,12 +257,15 @@ public final class TresorServer implements AutoCloseable {
                             : publisher.retired().stream().map(dev.tresor.api.CaPublisher.Retired::certificate).toList(),
                     metrics);
             api.addBean(tlsReloader);
+            KeyringRotationJob keyringRotation = new KeyringRotationJob(tresor, clock, dev.tresor.keys.KeyringRotation.DEFAULT_BATCH, KeyringRotationJob.PAUSE);
+            api.addBean(keyringRotation);
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
             api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
-                    new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock))));
+                    new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock),
+                            keyringRotation)));
 
             ServerConnector joinConnector = null;
             if (s.joinAddress() != null) {
