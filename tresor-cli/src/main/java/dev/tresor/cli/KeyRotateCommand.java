@@ -8,10 +8,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "rotate", description = {
-                "--kek: rotate the KEK online (admins; keyProvider local): the server that answers makes a new",
-                "key file beside the old one, re-wraps the keyring, its audit chain keys and the CA keys under",
-                "it, then replaces the old key file. O(1) in the number of secrets. Other nodes keep working;",
-                "give them the new key file before they restart.",
+                "--kek: rotate the KEK online (admins): the server that answers makes a new KEK (local: a key",
+                "file beside the old one; pkcs11: a key under the next label on the token), re-wraps the",
+                "keyring, its audit chain keys and the CA keys under it, then puts it in place (local: replaces",
+                "the key file; pkcs11: keyProvider.keyLabel in the config). O(1) in the number of secrets.",
+                "Other nodes keep working; give them the new key file or label before they restart.",
                 "--keyring: a fresh keyring key becomes primary at once; the server re-wraps every older data",
                 "key under it in the background (progress: tresor key status), then retires the older key.",
                 "Both are audited as key.rotate. See docs/operations.md, key rotation.",
@@ -63,8 +64,9 @@ final class KeyRotateCommand extends ApiCommand {
         out().println("KEK rotated: " + Json.text(reply, "fromKekId", "?") + " -> " + Json.text(reply, "toKekId", "?")
                 + " (keyring version " + reply.path("keyringVersion").asLong() + ")");
         out().println("re-wrapped: keyring, " + reply.path("auditChainKeys").asInt() + " audit chain key(s)"
-                + (reply.path("caKey").asBoolean() ? ", CA key" : "") + "; " + Json.text(reply, "keyFile", "the key file")
-                + " now holds the new KEK");
+                + (reply.path("caKey").asBoolean() ? ", CA key" : "") + "; " + (reply.path("keyLabel").isTextual()
+                        ? "keyProvider.keyLabel is now " + reply.path("keyLabel").asText()
+                        : Json.text(reply, "keyFile", "the key file") + " now holds the new KEK"));
         return ExitCodes.OK;
     }
 }

@@ -6,6 +6,8 @@ import dev.tresor.ca.Pem;
 import dev.tresor.ca.SealedCaKey;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.LocalKeyProvider;
+import dev.tresor.crypto.Pkcs11KeyProvider;
+import dev.tresor.server.bootstrap.ConfigEdits;
 import dev.tresor.keys.KeyringChanges;
 import dev.tresor.model.Failure;
 import dev.tresor.model.TresorException;
@@ -77,14 +79,28 @@ public final class KekRotation {
         return out;
     }
 
+    /**
+     * Where a rotation's new KEK comes from and how it is put in place once the keyring is
+     * re-wrapped: a new key file that replaces the old one ({@code local}), or a new key on the HSM
+     * token whose label replaces the old one in the config ({@code pkcs11}).
+     */
+    private interface NextKek {
+        /** Makes the new KEK; before the commit point. */
+        KeyProvider create() throws IOException;
+
+        /** Undoes {@link #create} as far as it can (before the commit point). */
+        void discard();
+
+        /** Puts the new KEK in place of the old one (after the commit point). */
+        void install() throws IOException;
+
+        /** What to tell the operator about where the new KEK is. */
+        String where();
+    }
+
     public synchronized Map<String, Object> rotateKek() {
-        if (settings.pkcs11() != null) {
-            throw TresorException.badRequest("keyProvider.kind pkcs11: online KEK rotation is not built yet for pkcs11; "
-                    + "only keyProvider.kind local is (see docs/keyring-plan.md)");
-        }
-        Path keyFile = settings.keyFile();
+        NextKek next = settings.pkcs11() != null ? nextTokenKey() : nextKeyFile();
         KeyProvider oldKek = tresor.keyProvider();
-        Path nextKey = next(keyFile);
         Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
         // ca.previous as the config says now: an online CA rollover since the start added to it.
         List<ServerSettings.RetiredCa> retiredKeys = retiredKeys(settings.configFile() == null ? settings
@@ -92,15 +108,13 @@ public final class KekRotation {
         KeyringChanges.Change change;
         int chains = 0;
         try {
-            Files.deleteIfExists(nextKey);
             if (nextCa != null) {
                 Files.deleteIfExists(nextCa);
             }
             for (ServerSettings.RetiredCa r : retiredKeys) {
                 Files.deleteIfExists(next(r.keyFile()));
             }
-            LocalKeyProvider newKek = settings.createLocal(nextKey, System.getenv());
-            syncFile(nextKey);
+            KeyProvider newKek = next.create();
             for (Path log : settings.auditFiles()) {
                 chains += ChainKeys.rewrap(log, oldKek, newKek);
             }
@@ -115,7 +129,7 @@ public final class KekRotation {
             }
             change = tresor.keyringChanges().rewrapUnder(newKek);
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(nextKey);
+            next.discard();
             if (nextCa != null) {
                 deleteQuietly(nextCa);
             }
@@ -133,15 +147,15 @@ public final class KekRotation {
             for (ServerSettings.RetiredCa r : retiredKeys) {
                 swapIn(next(r.keyFile()), r.keyFile());
             }
-            swapIn(nextKey, keyFile);
+            next.install();
         } catch (IOException e) {
             throw new TresorException(Failure.UNAVAILABLE, "the keyring is re-wrapped under KEK " + change.toKekId()
-                    + ", but moving " + nextKey + " into place failed (" + e.getMessage() + "); the next start of this "
-                    + "server finishes it. Do not delete " + nextKey);
+                    + ", but putting it in place failed (" + e.getMessage() + "); the next start of this server finishes "
+                    + "it. Do not delete " + next.where());
         }
         LOG.info("KEK rotated: keyring version {} now wrapped by {} (was {}); {} audit chain key(s) and {} re-wrapped; "
-                        + "the old key file is replaced", change.after().version(), change.toKekId(), change.fromKekId(),
-                chains, nextCa == null ? "no CA key" : "the CA key");
+                        + "{}", change.after().version(), change.toKekId(), change.fromKekId(),
+                chains, nextCa == null ? "no CA key" : "the CA key", next.where());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("fromKekId", change.fromKekId());
         out.put("toKekId", change.toKekId());
@@ -149,8 +163,112 @@ public final class KekRotation {
         out.put("auditChainKeys", chains);
         out.put("caKey", nextCa != null);
         out.put("retiredCaKeys", retiredKeys.size());
-        out.put("keyFile", keyFile.toString());
+        if (settings.pkcs11() != null) {
+            out.put("keyLabel", change.toKekId().substring("pkcs11:".length()));
+        } else {
+            out.put("keyFile", settings.keyFile().toString());
+        }
         return out;
+    }
+
+    private NextKek nextKeyFile() {
+        Path keyFile = settings.keyFile();
+        Path nextKey = next(keyFile);
+        return new NextKek() {
+            @Override
+            public KeyProvider create() throws IOException {
+                Files.deleteIfExists(nextKey);
+                LocalKeyProvider created = settings.createLocal(nextKey, System.getenv());
+                syncFile(nextKey);
+                return created;
+            }
+
+            @Override
+            public void discard() {
+                deleteQuietly(nextKey);
+            }
+
+            @Override
+            public void install() throws IOException {
+                swapIn(nextKey, keyFile);
+            }
+
+            @Override
+            public String where() {
+                return "the old key file " + keyFile + " is replaced (via " + nextKey + ")";
+            }
+        };
+    }
+
+    /**
+     * {@code pkcs11}: a new non-extractable key on the same token under the next label
+     * ({@code tresor-kek-1} → {@code tresor-kek-2}), named in {@code <config>.kek-next} until the
+     * config's {@code keyProvider.keyLabel} names it. The old key stays on the token (an HSM key is
+     * destroyed by its officer, not by Tresor); nothing opens the keyring with it any more.
+     */
+    private NextKek nextTokenKey() {
+        if (settings.configFile() == null) {
+            throw new TresorException(Failure.UNAVAILABLE, "this server was not started from a config file, so it cannot "
+                    + "record the new key label in keyProvider.keyLabel");
+        }
+        Path marker = pkcs11Marker(settings);
+        String[] label = new String[1];
+        return new NextKek() {
+            @Override
+            public KeyProvider create() throws IOException {
+                ServerSettings current = dev.tresor.server.config.ConfigLoader.load(settings.configFile());
+                Pkcs11KeyProvider.Settings now = current.pkcs11().settings();
+                label[0] = nextLabel(now.keyLabel());
+                Pkcs11KeyProvider.Settings fresh = new Pkcs11KeyProvider.Settings(now.library(), now.slot(),
+                        now.slotListIndex(), label[0]);
+                Pkcs11KeyProvider.generateKey(fresh, current.pkcs11().pin(), System.getenv());
+                ConfigEdits.writeAtomically(touch(marker), label[0] + "\n");
+                return Pkcs11KeyProvider.open(fresh, current.pkcs11().pin(), System.getenv());
+            }
+
+            @Override
+            public void discard() {
+                deleteQuietly(marker);
+            }
+
+            @Override
+            public void install() throws IOException {
+                setKeyLabel(settings.configFile(), label[0]);
+                Files.deleteIfExists(marker);
+            }
+
+            @Override
+            public String where() {
+                return "keyProvider.keyLabel is now '" + label[0] + "' in " + settings.configFile()
+                        + " (the old key stays on the token)";
+            }
+        };
+    }
+
+    /** {@code tresor-kek-1} → {@code tresor-kek-2}; {@code kek} → {@code kek-2}. */
+    static String nextLabel(String label) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*-)(\\d{1,9})").matcher(label);
+        if (m.matches()) {
+            return m.group(1) + (Long.parseLong(m.group(2)) + 1);
+        }
+        return label + "-2";
+    }
+
+    private static Path pkcs11Marker(ServerSettings s) {
+        return s.configFile().resolveSibling(s.configFile().getFileName() + ".kek-next");
+    }
+
+    private static Path touch(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
+        return file;
+    }
+
+    private static void setKeyLabel(Path config, String label) throws IOException {
+        String text = Files.readString(config, java.nio.charset.StandardCharsets.UTF_8);
+        ConfigEdits.writeAtomically(config, ConfigEdits.withKeyProviderField(text, "keyLabel", label));
     }
 
     /**
@@ -161,7 +279,7 @@ public final class KekRotation {
      */
     public static KeyProvider finishInterrupted(ServerSettings s, KeyProvider configured, Store store) throws IOException {
         if (s.pkcs11() != null) {
-            return configured;
+            return finishInterruptedPkcs11(s, configured, store);
         }
         Path nextKey = next(s.keyFile());
         if (!Files.exists(nextKey)) {
@@ -193,6 +311,50 @@ public final class KekRotation {
             Files.deleteIfExists(next(r.keyFile()));
         }
         LOG.warn("removed {} left by a KEK rotation that did not change the keyring", nextKey);
+        return configured;
+    }
+
+    /**
+     * {@code pkcs11}: {@code <config>.kek-next} names the label a rotation made. If the keyring is
+     * wrapped by that key, the rotation committed: the CA key files are moved into place and the
+     * config's {@code keyLabel} set; otherwise the marker and the {@code .next} files are removed
+     * (the unused key stays on the token, and the log says so).
+     */
+    private static KeyProvider finishInterruptedPkcs11(ServerSettings s, KeyProvider configured, Store store)
+            throws IOException {
+        if (s.configFile() == null || !Files.exists(pkcs11Marker(s))) {
+            return configured;
+        }
+        String label = Files.readString(pkcs11Marker(s), java.nio.charset.StandardCharsets.UTF_8).strip();
+        Path nextCa = s.caKey() == null ? null : next(s.caKey());
+        Optional<String> wrappedBy = store.read(r -> r.keyring().map(KeyringRow::kekId));
+        if (wrappedBy.isPresent() && wrappedBy.get().equals("pkcs11:" + label) && !wrappedBy.get().equals(configured.keyId())) {
+            Pkcs11KeyProvider.Settings now = s.pkcs11().settings();
+            KeyProvider next = Pkcs11KeyProvider.open(new Pkcs11KeyProvider.Settings(now.library(), now.slot(),
+                    now.slotListIndex(), label), s.pkcs11().pin(), System.getenv());
+            if (nextCa != null && Files.exists(nextCa)) {
+                swapIn(nextCa, s.caKey());
+            }
+            for (ServerSettings.RetiredCa r : s.caPrevious()) {
+                if (Files.exists(next(r.keyFile()))) {
+                    swapIn(next(r.keyFile()), r.keyFile());
+                }
+            }
+            setKeyLabel(s.configFile(), label);
+            Files.deleteIfExists(pkcs11Marker(s));
+            LOG.warn("finished an interrupted KEK rotation: keyProvider.keyLabel is now '{}' (the keyring is wrapped by {})",
+                    label, wrappedBy.get());
+            return next;
+        }
+        if (nextCa != null) {
+            Files.deleteIfExists(nextCa);
+        }
+        for (ServerSettings.RetiredCa r : s.caPrevious()) {
+            Files.deleteIfExists(next(r.keyFile()));
+        }
+        Files.deleteIfExists(pkcs11Marker(s));
+        LOG.warn("removed the marker of a KEK rotation that did not change the keyring; the token key '{}' it made is "
+                + "unused (delete it with the token's tools if you like)", label);
         return configured;
     }
 

@@ -111,6 +111,61 @@ class Pkcs11ServerStartTest {
     }
 
     @Test
+    void anOnlineKekRotationMovesToANewTokenKeyAndTheConfigNamesIt() throws Exception {
+        Path d = folder("rotates", "rot-kek-1", PIN);
+        Path config = d.resolve("tresor.yaml");
+        Pkcs11KeyProvider.Pin pin = Pkcs11KeyProvider.Pin.fromFile(d.resolve("hsm.pin"));
+        Pkcs11KeyProvider.generateKey(settings("rot-kek-1"), pin, Map.of());
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(config))) {
+            Tresor t = server.tresor();
+            t.bootstrapAdmin("admin", ADMIN);
+            Caller root = t.authenticate(ADMIN);
+            t.createGroup(root, "ops", null);
+            t.addMember(root, "ops", "admin", dev.tresor.model.Role.READ);
+            t.secrets().put(root, "db/password", new PutSecret("on-the-hsm".getBytes(StandardCharsets.UTF_8), null, null,
+                    List.of("ops"), null, null, null), t.groupCheck());
+
+            Map<String, Object> done = new KekRotation(ConfigLoader.load(config), t).rotateKek();
+            assertThat(done).containsEntry("fromKekId", "pkcs11:rot-kek-1").containsEntry("toKekId", "pkcs11:rot-kek-2")
+                    .containsEntry("keyLabel", "rot-kek-2").containsEntry("auditChainKeys", 1);
+            assertThat(t.keyProvider().keyId()).isEqualTo("pkcs11:rot-kek-2");
+            assertThat(Files.readString(config)).contains("keyLabel: \"rot-kek-2\"").doesNotContain("rot-kek-1");
+            assertThat(d.resolve("tresor.yaml.kek-next")).doesNotExist();
+            byte[] value = t.secrets().read(t.authenticate(ADMIN), "db/password", VersionSelector.current(), false).value();
+            assertThat(new String(value, StandardCharsets.UTF_8)).isEqualTo("on-the-hsm");
+        }
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(config))) {
+            Tresor t = server.tresor();
+            assertThat(t.keyProvider().keyId()).isEqualTo("pkcs11:rot-kek-2");
+            byte[] value = t.secrets().read(t.authenticate(ADMIN), "db/password", VersionSelector.current(), false).value();
+            assertThat(new String(value, StandardCharsets.UTF_8)).isEqualTo("on-the-hsm");
+
+            // Cut short after the commit point (keyring and audit key re-wrapped, config not yet rewritten).
+            Pkcs11KeyProvider.generateKey(settings("rot-kek-3"), pin, Map.of());
+            Pkcs11KeyProvider third = Pkcs11KeyProvider.open(settings("rot-kek-3"), pin, Map.of());
+            Files.writeString(d.resolve("tresor.yaml.kek-next"), "rot-kek-3\n");
+            dev.tresor.audit.ChainKeys.rewrap(d.resolve("audit.log"), t.keyProvider(), third);
+            t.keyringChanges().rewrapUnder(third);
+        }
+        assertThat(Files.readString(config)).contains("keyLabel: \"rot-kek-2\"");
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(config))) {
+            assertThat(server.tresor().keyProvider().keyId()).isEqualTo("pkcs11:rot-kek-3");
+        }
+        assertThat(Files.readString(config)).contains("keyLabel: \"rot-kek-3\"");
+        assertThat(d.resolve("tresor.yaml.kek-next")).doesNotExist();
+
+        // A marker of a rotation that never committed is removed; the config stays.
+        Files.writeString(d.resolve("tresor.yaml.kek-next"), "rot-kek-9\n");
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(config))) {
+            assertThat(server.tresor().keyProvider().keyId()).isEqualTo("pkcs11:rot-kek-3");
+        }
+        assertThat(d.resolve("tresor.yaml.kek-next")).doesNotExist();
+        assertThat(Files.readString(config)).contains("keyLabel: \"rot-kek-3\"");
+        Pkcs11KeyProvider kek = Pkcs11KeyProvider.open(settings("rot-kek-3"), pin, Map.of());
+        assertThat(AuditVerifier.verify(d.resolve("audit.log"), kek).ok()).isTrue();
+    }
+
+    @Test
     void aWrongPinRefusesTheStartNamingKeyProviderPinFile() throws Exception {
         Path d = folder("wrong-pin", "wrong-pin-kek", "0000");
         Pkcs11KeyProvider.generateKey(settings("wrong-pin-kek"), Pkcs11KeyProvider.Pin.fromEnvironment("PIN"),

@@ -11,10 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -74,7 +71,7 @@ public final class KeyPassphraseChange {
             Arrays.fill(newPassphrase, '\0');
         }
         try {
-            writeAtomically(config, updated);
+            ConfigEdits.writeAtomically(config, updated);
         } catch (IOException e) {
             throw new UncheckedIOException("key file " + keyFile + " is sealed under the new passphrase, but " + config
                     + " could not be rewritten (" + e.getMessage() + "); set keyProvider." + field + ": " + value
@@ -94,51 +91,7 @@ public final class KeyPassphraseChange {
      * earlier {@code passphraseFile}/{@code passphraseEnv} line of the block is replaced.
      */
     public static String withPassphraseSource(String yaml, String field, String value) {
-        List<String> lines = new ArrayList<>(List.of(yaml.split("\n", -1)));
-        int block = -1;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).matches("keyProvider:\\s*(#.*)?")) {
-                block = i;
-                break;
-            }
-        }
-        if (block < 0) {
-            throw new ConfigException("keyProvider: no top-level 'keyProvider:' block found in the config");
-        }
-        // The block's earlier passphrase source goes; then the new one follows its last entry, so
-        // that comments and blank lines after the block stay where they were.
-        String indent = null;
-        int lastEntry = -1;
-        for (int i = block + 1; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank() || line.trim().startsWith("#")) {
-                continue;
-            }
-            String lead = line.substring(0, line.length() - line.stripLeading().length());
-            if (lead.isEmpty()) {
-                break;
-            }
-            if (indent == null) {
-                indent = lead;
-            }
-            String trimmed = line.trim();
-            if (lead.equals(indent) && (trimmed.startsWith("passphraseFile:") || trimmed.startsWith("passphraseEnv:"))) {
-                lines.remove(i);
-                i--;
-                continue;
-            }
-            lastEntry = i;
-        }
-        if (indent == null || lastEntry < 0) {
-            throw new ConfigException("keyProvider: the 'keyProvider:' block is empty");
-        }
-        int insertAt = lastEntry + 1;
-        lines.add(insertAt, indent + field + ": " + quoted(value));
-        return String.join("\n", lines);
-    }
-
-    private static String quoted(String value) {
-        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        return ConfigEdits.withKeyProviderField(yaml, field, value, "passphraseFile", "passphraseEnv");
     }
 
     private static String relativeTo(Path config, Path file) {
@@ -147,13 +100,4 @@ public final class KeyPassphraseChange {
         return absolute.startsWith(base) ? base.relativize(absolute).toString() : absolute.toString();
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temp, text, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(temp, Files.getPosixFilePermissions(file));
-        try (var channel = java.nio.channels.FileChannel.open(temp, java.nio.file.StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
 }
