@@ -88,11 +88,17 @@ final class AuditView {
             }
             long seq = r.path("seq").asLong();
             boolean verified = chain.checked() && (chain.ok() || chain.brokenSeq() == null || seq < chain.brokenSeq());
-            rows.add(new Row(seq, r.path("time").asText(""), r.path("client").asText(""), r.path("action").asText(""),
+            rows.add(new Row(seq, shortTime(r.path("time").asText("")), r.path("client").asText(""), r.path("action").asText(""),
                     r.path("secret").asText(""), r.path("version").isNumber() ? r.path("version").asText() : "",
                     r.path("outcome").asText(""), r.path("status").asInt(), r.path("detail").asText(""), verified));
         }
         return new Result(rows, rows.size() == SHOWN || reply.json().path("next").isNumber(), null, chain);
+    }
+
+    /** Seconds are enough on screen; the full instant stays in the log. */
+    static String shortTime(String instant) {
+        int dot = instant.indexOf('.');
+        return (dot > 0 ? instant.substring(0, dot) + "Z" : instant).replace('T', ' ');
     }
 
     ChainStatus chain() {

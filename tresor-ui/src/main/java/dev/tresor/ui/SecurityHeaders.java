@@ -6,7 +6,9 @@ import org.eclipse.jetty.http.HttpFields;
  * The headers every console answer carries. The policy allows scripts, styles, images and form
  * targets from the console itself only: no inline script or style (so an injected tag does not
  * run), no framing (clickjacking), no third-party request of any kind. Pages are never cached, as
- * one may hold a revealed value; no Referer leaves a page, so the login URL's token does not either.
+ * one may hold a revealed value. The referrer policy is same-origin, not no-referrer: under
+ * no-referrer browsers send {@code Origin: null} with a form POST, and the Origin check needs the
+ * real one; no Referer leaves for another site either way, so the login URL's token does not leak.
  */
 final class SecurityHeaders {
 
@@ -20,7 +22,7 @@ final class SecurityHeaders {
         headers.put("Content-Security-Policy", CONTENT_SECURITY_POLICY);
         headers.put("X-Content-Type-Options", "nosniff");
         headers.put("X-Frame-Options", "DENY");
-        headers.put("Referrer-Policy", "no-referrer");
+        headers.put("Referrer-Policy", "same-origin");
         headers.put("Cross-Origin-Opener-Policy", "same-origin");
         headers.put("Cross-Origin-Resource-Policy", "same-origin");
         headers.put("Cache-Control", "no-store");
