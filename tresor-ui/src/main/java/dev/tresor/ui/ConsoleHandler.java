@@ -49,17 +49,19 @@ final class ConsoleHandler extends Handler.Abstract {
     private final SecretsView secrets;
     private final AuditView audit;
     private final HealthView health;
+    private final AccessView access;
     /** The host names (without port) the console answers to; the port must be the connection's own. */
     private final Set<String> allowedHostNames;
 
     ConsoleHandler(Sessions sessions, Pages pages, StaticAssets assets, SecretsView secrets, AuditView audit,
-                   HealthView health, Set<String> allowedHostNames) {
+                   HealthView health, AccessView access, Set<String> allowedHostNames) {
         this.sessions = sessions;
         this.pages = pages;
         this.assets = assets;
         this.secrets = secrets;
         this.audit = audit;
         this.health = health;
+        this.access = access;
         this.allowedHostNames = Set.copyOf(allowedHostNames);
     }
 
@@ -140,6 +142,7 @@ final class ConsoleHandler extends Handler.Abstract {
             case "POST /secret/restore" -> act(call, "restored", secrets::restore);
             case "GET /audit" -> auditPage(call);
             case "GET /health" -> healthPage(call);
+            case "GET /access" -> accessPage(call);
             case "POST /logout" -> {
                 sessions.end(call.session());
                 response.getHeaders().add(HttpHeader.SET_COOKIE, SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
@@ -293,6 +296,29 @@ final class ConsoleHandler extends Handler.Abstract {
                 "client.create", "audit.read", "whoami"));
         model.put("outcomes", List.of("allowed", "denied", "error", "tamper"));
         page(call.response(), call.callback(), 200, "audit", model);
+    }
+
+    private void accessPage(Call call) {
+        String secret = call.param("secret");
+        String client = secret.isEmpty() ? call.param("client") : "";
+        int days = call.param("days").isEmpty() ? 30 : number(call, "days");
+        if (days < 1 || days > 3650) {
+            throw BadInput.badRequest("days must be between 1 and 3650.");
+        }
+        AccessView.Estate estate = access.estate();
+        Map<String, Object> model = model(call, "access", "Access");
+        model.put("estate", estate);
+        model.put("secret", secret);
+        model.put("client", client);
+        model.put("days", days);
+        model.put("graph", access.graphJson(estate));
+        model.put("selected", !secret.isEmpty() ? "secret:" + secret : !client.isEmpty() ? "client:" + client : "");
+        if (!secret.isEmpty()) {
+            model.put("answer", access.forSecret(estate, secret, days));
+        } else if (!client.isEmpty()) {
+            model.put("answer", access.forClient(estate, client, days));
+        }
+        page(call.response(), call.callback(), 200, "access", model);
     }
 
     private void healthPage(Call call) {

@@ -17,7 +17,11 @@ final class StaticAssets {
 
     private static final Map<String, String> TYPES = Map.of(
             "console.css", "text/css; charset=utf-8",
-            "console.js", "text/javascript; charset=utf-8");
+            "console.js", "text/javascript; charset=utf-8",
+            "access.js", "text/javascript; charset=utf-8",
+            // Cytoscape.js, vendored with its MIT licence (vendor/cytoscape-LICENSE.txt), for the access graph.
+            "vendor/cytoscape-3.35.0.min.js", "text/javascript; charset=utf-8",
+            "vendor/cytoscape-LICENSE.txt", "text/plain; charset=utf-8");
 
     private final Map<String, Asset> assets;
 

@@ -64,7 +64,7 @@ public final class TresorConsole implements AutoCloseable {
         ConsoleHandler handler = new ConsoleHandler(sessions, new Pages(), new StaticAssets(),
                 new SecretsView(api, settings.clock()),
                 new AuditView(api, settings.auditLog(), settings.auditKey(), json),
-                new HealthView(api, settings.management()), hostNames);
+                new HealthView(api, settings.management()), new AccessView(api, json), hostNames);
         jetty.setHandler(handler);
         try {
             jetty.start();

@@ -222,6 +222,34 @@ class UiBrowserTest {
 
     @Test
     @Order(8)
+    void theAccessGraphAnswersWhoCanReadNextToWhoDidRead() {
+        browser.open(page("/secrets"));
+        browser.click("#nav-access");
+        new Select(browser.find("select[name='secret']")).selectByValue(UiRig.GRANTED);
+        browser.click("#ask");
+        assertThat(browser.text("#can-read")).contains("admin ops write");
+        WebElement didRead = browser.find("#did-read");
+        long allowed = rig.audited("secret.read", UiRig.GRANTED, "allowed");
+        assertThat(didRead.findElement(By.xpath(".//tr[td[1]='admin']")).getText())
+                .isEqualTo("admin " + UiRig.GRANTED + " " + allowed + " 0 " + lastRead(didRead, "admin"));
+        assertThat(didRead.findElement(By.xpath(".//tr[td[1]='intern']")).getText()).contains(UiRig.GRANTED + " 0 1");
+        // The bundled Cytoscape.js drew the graph (a canvas) with the selected secret's paths.
+        browser.find("#graph[data-ready='true'] canvas");
+        browser.screenshot("access");
+
+        new Select(browser.find("select[name='secret']")).selectByValue("");
+        new Select(browser.find("select[name='client']")).selectByValue("intern");
+        browser.click("#ask");
+        assertThat(browser.text("#can-read-none")).contains("Nobody");
+        assertThat(browser.text("#did-read")).contains("intern " + UiRig.GRANTED + " 0 1");
+    }
+
+    private static String lastRead(WebElement table, String client) {
+        return table.findElement(By.xpath(".//tr[td[1]='" + client + "']/td[5]")).getText();
+    }
+
+    @Test
+    @Order(9)
     void healthShowsTheApiAndEachServersReadinessVersionAndAlarms() {
         browser.open(page("/secrets"));
         browser.click("#nav-health");
@@ -231,7 +259,7 @@ class UiBrowserTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void aTamperedAuditFileShowsTheFirstBrokenRecord() throws IOException {
         Path log = rig.server.auditFile();
         List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);

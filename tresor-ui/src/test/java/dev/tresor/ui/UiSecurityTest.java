@@ -83,7 +83,7 @@ class UiSecurityTest {
     void withoutASessionEveryPageRedirectsToTheLoginNeededPage() {
         TresorConsole console = rig.adminConsole();
         for (String page : List.of("/", "/secrets", "/secret?name=" + UiRig.GRANTED, "/audit", "/health",
-                "/secrets/expiring")) {
+                "/secrets/expiring", "/access")) {
             HttpResponse<String> reply = get(console.address().resolve(page), null);
             assertThat(reply.statusCode()).as(page).isEqualTo(303);
             assertThat(reply.headers().firstValue("Location")).as(page)
@@ -130,7 +130,7 @@ class UiSecurityTest {
         TresorConsole console = rig.adminConsole();
         String cookie = cookie(get(console.loginUrl(), null).headers().firstValue("Set-Cookie").orElseThrow());
         for (String page : List.of("/secrets", "/secrets/expiring", "/secret?name=" + UiRig.GRANTED, "/audit", "/health",
-                "/static/console.css", "/static/console.js", "/no-such-page", "/secrets/expiring?days=abc")) {
+                "/access?secret=" + UiRig.GRANTED, "/static/console.css", "/static/console.js", "/no-such-page", "/secrets/expiring?days=abc")) {
             HttpResponse<String> reply = get(console.address().resolve(page), cookie);
             assertThat(reply.headers().firstValue("Content-Security-Policy")).as(page)
                     .hasValue(SecurityHeaders.CONTENT_SECURITY_POLICY);
