@@ -82,7 +82,7 @@ final class UiCommand extends ApiCommand {
     }
 
     @Override
-    protected Integer run() throws InterruptedException {
+    protected Integer run() {
         if (port < 0 || port > 65_535) {
             throw CliException.usage("--port must be between 0 and 65535");
         }
@@ -115,17 +115,31 @@ final class UiCommand extends ApiCommand {
         } catch (ConsoleException e) {
             throw new CliException(ExitCodes.ERROR, e.getMessage());
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(console::close, "tresor-ui-stop"));
-        if (!console.loopback()) {
-            context.err().println("tresor: WARNING: the console listens on " + console.address() + ", beyond this"
-                    + " machine; anyone who reaches it with a session acts as " + connection.cert().value().getFileName());
+        Thread stopper = new Thread(console::close, "tresor-ui-stop");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        try {
+            if (!console.loopback()) {
+                context.err().println("tresor: WARNING: the console listens on " + console.address() + ", beyond this"
+                        + " machine; anyone who reaches it with a session acts as " + connection.cert().value().getFileName());
+            }
+            context.err().println("tresor: console for " + connection.address().value() + " at " + console.address()
+                    + "; Ctrl-C stops it");
+            context.err().println("tresor: open this one-time login URL (it works once):");
+            context.out().println(console.loginUrl());
+            context.out().flush();
+            console.awaitClosed();
+        } catch (InterruptedException stopped) {
+            // An in-process caller stopping the console: a normal end, like Ctrl-C.
+            Thread.currentThread().interrupt();
+        } finally {
+            // Interrupted (an in-process caller stopping it) rather than Ctrl-C: stop here, drop the hook.
+            console.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting and runs the hook itself.
+            }
         }
-        context.err().println("tresor: console for " + connection.address().value() + " at " + console.address()
-                + "; Ctrl-C stops it");
-        context.err().println("tresor: open this one-time login URL (it works once):");
-        context.out().println(console.loginUrl());
-        context.out().flush();
-        console.awaitClosed();
         return ExitCodes.OK;
     }
 
