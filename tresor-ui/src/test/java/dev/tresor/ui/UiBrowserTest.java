@@ -290,4 +290,23 @@ class UiBrowserTest {
         assertThat(browser.find("#audit").findElements(By.cssSelector("tr.unverified"))).isNotEmpty();
         browser.screenshot("audit-broken");
     }
+
+    @Test
+    @Order(11)
+    void aRowEditedInTheDatabaseRaisesAnIntegrityAlarmOnTheHealthPage() throws Exception {
+        String guarded = "mesh/ca/bundle";
+        // Someone with write access to the database, but not to the KEK, edits the row.
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:sqlite:"
+                + rig.server.dir().resolve("tresor.db")); java.sql.Statement sql = db.createStatement()) {
+            sql.execute("PRAGMA busy_timeout = 10000");
+            assertThat(sql.executeUpdate("UPDATE secrets SET description = 'edited behind Tresor''s back' WHERE name = '"
+                    + guarded + "'")).isEqualTo(1);
+        }
+        browser.open(page("/secret?name=" + encoded(guarded)));
+        browser.click("#reveal-current");
+        assertThat(browser.text("#reveal-refused")).contains("integrity");
+        browser.click("#nav-health");
+        assertThat(browser.text("#nodes")).contains("tresor_integrity_violations_total = ", "tampering detected");
+        browser.screenshot("health-alarm");
+    }
 }
