@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor ui",
-                "  tresor ui --port 8750 --management http://127.0.0.1:7080",
+                "  tresor ui --port 8750 --management http://127.0.0.1:7444",
+                "  tresor ui --rotation openemr/db-slots",
                 "  tresor ui --audit-log /var/lib/tresor/audit.log \\",
                 "      --audit-config /var/lib/tresor/tresor.yaml",
                 "  ssh -L 8750:127.0.0.1:8750 ops-host   # reach it from another machine",
@@ -59,6 +60,10 @@ final class UiCommand extends ApiCommand {
     @Option(names = "--management", paramLabel = "URL",
             description = "A server's management address (http://HOST:PORT) for the Health page; repeatable.")
     private List<String> management = new ArrayList<>();
+
+    @Option(names = "--rotation", paramLabel = "SLOTSECRET",
+            description = "A rotation's slot secret (secrets.slots of its definition) for the Rotation page; repeatable.")
+    private List<String> rotations = new ArrayList<>();
 
     @Option(names = "--audit-log", paramLabel = "FILE|DIR",
             description = "The server's audit log (or its folder), to show the hash chain's status on the Audit page.")
@@ -102,7 +107,7 @@ final class UiCommand extends ApiCommand {
         }
         ConnectionSettings connection = new ConnectionResolver(context).resolve();
         ConsoleSettings settings = ConsoleSettings.local(connection.address().value(), TresorClient.tls(connection))
-                .withListen(listen, port, allowRemote).withManagement(managementAddresses)
+                .withListen(listen, port, allowRemote).withManagement(managementAddresses).withRotations(rotations)
                 .withClock(context.clock());
         if (auditLog != null) {
             settings = settings.withAuditLog(auditLog, kek());

@@ -56,7 +56,7 @@ class UiCliTest {
             CliContext context = CliHarness.context(admin, tmp, out, err);
             Future<Integer> exit = runner.submit(() -> Cli.run(context, "ui", "--port", "0",
                     "--management", "http://127.0.0.1:" + server.managementPort(),
-                    "--audit-log", folder.resolve("audit.log").toString()));
+                    "--audit-log", folder.resolve("audit.log").toString(), "--rotation", "openemr/db-slots"));
 
             Pattern url = Pattern.compile("http://127\\.0\\.0\\.1:\\d+/login\\?token=[A-Za-z0-9_-]{43}");
             Instant deadline = Instant.now().plusSeconds(30);
@@ -80,6 +80,8 @@ class UiCliTest {
             assertThat(audit).contains("Chain verified").contains("whoami");
             String health = get(http, base.resolve("/health"), cookie);
             assertThat(health).contains("spiffe://tresor.test/").contains("200 ready");
+            // The named slot secret is on the Rotation page (it does not exist on this server: the server says so).
+            assertThat(get(http, base.resolve("/rotation"), cookie)).contains("openemr/db-slots").contains("does not exist");
 
             runner.shutdownNow(); // interrupts the command, as Ctrl-C's hook would stop it
             assertThat(exit.get(10, TimeUnit.SECONDS)).isZero();

@@ -50,11 +50,14 @@ final class ConsoleHandler extends Handler.Abstract {
     private final AuditView audit;
     private final HealthView health;
     private final AccessView access;
+    private final RotationView rotations;
+    private final List<String> rotationSlots;
     /** The host names (without port) the console answers to; the port must be the connection's own. */
     private final Set<String> allowedHostNames;
 
     ConsoleHandler(Sessions sessions, Pages pages, StaticAssets assets, SecretsView secrets, AuditView audit,
-                   HealthView health, AccessView access, Set<String> allowedHostNames) {
+                   HealthView health, AccessView access, RotationView rotations, List<String> rotationSlots,
+                   Set<String> allowedHostNames) {
         this.sessions = sessions;
         this.pages = pages;
         this.assets = assets;
@@ -62,6 +65,8 @@ final class ConsoleHandler extends Handler.Abstract {
         this.audit = audit;
         this.health = health;
         this.access = access;
+        this.rotations = rotations;
+        this.rotationSlots = List.copyOf(rotationSlots);
         this.allowedHostNames = Set.copyOf(allowedHostNames);
     }
 
@@ -143,6 +148,11 @@ final class ConsoleHandler extends Handler.Abstract {
             case "GET /audit" -> auditPage(call);
             case "GET /health" -> healthPage(call);
             case "GET /access" -> accessPage(call);
+            case "GET /rotation" -> rotationPage(call, null, null);
+            case "POST /rotation/active-slot" -> {
+                String name = required(call, "name");
+                rotationPage(call, name, rotations.activeSlot(name));
+            }
             case "POST /logout" -> {
                 sessions.end(call.session());
                 response.getHeaders().add(HttpHeader.SET_COOKIE, SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
@@ -294,7 +304,7 @@ final class ConsoleHandler extends Handler.Abstract {
         model.put("actions", List.of("secret.read", "secret.write", "secret.versions", "secret.list", "secret.label",
                 "secret.delete", "secret.restore", "grant.add", "grant.remove", "group.create", "group.member.add",
                 "client.create", "audit.read", "whoami"));
-        model.put("outcomes", List.of("allowed", "denied", "error", "tamper"));
+        model.put("outcomes", List.of("allowed", "denied", "error", "tamper", "rejected", "intent"));
         page(call.response(), call.callback(), 200, "audit", model);
     }
 
@@ -319,6 +329,20 @@ final class ConsoleHandler extends Handler.Abstract {
             model.put("answer", access.forClient(estate, client, days));
         }
         page(call.response(), call.callback(), 200, "access", model);
+    }
+
+    private void rotationPage(Call call, String slotFor, String activeSlot) {
+        List<String> names = new java.util.ArrayList<>(rotationSlots);
+        String asked = call.param("name");
+        if (!asked.isEmpty() && !names.contains(asked)) {
+            names.add(asked);
+        }
+        Map<String, Object> model = model(call, "rotation", "Rotation");
+        model.put("rotations", names.stream().map(rotations::rotation).toList());
+        model.put("asked", asked);
+        model.put("slotFor", slotFor);
+        model.put("activeSlot", activeSlot);
+        page(call.response(), call.callback(), 200, "rotation", model);
     }
 
     private void healthPage(Call call) {

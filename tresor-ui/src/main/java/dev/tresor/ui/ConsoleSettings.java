@@ -21,12 +21,13 @@ import javax.net.ssl.SSLContext;
  * @param management      the servers' plain-HTTP management addresses (for /readyz and /metrics), may be empty
  * @param auditLog        the audit log file or folder to verify the chain of, or null (status then "not checked")
  * @param auditKey        the KEK that wraps the chain key, or null with {@code auditLog} null
+ * @param rotationSlots   the slot secrets of the rotations to show on the Rotation page (tresor rotate's secrets.slots)
  * @param requestTimeout  bound of each call to the API or a management address
  * @param clock           the time source ("expiring soon", session expiry)
  */
 public record ConsoleSettings(URI server, SSLContext tls, String listenHost, int port, boolean allowRemote,
-                              List<URI> management, Path auditLog, KeyProvider auditKey, Duration requestTimeout,
-                              Clock clock) {
+                              List<URI> management, Path auditLog, KeyProvider auditKey, List<String> rotationSlots,
+                              Duration requestTimeout, Clock clock) {
 
     public static final String LOOPBACK = "127.0.0.1";
 
@@ -37,6 +38,7 @@ public record ConsoleSettings(URI server, SSLContext tls, String listenHost, int
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(clock, "clock");
         management = List.copyOf(management);
+        rotationSlots = List.copyOf(rotationSlots);
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
         }
@@ -47,27 +49,32 @@ public record ConsoleSettings(URI server, SSLContext tls, String listenHost, int
 
     /** Loopback, any free port, no management addresses, no local audit log. */
     public static ConsoleSettings local(URI server, SSLContext tls) {
-        return new ConsoleSettings(server, tls, LOOPBACK, 0, false, List.of(), null, null, Duration.ofSeconds(10),
+        return new ConsoleSettings(server, tls, LOOPBACK, 0, false, List.of(), null, null, List.of(), Duration.ofSeconds(10),
                 Clock.systemUTC());
     }
 
     public ConsoleSettings withListen(String host, int newPort, boolean remoteAllowed) {
         return new ConsoleSettings(server, tls, host, newPort, remoteAllowed, management, auditLog, auditKey,
-                requestTimeout, clock);
+                rotationSlots, requestTimeout, clock);
     }
 
     public ConsoleSettings withManagement(List<URI> addresses) {
         return new ConsoleSettings(server, tls, listenHost, port, allowRemote, addresses, auditLog, auditKey,
-                requestTimeout, clock);
+                rotationSlots, requestTimeout, clock);
     }
 
     public ConsoleSettings withAuditLog(Path log, KeyProvider key) {
-        return new ConsoleSettings(server, tls, listenHost, port, allowRemote, management, log, key, requestTimeout,
-                clock);
+        return new ConsoleSettings(server, tls, listenHost, port, allowRemote, management, log, key, rotationSlots,
+                requestTimeout, clock);
     }
 
     public ConsoleSettings withClock(Clock newClock) {
         return new ConsoleSettings(server, tls, listenHost, port, allowRemote, management, auditLog, auditKey,
-                requestTimeout, newClock);
+                rotationSlots, requestTimeout, newClock);
+    }
+
+    public ConsoleSettings withRotations(List<String> slotSecrets) {
+        return new ConsoleSettings(server, tls, listenHost, port, allowRemote, management, auditLog, auditKey, slotSecrets,
+                requestTimeout, clock);
     }
 }

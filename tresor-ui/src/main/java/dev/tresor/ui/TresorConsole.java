@@ -64,7 +64,8 @@ public final class TresorConsole implements AutoCloseable {
         ConsoleHandler handler = new ConsoleHandler(sessions, new Pages(), new StaticAssets(),
                 new SecretsView(api, settings.clock()),
                 new AuditView(api, settings.auditLog(), settings.auditKey(), json),
-                new HealthView(api, settings.management()), new AccessView(api, json), hostNames);
+                new HealthView(api, settings.management()), new AccessView(api, json),
+                new RotationView(api, json), settings.rotationSlots(), hostNames);
         jetty.setHandler(handler);
         try {
             jetty.start();
