@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
                 "Start the operator console: a local web server on 127.0.0.1 that acts with your identity "
                         + "(the same TRESOR_* settings and profile as every command; the browser never holds the key). "
                         + "Prints a one-time login URL; open it in a browser on this machine. Secrets (tree, versions, "
-                        + "expiry, reveal on click), audit with chain status, health. Stays in the foreground; Ctrl-C "
+                        + "expiry, reveal on click), rotation timeline, access graph, audit with chain status, health. Stays in the foreground; Ctrl-C "
                         + "stops it. See docs/console.md.",
         },
         footerHeading = "%nExamples:%n",
