@@ -197,17 +197,19 @@ final class ConsoleHandler extends Handler.Abstract {
      * attacks; both together cover old browsers and a token leaked through a screenshot.
      */
     private Fields checkedForm(Request request, Sessions.Session session) {
-        String origin = request.getHeaders().get(HttpHeader.ORIGIN);
-        String host = request.getHeaders().get(HttpHeader.HOST);
-        if (origin == null || !origin.equalsIgnoreCase("http://" + host)) {
-            throw new BadInput(403, "Refused: this request did not come from a console page (Origin "
-                    + (origin == null ? "missing" : "'" + origin + "'") + ").");
-        }
+        // The (bounded) form is read before the checks: a refusal that left the body unread would make
+        // Jetty close the connection under a client that may already be reusing it.
         Fields form;
         try {
             form = FormFields.getFields(request, MAX_FORM_FIELDS, MAX_FORM_BYTES);
         } catch (RuntimeException e) {
             throw BadInput.badRequest("The form could not be read (too large or malformed).");
+        }
+        String origin = request.getHeaders().get(HttpHeader.ORIGIN);
+        String host = request.getHeaders().get(HttpHeader.HOST);
+        if (origin == null || !origin.equalsIgnoreCase("http://" + host)) {
+            throw new BadInput(403, "Refused: this request did not come from a console page (Origin "
+                    + (origin == null ? "missing" : "'" + origin + "'") + ").");
         }
         Fields.Field csrf = form.get(CSRF_FIELD);
         if (csrf == null || !Sessions.constantTimeEquals(session.csrf(), csrf.getValue())) {
