@@ -58,7 +58,8 @@ final class LocalMariaDb implements AutoCloseable {
         LocalMariaDb db = new LocalMariaDb(process, port);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
-            try (Connection ignored = db.superuser()) {
+            try (Connection connection = db.superuser()) {
+                assertThat(connection.isValid(5)).as("mariadbd answers").isTrue();
                 return db;
             } catch (SQLException e) {
                 if (!process.isAlive() || System.nanoTime() > deadline) {
