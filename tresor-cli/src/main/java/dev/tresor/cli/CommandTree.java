@@ -85,6 +85,7 @@ final class CommandTree {
             // tresor-tunnel declares its own subcommands (server, client), so it is one leaf here.
             Node.leaf(TunnelCommand.class),
             Node.leaf(MountCommand.class),
+            Node.leaf(UiCommand.class),
             Node.leaf(WhoamiCommand.class),
             Node.leaf(CompletionCommand.class),
             Node.leaf(AotTrainingCommand.class));

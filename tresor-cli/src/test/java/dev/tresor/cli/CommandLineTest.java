@@ -110,6 +110,9 @@ class CommandLineTest {
             "init",
             "mount",
             "mount /tmp --timeout 0s",
+            "ui",
+            "ui --listen 0.0.0.0",
+            "ui --port 70000",
     })
     void usageErrorsExitTwoWithAHint(String line) {
         // With no TRESOR_* settings, commands that get past parsing fail on settings: also exit 2.
