@@ -65,6 +65,7 @@ final class CommandTree {
             Node.group(CaCommand.class,
                     Node.leaf(CaRotateCommand.class)),
             Node.group(KeyCommand.class,
+                    Node.leaf(KeyAdoptCommand.class),
                     Node.leaf(KeyInitCommand.class),
                     Node.leaf(KeyPassphraseCommand.class),
                     Node.leaf(KeyRotateCommand.class),

@@ -108,6 +108,8 @@ class CommandLineTest {
             "whoami --bogus",
             "server",
             "init",
+            "key adopt --config /nonexistent/tresor.yaml --from /nonexistent/kek.json",
+            "key passphrase --config /nonexistent/tresor.yaml --new-passphrase-env NOPE",
             "mount",
             "mount /tmp --timeout 0s",
             "ui",

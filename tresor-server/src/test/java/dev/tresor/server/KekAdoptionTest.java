@@ -1,0 +1,83 @@
+package dev.tresor.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tresor.Tresor;
+import dev.tresor.audit.AuditVerifier;
+import dev.tresor.ca.Pem;
+import dev.tresor.ca.SealedCaKey;
+import dev.tresor.crypto.LocalKeyProvider;
+import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.server.bootstrap.KekAdoption;
+import dev.tresor.server.config.ConfigException;
+import dev.tresor.server.config.ConfigLoader;
+import dev.tresor.store.Store;
+import dev.tresor.store.Stores;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tresor key adopt} on a node whose KEK another node rotated: with only the new key file,
+ * this node's audit log and CA key (still under the old KEK) refuse the start; adopting re-wraps
+ * them, and the node starts and verifies its log with the new KEK alone.
+ */
+class KekAdoptionTest {
+
+    @TempDir
+    Path dir;
+
+    @TempDir
+    Path elsewhere;
+
+    @ParameterizedTest
+    @EnumSource(ServerFixture.StoreKind.class)
+    void aNodeAdoptsTheKekAnotherNodeRotated(ServerFixture.StoreKind kind) throws Exception {
+        try (ServerFixture f = ServerFixture.start(dir, kind)) {
+            assertThat(f.call(f.admin(), "POST", "/v1/groups", "{\"name\":\"app\"}").statusCode()).isEqualTo(201);
+            f.stopServer();
+            Path config = dir.resolve("tresor.yaml");
+            Path keyFile = dir.resolve("kek.json");
+            LocalKeyProvider old = LocalKeyProvider.load(keyFile);
+
+            // What the other node's online rotation did to the shared store: the keyring under a new KEK.
+            LocalKeyProvider rotated = LocalKeyProvider.create(elsewhere.resolve("kek.json"));
+            try (Store store = Stores.open(ConfigLoader.load(config).store())) {
+                Tresor.open(store, old, IntegrityMonitor.NONE, Clock.systemUTC()).keyringChanges().rewrapUnder(rotated);
+            }
+            Path before = elsewhere.resolve("kek-before.json");
+            Files.copy(keyFile, before, StandardCopyOption.COPY_ATTRIBUTES);
+            // Adopting before the new key file is in place is refused, naming both KEKs.
+            assertThatThrownBy(() -> KekAdoption.adopt(config, before, Map.of())).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("same KEK");
+            Files.copy(elsewhere.resolve("kek.json"), keyFile, StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.COPY_ATTRIBUTES);
+
+            // This node's own files are still under the old KEK: the start is refused.
+            assertThatThrownBy(f::startServer).hasMessageContaining("cannot be unwrapped with KEK " + rotated.keyId());
+            assertThatThrownBy(() -> KekAdoption.adopt(config, elsewhere.resolve("missing.json"), Map.of()))
+                    .isInstanceOf(ConfigException.class).hasMessageStartingWith("--from: ");
+
+            KekAdoption.Result adopted = KekAdoption.adopt(config, before, Map.of());
+            assertThat(adopted.fromKekId()).isEqualTo(old.keyId());
+            assertThat(adopted.toKekId()).isEqualTo(rotated.keyId());
+            assertThat(adopted.auditChainKeys()).isEqualTo(1);
+            assertThat(adopted.caKeys()).containsExactly(dir.resolve("issuer.key"));
+            SealedCaKey.open(dir.resolve("issuer.key"), Pem.readCertificate(dir.resolve("issuer.crt")), rotated);
+            // Twice is harmless.
+            assertThat(KekAdoption.adopt(config, before, Map.of()).caKeys()).isEmpty();
+
+            f.startServer();
+            assertThat(f.call(f.admin(), "GET", "/v1/groups", null).statusCode()).isEqualTo(200);
+            f.stopServer();
+            var verified = AuditVerifier.verify(f.auditFile(), rotated);
+            assertThat(verified.ok()).as(verified.problem()).isTrue();
+        }
+    }
+}
