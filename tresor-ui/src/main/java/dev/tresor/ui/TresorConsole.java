@@ -67,6 +67,7 @@ public final class TresorConsole implements AutoCloseable {
                 new HealthView(api, settings.management()), new AccessView(api, json),
                 new RotationView(api, json), settings.rotationSlots(), hostNames);
         jetty.setHandler(handler);
+        jetty.setErrorHandler(new ConsoleErrorHandler());
         try {
             jetty.start();
         } catch (Exception e) {

@@ -176,6 +176,23 @@ class UiSecurityTest {
     }
 
     @Test
+    void aRequestJettyRefusesItselfStillCarriesTheSecurityHeadersAndNoStackTrace() throws IOException {
+        TresorConsole console = rig.adminConsole();
+        try (Socket socket = new Socket("127.0.0.1", console.address().getPort())) {
+            socket.setSoTimeout(5000);
+            OutputStream out = socket.getOutputStream();
+            // A header far beyond Jetty's limit: refused (431) before the console's handler runs.
+            out.write(("GET /secrets HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "a".repeat(64 * 1024)
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 431");
+            assertThat(answer).contains("Content-Security-Policy: " + SecurityHeaders.CONTENT_SECURITY_POLICY)
+                    .contains("request headers too large").doesNotContain("<html", "Exception", "\tat ");
+        }
+    }
+
+    @Test
     void aNonLoopbackBindIsRefusedUnlessExplicitlyAllowed() {
         ConsoleSettings settings = rig.settings(rig.server.admin());
         assertThatThrownBy(() -> TresorConsole.start(settings.withListen("0.0.0.0", 0, false)))
