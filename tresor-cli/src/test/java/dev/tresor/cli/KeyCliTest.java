@@ -30,11 +30,7 @@ class KeyCliTest {
         Path keyFile = folder.resolve("kek.json");
         String before = LocalKeyProvider.load(keyFile).keyId();
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
-            Map<String, String> admin = new HashMap<>();
-            admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
-            admin.put("TRESOR_CERT", credentials.cert().toString());
-            admin.put("TRESOR_KEY", credentials.key().toString());
-            admin.put("TRESOR_CA", credentials.ca().toString());
+            Map<String, String> admin = adminEnv(server, credentials);
 
             CliHarness.Run status = CliHarness.run(admin, tmp, "key", "status");
             assertThat(status.exitCode()).as(status.err()).isZero();
@@ -83,11 +79,7 @@ class KeyCliTest {
                 "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
         String oldCa = dev.tresor.ca.Pem.readCertificate(folder.resolve("ca.crt")).getSerialNumber().toString(16);
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
-            Map<String, String> admin = new HashMap<>();
-            admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
-            admin.put("TRESOR_CERT", credentials.cert().toString());
-            admin.put("TRESOR_KEY", credentials.key().toString());
-            admin.put("TRESOR_CA", credentials.ca().toString());
+            Map<String, String> admin = adminEnv(server, credentials);
 
             CliHarness.Run neither = CliHarness.run(admin, tmp, "ca", "rotate");
             assertThat(neither.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -104,13 +96,18 @@ class KeyCliTest {
             assertThat(status.exitCode()).as(status.err()).isZero();
         }
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
-            Map<String, String> admin = new HashMap<>();
-            admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
-            admin.put("TRESOR_CERT", credentials.cert().toString());
-            admin.put("TRESOR_KEY", credentials.key().toString());
-            admin.put("TRESOR_CA", credentials.ca().toString());
+            Map<String, String> admin = adminEnv(server, credentials);
             CliHarness.Run status = CliHarness.run(admin, tmp, "key", "status", "-o", "json");
             assertThat(status.exitCode()).as(status.err()).isZero();
         }
+    }
+
+    private static Map<String, String> adminEnv(TresorServer server, DataFolder.AdminCredentials credentials) {
+        Map<String, String> admin = new HashMap<>();
+        admin.put("TRESOR_ADDR", "https://127.0.0.1:" + server.apiPort());
+        admin.put("TRESOR_CERT", credentials.cert().toString());
+        admin.put("TRESOR_KEY", credentials.key().toString());
+        admin.put("TRESOR_CA", credentials.ca().toString());
+        return admin;
     }
 }

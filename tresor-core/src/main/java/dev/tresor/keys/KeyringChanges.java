@@ -65,14 +65,7 @@ public final class KeyringChanges {
         KeyProvider kek = keyrings.kek();
         Change change = change(kek, (w, current) -> {
             Keyring next = current.withNewPrimary();
-            KeyRow rowMac = w.key(KeyHierarchy.ROW_MAC_KEY)
-                    .orElseThrow(() -> new IllegalStateException("the row MAC key is missing"));
-            try {
-                w.updateKey(new KeyRow(KeyHierarchy.ROW_MAC_KEY, next.keyId(),
-                        InternalKey.rewrap(current, next, KeyHierarchy.ROW_MAC_KEY, rowMac.wrapped()), rowMac.createdAt()));
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("the row MAC key does not unwrap under the keyring; nothing changed", e);
-            }
+            moveRowMacKey(w, current, next);
             return next;
         }, kek);
         keyrings.advanced(change.after(), kek);
@@ -104,15 +97,8 @@ public final class KeyringChanges {
                     throw new StillInUse();
                 }
                 Keyring next = current.withOnlyPrimary();
-                KeyRow rowMac = w.key(KeyHierarchy.ROW_MAC_KEY)
-                        .orElseThrow(() -> new IllegalStateException("the row MAC key is missing"));
-                try {
-                    // Under the primary since addPrimary; moved again all the same so that retiring cannot strand it.
-                    w.updateKey(new KeyRow(KeyHierarchy.ROW_MAC_KEY, next.keyId(),
-                            InternalKey.rewrap(current, next, KeyHierarchy.ROW_MAC_KEY, rowMac.wrapped()), rowMac.createdAt()));
-                } catch (GeneralSecurityException e) {
-                    throw new IllegalStateException("the row MAC key does not unwrap under the keyring; nothing changed", e);
-                }
+                // Under the primary since addPrimary; moved again all the same so that retiring cannot strand it.
+                moveRowMacKey(w, current, next);
                 return next;
             }, kek);
         } catch (StillInUse e) {
@@ -121,6 +107,18 @@ public final class KeyringChanges {
         }
         keyrings.advanced(change.after(), kek);
         return java.util.Optional.of(change);
+    }
+
+    /** Re-wraps the row MAC key from {@code current} to {@code next}'s primary, in the caller's transaction. */
+    private static void moveRowMacKey(StoreWriter w, Keyring current, Keyring next) {
+        KeyRow rowMac = w.key(KeyHierarchy.ROW_MAC_KEY)
+                .orElseThrow(() -> new IllegalStateException("the row MAC key is missing"));
+        try {
+            w.updateKey(new KeyRow(KeyHierarchy.ROW_MAC_KEY, next.keyId(),
+                    InternalKey.rewrap(current, next, KeyHierarchy.ROW_MAC_KEY, rowMac.wrapped()), rowMac.createdAt()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the row MAC key does not unwrap under the keyring; nothing changed", e);
+        }
     }
 
     /** Thrown inside the transaction to leave it unchanged: an older key still wraps data keys (or there is none). */
