@@ -41,7 +41,18 @@ final class ConnectionResolver {
             throw CliException.usage("not configured: set " + String.join(", ", missing)
                     + " (or pass " + flagsFor(missing) + ", " + where + "); `tresor dev` prints ready-made export lines");
         }
-        return new ConnectionSettings(new Setting<>(address(addr), addr.source()), path(cert), path(key), path(ca));
+        // Several nodes: TRESOR_ADDR=https://a:8443,https://b:8443 (tried in this order).
+        List<URI> addresses = new ArrayList<>();
+        for (String one : addr.value().split(",")) {
+            if (!one.isBlank()) {
+                addresses.add(address(new Setting<>(one, addr.source())));
+            }
+        }
+        if (addresses.isEmpty()) {
+            throw CliException.usage(addr.source() + " is empty; use https://HOST:PORT[,https://HOST2:PORT]");
+        }
+        return new ConnectionSettings(new Setting<>(addresses.getFirst(), addr.source()), path(cert), path(key), path(ca),
+                addresses.subList(1, addresses.size()));
     }
 
     private Profile profile() {

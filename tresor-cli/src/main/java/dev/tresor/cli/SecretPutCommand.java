@@ -145,7 +145,9 @@ final class SecretPutCommand extends ApiCommand {
         body.removeAll();
         ApiReply reply;
         try {
-            reply = api.send("PUT", "secrets/" + name, Map.of(), request, TresorClient.JSON);
+            // One key per invocation: a retry on another node (or after a lost answer) cannot write twice.
+            reply = api.send("PUT", "secrets/" + name, Map.of(), request, TresorClient.JSON,
+                    Map.of("Idempotency-Key", "cli-" + java.util.UUID.randomUUID()));
         } finally {
             Arrays.fill(request, (byte) 0);
         }

@@ -125,27 +125,74 @@ final class TresorClient implements AutoCloseable {
 
     /** Sends a request and returns the reply whatever its status; transport failures become CliExceptions. */
     ApiReply send(String method, String path, Map<String, String> query, byte[] body, String accept) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path, query))
-                .timeout(REQUEST_TIMEOUT)
-                .header("Accept", accept)
-                .header("User-Agent", "tresor-cli/" + VersionProvider.version());
-        if (body == null) {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            request.header("Content-Type", JSON).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        return send(method, path, query, body, accept, Map.of());
+    }
+
+    /**
+     * As {@link #send(String, String, Map, byte[], String)} with extra headers. With several
+     * addresses, the next one is tried (after a short pause) when one cannot be connected to, and
+     * also when one fails mid-request or answers 503 if the request is safe to repeat: a GET, or a
+     * write that carries an {@code Idempotency-Key}. A write without one is never sent twice.
+     */
+    ApiReply send(String method, String path, Map<String, String> query, byte[] body, String accept,
+                  Map<String, String> headers) {
+        boolean repeatable = method.equals("GET") || headers.containsKey("Idempotency-Key");
+        List<URI> addresses = settings.addresses();
+        RuntimeException lastFailure = null;
+        ApiReply lastUnavailable = null;
+        for (int i = 0; i < addresses.size(); i++) {
+            if (i > 0) {
+                pause(i);
+            }
+            URI base = addresses.get(i);
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri(base, path, query))
+                    .timeout(REQUEST_TIMEOUT)
+                    .header("Accept", accept)
+                    .header("User-Agent", "tresor-cli/" + VersionProvider.version());
+            headers.forEach(request::header);
+            if (body == null) {
+                request.method(method, HttpRequest.BodyPublishers.noBody());
+            } else {
+                request.header("Content-Type", JSON).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+            }
+            HttpResponse<byte[]> response;
+            try {
+                response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (IOException e) {
+                CliException failure = TransportFailures.classify(e, settings.withAddress(base), clock);
+                boolean notSent = e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException;
+                if (i + 1 < addresses.size() && (notSent || repeatable)) {
+                    lastFailure = failure;
+                    continue;
+                }
+                throw failure;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliException(ExitCodes.ERROR, "interrupted");
+            }
+            ApiReply reply = new ApiReply(response.statusCode(), response.body(),
+                    response.headers().firstValue("Content-Type").orElse(""),
+                    response.headers().firstValue("X-Request-Id").orElse(null));
+            if (reply.status() == 503 && repeatable && i + 1 < addresses.size()) {
+                lastUnavailable = reply;
+                continue;
+            }
+            return reply;
         }
-        HttpResponse<byte[]> response;
+        if (lastUnavailable != null) {
+            return lastUnavailable;
+        }
+        throw lastFailure;
+    }
+
+    /** Between two nodes: 100 ms, then 200, 400 (a node that just died is not retried at once). */
+    private static void pause(int attempt) {
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw TransportFailures.classify(e, settings, clock);
+            Thread.sleep(100L << Math.min(attempt - 1, 3));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(ExitCodes.ERROR, "interrupted");
         }
-        return new ApiReply(response.statusCode(), response.body(),
-                response.headers().firstValue("Content-Type").orElse(""),
-                response.headers().firstValue("X-Request-Id").orElse(null));
     }
 
     /** Sends a request and returns its JSON body, or throws the server's error as a CliException. */
@@ -185,8 +232,8 @@ final class TresorClient implements AutoCloseable {
                 message + (requestId == null ? "" : " (request id " + requestId + ")"));
     }
 
-    private URI uri(String path, Map<String, String> query) {
-        StringBuilder uri = new StringBuilder(settings.address().value().toString()).append("/v1/").append(encodePath(path));
+    private static URI uri(URI base, String path, Map<String, String> query) {
+        StringBuilder uri = new StringBuilder(base.toString()).append("/v1/").append(encodePath(path));
         char separator = '?';
         for (Map.Entry<String, String> parameter : new LinkedHashMap<>(query).entrySet()) {
             if (parameter.getValue() == null) {

@@ -13,6 +13,8 @@ public enum Failure {
     GONE(410),
     TOO_LARGE(413),
     UNSUPPORTED_MEDIA_TYPE(415),
+    /** Well-formed but not acceptable as sent (an Idempotency-Key reused for another request). */
+    UNPROCESSABLE(422),
     /** A stored row failed its integrity check: refused, counted and audited (fail closed). */
     INTEGRITY(500),
     UNAVAILABLE(503);

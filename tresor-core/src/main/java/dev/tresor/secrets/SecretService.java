@@ -367,6 +367,35 @@ public final class SecretService {
      * @param groupExists checks, inside the same transaction, that a group exists and is intact
      */
     public VersionMeta put(Caller caller, String name, PutSecret request, GroupCheck groupExists) {
+        return put(caller, name, request, groupExists, null).meta();
+    }
+
+    /**
+     * An {@code Idempotency-Key} of a write: the client's key (1-128 of {@code [A-Za-z0-9._:-]}) and
+     * the SHA-256 of the request as sent, so the same key with another request is told apart.
+     */
+    public record Idempotency(String key, byte[] requestHash) {
+        public Idempotency {
+            if (key == null || !key.matches("[A-Za-z0-9._:-]{1,128}")) {
+                throw TresorException.badRequest("Idempotency-Key must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
+            }
+            requestHash = requestHash.clone();
+        }
+    }
+
+    /** How long an Idempotency-Key is remembered. */
+    public static final java.time.Duration IDEMPOTENCY_RETENTION = java.time.Duration.ofHours(24);
+
+    /** What a write answered: the new version, or ({@code replayed}) the one an earlier try with the same key made. */
+    public record PutResult(VersionMeta meta, boolean replayed) {}
+
+    /**
+     * As {@link #put(Caller, String, PutSecret, GroupCheck)}; with an {@link Idempotency} key that an
+     * earlier write of the same caller to this secret used with the same request, nothing is written
+     * and that write's version is answered again. The key is stored in the transaction that writes
+     * the version, so it exists exactly when the version does.
+     */
+    public PutResult put(Caller caller, String name, PutSecret request, GroupCheck groupExists, Idempotency idempotency) {
         Names.secret(name);
         byte[] value = request.value();
         if (value == null) {
@@ -402,6 +431,12 @@ public final class SecretService {
             }
             ledger.lockHead(w);
             Optional<SecretRow> existing = w.lockSecret(name);
+            if (idempotency != null) {
+                Optional<PutResult> replay = replay(w, caller, name, idempotency, now);
+                if (replay.isPresent()) {
+                    return replay.get();
+                }
+            }
             SecretRow base;
             int version;
             if (existing.isEmpty()) {
@@ -474,10 +509,39 @@ public final class SecretService {
             } catch (StoreConflictException e) {
                 throw TresorException.conflict("'" + name + "' was changed concurrently; retry");
             }
-            return new VersionMeta(version, Instant.ofEpochMilli(now), caller.name(),
-                    expiresAt == null ? null : Instant.ofEpochMilli(expiresAt), labelsOf(updated, version), metadata,
-                    false, false);
+            List<String> answeredLabels = labelsOf(updated, version);
+            if (idempotency != null) {
+                w.insertIdempotencyKey(new dev.tresor.store.Rows.IdempotencyRow(name, idempotency.key(),
+                        idempotency.requestHash(), version, String.join(",", answeredLabels), now));
+            }
+            return new PutResult(new VersionMeta(version, Instant.ofEpochMilli(now), caller.name(),
+                    expiresAt == null ? null : Instant.ofEpochMilli(expiresAt), answeredLabels, metadata,
+                    false, false), false);
         });
+    }
+
+    /** The earlier write with this key, answered again; a key reused with another request or by another client is refused. */
+    private Optional<PutResult> replay(dev.tresor.store.StoreWriter w, Caller caller, String name, Idempotency idempotency,
+                                       long now) {
+        w.deleteIdempotencyKeysBefore(now - IDEMPOTENCY_RETENTION.toMillis());
+        Optional<dev.tresor.store.Rows.IdempotencyRow> earlier = w.idempotencyKey(name, idempotency.key());
+        if (earlier.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<VersionRow> v = w.version(name, earlier.get().version());
+        if (v.isEmpty() || !v.get().createdBy().equals(caller.name())) {
+            throw new TresorException(Failure.UNPROCESSABLE, "Idempotency-Key '" + idempotency.key() + "' was used by another"
+                    + " write to '" + name + "'; use a new key for a new write");
+        }
+        if (!java.security.MessageDigest.isEqual(earlier.get().requestHash(), idempotency.requestHash())) {
+            throw new TresorException(Failure.UNPROCESSABLE, "Idempotency-Key '" + idempotency.key() + "' was used for another"
+                    + " request to '" + name + "'; use a new key for a new write");
+        }
+        VersionRow row = v.get();
+        List<String> labels = earlier.get().labels().isEmpty() ? List.of() : List.of(earlier.get().labels().split(","));
+        return Optional.of(new PutResult(new VersionMeta(row.version(), Instant.ofEpochMilli(row.createdAt()), row.createdBy(),
+                row.expiresAt() == null ? null : Instant.ofEpochMilli(row.expiresAt()), labels,
+                Metadata.fromJson(row.metadata()), row.wrappedKey() == null, false), true));
     }
 
     /**

@@ -346,6 +346,26 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public Optional<Rows.IdempotencyRow> idempotencyKey(String secret, String key) {
+            return one("SELECT secret_name, idem_key, request_hash, version, labels, created_at FROM idempotency_keys "
+                    + "WHERE secret_name = ? AND idem_key = ?",
+                    rs -> new Rows.IdempotencyRow(rs.getString(1), rs.getString(2), rs.getBytes(3), rs.getInt(4),
+                            rs.getString(5), rs.getLong(6)), secret, key);
+        }
+
+        @Override
+        public void insertIdempotencyKey(Rows.IdempotencyRow row) {
+            update("INSERT INTO idempotency_keys (secret_name, idem_key, request_hash, version, labels, created_at) "
+                    + "VALUES (?, ?, ?, ?, ?, ?)", row.secret(), row.key(), row.requestHash(), row.version(), row.labels(),
+                    row.createdAt());
+        }
+
+        @Override
+        public int deleteIdempotencyKeysBefore(long millis) {
+            return update("DELETE FROM idempotency_keys WHERE created_at < ?", millis);
+        }
+
+        @Override
         public Optional<Rows.KeyringMigrationRow> keyringMigration(String name) {
             return one("SELECT name, from_kek_id, keyring_version, rewrapped, unreadable, finished_at "
                     + "FROM keyring_migrations WHERE name = ?",

@@ -118,4 +118,7 @@ public final class Rows {
 
     /** A prefix of stored data keys (the Tink prefix naming the keyring key that wrapped them) and how many carry it. */
     public record KeyPrefixCount(byte[] prefix, long count) {}
+
+    /** An {@code Idempotency-Key} of a PUT: the version it created and the labels it was answered with. */
+    public record IdempotencyRow(String secret, String key, byte[] requestHash, int version, String labels, long createdAt) {}
 }

@@ -26,6 +26,9 @@ public interface StoreReader {
 
     Optional<Rows.KeyringRow> keyring();
 
+    /** The write an {@code Idempotency-Key} already made for {@code secret}, if any. */
+    Optional<Rows.IdempotencyRow> idempotencyKey(String secret, String key);
+
     Optional<Rows.KeyringMigrationRow> keyringMigration(String name);
 
     /**

@@ -38,6 +38,11 @@ public interface StoreWriter extends StoreReader {
 
     void insertKeyringMigration(Rows.KeyringMigrationRow row);
 
+    void insertIdempotencyKey(Rows.IdempotencyRow row);
+
+    /** Forgets keys written before {@code millis}. */
+    int deleteIdempotencyKeysBefore(long millis);
+
     /** Locks the ACL head row for the rest of the transaction and returns it. */
     Optional<AclHeadRow> lockAclHead();
 

@@ -133,7 +133,7 @@ public final class ApiHandler extends Handler.Abstract {
                         + peer.certificate().getSerialNumber().toString(16) + ") was revoked; ask an admin for a new one");
             }
             Exchange exchange = new Exchange(method, path, query(request), () -> readBody(request),
-                    request.getHeaders().get(HttpHeader.ACCEPT), view);
+                    request.getHeaders().get(HttpHeader.ACCEPT), view, name -> request.getHeaders().get(name));
             if (!auditWritable.getAsBoolean()) {
                 throw new AuditUnavailableException("no audit sink can write");
             }

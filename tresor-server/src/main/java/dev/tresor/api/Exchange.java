@@ -11,10 +11,15 @@ import java.util.Map;
  * and the verified rows the request may reuse (taken once, when it arrived).
  */
 record Exchange(String method, List<String> path, Map<String, String> query, BodySource body, String accept,
-                VerifiedRows.View view) {
+                VerifiedRows.View view, java.util.function.UnaryOperator<String> headers) {
 
     Exchange(String method, List<String> path, Map<String, String> query, BodySource body, String accept) {
-        this(method, path, query, body, accept, VerifiedRows.View.NONE);
+        this(method, path, query, body, accept, VerifiedRows.View.NONE, name -> null);
+    }
+
+    /** A request header's value, or null. */
+    String header(String name) {
+        return headers.apply(name);
     }
 
     @FunctionalInterface

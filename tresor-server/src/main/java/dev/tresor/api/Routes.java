@@ -439,7 +439,11 @@ final class Routes {
 
     private ApiResponse putSecret(Exchange ex, Caller caller, String name) {
         Names.secret(name);
-        ApiBodies.PutSecretBody body = Json.parse(ex.body().read(), ApiBodies.PutSecretBody.class);
+        byte[] raw = ex.body().read();
+        String idempotencyHeader = ex.header("Idempotency-Key");
+        dev.tresor.secrets.SecretService.Idempotency idempotency = idempotencyHeader == null ? null
+                : new dev.tresor.secrets.SecretService.Idempotency(idempotencyHeader, sha256(raw));
+        ApiBodies.PutSecretBody body = Json.parse(raw, ApiBodies.PutSecretBody.class);
         byte[] value;
         if (body.value() != null && body.valueBase64() != null) {
             throw TresorException.badRequest("give either value or valueBase64, not both");
@@ -484,17 +488,31 @@ final class Routes {
                     + "; expiry must be before " + LATEST_EXPIRY);
         }
         try {
-            VersionMeta created = tresor.secrets().put(caller, name, new PutSecret(value, body.description(), expiresAt,
-                    body.groups(), body.metadata(), body.cas(), body.labels()), tresor.groupCheck());
+            dev.tresor.secrets.SecretService.PutResult result = tresor.secrets().put(caller, name, new PutSecret(value,
+                    body.description(), expiresAt, body.groups(), body.metadata(), body.cas(), body.labels()),
+                    tresor.groupCheck(), idempotency);
+            VersionMeta created = result.meta();
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("name", name);
             out.put("version", created.version());
             out.put("createdAt", created.createdAt());
             out.put("expiresAt", created.expiresAt());
             out.put("labels", created.labels());
+            if (result.replayed()) {
+                // The answer the first try got (and says so); the write itself happened once.
+                out.put("replayed", true);
+            }
             return json(created.version() == 1 ? 201 : 200, out).about(name, created.version());
         } finally {
             java.util.Arrays.fill(value, (byte) 0);
+        }
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK has no SHA-256", e);
         }
     }
 
