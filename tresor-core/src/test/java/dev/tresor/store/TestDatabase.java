@@ -170,6 +170,17 @@ public abstract class TestDatabase implements AutoCloseable {
 
     // ------------------------------------------------------------------ kinds
 
+    /**
+     * For a test that changes the schema itself (undoes a migration to test an upgrade): the
+     * database is not offered to the next test, whatever state the test leaves it in.
+     */
+    public void discardAfterUse() {
+        discard = true;
+    }
+
+    /** Set by {@link #discardAfterUse}. */
+    protected boolean discard;
+
     private static final class Sqlite extends TestDatabase {
         private final Path dir;
         private final Path file;
@@ -241,7 +252,9 @@ public abstract class TestDatabase implements AutoCloseable {
                 if (!tables.isEmpty()) {
                     st.execute("TRUNCATE " + String.join(", ", tables));
                 }
-                FREE.add(db);
+                if (!discard) {
+                    FREE.add(db);
+                }
             } catch (SQLException e) {
                 // Still in use (a store left open?): give the next test a fresh database instead.
             }
