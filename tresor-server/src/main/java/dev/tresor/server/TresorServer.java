@@ -81,6 +81,9 @@ public final class TresorServer implements AutoCloseable {
     private final dev.tresor.feed.ChangeFeed feed;
     private volatile boolean closing;
 
+    /** How long a stopping server lets requests in flight finish. */
+    public static final java.time.Duration DRAIN_TIMEOUT = java.time.Duration.ofSeconds(15);
+
     private TresorServer(Server api, Server management, ServerConnector apiConnector, ServerConnector managementConnector,
                          Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics,
                          RefusedHandshakes refusedHandshakes, AuditCheckpointer checkpointer, Server join,
@@ -262,10 +265,14 @@ public final class TresorServer implements AutoCloseable {
             // Beyond this many open connections the connector stops accepting (the kernel backlog
             // queues the rest) instead of running out of file descriptors.
             api.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(s.maxConnections(), apiConnector));
-            api.setHandler(new ApiHandler(tresor, audit, s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
+            // Draining on stop (SIGTERM): the connector stops accepting, requests in flight finish
+            // (up to DRAIN_TIMEOUT), answers carry Connection: close, then the server stops.
+            api.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new ApiHandler(tresor, audit,
+                    s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
                     new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock),
-                            keyringRotation)));
+                            keyringRotation))));
+            api.setStopTimeout(DRAIN_TIMEOUT.toMillis());
 
             ServerConnector joinConnector = null;
             if (s.joinAddress() != null) {
