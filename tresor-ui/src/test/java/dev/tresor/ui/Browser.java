@@ -53,8 +53,34 @@ final class Browser implements AutoCloseable {
         return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
     }
 
+    /** Clicks something that stays on this page (a script's button, a form the browser itself stops). */
     void click(String css) {
         wait.until(ExpectedConditions.elementToBeClickable(By.cssSelector(css))).click();
+    }
+
+    /**
+     * Clicks something that loads another page (a link, a form's submit button) and returns once
+     * that page has replaced this one. Finding an element right after a plain click could find it
+     * on the page being left, which then vanishes under the query ("Node ... does not belong to the
+     * document"), or read that page's stale notice.
+     */
+    void navigate(String css) {
+        navigate(() -> click(css));
+    }
+
+    /** As {@link #navigate(String)}, for a button that asks for confirmation first (accepted). */
+    void navigateConfirming(String css) {
+        navigate(() -> {
+            click(css);
+            driver.switchTo().alert().accept();
+        });
+    }
+
+    private void navigate(Runnable action) {
+        WebElement leaving = driver.findElement(By.tagName("html"));
+        action.run();
+        wait.until(ExpectedConditions.stalenessOf(leaving));
+        wait.until(d -> "complete".equals(((org.openqa.selenium.JavascriptExecutor) d).executeScript("return document.readyState")));
     }
 
     String text(String css) {

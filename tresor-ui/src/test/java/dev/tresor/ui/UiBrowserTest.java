@@ -102,19 +102,19 @@ class UiBrowserTest {
     @Order(2)
     void revealIsAnAuditedReadOnlyOnAnExplicitClick() {
         browser.open(page("/secrets"));
-        browser.click("a[href='/secret?name=" + encoded(UiRig.GRANTED) + "']");
+        browser.navigate("a[href='/secret?name=" + encoded(UiRig.GRANTED) + "']");
         assertThat(browser.text("#secret-name")).isEqualTo(UiRig.GRANTED);
         assertThat(browser.find("#versions").findElements(By.cssSelector("tbody tr"))).hasSize(2);
         assertThat(browser.text("#labels")).contains("stable→v1");
         assertThat(browser.driver.getPageSource()).doesNotContain(UiRig.GRANTED_VALUE);
         long before = rig.audited("secret.read", UiRig.GRANTED, "allowed");
 
-        browser.click("#reveal-current");
+        browser.navigate("#reveal-current");
         assertThat(browser.text("#revealed-value")).isEqualTo(UiRig.GRANTED_VALUE);
         assertThat(rig.audited("secret.read", UiRig.GRANTED, "allowed")).isEqualTo(before + 1);
         browser.screenshot("secret-revealed");
 
-        browser.click("#versions tr[data-version='1'] button.reveal-version");
+        browser.navigate("#versions tr[data-version='1'] button.reveal-version");
         assertThat(browser.text("#revealed-value")).isEqualTo("first-version-value");
     }
 
@@ -123,7 +123,7 @@ class UiBrowserTest {
     void anAdminWithoutAGroupGrantIsRefusedTheValueWithTheServersReason() {
         browser.open(page("/secret?name=" + encoded(UiRig.NOT_GRANTED)));
         assertThat(browser.text("#groups")).isEqualTo("finance");
-        browser.click("#reveal-current");
+        browser.navigate("#reveal-current");
         assertThat(browser.text("#reveal-refused")).contains("may not read", "admins read values only through a group");
         assertThat(browser.driver.getPageSource()).doesNotContain("sk_live_never_shown");
         assertThat(rig.audited("secret.read", UiRig.NOT_GRANTED, "denied")).isEqualTo(1);
@@ -140,7 +140,7 @@ class UiBrowserTest {
         assertThat(browser.find("#secret-tree").findElements(By.cssSelector("tr.secret"))).isEmpty();
         browser.open(base + "/secret?name=" + encoded(UiRig.GRANTED));
         assertThat(browser.text("#not-visible")).contains("cannot see");
-        browser.click("#reveal-current");
+        browser.navigate("#reveal-current");
         assertThat(browser.text("#reveal-refused")).contains("access denied");
         assertThat(browser.driver.getPageSource()).doesNotContain(UiRig.GRANTED_VALUE);
         browser.screenshot("secret-refused-identity");
@@ -152,14 +152,14 @@ class UiBrowserTest {
     @Order(5)
     void expiringSoonListsCurrentVersionsWithinTheWindow() {
         browser.open(page("/secrets"));
-        browser.click("#nav-expiring");
+        browser.navigate("#nav-expiring");
         WebElement table = browser.find("#expiring");
         assertThat(table.getText()).contains(UiRig.EXPIRING).doesNotContain(UiRig.GRANTED);
         browser.screenshot("expiring");
         WebElement days = browser.find("input[name='days']");
         days.clear();
         days.sendKeys("100");
-        browser.click(".filter button");
+        browser.navigate(".filter button");
         assertThat(browser.find("#expiring").getText()).contains(UiRig.EXPIRING, UiRig.GRANTED);
     }
 
@@ -169,12 +169,12 @@ class UiBrowserTest {
         browser.open(page("/secret?name=" + encoded(UiRig.GRANTED)));
         browser.find("input[name='label']").sendKeys("stable");
         browser.find("form[action='/secret/label'] input[name='version']").sendKeys("2");
-        browser.click("#move-label");
+        browser.navigate("#move-label");
         assertThat(browser.text("#notice")).contains("label moved");
         assertThat(browser.text("#labels")).contains("stable→v2");
 
         browser.find("input[name='value']").sendKeys("third-value");
-        browser.click("#add-version");
+        browser.navigate("#add-version");
         assertThat(browser.text("#notice")).contains("version added");
         assertThat(browser.find("#versions").findElements(By.cssSelector("tbody tr"))).hasSize(3);
 
@@ -183,16 +183,13 @@ class UiBrowserTest {
         browser.click("#delete"); // without the typed name: refused, nothing deleted
         // The browser's own "required" check stops the empty form; type a wrong name to reach the server.
         browser.find("input[name='confirm']").sendKeys("mesh/ca");
-        browser.click("#delete");
-        browser.driver.switchTo().alert().accept();
+        browser.navigateConfirming("#delete");
         assertThat(browser.text("#problem")).contains("type the secret's full name");
         browser.find("input[name='confirm']").sendKeys(bundle);
-        browser.click("#delete");
-        browser.driver.switchTo().alert().accept();
+        browser.navigateConfirming("#delete");
         assertThat(browser.text("#notice")).contains("deleted");
         assertThat(rig.audited("secret.delete", bundle, "allowed")).isEqualTo(1);
-        browser.click("#restore");
-        browser.driver.switchTo().alert().accept();
+        browser.navigateConfirming("#restore");
         assertThat(browser.text("#notice")).contains("restored");
         assertThat(rig.audited("secret.restore", bundle, "allowed")).isEqualTo(1);
     }
@@ -201,12 +198,12 @@ class UiBrowserTest {
     @Order(7)
     void theAuditLogFiltersAndShowsTheChainVerified() {
         browser.open(page("/secrets"));
-        browser.click("#nav-audit");
+        browser.navigate("#nav-audit");
         assertThat(browser.text("#chain-status")).contains("Chain verified", "records intact");
         browser.find("input[name='secret']").sendKeys(UiRig.GRANTED);
         new Select(browser.find("select[name='action']")).selectByValue("secret.read");
         new Select(browser.find("select[name='outcome']")).selectByValue("denied");
-        browser.click("#apply-filter");
+        browser.navigate("#apply-filter");
         List<WebElement> rows = browser.find("#audit").findElements(By.cssSelector("tbody tr"));
         assertThat(rows).isNotEmpty();
         for (WebElement row : rows) {
@@ -215,7 +212,7 @@ class UiBrowserTest {
         browser.screenshot("audit");
 
         new Select(browser.find("select[name='outcome']")).selectByValue("allowed");
-        browser.click("#apply-filter");
+        browser.navigate("#apply-filter");
         assertThat(browser.find("#audit").findElements(By.cssSelector("tbody tr")))
                 .hasSize((int) rig.audited("secret.read", UiRig.GRANTED, "allowed"));
     }
@@ -224,9 +221,9 @@ class UiBrowserTest {
     @Order(8)
     void theAccessGraphAnswersWhoCanReadNextToWhoDidRead() {
         browser.open(page("/secrets"));
-        browser.click("#nav-access");
+        browser.navigate("#nav-access");
         new Select(browser.find("select[name='secret']")).selectByValue(UiRig.GRANTED);
-        browser.click("#ask");
+        browser.navigate("#ask");
         assertThat(browser.text("#can-read")).contains("admin ops write");
         WebElement didRead = browser.find("#did-read");
         long allowed = rig.audited("secret.read", UiRig.GRANTED, "allowed");
@@ -239,7 +236,7 @@ class UiBrowserTest {
 
         new Select(browser.find("select[name='secret']")).selectByValue("");
         new Select(browser.find("select[name='client']")).selectByValue("intern");
-        browser.click("#ask");
+        browser.navigate("#ask");
         assertThat(browser.text("#can-read-none")).contains("Nobody");
         assertThat(browser.text("#did-read")).contains("intern " + UiRig.GRANTED + " 0 1");
     }
@@ -252,7 +249,7 @@ class UiBrowserTest {
     @Order(9)
     void healthShowsTheApiAndEachServersReadinessVersionAndAlarms() {
         browser.open(page("/secrets"));
-        browser.click("#nav-health");
+        browser.navigate("#nav-health");
         assertThat(browser.text("#api-health")).contains("yes", "spiffe://");
         assertThat(browser.text("#nodes")).contains("200 ready", "none");
         browser.screenshot("health");
@@ -303,9 +300,9 @@ class UiBrowserTest {
                     + guarded + "'")).isEqualTo(1);
         }
         browser.open(page("/secret?name=" + encoded(guarded)));
-        browser.click("#reveal-current");
+        browser.navigate("#reveal-current");
         assertThat(browser.text("#reveal-refused")).contains("integrity");
-        browser.click("#nav-health");
+        browser.navigate("#nav-health");
         assertThat(browser.text("#nodes")).contains("tresor_integrity_violations_total = ", "tampering detected");
         browser.screenshot("health-alarm");
     }

@@ -96,7 +96,7 @@ class UiRotationTest {
             TresorConsole console = rig.start(rig.settings(rig.server.admin()).withRotations(List.of(SLOTS)));
             try (Browser browser = new Browser(Files.createDirectories(dir.resolve("chromium-profile")))) {
                 browser.open(console.loginUrl().toString());
-                browser.click("#nav-rotation");
+                browser.navigate("#nav-rotation");
                 WebElement section = browser.find("section[data-slots='" + SLOTS + "']");
                 List<String> events = section.findElements(By.cssSelector("table.timeline tbody tr td:nth-child(2)"))
                         .stream().map(WebElement::getText).toList();
@@ -109,7 +109,7 @@ class UiRotationTest {
                         .endsWith("(failed: recorded as current (rollback or repair))");
                 assertThat(section.getText()).contains("rotator");
                 long reads = rig.audited("secret.read", SLOTS, "allowed");
-                browser.click("section[data-slots='" + SLOTS + "'] button.read-active-slot");
+                browser.navigate("section[data-slots='" + SLOTS + "'] button.read-active-slot");
                 // Started on B: the first rotation made A active, the second B again; the third was rolled back.
                 assertThat(browser.text("section[data-slots='" + SLOTS + "'] .active-slot strong")).isEqualTo("B");
                 assertThat(rig.audited("secret.read", SLOTS, "allowed")).isEqualTo(reads + 1);
