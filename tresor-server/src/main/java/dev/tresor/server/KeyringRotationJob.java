@@ -34,7 +34,8 @@ final class KeyringRotationJob extends org.eclipse.jetty.util.component.Abstract
     private final int batchSize;
     private final Duration pause;
     private final AtomicReference<State> state = new AtomicReference<>(new State("idle", 0, 0, 0, null, null));
-    private Thread worker;
+    /** Read by the status and the stop from other threads. */
+    private volatile Thread worker;
 
     KeyringRotationJob(Tresor tresor, Clock clock, int batchSize, Duration pause) {
         this.tresor = tresor;

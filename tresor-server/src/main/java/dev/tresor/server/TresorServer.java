@@ -504,6 +504,11 @@ public final class TresorServer implements AutoCloseable {
      * Looks at tls.cert/tls.key now instead of at the next periodic check: true if a changed pair
      * is now served to new connections (false: unchanged, or unusable and the old pair kept).
      */
+    /** How many API requests are being handled now (a stop waits for these). */
+    int apiRequestsInFlight() {
+        return (int) ((org.eclipse.jetty.server.handler.GracefulHandler) api.getHandler()).getCurrentRequestCount();
+    }
+
     public boolean reloadTls() {
         return api.getBean(TlsReloader.class).check();
     }

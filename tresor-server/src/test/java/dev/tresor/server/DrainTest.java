@@ -37,7 +37,12 @@ class DrainTest {
                         + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 out.write(body, 0, 10);
                 out.flush();
-                Thread.sleep(300); // the server has the request and waits for the rest of its body
+                // Wait until the server is handling the request (and waiting for the rest of its body).
+                long handled = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (f.server().apiRequestsInFlight() == 0) {
+                    assertThat(System.nanoTime()).as("the server never started handling the PUT").isLessThan(handled);
+                    Thread.onSpinWait();
+                }
 
                 CompletableFuture<Void> stopping = CompletableFuture.runAsync(f::stopServer);
                 // New connections are refused while the request in flight is still open.

@@ -56,6 +56,13 @@ class KekAdoptionTest {
             // Adopting before the new key file is in place is refused, naming both KEKs.
             assertThatThrownBy(() -> KekAdoption.adopt(config, before, Map.of())).isInstanceOf(ConfigException.class)
                     .hasMessageContaining("same KEK");
+            // A key file that is not the rotated KEK at keyProvider.path: refused, naming the KEK that wraps the store.
+            LocalKeyProvider stranger = LocalKeyProvider.create(elsewhere.resolve("stranger.json"));
+            Files.copy(elsewhere.resolve("stranger.json"), keyFile, StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.COPY_ATTRIBUTES);
+            assertThatThrownBy(() -> KekAdoption.adopt(config, before, Map.of())).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("wrapped by " + rotated.keyId()).hasMessageContaining("not by " + stranger.keyId());
+            assertThat(SealedCaKey.isSealed(dir.resolve("issuer.key"))).isTrue();
             Files.copy(elsewhere.resolve("kek.json"), keyFile, StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.COPY_ATTRIBUTES);
 
