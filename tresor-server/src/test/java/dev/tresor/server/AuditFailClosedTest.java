@@ -125,8 +125,20 @@ class AuditFailClosedTest {
      */
     private static void breakAuditSink(ServerFixture f) throws IOException {
         Path blocker = f.dir().resolve("audit.log.anchor.tmp");
-        Files.deleteIfExists(blocker);
-        Files.createDirectory(blocker);
+        // The sink's fsync thread writes this temporary file itself (then renames it) every few
+        // milliseconds, so it can reappear between the delete and the mkdir: try again until the
+        // directory is ours (a bounded number of times).
+        for (int attempt = 0; ; attempt++) {
+            Files.deleteIfExists(blocker);
+            try {
+                Files.createDirectory(blocker);
+                break;
+            } catch (java.nio.file.FileAlreadyExistsException written) {
+                if (attempt == 100) {
+                    throw written;
+                }
+            }
+        }
         Files.writeString(blocker.resolve("keep"), "a non-empty directory cannot be renamed over either");
         // Any request makes the sink write, and its next fsync fails; wait until the server notices.
         f.call(f.admin(), "GET", "/v1/whoami", null);
