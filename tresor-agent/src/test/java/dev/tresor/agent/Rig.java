@@ -170,7 +170,7 @@ final class Rig implements AutoCloseable {
         }
         StatusReporter status = new StatusReporter(config.status());
         Agent agent = new Agent(config, new AtomicWriter(Destination.open(config.destination(), false), WriteHook.NONE),
-                new TresorFeedClient(api, identity, config.requestTimeout()),
+                new TresorFeedClient(dev.tresor.client.api.ServerAddresses.of(api), identity, config.requestTimeout()),
                 config.reload() == null ? null : new ReloadAction(config.reload()), null, status, Clock.systemUTC(),
                 RandomGenerator.of("L64X128MixRandom"), identity);
         Thread thread = Thread.ofPlatform().name("agent-under-test").start(agent::run);

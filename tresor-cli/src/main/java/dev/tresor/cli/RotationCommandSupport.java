@@ -33,7 +33,8 @@ final class RotationCommandSupport {
     /** The rotation job talks to Tresor as the CLI's identity (flags, TRESOR_* or the profile). */
     static TresorConnection connection(CliContext context) {
         ConnectionSettings s = new ConnectionResolver(context).resolve();
-        return new TresorConnection(s.address().value(), s.cert().value(), s.key().value(), s.ca().value());
+        return new TresorConnection(new dev.tresor.client.api.ServerAddresses(s.addresses()), s.cert().value(), s.key().value(),
+                s.ca().value());
     }
 
     /**

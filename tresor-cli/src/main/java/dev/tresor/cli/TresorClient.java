@@ -3,21 +3,20 @@ package dev.tresor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tresor.ca.Pem;
 import dev.tresor.ca.TrustMaterial;
+import dev.tresor.client.api.ApiRequest;
+import dev.tresor.client.api.ServerAddresses;
+import dev.tresor.client.api.TlsSource;
+import dev.tresor.client.api.TransportException;
+import dev.tresor.client.api.TresorHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -39,18 +38,15 @@ final class TresorClient implements AutoCloseable {
     private static final char[] IN_MEMORY = "in-memory".toCharArray();
 
     private final ConnectionSettings settings;
-    private final HttpClient http;
+    private final TresorHttp http;
     private final Clock clock;
 
     TresorClient(ConnectionSettings settings, SSLContext tls, Clock clock) {
         this.settings = settings;
         this.clock = clock;
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .sslContext(tls)
-                .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.http = new TresorHttp(new ServerAddresses(settings.addresses()), TlsSource.fixed(tls),
+                TresorHttp.Options.defaults("tresor-cli/" + VersionProvider.version())
+                        .withTimeouts(CONNECT_TIMEOUT, REQUEST_TIMEOUT));
     }
 
     /** Loads the certificate, key and CA bundle; an unreadable or mismatched file is a usage error naming its setting. */
@@ -130,69 +126,24 @@ final class TresorClient implements AutoCloseable {
 
     /**
      * As {@link #send(String, String, Map, byte[], String)} with extra headers. With several
-     * addresses, the next one is tried (after a short pause) when one cannot be connected to, and
-     * also when one fails mid-request or answers 503 if the request is safe to repeat: a GET, or a
-     * write that carries an {@code Idempotency-Key}. A write without one is never sent twice.
+     * addresses, the shared transport ({@link TresorHttp}) tries the next one when one cannot be
+     * connected to, and also when one fails mid-request or answers 503 if the request is safe to
+     * repeat: a GET, or a write that carries an {@code Idempotency-Key}. A write without one is
+     * never sent twice.
      */
     ApiReply send(String method, String path, Map<String, String> query, byte[] body, String accept,
                   Map<String, String> headers) {
-        boolean repeatable = method.equals("GET") || headers.containsKey("Idempotency-Key");
-        List<URI> addresses = settings.addresses();
-        RuntimeException lastFailure = null;
-        ApiReply lastUnavailable = null;
-        for (int i = 0; i < addresses.size(); i++) {
-            if (i > 0) {
-                pause(i);
-            }
-            URI base = addresses.get(i);
-            HttpRequest.Builder request = HttpRequest.newBuilder(uri(base, path, query))
-                    .timeout(REQUEST_TIMEOUT)
-                    .header("Accept", accept)
-                    .header("User-Agent", "tresor-cli/" + VersionProvider.version());
-            headers.forEach(request::header);
-            if (body == null) {
-                request.method(method, HttpRequest.BodyPublishers.noBody());
-            } else {
-                request.header("Content-Type", JSON).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-            }
-            HttpResponse<byte[]> response;
-            try {
-                response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (IOException e) {
-                CliException failure = TransportFailures.classify(e, settings.withAddress(base), clock);
-                boolean notSent = e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException;
-                if (i + 1 < addresses.size() && (notSent || repeatable)) {
-                    lastFailure = failure;
-                    continue;
-                }
-                throw failure;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        ApiRequest request = new ApiRequest(method, path, query, body, JSON, accept, headers, null);
+        dev.tresor.client.api.ApiReply reply;
+        try {
+            reply = http.send(request);
+        } catch (TransportException e) {
+            if (e.getCause() instanceof InterruptedIOException) {
                 throw new CliException(ExitCodes.ERROR, "interrupted");
             }
-            ApiReply reply = new ApiReply(response.statusCode(), response.body(),
-                    response.headers().firstValue("Content-Type").orElse(""),
-                    response.headers().firstValue("X-Request-Id").orElse(null));
-            if (reply.status() == 503 && repeatable && i + 1 < addresses.size()) {
-                lastUnavailable = reply;
-                continue;
-            }
-            return reply;
+            throw TransportFailures.classify(e.getCause(), settings.withAddress(e.node()), clock);
         }
-        if (lastUnavailable != null) {
-            return lastUnavailable;
-        }
-        throw lastFailure;
-    }
-
-    /** Between two nodes: 100 ms, then 200, 400 (a node that just died is not retried at once). */
-    private static void pause(int attempt) {
-        try {
-            Thread.sleep(100L << Math.min(attempt - 1, 3));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException(ExitCodes.ERROR, "interrupted");
-        }
+        return new ApiReply(reply.status(), reply.body(), reply.contentType(), reply.requestId());
     }
 
     /** Sends a request and returns its JSON body, or throws the server's error as a CliException. */
@@ -232,36 +183,8 @@ final class TresorClient implements AutoCloseable {
                 message + (requestId == null ? "" : " (request id " + requestId + ")"));
     }
 
-    private static URI uri(URI base, String path, Map<String, String> query) {
-        StringBuilder uri = new StringBuilder(base.toString()).append("/v1/").append(encodePath(path));
-        char separator = '?';
-        for (Map.Entry<String, String> parameter : new LinkedHashMap<>(query).entrySet()) {
-            if (parameter.getValue() == null) {
-                continue;
-            }
-            uri.append(separator).append(URLEncoder.encode(parameter.getKey(), StandardCharsets.UTF_8))
-                    .append('=').append(URLEncoder.encode(parameter.getValue(), StandardCharsets.UTF_8));
-            separator = '&';
-        }
-        return URI.create(uri.toString());
-    }
-
-    /**
-     * Names use only letters, digits, '.', '_', '-' and '/', which need no escaping. Anything
-     * else is percent-encoded so the URI stays valid, and the server then refuses it with a
-     * message about the name grammar.
-     */
+    /** See {@link ApiRequest#encodePath}. */
     static String encodePath(String path) {
-        StringBuilder out = new StringBuilder(path.length());
-        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
-            char c = (char) (b & 0xff);
-            if (c < 0x80 && (Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-' || c == '/' || c == '~')) {
-                out.append(c);
-            } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-            }
-        }
-        return out.toString();
+        return ApiRequest.encodePath(path);
     }
 }

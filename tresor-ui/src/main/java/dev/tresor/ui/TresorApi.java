@@ -3,13 +3,17 @@ package dev.tresor.ui;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.tresor.client.api.ApiReply;
+import dev.tresor.client.api.ApiRequest;
+import dev.tresor.client.api.ServerAddresses;
+import dev.tresor.client.api.TlsSource;
+import dev.tresor.client.api.TransportException;
+import dev.tresor.client.api.TresorHttp;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,7 +39,7 @@ final class TresorApi implements AutoCloseable {
 
     private final URI base;
     private final Duration timeout;
-    private final HttpClient mtls;
+    private final TresorHttp mtls;
     private final HttpClient plain;
     private final ObjectMapper json;
 
@@ -43,8 +47,8 @@ final class TresorApi implements AutoCloseable {
         this.base = settings.server();
         this.timeout = settings.requestTimeout();
         this.json = json;
-        this.mtls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(settings.tls())
-                .connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        this.mtls = new TresorHttp(ServerAddresses.of(base), TlsSource.fixed(settings.tls()),
+                TresorHttp.Options.defaults(USER_AGENT).withTimeouts(timeout, timeout));
         this.plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
@@ -58,30 +62,30 @@ final class TresorApi implements AutoCloseable {
     }
 
     Reply send(String method, String path, Map<String, String> query, JsonNode body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path, query)).timeout(timeout)
-                .header("Accept", "application/json").header("User-Agent", USER_AGENT);
-        if (body == null) {
-            request.method(method, HttpRequest.BodyPublishers.noBody());
-        } else {
-            request.header("Content-Type", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofByteArray(bytes(body)));
-        }
-        HttpResponse<byte[]> response;
+        // The console's forms send empty fields for "not given": leave them out of the query.
+        Map<String, String> given = new LinkedHashMap<>();
+        query.forEach((k, v) -> {
+            if (v != null && !v.isEmpty()) {
+                given.put(k, v);
+            }
+        });
+        ApiReply response;
         try {
-            response = mtls.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            return new Reply(0, MissingNode.getInstance(), "cannot reach " + base + " (" + rootCause(e) + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Reply(0, MissingNode.getInstance(), "interrupted");
+            response = mtls.send(new ApiRequest(method, path, given, body == null ? null : bytes(body), ApiRequest.JSON,
+                    ApiRequest.JSON, Map.of(), null));
+        } catch (TransportException e) {
+            if (e.getCause() instanceof java.io.InterruptedIOException) {
+                return new Reply(0, MissingNode.getInstance(), "interrupted");
+            }
+            return new Reply(0, MissingNode.getInstance(), "cannot reach " + base + " (" + rootCause(e.getCause()) + ")");
         }
         JsonNode parsed = parse(response.body());
         String error = null;
-        if (response.statusCode() >= 300) {
+        if (response.status() >= 300) {
             error = parsed.hasNonNull("error") ? parsed.get("error").asText()
-                    : "the server answered HTTP " + response.statusCode();
+                    : "the server answered HTTP " + response.status();
         }
-        return new Reply(response.statusCode(), parsed, error);
+        return new Reply(response.status(), parsed, error);
     }
 
     /** A GET on a management address (plain HTTP: /readyz, /metrics). */
@@ -118,36 +122,9 @@ final class TresorApi implements AutoCloseable {
         }
     }
 
-    private URI uri(String path, Map<String, String> query) {
-        StringBuilder uri = new StringBuilder(base.toString()).append("/v1/").append(encodePath(path));
-        char separator = '?';
-        for (Map.Entry<String, String> parameter : new LinkedHashMap<>(query).entrySet()) {
-            if (parameter.getValue() == null || parameter.getValue().isEmpty()) {
-                continue;
-            }
-            uri.append(separator).append(URLEncoder.encode(parameter.getKey(), StandardCharsets.UTF_8)).append('=')
-                    .append(URLEncoder.encode(parameter.getValue(), StandardCharsets.UTF_8));
-            separator = '&';
-        }
-        return URI.create(uri.toString());
-    }
-
-    /**
-     * Secret names are letters, digits, '.', '_', '-' and '/'; anything else typed into the console is
-     * percent-encoded so the URI stays valid, and the server refuses it with its own message.
-     */
+    /** See {@link ApiRequest#encodePath}. */
     static String encodePath(String path) {
-        StringBuilder out = new StringBuilder(path.length());
-        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
-            char c = (char) (b & 0xff);
-            if (c < 0x80 && (Character.isLetterOrDigit(c) || c == '.' || c == '_' || c == '-' || c == '/')) {
-                out.append(c);
-            } else {
-                out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
-                        .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-            }
-        }
-        return out.toString();
+        return ApiRequest.encodePath(path);
     }
 
     private static String rootCause(Throwable e) {
@@ -160,7 +137,7 @@ final class TresorApi implements AutoCloseable {
 
     @Override
     public void close() {
-        mtls.shutdownNow();
+        mtls.close();
         plain.shutdownNow();
     }
 }

@@ -122,7 +122,7 @@ public final class AgentCommand implements Callable<Integer> {
         try (identity;
              StatusReporter status = new StatusReporter(agentConfig.status());
              Agent agent = new Agent(agentConfig, new AtomicWriter(destination, hook),
-                     new TresorFeedClient(server, identity, agentConfig.requestTimeout()),
+                     new TresorFeedClient(dev.tresor.client.api.ServerAddresses.of(server), identity, agentConfig.requestTimeout()),
                      agentConfig.reload() == null ? null : new ReloadAction(agentConfig.reload()), exec, status,
                      Clock.systemUTC(), RandomGenerator.of("L64X128MixRandom"), identity)) {
             if (once) {

@@ -142,6 +142,11 @@ public final class SecretsClient {
 
     /** The secrets under {@code prefix} this caller may see, following the listing's pages. */
     public List<SecretSummary> list(String prefix) {
+        return list(prefix, null);
+    }
+
+    /** As {@link #list(String)}, with {@code timeout} instead of the client's request timeout for each page. */
+    public List<SecretSummary> list(String prefix, Duration timeout) {
         List<SecretSummary> all = new ArrayList<>();
         String after = null;
         do {
@@ -149,7 +154,7 @@ public final class SecretsClient {
             query.put("prefix", prefix);
             query.put("limit", "500");
             query.put("after", after);
-            JsonNode page = http.send(ApiRequest.get("secrets").withQuery(query)).requireJson();
+            JsonNode page = http.send(ApiRequest.get("secrets").withQuery(query).withTimeout(timeout)).requireJson();
             for (JsonNode s : page.path("secrets")) {
                 List<String> groups = new ArrayList<>();
                 s.path("groups").forEach(g -> groups.add(g.asText()));
@@ -157,7 +162,8 @@ public final class SecretsClient {
                 s.path("labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asInt()));
                 all.add(new SecretSummary(s.path("name").asText(), groups, labels,
                         s.hasNonNull("currentVersion") ? s.get("currentVersion").asInt() : null,
-                        s.path("latestVersion").asInt(), s.hasNonNull("deletedAt")));
+                        s.path("latestVersion").asInt(), instant(s.path("updatedAt").asText(null)), s.hasNonNull("deletedAt"),
+                        s.path("destroyed").asBoolean(false)));
             }
             after = page.hasNonNull("next") ? page.get("next").asText() : null;
         } while (after != null);
@@ -188,6 +194,14 @@ public final class SecretsClient {
                     c.hasNonNull("label") ? c.get("label").asText() : null));
         }
         return new WatchPage(root.get("cursor").asText(), changes, root.path("more").asBoolean(false));
+    }
+
+    private static java.time.Instant instant(String text) {
+        try {
+            return text == null ? null : java.time.Instant.parse(text);
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     private static boolean isUtf8Text(byte[] value) {

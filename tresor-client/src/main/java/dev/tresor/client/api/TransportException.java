@@ -15,7 +15,7 @@ public final class TransportException extends RuntimeException {
     private final boolean neverSent;
 
     public TransportException(URI node, boolean neverSent, IOException cause) {
-        super("cannot talk to Tresor at " + node + ": " + rootMessage(cause), cause);
+        super((neverSent ? "cannot reach Tresor at " : "cannot talk to Tresor at ") + node + ": " + rootMessage(cause), cause);
         this.node = node;
         this.neverSent = neverSent;
     }
