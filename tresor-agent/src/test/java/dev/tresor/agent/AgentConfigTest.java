@@ -77,6 +77,33 @@ class AgentConfigTest {
     }
 
     @Test
+    void failoverNodesAreListedAndEachIsChecked() {
+        AgentConfig c = parse("""
+                failover:
+                  - https://tresor-b.internal:8443
+                  - https://tresor-c.internal:8443/
+                secrets:
+                  - secret: a
+                    file: a
+                """);
+        assertThat(c.failover()).extracting(java.net.URI::getHost).containsExactly("tresor-b.internal", "tresor-c.internal");
+        assertThat(parse("secrets:\n  - secret: a\n    file: a\n").failover()).isEmpty();
+        assertThatThrownBy(() -> parse("""
+                failover:
+                  - http://tresor-b.internal:8080
+                secrets:
+                  - secret: a
+                    file: a
+                """)).hasMessageContaining("failover").hasMessageContaining("is not https://HOST:PORT");
+        assertThatThrownBy(() -> parse("""
+                failover: https://tresor-b.internal:8443
+                secrets:
+                  - secret: a
+                    file: a
+                """)).hasMessageContaining("failover: must be a list");
+    }
+
+    @Test
     void anUnknownFieldIsRefusedWithItsLine() {
         assertThatThrownBy(() -> parse("""
                 secrets:

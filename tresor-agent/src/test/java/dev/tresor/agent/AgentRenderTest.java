@@ -73,6 +73,30 @@ class AgentRenderTest {
     }
 
     @Test
+    void aDeadFirstNodeFailsOverToTheNextOneInTheList() throws Exception {
+        rig.put("app/token", "v1");
+        int dead;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            dead = socket.getLocalPort();
+        }
+        Path config = rig.config("""
+                server: https://localhost:%d
+                failover:
+                  - https://localhost:%d
+                """.formatted(dead, rig.server.apiPort()),
+                "credentials:\n  cert: " + rig.cert + "\n  key: " + rig.key + "\n  ca: " + rig.ca + "\n", """
+                secrets:
+                  - secret: app/token
+                    file: token
+                """);
+        try (Rig.Running agent = rig.run(config)) {
+            Await.until("v1 rendered through the second node", () -> rig.holds("token", "v1"));
+            rig.put("app/token", "v2");
+            Await.until("v2 followed on the feed of the second node", () -> rig.holds("token", "v2"));
+        }
+    }
+
+    @Test
     void aNewVersionReachesTheFileAndRunsTheReloadCommandOnce() throws Exception {
         rig.put("app/token", "v1");
         rig.put("app/other", "o1");

@@ -124,10 +124,14 @@ final class Rig implements AutoCloseable {
 
     /** The same with another {@code credentials:} block. */
     Path config(String credentials, String body) throws IOException {
+        return config("server: https://localhost:" + server.apiPort() + "\n", credentials, body);
+    }
+
+    /** The same with another {@code server:} line (and maybe {@code failover:}). */
+    Path config(String serverLines, String credentials, String body) throws IOException {
         Path file = work.resolve("agent-" + UUID.randomUUID() + ".yaml");
         Files.writeString(file, """
-                server: https://localhost:%d
-                %sdestination: %s
+                %s%sdestination: %s
                 pollInterval: 200ms
                 debounce: 50ms
                 watchWait: 5s
@@ -137,7 +141,7 @@ final class Rig implements AutoCloseable {
                   max: 1s
                 status:
                   file: %s
-                """.formatted(server.apiPort(), credentials, shm, work.resolve("status-" + file.getFileName() + ".json"))
+                """.formatted(serverLines, credentials, shm, work.resolve("status-" + file.getFileName() + ".json"))
                 + body);
         return file;
     }
@@ -170,7 +174,7 @@ final class Rig implements AutoCloseable {
         }
         StatusReporter status = new StatusReporter(config.status());
         Agent agent = new Agent(config, new AtomicWriter(Destination.open(config.destination(), false), WriteHook.NONE),
-                new TresorFeedClient(dev.tresor.client.api.ServerAddresses.of(api), identity, config.requestTimeout()),
+                new TresorFeedClient(dev.tresor.agent.cli.AgentCommand.nodes(api, config), identity, config.requestTimeout()),
                 config.reload() == null ? null : new ReloadAction(config.reload()), null, status, Clock.systemUTC(),
                 RandomGenerator.of("L64X128MixRandom"), identity);
         Thread thread = Thread.ofPlatform().name("agent-under-test").start(agent::run);

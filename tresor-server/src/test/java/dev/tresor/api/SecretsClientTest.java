@@ -50,16 +50,26 @@ class SecretsClientTest {
         try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
             IssuedCert admin = f.admin();
             assertThat(f.call(admin, "POST", "/v1/groups", "{\"name\":\"app\"}").statusCode()).isEqualTo(201);
+            assertThat(f.call(admin, "POST", "/v1/clients", "{\"name\":\"rotator\",\"identity\":\"spiffe://tresor.test/rotator\"}")
+                    .statusCode()).isEqualTo(201);
+            assertThat(f.call(admin, "PUT", "/v1/groups/app/clients/rotator", "{\"role\":\"write\"}").statusCode()).isEqualTo(200);
+            IssuedCert rotator = f.pki().client("spiffe://tresor.test/rotator");
             URI api = URI.create("https://localhost:" + f.apiPort());
-            SecretsClient secrets = client(f, admin, deadNode(), api);
+            SecretsClient secrets = client(f, rotator, deadNode(), api);
             try {
-                assertThat(secrets.whoami().path("identity").asText()).isEqualTo(ServerFixture.ADMIN_IDENTITY);
+                assertThat(secrets.whoami().path("identity").asText()).isEqualTo("spiffe://tresor.test/rotator");
 
                 byte[] binary = {0, (byte) 0xff, 0x10, (byte) 0x80};
-                assertThat(secrets.put("app/one", new SecretsClient.Write(utf8("first"), null, List.of(), List.of("app"))))
-                        .isEqualTo(1);
-                assertThat(secrets.put("app/bin", new SecretsClient.Write(binary.clone(), null, List.of(), List.of("app"))))
-                        .isEqualTo(1);
+                // Only an admin may place a new secret in groups; the rotator then writes as a member.
+                SecretsClient asAdmin = client(f, admin, api);
+                try {
+                    assertThat(asAdmin.put("app/one", new SecretsClient.Write(utf8("first"), null, List.of(), List.of("app"))))
+                            .isEqualTo(1);
+                    assertThat(asAdmin.put("app/bin", new SecretsClient.Write(binary.clone(), null, List.of(), List.of("app"))))
+                            .isEqualTo(1);
+                } finally {
+                    asAdmin.http().close();
+                }
                 assertThat(secrets.put("app/one", SecretsClient.Write.value(utf8("second")).withCas(1)
                         .withLabels(List.of("pending")))).isEqualTo(2);
 
@@ -70,14 +80,18 @@ class SecretsClientTest {
                 assertThat(secrets.read("app/one", 1).value()).isEqualTo(utf8("first"));
                 assertThat(secrets.read("app/bin", "current").value()).isEqualTo(binary);
                 assertThat(secrets.find("app/one", "no-such-label")).isEmpty();
-                assertThat(secrets.find("app/none", "current")).isEmpty();
+                // A secret the caller cannot see is refused, not "not found": the server does not tell which names exist.
+                assertThatThrownBy(() -> secrets.find("app/none", "current"))
+                        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(403));
 
+                // A version labelled only "pending" leaves "current" at 1: cas compares with the current version.
+                assertThat(secrets.read("app/one", "current").version()).isEqualTo(1);
                 ApiException stale = org.junit.jupiter.api.Assertions.assertThrows(ApiException.class,
-                        () -> secrets.put("app/one", SecretsClient.Write.value(utf8("third")).withCas(1)));
+                        () -> secrets.put("app/one", SecretsClient.Write.value(utf8("third")).withCas(2)));
                 assertThat(stale.status()).isEqualTo(409);
                 assertThat(stale.requestId()).isNotBlank();
 
-                secrets.moveLabel("app/one", "current", 2, 2);
+                secrets.moveLabel("app/one", "current", 2, 1);
                 assertThat(secrets.read("app/one", "current").version()).isEqualTo(2);
 
                 assertThat(secrets.list("app/")).extracting(s -> s.name()).containsExactly("app/bin", "app/one");

@@ -122,7 +122,7 @@ public final class AgentCommand implements Callable<Integer> {
         try (identity;
              StatusReporter status = new StatusReporter(agentConfig.status());
              Agent agent = new Agent(agentConfig, new AtomicWriter(destination, hook),
-                     new TresorFeedClient(dev.tresor.client.api.ServerAddresses.of(server), identity, agentConfig.requestTimeout()),
+                     new TresorFeedClient(nodes(server, agentConfig), identity, agentConfig.requestTimeout()),
                      agentConfig.reload() == null ? null : new ReloadAction(agentConfig.reload()), exec, status,
                      Clock.systemUTC(), RandomGenerator.of("L64X128MixRandom"), identity)) {
             if (once) {
@@ -151,5 +151,13 @@ public final class AgentCommand implements Callable<Integer> {
             }
             return 1;
         }
+    }
+
+    /** The configured (or recorded) server first, then the config's failover nodes. */
+    public static dev.tresor.client.api.ServerAddresses nodes(URI server, AgentConfig config) {
+        java.util.List<URI> all = new java.util.ArrayList<>();
+        all.add(server);
+        config.failover().stream().filter(uri -> !uri.equals(server)).forEach(all::add);
+        return new dev.tresor.client.api.ServerAddresses(all);
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
  * {@code agent.yaml}, validated (docs/delivery.md, "tresor agent", documents every field).
  *
  * @param server      the API address; null when taken from the credential directory's {@code server.url}
+ * @param failover    further nodes of the same cluster, tried in order when {@code server} does not answer
  * @param outputs     raw secret files first, then templates, in file order
  * @param reload      what to do after files changed (null: nothing, or exec mode's child)
  * @param exec        how exec mode treats its child on a change
@@ -16,10 +17,11 @@ import java.util.List;
 public record AgentConfig(URI server, CredentialsSpec credentials, Path destination, List<Output> outputs,
                           ReloadSpec reload, ExecSpec exec, Duration debounce, boolean keepOnRevoke, Duration watchWait,
                           Duration pollInterval, Duration minBackoff, Duration maxBackoff, Duration requestTimeout,
-                          StatusSpec status) {
+                          StatusSpec status, List<URI> failover) {
 
     public AgentConfig {
         outputs = List.copyOf(outputs);
+        failover = List.copyOf(failover);
     }
 
     /** The client identity: PEM files, or a credential directory renewed at half-life. */

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
 
-    static final Set<String> TOP = Set.of("server", "credentials", "destination", "secrets", "templates", "reload", "exec",
+    static final Set<String> TOP = Set.of("server", "failover", "credentials", "destination", "secrets", "templates", "reload", "exec",
             "debounce", "keepOnRevoke", "watchWait", "pollInterval", "backoff", "requestTimeout", "status");
     static final Set<String> CREDENTIALS = Set.of("cert", "key", "ca", "dir", "renew");
     static final Set<String> SECRET = Set.of("secret", "version", "label", "file", "mode", "owner", "group", "env");
@@ -125,21 +125,45 @@ public final class ConfigLoader {
         return new AgentConfig(server, credentials, destination, outputs, reload, exec, debounce,
                 bool(root, "keepOnRevoke", "", false), watchWait, positive(root, "pollInterval", "", Duration.ofSeconds(30)),
                 minBackoff, maxBackoff, positive(root, "requestTimeout", "", Duration.ofSeconds(15)),
-                root.has("status") ? status(object(root, "status", "", true)) : AgentConfig.StatusSpec.NONE);
+                root.has("status") ? status(object(root, "status", "", true)) : AgentConfig.StatusSpec.NONE,
+                failover(root));
+    }
+
+    /** {@code failover: [https://b:8443, ...]}: further nodes, each checked like {@code server}. */
+    private List<URI> failover(JsonNode root) {
+        if (!root.has("failover")) {
+            return List.of();
+        }
+        JsonNode list = root.get("failover");
+        if (!list.isArray()) {
+            throw error("failover", "must be a list of https://HOST:PORT addresses");
+        }
+        List<URI> nodes = new java.util.ArrayList<>();
+        for (JsonNode entry : list) {
+            if (!entry.isTextual()) {
+                throw error("failover", "must be a list of https://HOST:PORT addresses");
+            }
+            nodes.add(server(entry.asText(), "failover"));
+        }
+        return nodes;
     }
 
     private URI server(String text) {
+        return server(text, "server");
+    }
+
+    private URI server(String text, String field) {
         try {
             URI uri = URI.create(text);
             if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw error("server", "'" + text + "' is not https://HOST:PORT");
+                throw error(field, "'" + text + "' is not https://HOST:PORT");
             }
             return uri;
         } catch (IllegalArgumentException e) {
             if (e instanceof ConfigException c) {
                 throw c;
             }
-            throw error("server", "'" + text + "' is not a URL such as https://tresor.internal:8443");
+            throw error(field, "'" + text + "' is not a URL such as https://tresor.internal:8443");
         }
     }
 
