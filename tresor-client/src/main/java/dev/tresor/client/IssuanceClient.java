@@ -3,11 +3,15 @@ package dev.tresor.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tresor.client.api.ApiException;
+import dev.tresor.client.api.ApiReply;
+import dev.tresor.client.api.ApiRequest;
+import dev.tresor.client.api.ServerAddresses;
+import dev.tresor.client.api.TlsSource;
+import dev.tresor.client.api.TransportException;
+import dev.tresor.client.api.TresorHttp;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
@@ -64,7 +68,7 @@ public final class IssuanceClient {
         } catch (GeneralSecurityException e) {
             throw new IssuanceException(0, "cannot set up TLS: " + e.getMessage(), e);
         }
-        return credentials(post(tls, joinUrl.resolve("/v1/join"), body), keys);
+        return credentials(post(tls, joinUrl, "join", body), keys);
     }
 
     /** Renews {@code current} at {@code apiUrl} over mTLS for the new {@code keys}; same identity, new key. */
@@ -76,37 +80,46 @@ public final class IssuanceClient {
         if (ttl != null) {
             body.put("ttl", ttl.toSeconds() + "s");
         }
-        return credentials(post(current.sslContext(serverTrust), apiUrl.resolve("/v1/ca/renew"), body), keys);
+        return credentials(post(current.sslContext(serverTrust), apiUrl, "ca/renew", body), keys);
     }
 
-    private JsonNode post(SSLContext tls, URI target, ObjectNode body) throws IssuanceException {
-        try (HttpClient http = HttpClient.newBuilder().sslContext(tls).connectTimeout(timeout)
-                .version(HttpClient.Version.HTTP_1_1).build()) {
-            HttpRequest request = HttpRequest.newBuilder(target).timeout(timeout)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    /** One POST through the shared transport; never repeated (a join token is single-use). */
+    private JsonNode post(SSLContext tls, URI server, String path, ObjectNode body) throws IssuanceException {
+        URI target = server.resolve("/v1/" + path);
+        byte[] request;
+        try {
+            request = JSON.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IssuanceException(0, "cannot encode the request to " + target + ": " + e.getMessage(), e);
+        }
+        try (TresorHttp http = new TresorHttp(ServerAddresses.of(server), TlsSource.fixed(tls),
+                TresorHttp.Options.defaults("tresor-client").withTimeouts(timeout, timeout))) {
+            ApiReply response = http.send(ApiRequest.of("POST", path, request));
             JsonNode reply;
             try {
-                reply = JSON.readTree(response.body());
-            } catch (IOException e) {
-                throw new IssuanceException(response.statusCode(), "the server answered HTTP " + response.statusCode()
-                        + " with a body that is not JSON", e);
+                reply = response.json();
+            } catch (ApiException e) {
+                throw new IssuanceException(response.status(), e.getMessage(), e);
             }
-            if (response.statusCode() != 201) {
-                String error = reply != null && reply.hasNonNull("error") ? reply.get("error").asText() : "no error message";
-                throw new IssuanceException(response.statusCode(), "HTTP " + response.statusCode() + ": " + error, null);
+            if (response.status() != 201) {
+                String error = reply.hasNonNull("error") ? reply.get("error").asText() : "no error message";
+                throw new IssuanceException(response.status(), "HTTP " + response.status() + ": " + error, null);
             }
             return reply;
-        } catch (IssuanceException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new IssuanceException(0, "cannot reach " + target + ": " + (e.getMessage() == null
-                    ? e.getClass().getSimpleName() : e.getMessage()), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IssuanceException(0, "interrupted while calling " + target, e);
+        } catch (TransportException e) {
+            if (e.getCause() instanceof java.io.InterruptedIOException) {
+                throw new IssuanceException(0, "interrupted while calling " + target, e);
+            }
+            throw new IssuanceException(0, "cannot reach " + target + ": " + rootMessage(e), e);
         }
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     private static Credentials credentials(JsonNode reply, KeyPair keys) throws IssuanceException {
