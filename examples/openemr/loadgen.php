@@ -5,15 +5,21 @@
 // One request at a time at a fixed rate (no bursts, no catch-up): the point is that none fails
 // while passwords and certificates change underneath, not throughput.
 //
-//   php loadgen.php BASE_URL DURATION_SECONDS RATE_PER_SECOND OUT.json
+//   php loadgen.php BASE_URL DURATION_SECONDS RATE_PER_SECOND OUT.json [UNTIL_FILE]
+//
+// With UNTIL_FILE the load also goes on (past DURATION_SECONDS, for at most 10 minutes) until that
+// file exists: run.sh creates it when its events are over, so on a slow machine every event still
+// happens under load.
 declare(strict_types=1);
 
-[$self, $base, $duration, $rate, $out] = $argv + [null, null, null, null, null];
+[$self, $base, $duration, $rate, $out, $untilFile] = $argv + [null, null, null, null, null, null];
 if ($out === null) {
-    fwrite(STDERR, "usage: php loadgen.php BASE_URL DURATION_SECONDS RATE_PER_SECOND OUT.json\n");
+    fwrite(STDERR, "usage: php loadgen.php BASE_URL DURATION_SECONDS RATE_PER_SECOND OUT.json [UNTIL_FILE]\n");
     exit(2);
 }
 $duration = (float) $duration;
+$more = static fn (float $elapsed): bool => $elapsed < $duration
+    || ($untilFile !== null && !file_exists($untilFile) && $elapsed < $duration + 600);
 $interval = 1.0 / (float) $rate;
 
 /** One request; returns [status, body, seconds]. A transport error is status 0. */
@@ -49,7 +55,7 @@ $latencies = [];
 $cookie = null;
 $started = microtime(true);
 $next = $started;
-while (microtime(true) - $started < $duration) {
+while ($more(microtime(true) - $started)) {
     $now = microtime(true);
     if ($now < $next) {
         usleep((int) (($next - $now) * 1e6));

@@ -128,7 +128,9 @@ foreach ($a as $key => $value) {
 }
 $audit = [
     'secretReads' => (int) ($a['reads.total'] ?? 0),
-    'secretReadsRefused' => (int) ($a['refused.total'] ?? 0),
+    'secretReadsRejected' => (int) ($a['rejected.total'] ?? 0),
+    'secretReadsDenied' => (int) ($a['denied.total'] ?? 0),
+    'records' => (int) ($a['records.total'] ?? 0),
     'secretReadsByIdentity' => $reads,
     'joins' => (int) ($a['joins'] ?? 0),
     'renewals' => (int) ($a['renewals'] ?? 0),
@@ -185,8 +187,10 @@ $rows[] = ['intruder: plain TCP to tunnel', sprintf('%s (handshake refusals: %d)
     $intruder['plainToTunnel']['refusedHandshakes'])];
 $rows[] = ['intruder: via tunnel (own cert)', sprintf('%s (refused by identity: %d)',
     $intruder['throughTunnelWithStolenPassword']['answer'], $intruder['throughTunnelWithStolenPassword']['refusedByIdentity'])];
-$rows[] = ['audit: secret reads', sprintf('%d (%s); joins %d, renewals %d', $audit['secretReads'],
-    implode(', ', array_map(static fn ($k, $v) => "$k: $v", array_keys($reads), $reads)), $audit['joins'], $audit['renewals'])];
+$rows[] = ['audit: secret reads', sprintf('%d with a value (%s), %d answered 404; of %d records', $audit['secretReads'],
+    implode(', ', array_map(static fn ($k, $v) => "$k: $v", array_keys($reads), $reads)), $audit['secretReadsRejected'],
+    $audit['records'])];
+$rows[] = ['audit: joins, renewals', sprintf('%d joins with a token, %d certificate renewals', $audit['joins'], $audit['renewals'])];
 $rows[] = ['audit verify', $audit['verify']];
 $rows[] = ['mesh check', $mesh['check'] . '; committed k8s/mesh = render: ' . $yes($mesh['committedManifestsMatchRender'])];
 foreach ($goals as $goal => $met) {

@@ -12,9 +12,17 @@
 #
 #   examples/openemr/run.sh [--duration SECONDS] [--rate PER_SECOND] [--report FILE] [--keep]
 #
+#   --duration SECONDS  how long the load runs, the events happen inside it (default 45; 10-3600)
+#   --rate N            requests per second of the load (default 10)
+#   --report FILE       also write the report as JSON to FILE
+#   --keep              keep the temporary folders (every process's log) to look at afterwards
+#
 # Everything runs on 127.0.0.1 with free ports, in a temporary folder (and one under /dev/shm for
 # the rendered secrets); both are removed at the end, and only the processes started here are
 # stopped, by PID.
+#
+# PHP snippets are single-quoted on purpose: their $variables are PHP's, not the shell's.
+# shellcheck disable=SC2016
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +35,7 @@ report_file=""
 keep=0
 
 usage() {
-  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+  sed -n '2,/^# stopped, by PID/p' "${BASH_SOURCE[0]}" | sed -e 's/^# \{0,1\}//'
   exit "${1:-0}"
 }
 
@@ -41,10 +49,14 @@ while [ "$#" -gt 0 ]; do
     *) echo "run.sh: unknown argument '$1'" >&2; usage 2 ;;
   esac
 done
-[[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 10 ] && [ "$duration" -le 3600 ] \
-  || { echo "run.sh: --duration must be a whole number of seconds, 10-3600" >&2; exit 2; }
-[[ "$rate" =~ ^[0-9]+$ ]] && [ "$rate" -ge 1 ] && [ "$rate" -le 200 ] \
-  || { echo "run.sh: --rate must be a whole number of requests per second, 1-200" >&2; exit 2; }
+if ! [[ "$duration" =~ ^[0-9]+$ ]] || [ "$duration" -lt 10 ] || [ "$duration" -gt 3600 ]; then
+  echo "run.sh: --duration must be a whole number of seconds, 10-3600" >&2
+  exit 2
+fi
+if ! [[ "$rate" =~ ^[0-9]+$ ]] || [ "$rate" -lt 1 ] || [ "$rate" -gt 200 ]; then
+  echo "run.sh: --rate must be a whole number of requests per second, 1-200" >&2
+  exit 2
+fi
 if [ -n "$report_file" ]; then
   report_file="$(cd "$(dirname "$report_file")" && pwd)/$(basename "$report_file")"
 fi
@@ -182,20 +194,32 @@ source "$tdir/env.sh" # the admin: TRESOR_ADDR, TRESOR_CERT, TRESOR_KEY, TRESOR_
 export HOME="$work"   # no ~/.tresor/profile.yaml of the user's gets in the way
 t() { "$tresor" "$@"; }
 
-say "2. identities through join tokens: openemr, mariadb, redis (and an intruder)"
+say "2. identities through join tokens: openemr, mariadb, redis; the rotation job and an intruder"
 ids="$work/identities"
 mkdir -p "$ids" "$work/bootstrap"
-for sa in openemr mariadb redis intruder; do
+join_identity() { # SERVICE-ACCOUNT
+  local sa="$1"
   # The client record the token belongs to; the certificate client create issues is not used
   # (removed at once): the workload's own key is made by `cert join` on its host.
   t client create "$sa" --identity "$(id_of "$sa")" --out "$work/bootstrap/$sa" >/dev/null
   rm -rf "${work:?}/bootstrap/$sa"
-  t token create --client "$sa" --ttl 10m >"$work/bootstrap/$sa.token" 2>>"$logs/join.log"
+  t token create --client "$sa" --ttl 10m >"$work/bootstrap/$sa.token"
   t cert join --token-file "$work/bootstrap/$sa.token" --out "$ids/$sa" --profile workload \
-    --server "https://127.0.0.1:$p_join" --api "$TRESOR_ADDR" --ca-bundle "$TRESOR_CA" >>"$logs/join.log" 2>&1
+    --server "https://127.0.0.1:$p_join" --api "$TRESOR_ADDR" --ca-bundle "$TRESOR_CA"
   rm -f "$work/bootstrap/$sa.token"
+}
+# The four workloads join at once (each is a few short CLI runs).
+declare -A joining=()
+for sa in openemr mariadb redis; do
+  join_identity "$sa" >"$logs/join-$sa.log" 2>&1 &
+  joining[$sa]=$!
+done
+for sa in "${!joining[@]}"; do
+  wait "${joining[$sa]}" || die "joining as $sa failed: $(tail -n 3 "$logs/join-$sa.log")"
 done
 t client create openemr-rotation --identity "$(id_of rotation)" --out "$ids/rotation" >/dev/null
+# The intruder: a real client of this Tresor with a valid certificate, just not one the tunnels admit.
+t client create intruder --identity "$(id_of intruder)" --out "$ids/intruder" >/dev/null
 curl -sf "http://127.0.0.1:$p_mgmt/v1/ca/crl" -o "$work/ca.crl"
 
 say "3. secrets: the rotation's slot and admin secrets, the Redis password; groups and grants"
@@ -391,7 +415,7 @@ record_serials before
 # ---------------------------------------------------------------------------------------------
 say "8. load: ${rate} requests/s for ${duration}s (login + patient lookups), while:"
 load_started=$(date +%s)
-start loadgen php "$here/loadgen.php" "$app" "$duration" "$rate" "$facts/load.json"
+start loadgen php "$here/loadgen.php" "$app" "$duration" "$rate" "$facts/load.json" "$work/events-done"
 load_ends=$((load_started + duration))
 left() { echo $((load_ends - $(date +%s))); }
 sleep "$((duration / 10 > 2 ? duration / 10 : 2))"
@@ -425,9 +449,11 @@ renew_certificates() {
   new_openemr="$(serial_of "$ids/openemr/cert.pem")"
   new_mariadb="$(serial_of "$ids/mariadb/cert.pem")"
   new_redis="$(serial_of "$ids/redis/cert.pem")"
-  # Picked up when both ends of both pairs saw the other's new certificate on a new connection.
-  wait_for 30 "the tunnels presenting the renewed certificates" bash -c "
+  # Picked up when both ends of both pairs saw the other's new certificate on a new connection
+  # (the load makes them; so do the requests here, should the load be slow).
+  wait_for 60 "the tunnels presenting the renewed certificates" bash -c "
     $(declare -f peer_serial)
+    curl -s -o /dev/null -b '$jar' '$app/interface/patient_file/demographics.php?set_pid=3'
     [ \"\$(peer_serial '$logs/db-tunnels.log' mariadb)\" = '$new_openemr' ] &&
     [ \"\$(peer_serial '$logs/db-tunnels.log' redis)\" = '$new_openemr' ] &&
     [ \"\$(peer_serial '$logs/app-tunnels.log' app-mariadb)\" = '$new_mariadb' ] &&
@@ -462,11 +488,11 @@ rotate_redis() {
   {
     echo "rendered=$([ "$(cat "$shm/secrets/redis-password")" = "$new" ] && echo true || echo false)"
     echo "agentReloads=$(grep -c redis-password "$work/agent-reloads.log" || true)"
-    echo "oldPassword=$(tr -d '\r\n' <<<"$old_answer")"
+    echo "oldPassword=$(grep -m1 -o 'WRONGPASS.*' <<<"$old_answer" || head -n1 <<<"$old_answer")"
     echo "newPassword=$new_answer"
     echo "converged=$([ "$ok" = 1 ] && echo true || echo false)"
   } >"$facts/redis-rotation.properties"
-  say "     old password now: $old_answer; new: $new_answer"
+  say "     old password now: $(grep -m1 -o 'WRONGPASS[^.]*' <<<"$old_answer" || head -n1 <<<"$old_answer"); new: $new_answer"
 }
 
 refused_count() { # TUNNEL REASON
@@ -486,27 +512,30 @@ intruder() {
   echo "externalAddress=${external:-none}" >>"$out"
   if [ -n "$external" ]; then
     rc=0
-    answer="$(mariadb --no-defaults -h "$external" -P "$p_mariadb" -u openemr_a --connect-timeout=3 -e 'SELECT 1' 2>&1)" || rc=$?
+    answer="$(mariadb --no-defaults -h "$external" -P "$p_mariadb" -u openemr_a --connect-timeout=2 -e 'SELECT 1' 2>&1)" || rc=$?
     echo "direct.mariadb.exit=$rc" >>"$out"
     echo "direct.mariadb.answer=$(head -n1 <<<"$answer")" >>"$out"
     rc=0
-    answer="$(timeout 5 redis-cli -h "$external" -p "$p_redis" PING 2>&1)" || rc=$?
+    answer="$(timeout 2 redis-cli -h "$external" -p "$p_redis" PING 2>&1)" || rc=$?
     echo "direct.redis.answer=$(head -n1 <<<"$answer")" >>"$out"
   fi
-  # b) The tunnel port without a certificate (a plain MariaDB client): refused in the TLS handshake.
-  before="$(refused_count mariadb handshake_failed)"
+  # b) The tunnel port without TLS (a plain MariaDB client): it waits for a server greeting that
+  #    never comes, gives up, and the tunnel counts a failed (or timed-out) handshake.
+  before="$(($(refused_count mariadb handshake_failed) + $(refused_count mariadb handshake_timeout)))"
   rc=0
-  answer="$(mariadb --no-defaults -h 127.0.0.1 -P "$p_ts_mariadb" -u openemr_a --connect-timeout=5 -e 'SELECT 1' 2>&1)" || rc=$?
+  answer="$(mariadb --no-defaults -h 127.0.0.1 -P "$p_ts_mariadb" -u openemr_a --connect-timeout=2 -e 'SELECT 1' 2>&1)" || rc=$?
   sleep 0.5
-  after="$(refused_count mariadb handshake_failed)"
-  echo "plain.exit=$rc" >>"$out"
-  echo "plain.answer=$(head -n1 <<<"$answer")" >>"$out"
-  echo "plain.refusedHandshakes=$((after - before))" >>"$out"
+  after="$(($(refused_count mariadb handshake_failed) + $(refused_count mariadb handshake_timeout)))"
+  {
+    echo "plain.exit=$rc"
+    echo "plain.answer=$(head -n1 <<<"$answer")"
+    echo "plain.refusedHandshakes=$((after - before))"
+  } >>"$out"
   # c) Through the tunnel with a valid certificate of another identity, and the database password
   #    stolen from the app's own sqlconf.php: refused by identity before a byte reaches MariaDB.
   start intruder-tunnel "$tresor" tunnel client --name intruder --listen "127.0.0.1:$p_intruder" \
     --target "127.0.0.1:$p_ts_mariadb" --expect "$(id_of mariadb)" \
-    --cert "$ids/intruder/cert.pem" --key "$ids/intruder/key.pem" --ca-bundle "$ids/intruder/ca.pem"
+    --cert "$ids/intruder/intruder.crt" --key "$ids/intruder/intruder.key" --ca-bundle "$ids/intruder/ca.crt"
   wait_for 60 "the intruder's tunnel client" listening "$p_intruder"
   login="$(php -r 'require $argv[1]; echo $login;' "$shm/secrets/sqlconf.php")"
   password="$(php -r 'require $argv[1]; echo $pass;' "$shm/secrets/sqlconf.php")"
@@ -517,11 +546,13 @@ intruder() {
   sleep 0.5
   after="$(refused_count mariadb identity_not_allowed)"
   stop_pid intruder-tunnel
-  echo "tunnel.identity=$(id_of intruder)" >>"$out"
-  echo "tunnel.exit=$rc" >>"$out"
-  echo "tunnel.answer=$(head -n1 <<<"$answer")" >>"$out"
-  echo "tunnel.refusedByIdentity=$((after - before))" >>"$out"
-  echo "tunnel.serverLog=$(grep -m1 "refused $(id_of intruder)" "$logs/db-tunnels.log" | sed 's/^.*tunnel mariadb: //' | cut -c1-200)" >>"$out"
+  {
+    echo "tunnel.identity=$(id_of intruder)"
+    echo "tunnel.exit=$rc"
+    echo "tunnel.answer=$(head -n1 <<<"$answer")"
+    echo "tunnel.refusedByIdentity=$((after - before))"
+    echo "tunnel.serverLog=$(grep -m1 "refused $(id_of intruder)" "$logs/db-tunnels.log" | sed 's/^.*tunnel mariadb: //' | cut -c1-200)"
+  } >>"$out"
   say "     through the tunnel: exit $rc, refused by identity: $((after - before))"
 }
 
@@ -534,7 +565,8 @@ if [ "$(left)" -ge 12 ]; then
   rotate_mariadb
 fi
 
-say "   waiting for the load to end ($(left)s)"
+touch "$work/events-done" # the load goes on until --duration is over, and never ends before the events
+[ "$(left)" -gt 0 ] && say "   waiting for the load to end ($(left)s)"
 wait "${pid_of[loadgen]}" || die "the load generator failed: $(tail -5 "$logs/loadgen.log")"
 unset "pid_of[loadgen]"
 [ -s "$facts/load.json" ] || die "the load generator wrote no result"
@@ -547,13 +579,17 @@ stop_pid app-tunnels
 stop_pid db-tunnels
 stop_pid tresor   # the audit log is complete and closed before it is verified
 {
-  # Every audited read of a secret value, by identity: the agent's renders, the rotation's reads.
-  grep '"action":"secret.read"' "$tdir/audit.log" | grep -o '"client":"[^"]*"' | sort | uniq -c \
+  # Every audited read of a secret value: who read (the agent as openemr, the rotation job), and
+  # the reads answered without a value (the rotation asking for a 'pending' version: 404).
+  reads() { grep '"action":"secret.read"' "$tdir/audit.log" | grep "\"outcome\":\"$1\"" || true; }
+  reads allowed | grep -o '"client":"[^"]*"' | sort | uniq -c \
     | awk '{ sub(/"client":"/, "", $2); sub(/"$/, "", $2); print "reads." $2 "=" $1 }'
-  echo "reads.total=$(grep -c '"action":"secret.read"' "$tdir/audit.log" || true)"
-  echo "refused.total=$(grep '"action":"secret.read"' "$tdir/audit.log" | grep -vc '"outcome":"ok"' || true)"
-  echo "joins=$(grep -c '"action":"ca.join"' "$tdir/audit.log" || true)"
-  echo "renewals=$(grep -c '"action":"ca.renew"' "$tdir/audit.log" || true)"
+  echo "reads.total=$(reads allowed | wc -l)"
+  echo "rejected.total=$(reads rejected | wc -l)"
+  echo "denied.total=$(reads denied | wc -l)"
+  echo "records.total=$(grep -c '"type":"event"' "$tdir/audit.log" || true)"
+  echo "joins=$(grep '"action":"ca.join"' "$tdir/audit.log" | grep -c '"outcome":"allowed"' || true)"
+  echo "renewals=$(grep '"action":"ca.renew"' "$tdir/audit.log" | grep -c '"outcome":"allowed"' || true)"
   rc=0
   answer="$("$tresor" audit verify "$tdir/audit.log" --key "$tdir/kek.json" 2>&1)" || rc=$?
   echo "verify.exit=$rc"
