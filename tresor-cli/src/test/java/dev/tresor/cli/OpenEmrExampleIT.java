@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 20 end to end: runs {@code examples/openemr/run.sh --duration 20} as a user would (the real
@@ -29,9 +30,8 @@ class OpenEmrExampleIT {
     private final Path script = moduleDir.resolveSibling("examples").resolve("openemr").resolve("run.sh");
 
     @Test
-    void theWholePlatformUnderLoadFailsNoRequest() throws Exception {
+    void theWholePlatformUnderLoadFailsNoRequest(@TempDir Path work) throws Exception {
         requireTools();
-        Path work = Files.createTempDirectory("tresor-openemr-it");
         Path report = work.resolve("report.json");
         Path output = work.resolve("run.log");
         ProcessBuilder builder = new ProcessBuilder(script.toString(), "--duration", "20", "--report", report.toString())
