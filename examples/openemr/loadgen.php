@@ -3,7 +3,8 @@
 // Like a clinic's users: log in (a new session in Redis), then look up patients with that session
 // (Redis + MariaDB + an insert into the log table per lookup); a new login every 10 requests.
 // One request at a time at a fixed rate (no bursts, no catch-up): the point is that none fails
-// while passwords and certificates change underneath, not throughput.
+// while passwords and certificates change underneath, not throughput. run.sh starts two of these
+// (half the rate each), so one slow request does not hold the whole load back.
 //
 //   php loadgen.php BASE_URL DURATION_SECONDS RATE_PER_SECOND OUT.json [UNTIL_FILE]
 //
@@ -106,4 +107,6 @@ file_put_contents($out, json_encode([
     'ratePerSecond' => round($sent / max($elapsed, 0.001), 1),
     'latencyMs' => ['p50' => $pick(0.5), 'p99' => $pick(0.99), 'max' => $pick(1.0)],
     'failures' => $failures,
+    // Every request's latency, so the report can merge the workers' percentiles exactly.
+    'latenciesMs' => array_map(static fn (float $s): float => round($s * 1000, 1), $latencies),
 ], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) . "\n");

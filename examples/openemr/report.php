@@ -36,7 +36,32 @@ function json_file(string $file): ?array
     return is_array($value) ? $value : null;
 }
 
-$load = json_file("$dir/load.json") ?? ['sent' => 0, 'failed' => -1];
+// The load workers' results, merged: counts add up, percentiles come from every request's latency.
+$workers = array_values(array_filter(array_map('json_file', glob("$dir/load-*.json") ?: [])));
+$latencies = array_merge(...array_map(static fn ($w) => $w['latenciesMs'] ?? [], $workers ?: [[]]));
+sort($latencies);
+$pick = static fn (float $q): float => $latencies === [] ? 0.0 : $latencies[min(count($latencies) - 1, (int) floor($q * count($latencies)))];
+$sum = static fn (string $path): int => array_sum(array_map(static function ($w) use ($path) {
+    $v = $w;
+    foreach (explode('.', $path) as $k) {
+        $v = $v[$k] ?? 0;
+    }
+    return (int) $v;
+}, $workers));
+$seconds = $workers === [] ? 0.0 : max(array_map(static fn ($w) => (float) ($w['seconds'] ?? 0), $workers));
+$load = $workers === [] ? ['sent' => 0, 'failed' => -1] : [
+    'sent' => $sum('sent'),
+    'failed' => $sum('failed'),
+    'workers' => count($workers),
+    'byKind' => [
+        'login' => ['sent' => $sum('byKind.login.sent'), 'failed' => $sum('byKind.login.failed')],
+        'lookup' => ['sent' => $sum('byKind.lookup.sent'), 'failed' => $sum('byKind.lookup.failed')],
+    ],
+    'seconds' => $seconds,
+    'ratePerSecond' => round($sum('sent') / max($seconds, 0.001), 1),
+    'latencyMs' => ['p50' => $pick(0.5), 'p99' => $pick(0.99), 'max' => $pick(1.0)],
+    'failures' => array_merge(...array_map(static fn ($w) => $w['failures'] ?? [], $workers)),
+];
 
 // MariaDB rotations: the run's exit code, its JSON report, and whether the app followed.
 $rotations = [];

@@ -119,7 +119,7 @@ stop_pid() { # NAME: SIGTERM, up to 25 s to exit (the tunnels drain), then SIGKI
 cleanup() {
   local status=$? name
   trap - EXIT INT TERM
-  for name in loadgen intruder-tunnel app agent app-tunnels db-tunnels redis mariadb tresor; do
+  for name in loadgen-1 loadgen-2 intruder-tunnel app agent app-tunnels db-tunnels redis mariadb tresor; do
     stop_pid "$name"
   done
   for name in "${!pid_of[@]}"; do stop_pid "$name"; done
@@ -208,35 +208,53 @@ join_identity() { # SERVICE-ACCOUNT
     --server "https://127.0.0.1:$p_join" --api "$TRESOR_ADDR" --ca-bundle "$TRESOR_CA"
   rm -f "$work/bootstrap/$sa.token"
 }
-# The four workloads join at once (each is a few short CLI runs).
-declare -A joining=()
+# Short CLI runs that do not depend on each other go at once, in waves (a JVM start each).
+declare -A wave=()
+in_wave() { # NAME COMMAND...: in the background, output to logs/NAME.log
+  local name="$1"
+  shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  wave[$name]=$!
+}
+end_wave() {
+  local name
+  for name in "${!wave[@]}"; do
+    wait "${wave[$name]}" || die "$name failed: $(tail -n 3 "$logs/$name.log")"
+  done
+  wave=()
+}
 for sa in openemr mariadb redis; do
-  join_identity "$sa" >"$logs/join-$sa.log" 2>&1 &
-  joining[$sa]=$!
+  in_wave "join-$sa" join_identity "$sa"
 done
-for sa in "${!joining[@]}"; do
-  wait "${joining[$sa]}" || die "joining as $sa failed: $(tail -n 3 "$logs/join-$sa.log")"
-done
-t client create openemr-rotation --identity "$(id_of rotation)" --out "$ids/rotation" >/dev/null
+in_wave client-rotation t client create openemr-rotation --identity "$(id_of rotation)" --out "$ids/rotation"
 # The intruder: a real client of this Tresor with a valid certificate, just not one the tunnels admit.
-t client create intruder --identity "$(id_of intruder)" --out "$ids/intruder" >/dev/null
+in_wave client-intruder t client create intruder --identity "$(id_of intruder)" --out "$ids/intruder"
+in_wave group-openemr t group create openemr --description "the OpenEMR web workload"
+in_wave group-rotation t group create openemr-rotation --description "the MariaDB rotation job"
+end_wave
 curl -sf "http://127.0.0.1:$p_mgmt/v1/ca/crl" -o "$work/ca.crl"
 
-say "3. secrets: the rotation's slot and admin secrets, the Redis password; groups and grants"
+say "3. secrets: the rotation's slot and admin secrets, the Redis password; grants"
 db_a_password="$(random_password)" db_b_password="$(random_password)" db_admin_password="$(random_password)"
 redis_password="$(random_password)"
-t group create openemr --description "the OpenEMR web workload" >/dev/null
-t group create openemr-rotation --description "the MariaDB rotation job" >/dev/null
-t grant --client openemr --group openemr >/dev/null
-t grant --client openemr-rotation --group openemr-rotation --role write >/dev/null
 # The app reaches MariaDB through its tunnel client port: that is the slot users' host:port, so the
 # rotation's verify-login and validation go the app's way. The admin logs in directly on loopback.
 slot() { printf '{"username":"%s","password":"%s","host":"127.0.0.1","port":%d,"dbname":"openemr"}' "$1" "$2" "$p_tc_mariadb"; }
-printf '{"active_slot":"A","A":%s,"B":%s}' "$(slot openemr_a "$db_a_password")" "$(slot openemr_b "$db_b_password")" \
-  | t secret put openemr/db-slots - --group openemr --group openemr-rotation >/dev/null
-printf '{"username":"tresor_rotation","password":"%s","host":"127.0.0.1","port":%d,"dbname":"openemr"}' \
-  "$db_admin_password" "$p_mariadb" | t secret put openemr/db-admin - --group openemr-rotation >/dev/null
-printf '%s' "$redis_password" | t secret put openemr/redis - --group openemr >/dev/null
+put_slots() {
+  printf '{"active_slot":"A","A":%s,"B":%s}' "$(slot openemr_a "$db_a_password")" "$(slot openemr_b "$db_b_password")" \
+    | t secret put openemr/db-slots - --group openemr --group openemr-rotation
+}
+put_admin() {
+  printf '{"username":"tresor_rotation","password":"%s","host":"127.0.0.1","port":%d,"dbname":"openemr"}' \
+    "$db_admin_password" "$p_mariadb" | t secret put openemr/db-admin - --group openemr-rotation
+}
+put_redis() { printf '%s' "$redis_password" | t secret put openemr/redis - --group openemr; }
+in_wave grant-openemr t grant --client openemr --group openemr
+in_wave grant-rotation t grant --client openemr-rotation --group openemr-rotation --role write
+in_wave secret-slots put_slots
+in_wave secret-admin put_admin
+in_wave secret-redis put_redis
+end_wave
 
 say "4. MariaDB on 127.0.0.1:$p_mariadb (own datadir) and Redis on 127.0.0.1:$p_redis (requirepass)"
 db="$work/mariadb"
@@ -388,7 +406,7 @@ validation:
 timeouts:
   connect: 5s
   appReady: 20s
-  drain: 3s                        # the agent renders the new slot well within this after the flip
+  drain: 5s                        # the agent renders the new slot well within this after the flip
 EOF
 rotation_env=(env TRESOR_CERT="$ids/rotation/openemr-rotation.crt" TRESOR_KEY="$ids/rotation/openemr-rotation.key")
 
@@ -415,7 +433,10 @@ record_serials before
 # ---------------------------------------------------------------------------------------------
 say "8. load: ${rate} requests/s for ${duration}s (login + patient lookups), while:"
 load_started=$(date +%s)
-start loadgen php "$here/loadgen.php" "$app" "$duration" "$rate" "$facts/load.json" "$work/events-done"
+# Two workers at half the rate each: a request that waits for a slow moment does not stall the other.
+worker_rate="$(php -r 'echo $argv[1] / 2;' "$rate")"
+start loadgen-1 php "$here/loadgen.php" "$app" "$duration" "$worker_rate" "$facts/load-1.json" "$work/events-done"
+start loadgen-2 php "$here/loadgen.php" "$app" "$duration" "$worker_rate" "$facts/load-2.json" "$work/events-done"
 load_ends=$((load_started + duration))
 left() { echo $((load_ends - $(date +%s))); }
 sleep "$((duration / 10 > 2 ? duration / 10 : 2))"
@@ -567,9 +588,11 @@ fi
 
 touch "$work/events-done" # the load goes on until --duration is over, and never ends before the events
 [ "$(left)" -gt 0 ] && say "   waiting for the load to end ($(left)s)"
-wait "${pid_of[loadgen]}" || die "the load generator failed: $(tail -5 "$logs/loadgen.log")"
-unset "pid_of[loadgen]"
-[ -s "$facts/load.json" ] || die "the load generator wrote no result"
+for worker in loadgen-1 loadgen-2; do
+  wait "${pid_of[$worker]}" || die "the load generator $worker failed: $(tail -n 5 "$logs/$worker.log")"
+  unset "pid_of[$worker]"
+  [ -s "$facts/load-${worker#loadgen-}.json" ] || die "the load generator $worker wrote no result"
+done
 
 # ---------------------------------------------------------------------------------------------
 say "9. audit, mesh, report"
