@@ -582,7 +582,7 @@ renew_certificates
 rotate_redis
 intruder
 # A second rotation (the other slot back) when the load leaves time for it.
-if [ "$(left)" -ge 12 ]; then
+if [ "$(left)" -ge 15 ]; then
   rotate_mariadb
 fi
 
