@@ -162,8 +162,6 @@ wait_for() { # SECONDS WHAT COMMAND...: until COMMAND succeeds
   done
 }
 
-alive() { kill -0 "${pid_of[$1]}" 2>/dev/null; }
-
 # Free loopback ports, all taken at once so they differ from each other.
 mapfile -t ports < <(php -r '$s = []; for ($i = 0; $i < 12; $i++) { $s[] = stream_socket_server("tcp://127.0.0.1:0");
   echo explode(":", stream_socket_get_name(end($s), false))[1], "\n"; }')
@@ -208,18 +206,19 @@ join_identity() { # SERVICE-ACCOUNT
     --server "https://127.0.0.1:$p_join" --api "$TRESOR_ADDR" --ca-bundle "$TRESOR_CA"
   rm -f "$work/bootstrap/$sa.token"
 }
-# Short CLI runs that do not depend on each other go at once, in waves (a JVM start each).
-declare -A wave=()
+# Short CLI runs that do not depend on each other go at once, in waves (a JVM start each); they
+# are in pid_of while they run, so the trap stops them too.
+wave=()
 in_wave() { # NAME COMMAND...: in the background, output to logs/NAME.log
-  local name="$1"
-  shift
-  "$@" >"$logs/$name.log" 2>&1 &
-  wave[$name]=$!
+  start "$@"
+  wave+=("$1")
 }
 end_wave() {
-  local name
-  for name in "${!wave[@]}"; do
-    wait "${wave[$name]}" || die "$name failed: $(tail -n 3 "$logs/$name.log")"
+  local name pid
+  for name in "${wave[@]}"; do
+    pid="${pid_of[$name]}"
+    wait "$pid" || die "$name failed: $(tail -n 3 "$logs/$name.log")"
+    unset "pid_of[$name]"
   done
   wave=()
 }
@@ -464,8 +463,9 @@ renew_certificates() {
   say "   - renewing every tunnel certificate (tresor cert renew --force), waiting for the tunnels"
   local sa
   for sa in mariadb redis openemr; do
-    t cert renew --dir "$ids/$sa" --force --profile workload >>"$logs/renew.log" 2>&1
+    in_wave "renew-$sa" t cert renew --dir "$ids/$sa" --force --profile workload
   done
+  end_wave
   local new_openemr new_mariadb new_redis
   new_openemr="$(serial_of "$ids/openemr/cert.pem")"
   new_mariadb="$(serial_of "$ids/mariadb/cert.pem")"

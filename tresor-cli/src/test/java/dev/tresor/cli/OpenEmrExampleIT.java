@@ -49,6 +49,8 @@ class OpenEmrExampleIT {
             fail("run.sh did not finish within " + TIMEOUT_SECONDS + " s:\n" + Files.readString(output));
         }
         String log = Files.readString(output);
+        // Into target/failsafe-reports/…-output.txt: the steps with their times, the report's table.
+        System.out.println(log);
         assertThat(report).as("the JSON report; run.sh said:\n%s", log).isRegularFile();
         JsonNode r = JSON.readTree(report.toFile());
         assertThat(run.exitValue()).as("run.sh exit code (non-zero: a goal failed); output:\n%s", log).isZero();
