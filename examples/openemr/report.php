@@ -200,8 +200,9 @@ foreach ($rotations as $r) {
         $r['exitCode'], $r['seconds'], $r['activeBefore'] ?: '?', $r['activeAfter'] ?: '?', $r['appUsesUser'] ?: '?',
         $yes($r['converged']), $r['error'] ? ' (' . $r['error'] . ')' : '')];
 }
-$rows[] = ['Redis password rotation', sprintf('agent rendered: %s, old password: %s, converged: %s',
-    $redis['rendered'] ?? '?', $redis['oldPassword'] ?? '?', $yes(($redis['converged'] ?? '') === 'true'))];
+$rows[] = ['Redis password rotation', sprintf('agent rendered: %s, requirepass is the new one: %s, old password: %s, converged: %s',
+    $redis['rendered'] ?? '?', $redis['configNamesNewPassword'] ?? '?', $redis['oldPassword'] ?? '?',
+    $yes(($redis['converged'] ?? '') === 'true'))];
 foreach ($certificates as $tunnel => $c) {
     $rows[] = ["tunnel $tunnel certificate", sprintf('serial %s -> %s; peer saw %s: %s', substr($c['serialBefore'], 0, 12),
         substr($c['serialAfter'], 0, 12), $c['peer'], $yes($c['renewedAndPickedUp']))];

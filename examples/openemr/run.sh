@@ -483,7 +483,7 @@ renew_certificates() {
 }
 
 rotate_redis() {
-  say "   - Redis password rotation: second ACL password, new secret version, agent render, old one removed"
+  say "   - Redis password rotation: second ACL password, new secret version, agent render, CONFIG SET"
   local new old="$redis_password" deadline ok=1
   new="$(random_password)"
   # Redis 7 users may have several passwords: the new one is added first, so a request that read
@@ -496,12 +496,17 @@ rotate_redis() {
     [ "$(date +%s)" -lt "$deadline" ] || { ok=0; break; }
     sleep 0.1
   done
-  # Requests that read the old file before the swap finish within a second; then the old password goes.
+  # Requests that read the old file before the swap finish within a second; then the old password
+  # goes: CONFIG SET requirepass leaves the default user exactly the new one, and makes the
+  # configuration say so (after ACL SETUSER it still names the old one, which a CONFIG REWRITE
+  # would write back).
   sleep 1
-  redis_cli "$new" ACL SETUSER default "<$old" >/dev/null
+  redis_cli "$new" CONFIG SET requirepass "$new" >/dev/null
   local old_answer new_answer
   old_answer="$(redis_cli "$old" PING 2>&1 || true)"
   new_answer="$(redis_cli "$new" PING 2>&1 || true)"
+  local config_ok=true
+  [ "$(redis_cli "$new" CONFIG GET requirepass | tail -n 1)" = "$new" ] || { config_ok=false; ok=0; }
   grep -q "redis-password" "$work/agent-reloads.log" || ok=0
   [ "$new_answer" = PONG ] || ok=0
   case "$old_answer" in *WRONGPASS* | *NOAUTH* | *invalid*) ;; *) ok=0 ;; esac
@@ -511,6 +516,7 @@ rotate_redis() {
     echo "agentReloads=$(grep -c redis-password "$work/agent-reloads.log" || true)"
     echo "oldPassword=$(grep -m1 -o 'WRONGPASS.*' <<<"$old_answer" || head -n1 <<<"$old_answer")"
     echo "newPassword=$new_answer"
+    echo "configNamesNewPassword=$config_ok"
     echo "converged=$([ "$ok" = 1 ] && echo true || echo false)"
   } >"$facts/redis-rotation.properties"
   say "     old password now: $(grep -m1 -o 'WRONGPASS[^.]*' <<<"$old_answer" || head -n1 <<<"$old_answer"); new: $new_answer"
