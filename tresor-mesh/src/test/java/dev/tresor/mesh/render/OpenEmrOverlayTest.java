@@ -124,13 +124,21 @@ class OpenEmrOverlayTest {
                         .isFalse();
             }
         }
-        // The two JSON pointers that name a list index point where the comments say.
+        // The base's job and agent talk to the server of tresor-server.yaml (its Service, port 8443).
         JsonNode cronJob = only(objects, "CronJob", "tresor-rotation");
         assertThat(cronJob.at("/spec/jobTemplate/spec/template/spec/containers/0/env/0/name").asText()).isEqualTo("TRESOR_ADDR");
+        assertThat(cronJob.at("/spec/jobTemplate/spec/template/spec/containers/0/env/0/value").asText())
+                .isEqualTo("https://tresor.tresor.svc:8443");
+        JsonNode agent = only(objects, "ConfigMap", "tresor-agent");
+        assertThat(agent.at("/data/agent.yaml").asText()).contains("server: https://tresor.tresor.svc:8443");
+        JsonNode service = only(objects, "Service", "tresor");
+        assertThat(service.at("/metadata/namespace").asText()).isEqualTo("tresor");
+        assertThat(service.at("/spec/ports/0/port").asInt()).isEqualTo(8443);
+        // The JSON pointer that names a list index points where the comment says.
         JsonNode role = only(objects, "Role", "tresor-rotation");
         assertThat(role.at("/rules/1/resources/0").asText()).isEqualTo("deployments");
         // The rotation definition the overlay puts in instead no longer restarts the Deployment.
-        String rotation = kustomization.path("patches").get(1).path("patch").asText();
+        String rotation = kustomization.path("patches").get(0).path("patch").asText();
         assertThat(rotation).contains("kind: kubernetes-secret").doesNotContain("kubernetes-rollout");
     }
 
