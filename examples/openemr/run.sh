@@ -117,8 +117,16 @@ stop_pid() { # NAME: SIGTERM, up to 25 s to exit (the tunnels drain), then SIGKI
 }
 
 cleanup() {
-  local status=$? name
+  local status=$? name log
   trap - EXIT INT TERM
+  if [ "$status" -ne 0 ] && [ "$keep" != 1 ]; then
+    # The logs go with the folder: show their ends first, so a failed run (in CI) says why.
+    for log in "$logs"/*.log; do
+      [ -s "$log" ] || continue
+      echo "--- last lines of $(basename "$log")" >&2
+      tail -n 8 "$log" >&2
+    done
+  fi
   for name in loadgen-1 loadgen-2 intruder-tunnel app agent app-tunnels db-tunnels redis mariadb tresor; do
     stop_pid "$name"
   done
@@ -162,9 +170,16 @@ wait_for() { # SECONDS WHAT COMMAND...: until COMMAND succeeds
   done
 }
 
-# Free loopback ports, all taken at once so they differ from each other.
-mapfile -t ports < <(php -r '$s = []; for ($i = 0; $i < 12; $i++) { $s[] = stream_socket_server("tcp://127.0.0.1:0");
-  echo explode(":", stream_socket_get_name(end($s), false))[1], "\n"; }')
+# Free loopback ports, held open together while they are picked so they differ from each other.
+# They come from below the kernel's ephemeral range: a port from that range can be taken, between
+# picking it here and a server binding it a minute later, as the local port of any outgoing
+# connection on the machine (and this run makes hundreds).
+ephemeral_low="$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+mapfile -t ports < <(php -r '$low = 10000; $high = max($low + 1000, (int) $argv[1]) - 1; $held = [];
+  while (count($held) < 12) { $port = random_int($low, $high);
+    $s = @stream_socket_server("tcp://127.0.0.1:$port"); if ($s !== false && !isset($held[$port])) { $held[$port] = $s; } }
+  echo implode("\n", array_keys($held)), "\n";' "$ephemeral_low")
+[ "${#ports[@]}" -eq 12 ] || die "could not find 12 free loopback ports"
 p_api=${ports[0]} p_mgmt=${ports[1]} p_join=${ports[2]} p_mariadb=${ports[3]} p_redis=${ports[4]}
 p_ts_mariadb=${ports[5]} p_ts_redis=${ports[6]} p_tc_mariadb=${ports[7]} p_tc_redis=${ports[8]}
 p_app=${ports[9]} p_db_mgmt=${ports[10]} p_intruder=${ports[11]}
@@ -587,8 +602,9 @@ rotate_mariadb
 renew_certificates
 rotate_redis
 intruder
-# A second rotation (the other slot back) when the load leaves time for it.
-if [ "$(left)" -ge 15 ]; then
+# A second rotation (back to the first slot) in a run of 40 s or more, or when the load still has
+# time for it (the load goes on until the events are over either way).
+if [ "$duration" -ge 40 ] || [ "$(left)" -ge 15 ]; then
   rotate_mariadb
 fi
 
