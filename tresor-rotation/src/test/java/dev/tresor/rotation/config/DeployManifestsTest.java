@@ -66,4 +66,28 @@ class DeployManifestsTest {
         assertThat(c.consumers().stream().filter(ConsumerConfig.KubernetesSecret.class::isInstance)
                 .map(k -> ((ConsumerConfig.KubernetesSecret) k).name())).containsExactly("openemr-db");
     }
+
+    /**
+     * examples/openemr/k8s replaces the definition by a JSON patch: it must load too, keep the
+     * Secret consumer and restart nothing (the agent sidecar delivers the new slot).
+     */
+    @Test
+    void theOpenEmrOverlaysDefinitionLoads() throws Exception {
+        var yaml = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper();
+        var kustomization = yaml.readTree(Path.of("../examples/openemr/k8s/kustomization.yaml").toFile());
+        String definition = null;
+        for (var patch : kustomization.path("patches")) {
+            if (patch.at("/target/kind").asText().equals("ConfigMap") && patch.at("/target/name").asText().equals("tresor-rotation")) {
+                var operation = yaml.readTree(patch.path("patch").asText()).get(0);
+                assertThat(operation.path("path").asText()).isEqualTo("/data/rotation.yaml");
+                definition = operation.path("value").asText();
+            }
+        }
+        assertThat(definition).as("the overlay's patch of the tresor-rotation ConfigMap").isNotNull();
+        Files.writeString(dir.resolve("db-ca.crt"), "-");
+        RotationConfig c = RotationConfigLoader.parse(definition.replace("/etc/tresor/identity/db-ca.crt",
+                dir.resolve("db-ca.crt").toString()), dir.resolve("rotation.yaml"));
+        assertThat(c.consumers()).hasAtLeastOneElementOfType(ConsumerConfig.KubernetesSecret.class)
+                .noneMatch(ConsumerConfig.KubernetesRollout.class::isInstance);
+    }
 }
