@@ -59,8 +59,15 @@ final class JdbcStore implements Store {
         Connection open() throws SQLException;
     }
 
+    /** See {@link StoreConfig#changeRecheck()}. */
+    private final long changeRecheckMillis;
+    /** PostgreSQL: the LISTEN connection's state, replaced whole by the listening thread. */
+    private final java.util.concurrent.atomic.AtomicReference<ChangeListenerStatus> listenerStatus =
+            new java.util.concurrent.atomic.AtomicReference<>(ChangeListenerStatus.NOT_STARTED);
+
     JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource, java.nio.file.Path sqliteFile,
-              java.util.Set<String> migratedNow, ConnectionOpener unpooled) {
+              java.util.Set<String> migratedNow, ConnectionOpener unpooled, java.time.Duration changeRecheck) {
+        this.changeRecheckMillis = changeRecheck.toMillis();
         this.unpooled = unpooled;
         this.migratedNow = java.util.Set.copyOf(migratedNow);
         this.pool = pool;
@@ -173,8 +180,10 @@ final class JdbcStore implements Store {
         };
     }
 
-    /** Interval of the safety re-read: a missed wake-up costs at most this long, never silence. */
-    static final long CHANGE_RECHECK_MILLIS = 5_000;
+    @Override
+    public java.util.Optional<ChangeListenerStatus> changeListener() {
+        return dialect == Dialect.POSTGRESQL ? java.util.Optional.of(listenerStatus.get()) : java.util.Optional.empty();
+    }
     /** SQLite has no notifications; another process's commit shows in the wal-index header (cheap to read). */
     static final long SQLITE_POLL_MILLIS = 200;
 
@@ -188,7 +197,7 @@ final class JdbcStore implements Store {
                 return;
             }
             Object now = changeToken();
-            boolean recheck = System.nanoTime() - lastCall > CHANGE_RECHECK_MILLIS * 1_000_000L;
+            boolean recheck = System.nanoTime() - lastCall > changeRecheckMillis * 1_000_000L;
             if (!now.equals(last) || recheck) {
                 last = now;
                 lastCall = System.nanoTime();
@@ -209,17 +218,27 @@ final class JdbcStore implements Store {
             try (Connection c = unpooled.open()) {
                 execute(c, "LISTEN tresor_changes");
                 org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
+                listenerStatus.updateAndGet(was -> new ChangeListenerStatus(true, pg.getBackendPID(), was.connects() + 1,
+                        was.notifications()));
+                // Whatever was committed while no connection listened is picked up here.
                 notifyQuietly(listener);
                 pauseMillis = 200;
                 while (!Thread.currentThread().isInterrupted()) {
-                    org.postgresql.PGNotification[] got = pg.getNotifications((int) CHANGE_RECHECK_MILLIS);
-                    if (got == null && !c.isValid(2)) {
+                    org.postgresql.PGNotification[] got = pg.getNotifications((int) Math.min(Integer.MAX_VALUE,
+                            changeRecheckMillis));
+                    if ((got == null || got.length == 0) && !c.isValid(2)) {
                         throw new SQLException("the notification connection stopped answering");
                     }
+                    if (got != null && got.length > 0) {
+                        listenerStatus.updateAndGet(was -> new ChangeListenerStatus(was.connected(), was.backendPid(),
+                                was.connects(), was.notifications() + got.length));
+                    }
+                    // A notification, or the periodic re-read: either way the listener re-reads.
                     notifyQuietly(listener);
                 }
                 return;
             } catch (SQLException e) {
+                listenerStatus.updateAndGet(was -> new ChangeListenerStatus(false, 0, was.connects(), was.notifications()));
                 if (Thread.currentThread().isInterrupted()) {
                     return;
                 }
@@ -232,7 +251,11 @@ final class JdbcStore implements Store {
                 } catch (InterruptedException interrupted) {
                     return;
                 }
-                pauseMillis = Math.min(pauseMillis * 2, CHANGE_RECHECK_MILLIS);
+                pauseMillis = Math.min(pauseMillis * 2, Math.max(200, Math.min(changeRecheckMillis, 5_000)));
+            } finally {
+                if (Thread.currentThread().isInterrupted()) {
+                    listenerStatus.updateAndGet(was -> new ChangeListenerStatus(false, 0, was.connects(), was.notifications()));
+                }
             }
         }
     }

@@ -195,6 +195,7 @@ public final class TresorServer implements AutoCloseable {
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
             }
             metrics.storePool(opened::poolUse);
+            metrics.changeListener(opened::changeListener);
             metrics.issuedCertificates(now -> opened.read(r -> r.issuedCertExpiry(now, now + java.time.Duration.ofDays(1).toMillis())),
                     opened::changeToken);
 
@@ -516,6 +517,11 @@ public final class TresorServer implements AutoCloseable {
     /** The certificate new API connections get. */
     public java.security.cert.X509Certificate servingCertificate() {
         return api.getBean(TlsReloader.class).serving();
+    }
+
+    /** The store's notification connection (PostgreSQL), as {@code /metrics} reports it. */
+    public java.util.Optional<dev.tresor.store.ChangeListenerStatus> changeListener() {
+        return store.changeListener();
     }
 
     public TresorMetrics metrics() {

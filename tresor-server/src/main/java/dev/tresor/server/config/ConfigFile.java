@@ -27,7 +27,7 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
     public record PreviousCa(String cert, String trustUntil) {}
 
     public record Store(String kind, String path, String url, String user, String password, String passwordFile,
-                        Integer poolSize) {
+                        Integer poolSize, String changeRecheck) {
         @Override
         public String toString() {
             return "Store[kind=" + kind + ", path=" + path + ", url=" + url + ", user=" + user + "]";

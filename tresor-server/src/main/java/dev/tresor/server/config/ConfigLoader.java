@@ -366,6 +366,15 @@ public final class ConfigLoader {
         if (pool < 1 || pool > 200) {
             throw new ConfigException("store.poolSize: must be between 1 and 200");
         }
+        java.time.Duration recheck = s.changeRecheck() == null ? StoreConfig.DEFAULT_CHANGE_RECHECK
+                : duration("store.changeRecheck", s.changeRecheck());
+        if (recheck.toMillis() < 10 || recheck.compareTo(java.time.Duration.ofHours(1)) > 0) {
+            throw new ConfigException("store.changeRecheck: must be between 10ms and 1h");
+        }
+        return storeOfKind(s, base, kind, pool).withChangeRecheck(recheck);
+    }
+
+    private static StoreConfig storeOfKind(ConfigFile.Store s, Path base, String kind, int pool) {
         switch (kind) {
             case "sqlite" -> {
                 if (s.path() == null || s.path().isBlank()) {
