@@ -384,6 +384,73 @@ final class JdbcStore implements Store {
         }
 
         @Override
+        public List<Rows.AuditRecordRow> auditRecords(Rows.AuditRecordQuery q) {
+            StringBuilder sql = new StringBuilder("SELECT node, seq, at_millis, client, secret, line FROM audit_records WHERE 1 = 1");
+            List<Object> args = new ArrayList<>();
+            if (q.node() != null) {
+                sql.append(" AND node = ?");
+                args.add(q.node());
+            }
+            if (q.notNode() != null) {
+                sql.append(" AND node <> ?");
+                args.add(q.notNode());
+            }
+            if (q.sinceMillis() != null) {
+                sql.append(" AND at_millis >= ?");
+                args.add(q.sinceMillis());
+            }
+            if (q.untilMillis() != null) {
+                sql.append(" AND at_millis <= ?");
+                args.add(q.untilMillis());
+            }
+            if (q.afterSeq() != null) {
+                sql.append(" AND seq > ?");
+                args.add(q.afterSeq());
+            }
+            if (q.beforeSeq() != null) {
+                sql.append(" AND seq < ?");
+                args.add(q.beforeSeq());
+            }
+            if (q.client() != null) {
+                sql.append(" AND client = ?");
+                args.add(q.client());
+            }
+            if (q.secret() != null) {
+                sql.append(" AND secret = ?");
+                args.add(q.secret());
+            }
+            sql.append(" ORDER BY at_millis DESC, node DESC, seq DESC LIMIT ?");
+            args.add(q.limit());
+            return many(sql.toString(), rs -> new Rows.AuditRecordRow(rs.getString(1), rs.getLong(2), rs.getLong(3),
+                    rs.getString(4), rs.getString(5), rs.getString(6)), args.toArray());
+        }
+
+        @Override
+        public long lastAuditSeq(String node) {
+            return one("SELECT COALESCE(MAX(seq), 0) FROM audit_records WHERE node = ?", rs -> rs.getLong(1), node).orElse(0L);
+        }
+
+        @Override
+        public void copyAuditRecords(List<Rows.AuditRecordRow> rows) {
+            // One batch (pipelined by the driver), not a round trip per record.
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_records (node, seq, at_millis, client, secret, line) "
+                    + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (node, seq) DO NOTHING")) {
+                for (Rows.AuditRecordRow r : rows) {
+                    bind(ps, new Object[] {r.node(), r.seq(), r.atMillis(), r.client(), r.secret(), r.line()});
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            } catch (SQLException e) {
+                throw translate("update", e);
+            }
+        }
+
+        @Override
+        public int pruneAuditRecords(long millis) {
+            return update("DELETE FROM audit_records WHERE at_millis < ?", millis);
+        }
+
+        @Override
         public int deleteIdempotencyKeysBefore(long millis) {
             return update("DELETE FROM idempotency_keys WHERE created_at < ?", millis);
         }

@@ -26,6 +26,12 @@ public interface StoreReader {
 
     Optional<Rows.KeyringRow> keyring();
 
+    /** The copied audit records matching {@code query}, newest first (by time, then node and seq). */
+    List<Rows.AuditRecordRow> auditRecords(Rows.AuditRecordQuery query);
+
+    /** The highest seq of node {@code node}'s records copied so far (0 if none). */
+    long lastAuditSeq(String node);
+
     /** The write an {@code Idempotency-Key} already made for {@code secret}, if any. */
     Optional<Rows.IdempotencyRow> idempotencyKey(String secret, String key);
 

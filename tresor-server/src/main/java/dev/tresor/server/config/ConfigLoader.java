@@ -288,7 +288,20 @@ public final class ConfigLoader {
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, passphrase, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
-                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null, null);
+                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null, null, nodeId(c.node()));
+    }
+
+    /** Letters, digits, '.', '_' and '-', 1-63 characters, starting with a letter or digit (it names a node in audit records). */
+    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    private static String nodeId(ConfigFile.Node node) {
+        if (node == null || node.id() == null) {
+            return null;
+        }
+        if (!NODE_ID.matcher(node.id()).matches()) {
+            throw new ConfigException("node.id: 1-63 of A-Z a-z 0-9 . _ - starting with a letter or digit, not '" + node.id() + "'");
+        }
+        return node.id();
     }
 
     private static ServerSettings.Watch watch(ConfigFile.Watch w, Duration idle) {
