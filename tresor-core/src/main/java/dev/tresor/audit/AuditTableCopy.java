@@ -39,7 +39,7 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
     /** @param every how often queued records are inserted; @param retention how long copies are kept */
     public record Settings(Duration every, int capacity, Duration retention) {
         public static Settings defaults() {
-            return new Settings(Duration.ofMillis(200), 100_000, Duration.ofDays(30));
+            return new Settings(Duration.ofMillis(200), 20_000, Duration.ofDays(30));
         }
     }
 
@@ -153,38 +153,31 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
     }
 
     /**
-     * Copies the records of this node's log after the highest seq the store holds. The log is read
-     * newest page first (that is how it is indexed), and the pages are inserted oldest first, so a
-     * failure half-way never leaves a gap below the store's highest seq. A backlog larger than the
-     * queue's capacity (the store was unreachable for very long) is copied for its newest records
-     * only; the older ones stay in the node's log, which is said in the log.
+     * Copies the records of this node's log after the last seq up to which the store holds all of
+     * them (its first gap, so a catch-up cut short, a drop or a failed batch leave nothing behind
+     * for good). The log is read newest page first (that is how it is indexed, and it keeps memory
+     * to one page); a row already there stays as it is.
      */
     void catchUpFromFile() throws IOException {
-        long after = store.read(r -> r.lastAuditSeq(node));
-        List<List<AuditRecordRow>> pages = new ArrayList<>();
+        long after = store.read(r -> r.contiguousAuditSeq(node));
         Long before = null;
         long total = 0;
-        while (true) {
-            AuditQuery.Page page = AuditQuery.rawPage(logFile, new AuditQuery.Range(null, null, after, before), BACKFILL_PAGE);
+        while (!closed) {
+            // Only what the copy keeps: a first start on a long log copies its last `retention`, not all of it.
+            Instant since = Instant.ofEpochMilli(clock.millis() - settings.retention().toMillis());
+            AuditQuery.Page page = AuditQuery.rawPage(logFile, new AuditQuery.Range(since, null, after, before), BACKFILL_PAGE);
             List<AuditRecordRow> rows = new ArrayList<>();
             for (Map<String, Object> fields : page.records()) {
                 rows.add(row(fields));
             }
             if (!rows.isEmpty()) {
-                pages.add(rows);
+                insert(rows);
                 total += rows.size();
             }
-            if (page.next() == null || total >= settings.capacity()) {
+            if (page.next() == null) {
                 break;
             }
             before = page.next();
-        }
-        for (int i = pages.size() - 1; i >= 0; i--) {
-            insert(pages.get(i));
-        }
-        if (total >= settings.capacity() && before != null) {
-            log.warn("audit copy: node {} has more than {} records not in the store; copied the newest, the older ones "
-                    + "(seq {} to {}) are only in its log {}", node, settings.capacity(), after + 1, before - 1, logFile);
         }
         if (total > 0) {
             log.info("audit copy: caught up {} record(s) of node {} from {}", total, node, logFile);

@@ -426,8 +426,10 @@ final class JdbcStore implements Store {
         }
 
         @Override
-        public long lastAuditSeq(String node) {
-            return one("SELECT COALESCE(MAX(seq), 0) FROM audit_records WHERE node = ?", rs -> rs.getLong(1), node).orElse(0L);
+        public long contiguousAuditSeq(String node) {
+            return one("SELECT COALESCE(MIN(a.seq), 0) FROM audit_records a WHERE a.node = ? AND NOT EXISTS "
+                    + "(SELECT 1 FROM audit_records b WHERE b.node = a.node AND b.seq = a.seq + 1)", rs -> rs.getLong(1), node)
+                    .orElse(0L);
         }
 
         @Override
