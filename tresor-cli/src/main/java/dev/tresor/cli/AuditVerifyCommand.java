@@ -19,6 +19,8 @@ import picocli.CommandLine.Parameters;
                 "Check an audit log's keyed hash chain offline: any edited, dropped or reordered record is found.",
                 "A segmented log is checked as one chain: give its folder, or its segment files in any order; "
                         + "each segment must continue from the last record of the one before.",
+                "The logs of several server nodes (one PostgreSQL) may be given together: each node's chain "
+                        + "(by the node id in its records) is checked on its own, one line per node.",
                 "Needs the KEK that wraps the chain key: --key FILE, or the server config's keyProvider (--config), "
                         + "or kek.json beside the log. Exit 0 if intact, 1 if broken.",
         },
@@ -65,7 +67,21 @@ final class AuditVerifyCommand implements java.util.concurrent.Callable<Integer>
             }
         }
         KeyProvider kek = kek();
-        VerificationResult result = AuditVerifier.verify(logFiles, kek);
+        java.util.List<AuditVerifier.NodeChain> chains = AuditVerifier.verifyChains(logFiles, kek);
+        if (chains.size() > 1) {
+            // The logs of several server nodes: one line per node's chain, exit 1 if any is broken.
+            boolean allOk = true;
+            for (AuditVerifier.NodeChain c : chains) {
+                VerificationResult r = c.result();
+                allOk &= r.ok();
+                context.out().println((r.ok() ? "OK: node " : "BROKEN: node ") + c.node() + " (" + c.files().size()
+                        + " file(s)): " + (r.ok() ? r.records() + " records, hash chain intact"
+                        + (r.firstSeq() > 1 ? " from seq " + r.firstSeq() : "")
+                        : r.problem() + " (" + r.records() + " records verified before it)"));
+            }
+            return allOk ? ExitCodes.OK : ExitCodes.ERROR;
+        }
+        VerificationResult result = chains.getFirst().result();
         String logFile = logFiles.size() == 1 ? logFiles.getFirst().toString() : logFiles.size() + " paths";
         if (result.ok()) {
             String segments = result.segments() > 1 ? " in " + result.segments() + " segments" : "";

@@ -202,4 +202,32 @@ class CommandLineTest {
         assertThat(archived.exitCode()).as(archived.out()).isZero();
         assertThat(archived.out()).contains("from seq " + segments.get(2).firstSeq(), "archived or deleted");
     }
+
+    @Test
+    void auditVerifyChecksTheLogsOfSeveralNodesChainByChain() throws Exception {
+        Path dir = java.nio.file.Files.createDirectories(home.resolve("cluster-audit"));
+        dev.tresor.crypto.LocalKeyProvider kek = dev.tresor.crypto.LocalKeyProvider.create(dir.resolve("kek.json"));
+        for (String node : java.util.List.of("node-a", "node-b")) {
+            // Each node's log cut into segments, all in one folder: grouped by the node id in their records.
+            try (dev.tresor.audit.FileAuditSink sink = new dev.tresor.audit.FileAuditSink(dir.resolve("audit-" + node + ".log"),
+                    kek, java.time.Duration.ofMillis(5), java.time.Clock.systemUTC(), dev.tresor.audit.AuditStart.unanchored(),
+                    new dev.tresor.audit.SegmentPolicy(32 * 1024, null), node)) {
+                for (int i = 0; i < 300; i++) {
+                    sink.append(new dev.tresor.audit.AuditEvent(java.time.Instant.now(), node + "-req-" + i, "alice",
+                            "secret.read", "db/openemr", 1, "allowed", 200, "10.0.0.1", null));
+                }
+            }
+        }
+        CliHarness.Run ok = run("audit", "verify", dir.toString());
+        assertThat(ok.exitCode()).as(ok.out() + ok.err()).isZero();
+        assertThat(ok.out()).contains("OK: node node-a", "OK: node node-b", "301 records, hash chain intact");
+
+        Path b = dir.resolve("audit-node-b.log");
+        java.util.List<String> lines = new java.util.ArrayList<>(java.nio.file.Files.readAllLines(b));
+        lines.set(2, lines.get(2).replace("alice", "mallory"));
+        java.nio.file.Files.write(b, lines);
+        CliHarness.Run broken = run("audit", "verify", dir.toString());
+        assertThat(broken.exitCode()).isEqualTo(ExitCodes.ERROR);
+        assertThat(broken.out()).contains("OK: node node-a", "BROKEN: node node-b");
+    }
 }

@@ -91,6 +91,16 @@ public final class AuditQuery {
      * name (first seq) and header (creation time). Only a filter matching few records reads far.
      */
     public static Page page(Path logFile, Range range, String client, String secret, int limit) throws IOException {
+        return page(logFile, range, client, secret, limit, AuditQuery::project);
+    }
+
+    /** As {@link #page}, each record with every field of its line (MAC and prev included), to copy it elsewhere. */
+    static Page rawPage(Path logFile, Range range, int limit) throws IOException {
+        return page(logFile, range, null, null, limit, fields -> Collections.unmodifiableMap(new LinkedHashMap<>(fields)));
+    }
+
+    private static Page page(Path logFile, Range range, String client, String secret, int limit,
+                             java.util.function.UnaryOperator<Map<String, Object>> shape) throws IOException {
         Objects.requireNonNull(logFile, "logFile");
         Objects.requireNonNull(range, "range");
         if (limit < 1 || limit > MAX_LIMIT) {
@@ -166,7 +176,7 @@ public final class AuditQuery {
                         more = true;
                         break scan;
                     }
-                    newest.addLast(project(fields));
+                    newest.addLast(shape.apply(fields));
                 }
             }
             laterFirstSeq = firstSeq != null ? firstSeq : laterFirstSeq;
@@ -280,10 +290,26 @@ public final class AuditQuery {
         return true;
     }
 
+    /** A copied record's line (see {@link AuditTableCopy}) as {@link #page} shows records, naming its node. */
+    static Map<String, Object> projectLine(String line, String node) {
+        byte[] bytes = line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Map<String, Object> fields;
+        try {
+            fields = new LinkedHashMap<>(ChainCodec.parse(bytes, bytes.length));
+        } catch (ChainCodec.MalformedRecordException e) {
+            throw new IllegalStateException("a copied audit record of node " + node + " does not parse: " + e.getMessage(), e);
+        }
+        fields.putIfAbsent("node", node);
+        return project(fields);
+    }
+
     private static Map<String, Object> project(Map<String, Object> fields) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (String name : FIELDS) {
             out.put(name, fields.get(name));
+        }
+        if (fields.get("node") != null) {
+            out.put("node", fields.get("node")); // records of a log written with a node id (several nodes)
         }
         // Null values are kept on purpose: "no client" (an unauthenticated caller) is information.
         return Collections.unmodifiableMap(out);

@@ -57,7 +57,84 @@ public final class AuditVerifier {
      * result's {@code firstSeq} says where verification began.
      */
     public static VerificationResult verify(List<Path> paths, KeyProvider kek) {
+        List<NodeChain> chains = verifyChains(paths, kek);
+        if (chains.size() == 1) {
+            return chains.getFirst().result();
+        }
+        long records = 0;
+        int segments = 0;
+        boolean closed = true;
+        for (NodeChain c : chains) {
+            if (!c.result().ok()) {
+                VerificationResult r = c.result();
+                return new VerificationResult(false, records + r.records(), r.firstBadLine(), "the chain of node "
+                        + (c.node() == null ? "(no node id)" : c.node())
+                        + " (" + c.files().size() + " file(s)): " + r.problem(), false, segments + r.segments(), r.firstSeq());
+            }
+            records += c.result().records();
+            segments += c.result().segments();
+            closed &= c.result().cleanlyClosed();
+        }
+        return new VerificationResult(true, records, -1, null, closed, segments, 1);
+    }
+
+    /**
+     * One node's chain among the logs given to {@link #verifyChains}: the node id its records carry
+     * (null for a log written without one), its files, and its verdict.
+     */
+    public record NodeChain(String node, List<Path> files, VerificationResult result) {}
+
+    private static final class ListingFailed extends RuntimeException {
+        final transient VerificationResult result;
+
+        ListingFailed(VerificationResult result) {
+            super(result.problem(), null, false, false);
+            this.result = result;
+        }
+    }
+
+    /**
+     * Checks the logs of several server nodes at once ({@code tresor audit verify} over the logs of
+     * a cluster): the files are sorted into chains by the node id their records carry (each node
+     * writes its own chain; every segment of it names the node), and each chain is verified as one
+     * log's segments are. Files whose records name no node (a single node's log) form one chain,
+     * as before node ids existed.
+     */
+    public static List<NodeChain> verifyChains(List<Path> paths, KeyProvider kek) {
         Objects.requireNonNull(kek, "kek");
+        List<Path> files;
+        try {
+            files = expand(paths);
+        } catch (ListingFailed e) {
+            return List.of(new NodeChain(null, List.of(), e.result));
+        }
+        java.util.Map<String, List<Path>> byNode = new java.util.LinkedHashMap<>();
+        for (Path f : files) {
+            byNode.computeIfAbsent(nodeOf(f), k -> new ArrayList<>()).add(f);
+        }
+        List<NodeChain> out = new ArrayList<>();
+        byNode.forEach((node, chain) -> out.add(new NodeChain(node.isEmpty() ? null : node, List.copyOf(chain),
+                verifyChain(chain, kek))));
+        return out;
+    }
+
+    /** The node id the first records of a file carry, or "" if none does. */
+    private static String nodeOf(Path f) {
+        try (LineReader reader = new LineReader(Files.newInputStream(f), ChainCodec.MAX_LINE_BYTES)) {
+            LineReader.Line line;
+            for (int i = 0; i < 5 && (line = reader.next()) != null; i++) {
+                if (line.terminated() && !line.oversize()
+                        && ChainCodec.parse(line.bytes(), line.length()).get("node") instanceof String node) {
+                    return node;
+                }
+            }
+        } catch (IOException | ChainCodec.MalformedRecordException | RuntimeException e) {
+            // no node id readable here; the file is verified (and what is wrong named) with the others
+        }
+        return "";
+    }
+
+    private static List<Path> expand(List<Path> paths) {
         List<Path> files = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
@@ -68,15 +145,20 @@ public final class AuditVerifier {
                         }
                     }
                 } catch (IOException e) {
-                    return VerificationResult.bad(0, -1, "cannot list " + p + ": " + e.getMessage());
+                    throw new ListingFailed(VerificationResult.bad(0, -1, "cannot list " + p + ": " + e.getMessage()));
                 }
             } else {
                 files.add(p);
             }
         }
         if (files.isEmpty()) {
-            return VerificationResult.bad(0, -1, "no audit log in " + paths);
+            throw new ListingFailed(VerificationResult.bad(0, -1, "no audit log in " + paths));
         }
+        return files;
+    }
+
+    /** Checks {@code files} as the segments of one chain (see {@link #verify(List, KeyProvider)}). */
+    private static VerificationResult verifyChain(List<Path> files, KeyProvider kek) {
         if (files.size() == 1) {
             return verify(files.getFirst(), kek);
         }

@@ -92,6 +92,10 @@ public final class FileAuditSink implements AuditSink {
     static final int ROUNDS_PER_APPENDER = 2;
 
     private final Path file;
+    /** The server node whose log this is, written into every record; null for none. */
+    private final String node;
+    /** Told of every record once it is written (write(2) done); null for none. */
+    private volatile WrittenRecords copies;
     private final Duration fsyncInterval;
     private final Clock clock;
     private final FileChannel lockChannel;
@@ -186,19 +190,29 @@ public final class FileAuditSink implements AuditSink {
      */
     public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, AuditStart start)
             throws IOException {
-        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, SegmentPolicy.NONE);
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, SegmentPolicy.NONE, null);
     }
 
     /** As above, cutting the log into segments by {@code segments} ({@link AuditSegments}). */
     public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, AuditStart start,
                          SegmentPolicy segments) throws IOException {
-        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, segments);
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, segments, null);
+    }
+
+    /**
+     * As above, the log of server node {@code node}: every record it writes carries the node id
+     * (under the chain MAC), so records copied elsewhere or merged across nodes still say whose chain
+     * they belong to. Null writes records without one.
+     */
+    public FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, AuditStart start,
+                         SegmentPolicy segments, String node) throws IOException {
+        this(file, keyProvider, fsyncInterval, clock, QUEUE_CAPACITY, ROUNDS_PER_APPENDER, start, segments, node);
     }
 
     FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
                   int roundsPerAppender) throws IOException {
         this(file, keyProvider, fsyncInterval, clock, queueCapacity, roundsPerAppender, AuditStart.unanchored(),
-                SegmentPolicy.NONE);
+                SegmentPolicy.NONE, null);
     }
 
     /**
@@ -206,8 +220,9 @@ public final class FileAuditSink implements AuditSink {
      * appenders into the full-queue paths, and the rounds zero to send every batch to a hand-over thread.
      */
     FileAuditSink(Path file, KeyProvider keyProvider, Duration fsyncInterval, Clock clock, int queueCapacity,
-                  int roundsPerAppender, AuditStart start, SegmentPolicy segments) throws IOException {
+                  int roundsPerAppender, AuditStart start, SegmentPolicy segments, String node) throws IOException {
         Objects.requireNonNull(keyProvider, "keyProvider");
+        this.node = node;
         Objects.requireNonNull(start, "start");
         this.segments = Objects.requireNonNull(segments, "segments");
         this.roundsPerAppender = roundsPerAppender;
@@ -602,7 +617,7 @@ public final class FileAuditSink implements AuditSink {
                             fresh.syncedAt(), fresh.end(), scan.bytesRead(), fresh.base(), fresh.wrappedKey(),
                             fresh.kekId(), fresh.created());
                 }
-                Map<String, Object> fields = ChainCodec.eventFields(lastSeq + 1, lastMac, repair);
+                Map<String, Object> fields = ChainCodec.eventFields(lastSeq + 1, lastMac, repair, node);
                 String mac = ChainCodec.computeMac(scan.chainKey(), ChainCodec.LINE_DOMAIN, fields);
                 BatchBuffer buffer = new BatchBuffer();
                 ChainCodec.writeLine(buffer, fields, ChainCodec.MAC, mac);
@@ -665,7 +680,7 @@ public final class FileAuditSink implements AuditSink {
             ChainCodec.writeLine(buffer, header, ChainCodec.MAC, mac);
             long seq = 0;
             if (repair != null) {
-                Map<String, Object> fields = ChainCodec.eventFields(1, mac, repair);
+                Map<String, Object> fields = ChainCodec.eventFields(1, mac, repair, node);
                 mac = ChainCodec.computeMac(key, ChainCodec.LINE_DOMAIN, fields);
                 ChainCodec.writeLine(buffer, fields, ChainCodec.MAC, mac);
                 seq = 1;
@@ -759,6 +774,10 @@ public final class FileAuditSink implements AuditSink {
 
         void writeTo(FileOutputStream out) throws IOException {
             out.write(buf, 0, count);
+        }
+
+        String text(int from, int to) {
+            return new String(buf, from, to - from, java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 
@@ -859,6 +878,28 @@ public final class FileAuditSink implements AuditSink {
 
     private static final Pending[] NONE = new Pending[0];
 
+    /** One record as this log wrote it: the line (without newline, MAC included) and what it is about. */
+    public record WrittenRecord(String node, long seq, Instant time, String client, String secret, String line) {}
+
+    /** Takes written records without blocking (it is called under the log's write lock). */
+    @FunctionalInterface
+    public interface WrittenRecords {
+        void written(WrittenRecord record);
+    }
+
+    /**
+     * From now on, every record written is also handed to {@code copies} (after its write(2)), in
+     * chain order; records written before this call are not (a copier back-fills them from the file).
+     */
+    public void copyWrittenTo(WrittenRecords copies) {
+        this.copies = copies;
+    }
+
+    /** The node id this log writes into its records, or null. */
+    public String node() {
+        return node;
+    }
+
     /**
      * Chains, encodes and writes {@link #batch}; the caller holds the write lock. Returns the
      * records now written, for the caller to complete; all others it has completed exceptionally.
@@ -886,7 +927,7 @@ public final class FileAuditSink implements AuditSink {
             }
             int mark = buffer.size();
             try {
-                ChainCodec.EventLine line = ChainCodec.EventLine.of(seq + 1, prev, p.event, times.format(p.event.time()));
+                ChainCodec.EventLine line = ChainCodec.EventLine.of(seq + 1, prev, p.event, times.format(p.event.time()), node);
                 String mac = line.mac(chainKey);
                 line.write(lines, mac);
                 lines.flush(); // into the buffer: a record that fails below must not leave half a line
@@ -913,6 +954,21 @@ public final class FileAuditSink implements AuditSink {
             IOException cause = fail(new IOException("write to audit log " + file + " failed: " + describe(e), e));
             encoded.forEach(p -> p.written.completeExceptionally(unusable(cause)));
             return NONE;
+        }
+        WrittenRecords copy = copies;
+        if (copy != null) {
+            // Under the write lock, so in chain order; each line without its newline.
+            for (int i = 0; i < encoded.size(); i++) {
+                Pending p = encoded.get(i);
+                int from = (int) (p.offset - writtenBytes);
+                int to = i + 1 < encoded.size() ? (int) (encoded.get(i + 1).offset - writtenBytes) : buffer.size();
+                try {
+                    copy.written(new WrittenRecord(node, p.seq, p.event.time(), p.event.client(), p.event.secret(),
+                            buffer.text(from, to - 1)));
+                } catch (RuntimeException e) {
+                    log.warn("audit log {}: the copy of record {} was not taken: {}", file, p.seq, e.toString());
+                }
+            }
         }
         lastSeq = seq;
         lastMac = prev;

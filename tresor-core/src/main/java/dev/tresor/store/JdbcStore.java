@@ -59,8 +59,15 @@ final class JdbcStore implements Store {
         Connection open() throws SQLException;
     }
 
+    /** See {@link StoreConfig#changeRecheck()}. */
+    private final long changeRecheckMillis;
+    /** PostgreSQL: the LISTEN connection's state, replaced whole by the listening thread. */
+    private final java.util.concurrent.atomic.AtomicReference<ChangeListenerStatus> listenerStatus =
+            new java.util.concurrent.atomic.AtomicReference<>(ChangeListenerStatus.NOT_STARTED);
+
     JdbcStore(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource, java.nio.file.Path sqliteFile,
-              java.util.Set<String> migratedNow, ConnectionOpener unpooled) {
+              java.util.Set<String> migratedNow, ConnectionOpener unpooled, java.time.Duration changeRecheck) {
+        this.changeRecheckMillis = changeRecheck.toMillis();
         this.unpooled = unpooled;
         this.migratedNow = java.util.Set.copyOf(migratedNow);
         this.pool = pool;
@@ -173,8 +180,10 @@ final class JdbcStore implements Store {
         };
     }
 
-    /** Interval of the safety re-read: a missed wake-up costs at most this long, never silence. */
-    static final long CHANGE_RECHECK_MILLIS = 5_000;
+    @Override
+    public java.util.Optional<ChangeListenerStatus> changeListener() {
+        return dialect == Dialect.POSTGRESQL ? java.util.Optional.of(listenerStatus.get()) : java.util.Optional.empty();
+    }
     /** SQLite has no notifications; another process's commit shows in the wal-index header (cheap to read). */
     static final long SQLITE_POLL_MILLIS = 200;
 
@@ -188,7 +197,7 @@ final class JdbcStore implements Store {
                 return;
             }
             Object now = changeToken();
-            boolean recheck = System.nanoTime() - lastCall > CHANGE_RECHECK_MILLIS * 1_000_000L;
+            boolean recheck = System.nanoTime() - lastCall > changeRecheckMillis * 1_000_000L;
             if (!now.equals(last) || recheck) {
                 last = now;
                 lastCall = System.nanoTime();
@@ -209,17 +218,27 @@ final class JdbcStore implements Store {
             try (Connection c = unpooled.open()) {
                 execute(c, "LISTEN tresor_changes");
                 org.postgresql.PGConnection pg = c.unwrap(org.postgresql.PGConnection.class);
+                listenerStatus.updateAndGet(was -> new ChangeListenerStatus(true, pg.getBackendPID(), was.connects() + 1,
+                        was.notifications()));
+                // Whatever was committed while no connection listened is picked up here.
                 notifyQuietly(listener);
                 pauseMillis = 200;
                 while (!Thread.currentThread().isInterrupted()) {
-                    org.postgresql.PGNotification[] got = pg.getNotifications((int) CHANGE_RECHECK_MILLIS);
-                    if (got == null && !c.isValid(2)) {
+                    org.postgresql.PGNotification[] got = pg.getNotifications((int) Math.min(Integer.MAX_VALUE,
+                            changeRecheckMillis));
+                    if ((got == null || got.length == 0) && !c.isValid(2)) {
                         throw new SQLException("the notification connection stopped answering");
                     }
+                    if (got != null && got.length > 0) {
+                        listenerStatus.updateAndGet(was -> new ChangeListenerStatus(was.connected(), was.backendPid(),
+                                was.connects(), was.notifications() + got.length));
+                    }
+                    // A notification, or the periodic re-read: either way the listener re-reads.
                     notifyQuietly(listener);
                 }
                 return;
             } catch (SQLException e) {
+                listenerStatus.updateAndGet(was -> new ChangeListenerStatus(false, 0, was.connects(), was.notifications()));
                 if (Thread.currentThread().isInterrupted()) {
                     return;
                 }
@@ -232,7 +251,11 @@ final class JdbcStore implements Store {
                 } catch (InterruptedException interrupted) {
                     return;
                 }
-                pauseMillis = Math.min(pauseMillis * 2, CHANGE_RECHECK_MILLIS);
+                pauseMillis = Math.min(pauseMillis * 2, Math.max(200, Math.min(changeRecheckMillis, 5_000)));
+            } finally {
+                if (Thread.currentThread().isInterrupted()) {
+                    listenerStatus.updateAndGet(was -> new ChangeListenerStatus(false, 0, was.connects(), was.notifications()));
+                }
             }
         }
     }
@@ -358,6 +381,75 @@ final class JdbcStore implements Store {
             update("INSERT INTO idempotency_keys (secret_name, idem_key, request_hash, version, labels, created_at) "
                     + "VALUES (?, ?, ?, ?, ?, ?)", row.secret(), row.key(), row.requestHash(), row.version(), row.labels(),
                     row.createdAt());
+        }
+
+        @Override
+        public List<Rows.AuditRecordRow> auditRecords(Rows.AuditRecordQuery q) {
+            StringBuilder sql = new StringBuilder("SELECT node, seq, at_millis, client, secret, line FROM audit_records WHERE 1 = 1");
+            List<Object> args = new ArrayList<>();
+            if (q.node() != null) {
+                sql.append(" AND node = ?");
+                args.add(q.node());
+            }
+            if (q.notNode() != null) {
+                sql.append(" AND node <> ?");
+                args.add(q.notNode());
+            }
+            if (q.sinceMillis() != null) {
+                sql.append(" AND at_millis >= ?");
+                args.add(q.sinceMillis());
+            }
+            if (q.untilMillis() != null) {
+                sql.append(" AND at_millis <= ?");
+                args.add(q.untilMillis());
+            }
+            if (q.afterSeq() != null) {
+                sql.append(" AND seq > ?");
+                args.add(q.afterSeq());
+            }
+            if (q.beforeSeq() != null) {
+                sql.append(" AND seq < ?");
+                args.add(q.beforeSeq());
+            }
+            if (q.client() != null) {
+                sql.append(" AND client = ?");
+                args.add(q.client());
+            }
+            if (q.secret() != null) {
+                sql.append(" AND secret = ?");
+                args.add(q.secret());
+            }
+            sql.append(" ORDER BY at_millis DESC, node DESC, seq DESC LIMIT ?");
+            args.add(q.limit());
+            return many(sql.toString(), rs -> new Rows.AuditRecordRow(rs.getString(1), rs.getLong(2), rs.getLong(3),
+                    rs.getString(4), rs.getString(5), rs.getString(6)), args.toArray());
+        }
+
+        @Override
+        public long contiguousAuditSeq(String node) {
+            return one("SELECT COALESCE(MIN(a.seq), 0) FROM audit_records a WHERE a.node = ? AND NOT EXISTS "
+                    + "(SELECT 1 FROM audit_records b WHERE b.node = a.node AND b.seq = a.seq + 1)", rs -> rs.getLong(1), node)
+                    .orElse(0L);
+        }
+
+        @Override
+        public void copyAuditRecords(List<Rows.AuditRecordRow> rows) {
+            // One batch (pipelined by the driver), not a round trip per record.
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_records (node, seq, at_millis, client, secret, line) "
+                    + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (node, seq) DO NOTHING")) {
+                for (Rows.AuditRecordRow r : rows) {
+                    bind(ps, new Object[] {r.node(), r.seq(), r.atMillis(), r.client(), r.secret(), r.line()});
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            } catch (SQLException e) {
+                throw translate("update", e);
+            }
+        }
+
+        @Override
+        public int pruneAuditRecords(long millis) {
+            return update("DELETE FROM audit_records WHERE at_millis < ?", millis);
         }
 
         @Override

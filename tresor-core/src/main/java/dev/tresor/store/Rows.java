@@ -121,4 +121,11 @@ public final class Rows {
 
     /** An {@code Idempotency-Key} of a PUT: the version it created and the labels it was answered with. */
     public record IdempotencyRow(String secret, String key, byte[] requestHash, int version, String labels, long createdAt) {}
+
+    /** A copy of one audit record of node {@code node}'s chain: its seq there, time, who, what, and the line as written. */
+    public record AuditRecordRow(String node, long seq, long atMillis, String client, String secret, String line) {}
+
+    /** Which copied audit records to read, newest first; any null field does not filter. */
+    public record AuditRecordQuery(String node, String notNode, Long sinceMillis, Long untilMillis, Long afterSeq,
+                                   Long beforeSeq, String client, String secret, int limit) {}
 }

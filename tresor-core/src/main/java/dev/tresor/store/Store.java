@@ -39,11 +39,19 @@ public interface Store extends AutoCloseable {
     /**
      * Calls {@code listener} whenever changes may have been recorded: at once after a commit of
      * this process that recorded some, soon after one by another process or node (SQLite: the
-     * wal-index header is polled; PostgreSQL: LISTEN/NOTIFY), and every few seconds regardless, so
+     * wal-index header is polled; PostgreSQL: LISTEN/NOTIFY), and every {@link StoreConfig#changeRecheck()} regardless, so
      * a lost notification delays a wake-up but never silences it. The listener re-reads the
      * change table itself; calls may be spurious. Closing stops the calls.
      */
     AutoCloseable watchChanges(Runnable listener);
+
+    /**
+     * The notification connection behind {@link #watchChanges} (PostgreSQL); empty for a store
+     * that has none (SQLite polls its wal-index instead).
+     */
+    default java.util.Optional<ChangeListenerStatus> changeListener() {
+        return java.util.Optional.empty();
+    }
 
     /** "sqlite" or "postgresql". */
     String kind();

@@ -26,6 +26,16 @@ public interface StoreReader {
 
     Optional<Rows.KeyringRow> keyring();
 
+    /** The copied audit records matching {@code query}, newest first (by time, then node and seq). */
+    List<Rows.AuditRecordRow> auditRecords(Rows.AuditRecordQuery query);
+
+    /**
+     * The seq up to which node {@code node}'s copied records have no gap: the first copied seq
+     * whose successor is missing (0 if none is copied). Records below the oldest copy kept are not
+     * looked for (they were pruned, or are older than the copy).
+     */
+    long contiguousAuditSeq(String node);
+
     /** The write an {@code Idempotency-Key} already made for {@code secret}, if any. */
     Optional<Rows.IdempotencyRow> idempotencyKey(String secret, String key);
 

@@ -40,6 +40,12 @@ public interface StoreWriter extends StoreReader {
 
     void insertIdempotencyKey(Rows.IdempotencyRow row);
 
+    /** Stores copies of audit records; one already stored (same node and seq) is left as it is. */
+    void copyAuditRecords(java.util.List<Rows.AuditRecordRow> rows);
+
+    /** Deletes copied audit records older than {@code millis}; returns how many. */
+    int pruneAuditRecords(long millis);
+
     /** Forgets keys written before {@code millis}. */
     int deleteIdempotencyKeysBefore(long millis);
 

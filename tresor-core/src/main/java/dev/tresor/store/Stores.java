@@ -45,7 +45,7 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         HikariDataSource pool = new HikariDataSource(hikari);
-        return migrateAndWrap(pool, Dialect.SQLITE, raw, file, null);
+        return migrateAndWrap(pool, Dialect.SQLITE, raw, file, null, config.changeRecheck());
     }
 
     private static Store openPostgres(StoreConfig config) {
@@ -57,13 +57,24 @@ public final class Stores {
         hikari.setMaximumPoolSize(Math.max(2, config.poolSize()));
         hikari.setConnectionTimeout(10_000);
         hikari.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
-        JdbcStore.ConnectionOpener unpooled = () -> java.sql.DriverManager.getConnection(config.jdbcUrl(), config.user(),
-                config.password());
-        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null, null, unpooled);
+        JdbcStore.ConnectionOpener unpooled = () -> {
+            java.util.Properties login = new java.util.Properties();
+            if (config.user() != null) {
+                login.setProperty("user", config.user());
+            }
+            if (config.password() != null) {
+                login.setProperty("password", config.password());
+            }
+            // Named, so an operator sees each node's listening connection in pg_stat_activity.
+            login.setProperty("ApplicationName", "tresor-change-listener");
+            return java.sql.DriverManager.getConnection(config.jdbcUrl(), login);
+        };
+        return migrateAndWrap(new HikariDataSource(hikari), Dialect.POSTGRESQL, null, null, unpooled, config.changeRecheck());
     }
 
     private static Store migrateAndWrap(HikariDataSource pool, Dialect dialect, javax.sql.DataSource sqliteSource,
-                                        Path sqliteFile, JdbcStore.ConnectionOpener unpooled) {
+                                        Path sqliteFile, JdbcStore.ConnectionOpener unpooled,
+                                        java.time.Duration changeRecheck) {
         try {
             var result = Flyway.configure()
                     .dataSource(pool)
@@ -73,7 +84,7 @@ public final class Stores {
                     .migrate();
             java.util.Set<String> applied = new java.util.HashSet<>();
             result.migrations.forEach(m -> applied.add(m.version));
-            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile, applied, unpooled);
+            return new JdbcStore(pool, dialect, sqliteSource, sqliteFile, applied, unpooled, changeRecheck);
         } catch (RuntimeException e) {
             pool.close();
             throw e;

@@ -250,6 +250,8 @@ public final class RotationEngine {
         private final RunOptions options;
         private final List<StepResult> results = new ArrayList<>();
         private final List<String> healed = new ArrayList<>();
+        /** The session holding this run's lock, once the lock step took it. */
+        private AdminSession locked;
         private Slot activeBefore;
         private Slot activeAfter;
 
@@ -277,6 +279,7 @@ public final class RotationEngine {
 
         /** Runs one step: times it, reports one line, then passes the boundary to the hook. */
         private void step(Step step, Body body) {
+            ensureStillLocked(step);
             long start = System.nanoTime();
             String detail;
             try {
@@ -299,6 +302,34 @@ public final class RotationEngine {
             report(step, outcome, start, detail);
             if (!dry()) {
                 hook.reached(step);
+            }
+        }
+
+        /**
+         * After the lock step, every step first checks that this run's session still holds the
+         * lock. A node whose database session was cut (or that stalled until it was) must not go on
+         * delivering or recording what it had prepared: the lock was freed with the session, and
+         * another node may have taken it and rotated meanwhile. What this run left half done is
+         * reconciled by the next run, as after a crash.
+         */
+        private void ensureStillLocked(Step step) {
+            if (locked == null || dry()) {
+                return; // a dry run changes nothing, so losing its lock harms nothing
+            }
+            boolean held;
+            String why;
+            try {
+                held = locked.holdsLock(config.name());
+                why = "its database session no longer holds it";
+            } catch (RotationException e) {
+                held = false;
+                why = e.getMessage();
+            }
+            if (!held) {
+                report(step, StepResult.Outcome.FAILED, System.nanoTime(), "lost the rotation lock");
+                throw new RotationException(RotationException.Kind.UNAVAILABLE, "lost the lock tresor-rotation:" + config.name()
+                        + " before " + step.wireName() + " (" + why + "); stopped here, since another node may be running "
+                        + "this rotation now. The next run finishes what this one left");
             }
         }
 
@@ -330,6 +361,7 @@ public final class RotationEngine {
                                 + "' is running (it holds the database lock tresor-rotation:" + config.name()
                                 + "); nothing was changed. Let it finish, then rerun if needed");
                     }
+                    locked = db;
                     return dry() ? "lock is free (released again at the end of the dry run)" : "held until the run ends";
                 });
                 step(Step.HEAL_ADMIN, this::healAdmin);
@@ -730,6 +762,7 @@ public final class RotationEngine {
          */
         private void rollbackAfterFailure(Slot old, DbCredentials oldCreds, Slot standby, DbCredentials next, int pendingVersion,
                                           boolean flipped, String reason) {
+            ensureStillLocked(Step.ROLLBACK);
             String when = flipped ? "after the flip" : "before the flip";
             long start = System.nanoTime();
             String outcome;

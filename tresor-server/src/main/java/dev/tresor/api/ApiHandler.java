@@ -65,14 +65,14 @@ public final class ApiHandler extends Handler.Abstract {
      *                      leaves a file sink refusing everything): requests are then refused with
      *                      503 before they run, so a write is not applied and then answered 503
      */
-    public ApiHandler(Tresor tresor, AuditLog audit, Path auditFile, CaPublisher ca, Duration caDefaultTtl,
+    public ApiHandler(Tresor tresor, AuditLog audit, dev.tresor.audit.AuditReader auditRecords, CaPublisher ca, Duration caDefaultTtl,
                       Duration caMaxTtl, TresorMetrics metrics, int maxBodyBytes, Clock clock, BooleanSupplier auditWritable,
                       dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait, KeyAdministration keys) {
         super(InvocationType.BLOCKING);
         this.auditWritable = auditWritable;
         this.tresor = tresor;
         this.publisher = ca;
-        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditFile, clock, feed, watchMaxWait, keys);
+        this.routes = new Routes(tresor, ca, caDefaultTtl, caMaxTtl, auditRecords, clock, feed, watchMaxWait, keys);
         this.audit = audit;
         this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;

@@ -52,7 +52,7 @@ final class Routes {
     private final Tresor tresor;
     private final Duration caDefaultTtl;
     private final Duration caMaxTtl;
-    private final Path auditFile;
+    private final dev.tresor.audit.AuditReader auditRecords;
     private final Clock clock;
     private final InstantText times = new InstantText();
 
@@ -65,7 +65,8 @@ final class Routes {
 
     private final KeyAdministration keys;
 
-    Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, Path auditFile, Clock clock,
+    Routes(Tresor tresor, CaPublisher publisher, Duration caDefaultTtl, Duration caMaxTtl, dev.tresor.audit.AuditReader auditRecords,
+           Clock clock,
            dev.tresor.feed.ChangeFeed feed, Duration watchMaxWait, KeyAdministration keys) {
         this.keys = keys;
         this.feed = feed;
@@ -74,7 +75,7 @@ final class Routes {
         this.publisher = publisher;
         this.caDefaultTtl = caDefaultTtl;
         this.caMaxTtl = caMaxTtl;
-        this.auditFile = auditFile;
+        this.auditRecords = auditRecords;
         this.clock = clock;
     }
 
@@ -559,13 +560,17 @@ final class Routes {
             }
         }
         try {
-            AuditQuery.Page page = AuditQuery.page(auditFile, new AuditQuery.Range(since, until, after, before),
+            String node = ex.param("node");
+            if (node != null && !node.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+                throw TresorException.badRequest("node must be a node id (1-63 of A-Z a-z 0-9 . _ -)");
+            }
+            AuditQuery.Page page = auditRecords.page(node, new AuditQuery.Range(since, until, after, before),
                     ex.param("client"), ex.param("secret"), bounded);
             Map<String, Object> body = new java.util.LinkedHashMap<>();
             body.put("records", page.records());
             body.put("next", page.next());
             return ok(body);
-        } catch (IOException e) {
+        } catch (IOException | dev.tresor.store.StoreException e) {
             throw new TresorException(Failure.UNAVAILABLE, "the audit log cannot be read right now");
         }
     }

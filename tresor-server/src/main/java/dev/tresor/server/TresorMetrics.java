@@ -167,6 +167,26 @@ public final class TresorMetrics {
         gauge("tresor.store.pool.pending", "Requests waiting for a store connection", of, dev.tresor.store.PoolUse::waiting);
     }
 
+    /**
+     * The store's notification connection (PostgreSQL): 1 while it listens, and how often it was
+     * (re)opened. A node without it still sees every change (access is checked against the store
+     * on each request; the change feed re-reads every {@code store.changeRecheck}), only later.
+     */
+    public void changeListener(java.util.function.Supplier<java.util.Optional<dev.tresor.store.ChangeListenerStatus>> status) {
+        if (status.get().isEmpty()) {
+            return;
+        }
+        io.micrometer.core.instrument.Gauge.builder("tresor.store.change.listener.connected",
+                        () -> status.get().map(s -> s.connected() ? 1 : 0).orElse(0))
+                .description("1 while this node LISTENs for other nodes' commits on PostgreSQL").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tresor.store.change.listener.connects", status,
+                        s -> s.get().map(dev.tresor.store.ChangeListenerStatus::connects).orElse(0L))
+                .description("Times the LISTEN connection was opened (above 1: it was lost and re-opened)").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("tresor.store.change.notifications", status,
+                        s -> s.get().map(dev.tresor.store.ChangeListenerStatus::notifications).orElse(0L))
+                .description("Commit notifications received from any node").register(registry);
+    }
+
     private void gauge(String name, String description,
                        java.util.function.ToDoubleFunction<java.util.function.Function<dev.tresor.store.PoolUse, Integer>> of,
                        java.util.function.Function<dev.tresor.store.PoolUse, Integer> field) {

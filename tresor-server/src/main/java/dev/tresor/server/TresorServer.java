@@ -79,6 +79,10 @@ public final class TresorServer implements AutoCloseable {
     private final RefusedHandshakes refusedHandshakes;
     private final AuditCheckpointer checkpointer;
     private final dev.tresor.feed.ChangeFeed feed;
+    /** Copies this node's audit records into the store (several nodes); null on a single node. */
+    private final dev.tresor.audit.AuditTableCopy tableCopy;
+    /** This node's id in audit records; null on a single node without node.id. */
+    private final String nodeId;
     private volatile boolean closing;
 
     /** How long a stopping server lets requests in flight finish. */
@@ -87,7 +91,10 @@ public final class TresorServer implements AutoCloseable {
     private TresorServer(Server api, Server management, ServerConnector apiConnector, ServerConnector managementConnector,
                          Store store, AuditLog audit, List<AuditSink> sinks, Tresor tresor, TresorMetrics metrics,
                          RefusedHandshakes refusedHandshakes, AuditCheckpointer checkpointer, Server join,
-                         ServerConnector joinConnector, dev.tresor.feed.ChangeFeed feed) {
+                         ServerConnector joinConnector, dev.tresor.feed.ChangeFeed feed,
+                         dev.tresor.audit.AuditTableCopy tableCopy, String nodeId) {
+        this.tableCopy = tableCopy;
+        this.nodeId = nodeId;
         this.feed = feed;
         this.checkpointer = checkpointer;
         this.join = join;
@@ -126,6 +133,7 @@ public final class TresorServer implements AutoCloseable {
         RefusedHandshakes refusedHandshakes = null;
         AuditCheckpointer checkpointer = null;
         dev.tresor.feed.ChangeFeed feed = null;
+        dev.tresor.audit.AuditTableCopy tableCopy = null;
         try {
             // The store first: each log is opened against what the store knows of it (its
             // checkpoint, whether the store holds data, its epochs), so either catches the other
@@ -136,6 +144,10 @@ public final class TresorServer implements AutoCloseable {
             KeyProvider keys = configured("keyProvider.path", () -> KekRotation.finishInterrupted(s, configuredKeys, opened));
             List<FileAuditSink> fileLogs = new ArrayList<>();
             java.util.Set<String> names = new java.util.HashSet<>();
+            boolean severalNodes = "postgresql".equals(opened.kind());
+            NodeId node = configured("node.id", () -> NodeId.resolve(s.nodeId(), s.auditFiles().isEmpty() ? null
+                    : s.auditFiles().getFirst(), severalNodes));
+            String nodeId = node == null ? null : node.value();
             for (int i = 0; i < s.auditFiles().size(); i++) {
                 var file = s.auditFiles().get(i);
                 String field = "audit.sinks[" + i + "].path";
@@ -144,9 +156,18 @@ public final class TresorServer implements AutoCloseable {
                             + "; the store keeps one checkpoint per log name, so give each log its own name");
                 }
                 AuditStart start = configured("store", () -> auditStart(opened, file, s.acceptRollback()));
-                FileAuditSink sink = configured(field, () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock, start, s.auditSegments()));
+                FileAuditSink sink = configured(field, () -> new FileAuditSink(file, keys, s.auditFsyncInterval(), clock, start, s.auditSegments(),
+                        nodeId));
                 sinks.add(sink);
                 fileLogs.add(sink);
+            }
+            if (severalNodes && nodeId != null && !fileLogs.isEmpty()) {
+                // Every node's records in the shared store, so GET /v1/audit on any node shows all nodes.
+                FileAuditSink first = fileLogs.getFirst();
+                tableCopy = new dev.tresor.audit.AuditTableCopy(opened, nodeId, first.file(),
+                        dev.tresor.audit.AuditTableCopy.Settings.defaults(), clock);
+                first.copyWrittenTo(tableCopy);
+                tableCopy.start();
             }
             List<AuditSink> requiredRemote = new ArrayList<>();
             for (int i = 0; i < s.auditCopies().size(); i++) {
@@ -195,6 +216,7 @@ public final class TresorServer implements AutoCloseable {
                         + "', but trustDomain is '" + s.trustDomain() + "'; make them the same");
             }
             metrics.storePool(opened::poolUse);
+            metrics.changeListener(opened::changeListener);
             metrics.issuedCertificates(now -> opened.read(r -> r.issuedCertExpiry(now, now + java.time.Duration.ofDays(1).toMillis())),
                     opened::changeToken);
 
@@ -268,7 +290,7 @@ public final class TresorServer implements AutoCloseable {
             // Draining on stop (SIGTERM): the connector stops accepting, requests in flight finish
             // (up to DRAIN_TIMEOUT), answers carry Connection: close, then the server stops.
             api.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new ApiHandler(tresor, audit,
-                    s.auditFiles().getFirst(), publisher, s.caDefaultTtl(), s.caMaxTtl(),
+                    new dev.tresor.audit.AuditReader(s.auditFiles().getFirst(), nodeId, tableCopy == null ? null : opened), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
                     new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock),
                             keyringRotation))));
@@ -341,7 +363,7 @@ public final class TresorServer implements AutoCloseable {
                 });
             }
             self[0] = new TresorServer(api, management, apiConnector, managementConnector, store, audit, sinks, tresor, metrics,
-                    refusedHandshakes, checkpointer, join, joinConnector, feed);
+                    refusedHandshakes, checkpointer, join, joinConnector, feed, tableCopy, nodeId);
             recordQuietly(audit, clock, "server.start", "api=" + apiConnector.getLocalPort()
                     + (joinConnector == null ? "" : " join=" + joinConnector.getLocalPort())
                     + " management=" + managementConnector.getLocalPort() + " store=" + store.kind());
@@ -387,6 +409,9 @@ public final class TresorServer implements AutoCloseable {
                 } catch (Exception suppressed) {
                     e.addSuppressed(suppressed);
                 }
+            }
+            if (tableCopy != null) {
+                tableCopy.close(java.time.Duration.ZERO);
             }
             copies.forEach(copy -> copy.close(java.time.Duration.ZERO));
             throw e;
@@ -518,6 +543,16 @@ public final class TresorServer implements AutoCloseable {
         return api.getBean(TlsReloader.class).serving();
     }
 
+    /** The store's notification connection (PostgreSQL), as {@code /metrics} reports it. */
+    public java.util.Optional<dev.tresor.store.ChangeListenerStatus> changeListener() {
+        return store.changeListener();
+    }
+
+    /** This node's id in its audit records (null on a single node without {@code node.id}). */
+    public String nodeId() {
+        return nodeId;
+    }
+
     public TresorMetrics metrics() {
         return metrics;
     }
@@ -565,6 +600,9 @@ public final class TresorServer implements AutoCloseable {
             }
         }
         audit.close();
+        if (tableCopy != null) {
+            tableCopy.close(java.time.Duration.ofSeconds(5)); // the close records too
+        }
         store.close();
     }
 

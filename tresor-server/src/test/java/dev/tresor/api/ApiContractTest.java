@@ -729,9 +729,17 @@ class ApiContractTest {
         assertThat(r.body()).doesNotContain("audited-value");
         JsonNode records = body.get("records");
         assertThat(records).hasSizeGreaterThanOrEqualTo(3); // the create, the read, the denial
+        // On PostgreSQL (several nodes possible) each record also names the node that wrote it.
+        List<String> expected = new java.util.ArrayList<>(List.of("seq", "time", "requestId", "client", "action", "secret",
+                "version", "outcome", "status", "source", "detail"));
+        if (kind == StoreKind.POSTGRESQL) {
+            expected.add("node");
+        }
         records.forEach(rec -> {
-            assertThat(fields(rec)).containsExactlyInAnyOrder("seq", "time", "requestId", "client", "action", "secret",
-                    "version", "outcome", "status", "source", "detail");
+            assertThat(fields(rec)).containsExactlyInAnyOrderElementsOf(expected);
+            if (kind == StoreKind.POSTGRESQL) {
+                assertThat(rec.get("node").asText()).isEqualTo(f.server().nodeId());
+            }
             assertThat(rec.get("secret").asText()).isEqualTo(s.name());
         });
         JsonNode allowed = find(records, read.headers().firstValue("X-Request-Id").orElseThrow());

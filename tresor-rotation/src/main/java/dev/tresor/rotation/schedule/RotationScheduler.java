@@ -19,7 +19,8 @@ import java.util.function.Function;
 /**
  * Runs rotation definitions on their {@code schedule}, inside a long-running process such as
  * {@code tresor server}. One run at a time per process; across server nodes the database
- * advisory lock of each rotation lets exactly one node run it (the others log "skipped").
+ * advisory lock of each rotation lets exactly one node run it (the others log "skipped"), and a
+ * run whose session (so its lock) is lost mid-way stops at its next step (see RotationEngine).
  * A run that fails is simply tried again at its next time: reruns converge.
  */
 public final class RotationScheduler implements AutoCloseable {

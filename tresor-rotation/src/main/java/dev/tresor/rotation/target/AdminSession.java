@@ -10,6 +10,13 @@ public interface AdminSession extends AutoCloseable {
     /** Takes the advisory lock named {@code name} without waiting; false if another session holds it. */
     boolean tryLock(String name);
 
+    /**
+     * Whether this session still holds the lock {@link #tryLock} took. False (or a failure) once the
+     * session was cut (the database restarted, an operator or a network fault ended it): the lock is
+     * then free, another node may already be running the rotation, and this run must stop.
+     */
+    boolean holdsLock(String name);
+
     boolean userExists(String user);
 
     /** Creates a login user with this password, in one statement (so a crash leaves no user without a password). */

@@ -116,6 +116,11 @@ final class MariaDbTarget implements DatabaseTarget {
         }
 
         @Override
+        public boolean holdsLock(String name) {
+            return ask("checking the rotation lock", "SELECT IS_USED_LOCK(?) <=> CONNECTION_ID()", "tresor-rotation:" + name);
+        }
+
+        @Override
         public boolean userExists(String user) {
             return ask("looking up user " + user, "SELECT COUNT(*) > 0 FROM mysql.user WHERE User = ? AND Host = ?",
                     user, config.userHost());

@@ -98,6 +98,15 @@ final class PostgresTarget implements DatabaseTarget {
             return ask("taking the rotation lock", "SELECT pg_try_advisory_lock(?)", lockKey(name));
         }
 
+        @Override
+        public boolean holdsLock(String name) {
+            // A bigint advisory key shows in pg_locks as classid (high 32 bits) and objid (low 32 bits).
+            long key = lockKey(name);
+            return ask("checking the rotation lock", "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                    + "AND pid = pg_backend_pid() AND granted AND objsubid = 1 AND classid = ?::bigint::oid AND objid = ?::bigint::oid)",
+                    key >>> 32, key & 0xffff_ffffL);
+        }
+
         private static long lockKey(String name) {
             try {
                 byte[] digest = MessageDigest.getInstance("SHA-256").digest(("tresor-rotation:" + name).getBytes(StandardCharsets.UTF_8));

@@ -135,6 +135,42 @@ final class MariaDbServer implements TestDatabase {
     }
 
     @Override
+    public boolean cutRotationLockHolder(String rotation, String adminUser) throws SQLException {
+        String lock = "tresor-rotation:" + rotation;
+        try (Connection c = superuser(null); java.sql.PreparedStatement holder = c.prepareStatement("SELECT IS_USED_LOCK(?)")) {
+            holder.setString(1, lock);
+            long id;
+            try (java.sql.ResultSet rs = holder.executeQuery()) {
+                rs.next();
+                id = rs.getLong(1);
+                if (rs.wasNull()) {
+                    return false;
+                }
+            }
+            try (Statement s = c.createStatement()) {
+                s.execute("KILL CONNECTION " + id);
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                try (java.sql.ResultSet rs = holder.executeQuery()) {
+                    rs.next();
+                    rs.getLong(1);
+                    if (rs.wasNull()) {
+                        return true;
+                    }
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw new IllegalStateException("the lock " + lock + " is still held after its session was killed");
+    }
+
+    @Override
     public Connection superuser(String database) throws SQLException {
         return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + (database == null ? "" : database),
                 tls(SUPERUSER, SUPER_PASSWORD));

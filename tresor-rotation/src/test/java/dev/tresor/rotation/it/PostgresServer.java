@@ -107,6 +107,42 @@ final class PostgresServer implements TestDatabase {
     }
 
     @Override
+    public boolean cutRotationLockHolder(String rotation, String adminUser) throws SQLException {
+        String holders = " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                + "AND a.usename = ?";
+        boolean cut = false;
+        try (Connection c = superuser(null)) {
+            try (java.sql.PreparedStatement kill = c.prepareStatement("SELECT pg_terminate_backend(l.pid)" + holders)) {
+                kill.setString(1, adminUser);
+                try (java.sql.ResultSet rs = kill.executeQuery()) {
+                    while (rs.next()) {
+                        cut |= rs.getBoolean(1);
+                    }
+                }
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            try (java.sql.PreparedStatement left = c.prepareStatement("SELECT count(*)" + holders)) {
+                left.setString(1, adminUser);
+                while (System.nanoTime() < deadline) {
+                    try (java.sql.ResultSet rs = left.executeQuery()) {
+                        rs.next();
+                        if (rs.getInt(1) == 0) {
+                            return cut;
+                        }
+                    }
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("the advisory lock of " + rotation + " is still held after its session was terminated");
+    }
+
+    @Override
     public Connection superuser(String database) throws SQLException {
         return postgres.getDatabase("postgres", database == null ? "postgres" : database).getConnection();
     }

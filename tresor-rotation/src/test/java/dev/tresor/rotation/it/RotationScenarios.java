@@ -13,6 +13,7 @@ import dev.tresor.rotation.StepHook;
 import dev.tresor.rotation.StepResult;
 import dev.tresor.rotation.TresorApi;
 import dev.tresor.rotation.consumer.FakeKubernetes;
+import dev.tresor.rotation.schedule.RotationScheduler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -350,6 +351,114 @@ abstract class RotationScenarios {
             RotationReport done = first.get(120, TimeUnit.SECONDS);
             assertThat(done.error()).isNull();
             rig.assertConverged();
+        }
+    }
+
+    /** A node's scheduler for the rig's definition (due every minute), whose runs go through {@code hook}, reports kept. */
+    private static RotationScheduler node(RotationRig rig, java.time.Instant now, StepHook hook, List<RotationReport> reports)
+            throws Exception {
+        Files.writeString(rig.config, Files.readString(rig.config).replaceAll("(?m)^schedule:.*\n", "") + "schedule: \"* * * * *\"\n");
+        return new RotationScheduler(List.of(rig.loadConfig()), c -> {
+            RotationReport report = rig.run(new RunOptions(false, false), hook);
+            reports.add(report);
+            return report;
+        }, java.time.Clock.fixed(now, java.time.ZoneOffset.UTC), line -> System.out.println("scheduler: " + line));
+    }
+
+    /** A hook that, at {@code at}, runs {@code then} and holds the run until {@code release} (a node stalled mid-rotation). */
+    private static StepHook pauseAt(Step at, CountDownLatch reached, CountDownLatch release, ThrowingRunnable then) {
+        return step -> {
+            if (step == at) {
+                try {
+                    then.run();
+                    reached.countDown();
+                    release.await(120, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /**
+     * Two nodes with the same schedule (issue 17): when the rotation is due on both, exactly one
+     * runs it (the other's run finds the database lock taken and changes nothing). Then the leader
+     * loses its database session in the middle of a rotation (after it verified the new password,
+     * before delivering it) and stalls: the other node's next run takes the freed lock and
+     * completes a rotation, and when the old leader wakes up it stops at its next step instead of
+     * delivering credentials that are no longer the truth.
+     */
+    @Test
+    void twoNodesOnOneScheduleOneLeaderAndATakeOverWhenTheLeaderLosesItsLock() throws Exception {
+        try (RotationRig rig = rig(); Prober prober = new Prober(rig.file, db).start()) {
+            java.time.Instant t0 = java.time.Instant.parse("2026-12-07T12:00:30Z");
+            java.time.Instant due = java.time.Instant.parse("2026-12-07T12:01:00Z");
+            List<RotationReport> onA = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<RotationReport> onB = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+            // Due on both at once: A is inside its run (paused after delivering) when B's scheduler fires.
+            CountDownLatch aInside = new CountDownLatch(1);
+            CountDownLatch releaseA = new CountDownLatch(1);
+            RotationScheduler a = node(rig, t0, pauseAt(Step.DELIVER, aInside, releaseA, () -> {}), onA);
+            RotationScheduler b = node(rig, t0, StepHook.NONE, onB);
+            String activeBefore = rig.slots().path("active_slot").asText();
+            CompletableFuture<java.time.Instant> aRun = CompletableFuture.supplyAsync(() -> a.runDue(due));
+            assertThat(aInside.await(60, TimeUnit.SECONDS)).as("A's run reached deliver").isTrue();
+            String versions = tresor.versions(rig.slotSecret);
+            b.runDue(due);
+            assertThat(onB).singleElement().satisfies(r -> assertThat(r.errorKind()).as(r.error()).isEqualTo("BUSY"));
+            assertThat(tresor.versions(rig.slotSecret)).as("B's refused run wrote nothing").isEqualTo(versions);
+            releaseA.countDown();
+            aRun.get(120, TimeUnit.SECONDS);
+            assertThat(onA).singleElement().satisfies(r -> assertThat(r.error()).isNull());
+            String activeAfterFirst = rig.slots().path("active_slot").asText();
+            assertThat(activeAfterFirst).as("one rotation ran").isNotEqualTo(activeBefore);
+            rig.assertConverged();
+
+            // Next minute: A leads again, its session is cut after verify-login, and A stalls there.
+            java.time.Instant next = due.plusSeconds(60);
+            CountDownLatch aCut = new CountDownLatch(1);
+            CountDownLatch wakeA = new CountDownLatch(1);
+            RotationScheduler a2 = node(rig, due, pauseAt(Step.VERIFY_LOGIN, aCut, wakeA,
+                    () -> assertThat(db.cutRotationLockHolder("rot-" + rig.id, rig.admin)).as("A's session was cut").isTrue()), onA);
+            RotationScheduler b2 = node(rig, due, StepHook.NONE, onB);
+            CompletableFuture<java.time.Instant> aRun2 = CompletableFuture.supplyAsync(() -> a2.runDue(next));
+            assertThat(aCut.await(60, TimeUnit.SECONDS)).as("A's run reached verify-login and lost its session").isTrue();
+            b2.runDue(next);
+            RotationReport bTookOver = onB.getLast();
+            assertThat(bTookOver.error()).as("B took the freed lock and rotated").isNull();
+            rig.assertConverged();
+            String afterTakeOver = rig.slots().path("active_slot").asText();
+            String fileAfterTakeOver = Files.readString(rig.file);
+            wakeA.countDown();
+            aRun2.get(120, TimeUnit.SECONDS);
+            RotationReport aStopped = onA.getLast();
+            assertThat(aStopped.errorKind()).as(aStopped.error()).isEqualTo("UNAVAILABLE");
+            assertThat(aStopped.error()).contains("lost the lock tresor-rotation:rot-" + rig.id).contains("before deliver");
+            assertThat(aStopped.steps()).extracting(StepResult::step).doesNotContain(Step.FLIP, Step.ROLLBACK);
+            assertThat(aStopped.steps().getLast()).satisfies(last -> {
+                assertThat(last.step()).isEqualTo(Step.DELIVER);
+                assertThat(last.outcome()).isEqualTo(StepResult.Outcome.FAILED);
+                assertThat(last.detail()).isEqualTo("lost the rotation lock");
+            });
+            assertThat(Files.readString(rig.file)).as("the stalled leader delivered nothing").isEqualTo(fileAfterTakeOver);
+            assertThat(rig.slots().path("active_slot").asText()).isEqualTo(afterTakeOver);
+            // The leader's unfinished run (its pending version, its password on the standby) is settled by the next run.
+            RotationReport rerun = rig.run();
+            assertThat(rerun.error()).isNull();
+            rig.assertConverged();
+            for (RotationScheduler s : List.of(a, b, a2, b2)) {
+                s.close();
+            }
+            prober.close();
+            assertProberClean(prober);
         }
     }
 

@@ -49,6 +49,12 @@ interface TestDatabase extends AutoCloseable {
      */
     void dropPrivileges(String user, String role, String database, String admin, String adminPassword) throws SQLException;
 
+    /**
+     * Ends the database session that holds the advisory lock of rotation {@code rotation} (a node
+     * whose connection was cut), and returns once the lock is free; true if a holder was found.
+     */
+    boolean cutRotationLockHolder(String rotation, String adminUser) throws SQLException;
+
     /** The validation query the rigs use: passes iff the session's login user is listed in gate. */
     String gateProbe();
 

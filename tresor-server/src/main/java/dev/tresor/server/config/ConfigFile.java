@@ -8,7 +8,10 @@ import java.util.List;
  * docs/configuration.md for each one's meaning and default.
  */
 public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Store store, KeyProvider keyProvider,
-                         Audit audit, Limits limits, Logging logging, Watch watch) {
+                         Audit audit, Limits limits, Logging logging, Watch watch, Node node) {
+
+    /** {@code id}: this server node's name in audit records (default: generated once, kept beside the audit log). */
+    public record Node(String id) {}
 
     /** Durations as text (e.g. 60s, 24h). */
     public record Watch(String maxWait, String retention) {}
@@ -27,7 +30,7 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
     public record PreviousCa(String cert, String trustUntil) {}
 
     public record Store(String kind, String path, String url, String user, String password, String passwordFile,
-                        Integer poolSize) {
+                        Integer poolSize, String changeRecheck) {
         @Override
         public String toString() {
             return "Store[kind=" + kind + ", path=" + path + ", url=" + url + ", user=" + user + "]";

@@ -288,7 +288,20 @@ public final class ConfigLoader {
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
                 caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, passphrase, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
-                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null, null);
+                maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null, null, nodeId(c.node()));
+    }
+
+    /** Letters, digits, '.', '_' and '-', 1-63 characters, starting with a letter or digit (it names a node in audit records). */
+    private static final java.util.regex.Pattern NODE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    private static String nodeId(ConfigFile.Node node) {
+        if (node == null || node.id() == null) {
+            return null;
+        }
+        if (!NODE_ID.matcher(node.id()).matches()) {
+            throw new ConfigException("node.id: 1-63 of A-Z a-z 0-9 . _ - starting with a letter or digit, not '" + node.id() + "'");
+        }
+        return node.id();
     }
 
     private static ServerSettings.Watch watch(ConfigFile.Watch w, Duration idle) {
@@ -366,6 +379,15 @@ public final class ConfigLoader {
         if (pool < 1 || pool > 200) {
             throw new ConfigException("store.poolSize: must be between 1 and 200");
         }
+        java.time.Duration recheck = s.changeRecheck() == null ? StoreConfig.DEFAULT_CHANGE_RECHECK
+                : duration("store.changeRecheck", s.changeRecheck());
+        if (recheck.toMillis() < 10 || recheck.compareTo(java.time.Duration.ofHours(1)) > 0) {
+            throw new ConfigException("store.changeRecheck: must be between 10ms and 1h");
+        }
+        return storeOfKind(s, base, kind, pool).withChangeRecheck(recheck);
+    }
+
+    private static StoreConfig storeOfKind(ConfigFile.Store s, Path base, String kind, int pool) {
         switch (kind) {
             case "sqlite" -> {
                 if (s.path() == null || s.path().isBlank()) {

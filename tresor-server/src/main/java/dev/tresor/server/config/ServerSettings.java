@@ -44,7 +44,8 @@ public record ServerSettings(
         Logging logging,
         Watch watch,
         String acceptRollback,
-        Path configFile) {
+        Path configFile,
+        String nodeId) {
 
     /**
      * The change feed ({@code GET /v1/watch}): the longest a watcher may wait for an answer
@@ -138,7 +139,7 @@ public record ServerSettings(
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
                 keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
-                maxConnections, logging, watch, reason, configFile);
+                maxConnections, logging, watch, reason, configFile, nodeId);
     }
 
     /** These settings as loaded from {@code file}. */
@@ -146,6 +147,6 @@ public record ServerSettings(
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
                 keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
-                maxConnections, logging, watch, acceptRollback, file);
+                maxConnections, logging, watch, acceptRollback, file, nodeId);
     }
 }
