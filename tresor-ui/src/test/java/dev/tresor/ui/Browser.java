@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -47,6 +49,26 @@ final class Browser implements AutoCloseable {
 
     void open(String url) {
         driver.get(url);
+        waitForLoad();
+    }
+
+    private void waitForLoad() {
+        wait.until(d -> "complete".equals(((JavascriptExecutor) d).executeScript("return document.readyState")));
+    }
+
+    /**
+     * The text of each element matching {@code rows} inside {@code container}, read in one script in one
+     * document. Holding an element from one query while making another lets Chromium replace the
+     * document in between (its CDP then reports "Node with given id does not belong to the document"
+     * rather than a stale element, which CI met once after a cross-site login); one script cannot
+     * straddle two documents. Waits until the container is there.
+     */
+    @SuppressWarnings("unchecked")
+    List<String> texts(String container, String rows) {
+        return wait.until(d -> (List<String>) ((JavascriptExecutor) d).executeScript(
+                "const c = document.querySelector(arguments[0]);"
+                        + " return c ? Array.from(c.querySelectorAll(arguments[1]), e => e.innerText.trim()) : null;",
+                container, rows));
     }
 
     WebElement find(String css) {
@@ -80,7 +102,7 @@ final class Browser implements AutoCloseable {
         WebElement leaving = driver.findElement(By.tagName("html"));
         action.run();
         wait.until(ExpectedConditions.stalenessOf(leaving));
-        wait.until(d -> "complete".equals(((org.openqa.selenium.JavascriptExecutor) d).executeScript("return document.readyState")));
+        waitForLoad();
     }
 
     String text(String css) {

@@ -80,7 +80,7 @@ class UiBrowserTest {
         browser.open(login.toString());
         assertThat(browser.path()).isEqualTo("/secrets");
         WebElement tree = browser.find("#secret-tree");
-        assertThat(tree.findElements(By.cssSelector("tr.folder")).stream().map(WebElement::getText))
+        assertThat(browser.texts("#secret-tree", "tr.folder"))
                 .contains("▾ openemr/", "▾ db/", "▾ billing/");
         assertThat(tree.findElement(By.cssSelector("tr[data-name='" + UiRig.GRANTED + "']")).getText())
                 .contains("password", "v2", "stable→v1", "ops");
@@ -104,7 +104,7 @@ class UiBrowserTest {
         browser.open(page("/secrets"));
         browser.navigate("a[href='/secret?name=" + encoded(UiRig.GRANTED) + "']");
         assertThat(browser.text("#secret-name")).isEqualTo(UiRig.GRANTED);
-        assertThat(browser.find("#versions").findElements(By.cssSelector("tbody tr"))).hasSize(2);
+        assertThat(browser.texts("#versions", "tbody tr")).hasSize(2);
         assertThat(browser.text("#labels")).contains("stable→v1");
         assertThat(browser.driver.getPageSource()).doesNotContain(UiRig.GRANTED_VALUE);
         long before = rig.audited("secret.read", UiRig.GRANTED, "allowed");
@@ -137,7 +137,7 @@ class UiBrowserTest {
         // "localhost", not 127.0.0.1: cookies ignore ports, and the admin's session must stay apart.
         String base = "http://localhost:" + intern.address().getPort();
         browser.open(base + "/login?" + intern.loginUrl().getQuery());
-        assertThat(browser.find("#secret-tree").findElements(By.cssSelector("tr.secret"))).isEmpty();
+        assertThat(browser.texts("#secret-tree", "tr.secret")).isEmpty();
         browser.open(base + "/secret?name=" + encoded(UiRig.GRANTED));
         assertThat(browser.text("#not-visible")).contains("cannot see");
         browser.navigate("#reveal-current");
@@ -176,7 +176,7 @@ class UiBrowserTest {
         browser.find("input[name='value']").sendKeys("third-value");
         browser.navigate("#add-version");
         assertThat(browser.text("#notice")).contains("version added");
-        assertThat(browser.find("#versions").findElements(By.cssSelector("tbody tr"))).hasSize(3);
+        assertThat(browser.texts("#versions", "tbody tr")).hasSize(3);
 
         String bundle = "mesh/ca/bundle";
         browser.open(page("/secret?name=" + encoded(bundle)));
@@ -204,16 +204,16 @@ class UiBrowserTest {
         new Select(browser.find("select[name='action']")).selectByValue("secret.read");
         new Select(browser.find("select[name='outcome']")).selectByValue("denied");
         browser.navigate("#apply-filter");
-        List<WebElement> rows = browser.find("#audit").findElements(By.cssSelector("tbody tr"));
+        List<String> rows = browser.texts("#audit", "tbody tr");
         assertThat(rows).isNotEmpty();
-        for (WebElement row : rows) {
-            assertThat(row.getText()).contains("secret.read", UiRig.GRANTED, "denied", "403");
+        for (String row : rows) {
+            assertThat(row).contains("secret.read", UiRig.GRANTED, "denied", "403");
         }
         browser.screenshot("audit");
 
         new Select(browser.find("select[name='outcome']")).selectByValue("allowed");
         browser.navigate("#apply-filter");
-        assertThat(browser.find("#audit").findElements(By.cssSelector("tbody tr")))
+        assertThat(browser.texts("#audit", "tbody tr"))
                 .hasSize((int) rig.audited("secret.read", UiRig.GRANTED, "allowed"));
     }
 
@@ -284,7 +284,7 @@ class UiBrowserTest {
         String status = browser.text("#chain-status");
         assertThat(status).contains("Chain BROKEN", "line " + (target + 1), "MAC mismatch");
         assertThat(browser.text("#broken-record")).contains("\"errored\"", UiRig.GRANTED);
-        assertThat(browser.find("#audit").findElements(By.cssSelector("tr.unverified"))).isNotEmpty();
+        assertThat(browser.texts("#audit", "tr.unverified")).isNotEmpty();
         browser.screenshot("audit-broken");
     }
 

@@ -98,8 +98,8 @@ class UiRotationTest {
                 browser.open(console.loginUrl().toString());
                 browser.navigate("#nav-rotation");
                 WebElement section = browser.find("section[data-slots='" + SLOTS + "']");
-                List<String> events = section.findElements(By.cssSelector("table.timeline tbody tr td:nth-child(2)"))
-                        .stream().map(WebElement::getText).toList();
+                List<String> events = browser.texts("section[data-slots='" + SLOTS + "']",
+                        "table.timeline tbody tr td:nth-child(2)");
                 assertThat(events.stream().filter(e -> e.equals("flip")).count()).as(events.toString()).isEqualTo(2);
                 assertThat(events.stream().filter(e -> e.startsWith("commit")).count()).as(events.toString()).isEqualTo(2);
                 // The third run: its pending version was abandoned and the old slot written back as current.
