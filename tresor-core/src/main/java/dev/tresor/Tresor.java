@@ -63,11 +63,13 @@ public final class Tresor {
 
     private final StoreHeads storeHeads;
     private final dev.tresor.identity.WorkloadIdentity identity;
+    private final IntegrityMonitor monitor;
     private final Clock clock;
 
     private Tresor(Store store, KeyProvider keyProvider, dev.tresor.keys.KeyringHolder keyrings, RowSeals seals,
                    SecretLedger ledger, StoreHeads storeHeads, IntegrityMonitor monitor, Clock clock) {
         this.storeHeads = storeHeads;
+        this.monitor = monitor;
         this.clock = clock;
         this.store = store;
         this.keyrings = keyrings;
@@ -165,6 +167,20 @@ public final class Tresor {
     /** A change feed over this store (not started); the server starts and closes it. */
     public dev.tresor.feed.ChangeFeed changeFeed(dev.tresor.feed.ChangeFeed.Settings settings) {
         return new dev.tresor.feed.ChangeFeed(store, seals, clock, settings);
+    }
+
+    /** The copy of this node's audit records into the store (not started), sealed with the row MAC key. */
+    public dev.tresor.audit.AuditTableCopy auditTableCopy(String node, java.nio.file.Path logFile,
+                                                          dev.tresor.audit.AuditTableCopy.Settings settings) {
+        return new dev.tresor.audit.AuditTableCopy(store, seals, node, logFile, settings, clock);
+    }
+
+    /**
+     * What GET /v1/audit reads: this node's log and, with {@code otherNodes}, the other nodes' copies
+     * in the store, each copy checked against the row MAC (a bad one goes to the integrity monitor).
+     */
+    public dev.tresor.audit.AuditReader auditReader(java.nio.file.Path ownLog, String ownNode, boolean otherNodes) {
+        return new dev.tresor.audit.AuditReader(ownLog, ownNode, otherNodes ? store : null, seals, monitor);
     }
 
     public AccessControl access() {

@@ -1,5 +1,6 @@
 package dev.tresor.audit;
 
+import dev.tresor.integrity.RowSeals;
 import dev.tresor.store.Rows.AuditRecordRow;
 import dev.tresor.store.Store;
 import java.io.ByteArrayOutputStream;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * thread inserts them in batches. Nothing is lost for good: a copy that could not keep up (queue
  * full), a store that was down, or a node that was killed before its queue was copied is caught up
  * from the file, from the highest seq the store holds for this node (at start, and after any drop).
- * A record copied twice is one row.
+ * A record copied twice is one row. Each row carries the row MAC (every node holds the same row MAC
+ * key), so {@link AuditReader} on another node refuses a copy edited or forged in the database.
  */
 public final class AuditTableCopy implements AutoCloseable, FileAuditSink.WrittenRecords {
 
@@ -44,6 +46,7 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
     }
 
     private final Store store;
+    private final RowSeals seals;
     private final String node;
     private final Path logFile;
     private final Settings settings;
@@ -56,8 +59,9 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
     private Thread worker;
     private long lastPrune;
 
-    public AuditTableCopy(Store store, String node, Path logFile, Settings settings, Clock clock) {
+    public AuditTableCopy(Store store, RowSeals seals, String node, Path logFile, Settings settings, Clock clock) {
         this.store = store;
+        this.seals = seals;
         this.node = node;
         this.logFile = logFile;
         this.settings = settings;
@@ -132,16 +136,24 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
         List<FileAuditSink.WrittenRecord> batch = new ArrayList<>();
         batch.add(first);
         queue.drainTo(batch, BATCH - 1);
-        List<AuditRecordRow> rows = new ArrayList<>(batch.size());
-        for (FileAuditSink.WrittenRecord r : batch) {
-            rows.add(new AuditRecordRow(node, r.seq(), r.time().toEpochMilli(), r.client(), r.secret(), r.line()));
-        }
         try {
-            insert(rows);
+            insert(rows(batch));
         } catch (RuntimeException e) {
             catchUp = true; // these are in the file: the catch-up copies them
             throw e;
         }
+    }
+
+    private List<AuditRecordRow> rows(List<FileAuditSink.WrittenRecord> written) {
+        List<AuditRecordRow> rows = new ArrayList<>(written.size());
+        for (FileAuditSink.WrittenRecord r : written) {
+            rows.add(row(r.seq(), r.time().toEpochMilli(), r.client(), r.secret(), r.line()));
+        }
+        return rows;
+    }
+
+    private AuditRecordRow row(long seq, long atMillis, String client, String secret, String line) {
+        return seals.seal(new AuditRecordRow(node, seq, atMillis, client, secret, line, null));
     }
 
     private void insert(List<AuditRecordRow> rows) {
@@ -192,7 +204,7 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
         String text = line.toString(StandardCharsets.UTF_8).stripTrailing();
         long seq = (Long) fields.get("seq");
         long at = fields.get("time") instanceof String t ? Instant.parse(t).toEpochMilli() : 0;
-        return new AuditRecordRow(node, seq, at, (String) fields.get("client"), (String) fields.get("secret"), text);
+        return row(seq, at, (String) fields.get("client"), (String) fields.get("secret"), text);
     }
 
     private void pruneIfDue() {
@@ -222,11 +234,7 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
         queue.drainTo(rest);
         if (!rest.isEmpty()) {
             try {
-                List<AuditRecordRow> rows = new ArrayList<>();
-                for (FileAuditSink.WrittenRecord r : rest) {
-                    rows.add(new AuditRecordRow(node, r.seq(), r.time().toEpochMilli(), r.client(), r.secret(), r.line()));
-                }
-                insert(rows);
+                insert(rows(rest));
             } catch (RuntimeException e) {
                 log.warn("audit copy: {} record(s) not copied at stop ({}); the next start copies them from the log",
                         rest.size(), e.getMessage());

@@ -3,6 +3,7 @@ package dev.tresor.integrity;
 import dev.tresor.crypto.Canonical;
 import dev.tresor.crypto.RowAuthenticator;
 import dev.tresor.store.Rows.AclHeadRow;
+import dev.tresor.store.Rows.AuditRecordRow;
 import dev.tresor.store.Rows.ClientRow;
 import dev.tresor.store.Rows.GrantRow;
 import dev.tresor.store.Rows.GroupRow;
@@ -43,6 +44,22 @@ public final class RowSeals {
 
     private static Canonical head(long epoch, String registry) {
         return Canonical.of("tresor/row/acl_head/v1").number(epoch).string(registry);
+    }
+
+    // ------------------------------------------------------------------ audit record copies
+
+    /** Every column: the line (whose own chain MAC only its node can check) and the columns the queries filter on. */
+    public AuditRecordRow seal(AuditRecordRow r) {
+        return new AuditRecordRow(r.node(), r.seq(), r.atMillis(), r.client(), r.secret(), r.line(), auth.mac(auditRecord(r)));
+    }
+
+    public boolean valid(AuditRecordRow r) {
+        return r.mac() != null && auth.verify(auditRecord(r), r.mac());
+    }
+
+    private static Canonical auditRecord(AuditRecordRow r) {
+        return Canonical.of("tresor/row/audit_records/v1").string(r.node()).number(r.seq()).number(r.atMillis())
+                .string(r.client()).string(r.secret()).string(r.line());
     }
 
     // ------------------------------------------------------------------ join tokens

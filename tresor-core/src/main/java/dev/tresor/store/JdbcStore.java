@@ -385,7 +385,7 @@ final class JdbcStore implements Store {
 
         @Override
         public List<Rows.AuditRecordRow> auditRecords(Rows.AuditRecordQuery q) {
-            StringBuilder sql = new StringBuilder("SELECT node, seq, at_millis, client, secret, line FROM audit_records WHERE 1 = 1");
+            StringBuilder sql = new StringBuilder("SELECT node, seq, at_millis, client, secret, line, mac FROM audit_records WHERE 1 = 1");
             List<Object> args = new ArrayList<>();
             if (q.node() != null) {
                 sql.append(" AND node = ?");
@@ -422,7 +422,7 @@ final class JdbcStore implements Store {
             sql.append(" ORDER BY at_millis DESC, node DESC, seq DESC LIMIT ?");
             args.add(q.limit());
             return many(sql.toString(), rs -> new Rows.AuditRecordRow(rs.getString(1), rs.getLong(2), rs.getLong(3),
-                    rs.getString(4), rs.getString(5), rs.getString(6)), args.toArray());
+                    rs.getString(4), rs.getString(5), rs.getString(6), rs.getBytes(7)), args.toArray());
         }
 
         @Override
@@ -435,10 +435,10 @@ final class JdbcStore implements Store {
         @Override
         public void copyAuditRecords(List<Rows.AuditRecordRow> rows) {
             // One batch (pipelined by the driver), not a round trip per record.
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_records (node, seq, at_millis, client, secret, line) "
-                    + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (node, seq) DO NOTHING")) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_records (node, seq, at_millis, client, secret, line, mac) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node, seq) DO NOTHING")) {
                 for (Rows.AuditRecordRow r : rows) {
-                    bind(ps, new Object[] {r.node(), r.seq(), r.atMillis(), r.client(), r.secret(), r.line()});
+                    bind(ps, new Object[] {r.node(), r.seq(), r.atMillis(), r.client(), r.secret(), r.line(), r.mac()});
                     ps.addBatch();
                 }
                 ps.executeBatch();

@@ -122,8 +122,12 @@ public final class Rows {
     /** An {@code Idempotency-Key} of a PUT: the version it created and the labels it was answered with. */
     public record IdempotencyRow(String secret, String key, byte[] requestHash, int version, String labels, long createdAt) {}
 
-    /** A copy of one audit record of node {@code node}'s chain: its seq there, time, who, what, and the line as written. */
-    public record AuditRecordRow(String node, long seq, long atMillis, String client, String secret, String line) {}
+    /**
+     * A copy of one audit record of node {@code node}'s chain: its seq there, time, who, what, the
+     * line as written, and the row MAC over all of them (the nodes share the row MAC key, so any node
+     * can tell a copy edited or inserted in the database from one another node wrote).
+     */
+    public record AuditRecordRow(String node, long seq, long atMillis, String client, String secret, String line, byte[] mac) {}
 
     /** Which copied audit records to read, newest first; any null field does not filter. */
     public record AuditRecordQuery(String node, String notNode, Long sinceMillis, Long untilMillis, Long afterSeq,

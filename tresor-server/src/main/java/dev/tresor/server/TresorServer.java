@@ -161,14 +161,6 @@ public final class TresorServer implements AutoCloseable {
                 sinks.add(sink);
                 fileLogs.add(sink);
             }
-            if (severalNodes && nodeId != null && !fileLogs.isEmpty()) {
-                // Every node's records in the shared store, so GET /v1/audit on any node shows all nodes.
-                FileAuditSink first = fileLogs.getFirst();
-                tableCopy = new dev.tresor.audit.AuditTableCopy(opened, nodeId, first.file(),
-                        dev.tresor.audit.AuditTableCopy.Settings.defaults(), clock);
-                first.copyWrittenTo(tableCopy);
-                tableCopy.start();
-            }
             List<AuditSink> requiredRemote = new ArrayList<>();
             for (int i = 0; i < s.auditCopies().size(); i++) {
                 ServerSettings.AuditCopy c = s.auditCopies().get(i);
@@ -193,6 +185,15 @@ public final class TresorServer implements AutoCloseable {
             if (rewrapped.get() > 0) {
                 LOG.info("store converted to a keyring: {} data keys re-wrapped under keyring key {} (recorded in "
                         + "keyring_migrations)", rewrapped.get(), tresor.keyring().keyId());
+            }
+            if (severalNodes && nodeId != null && !fileLogs.isEmpty()) {
+                // Every node's records in the shared store, so GET /v1/audit on any node shows all nodes.
+                // Sealed with the row MAC key, hence made once the store is open; what was written
+                // before this (the start's own records) the copy takes from the file.
+                FileAuditSink first = fileLogs.getFirst();
+                tableCopy = tresor.auditTableCopy(nodeId, first.file(), dev.tresor.audit.AuditTableCopy.Settings.defaults());
+                first.copyWrittenTo(tableCopy);
+                tableCopy.start();
             }
             checkpointer = new AuditCheckpointer(fileLogs, tresor::storeEpochs,
                     (log, record) -> opened.write(w -> {
@@ -290,7 +291,7 @@ public final class TresorServer implements AutoCloseable {
             // Draining on stop (SIGTERM): the connector stops accepting, requests in flight finish
             // (up to DRAIN_TIMEOUT), answers carry Connection: close, then the server stops.
             api.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new ApiHandler(tresor, audit,
-                    new dev.tresor.audit.AuditReader(s.auditFiles().getFirst(), nodeId, tableCopy == null ? null : opened), publisher, s.caDefaultTtl(), s.caMaxTtl(),
+                    tresor.auditReader(s.auditFiles().getFirst(), nodeId, tableCopy != null), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
                     new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock),
                             keyringRotation))));

@@ -165,6 +165,20 @@ class MultiNodeAuditTest {
                 awaitRecord(f, portA, "?node=" + nodeB + "&secret=on/b&limit=50", read(nodeB, "on/b"));
             }
 
+            // A copy of B's editedCopy in the database (a read turned into a refusal): A leaves it out and raises an alarm.
+            long editedCopy = audit(f, portA, "?node=" + nodeB + "&secret=on/b&limit=1").get("records").get(0).get("seq").asLong();
+            try (Connection pg = f.postgres().connect();
+                 PreparedStatement edit = pg.prepareStatement("UPDATE audit_records SET line = replace(line, '\"allowed\"',"
+                         + " '\"denied\"') WHERE node = ? AND seq = ?")) {
+                edit.setString(1, nodeB);
+                edit.setLong(2, editedCopy);
+                assertThat(edit.executeUpdate()).isEqualTo(1);
+            }
+            JsonNode shown = audit(f, portA, "?node=" + nodeB + "&secret=on/b&limit=50");
+            assertThat(shown.get("records")).isNotEmpty().allSatisfy(r -> assertThat(r.get("seq").asLong()).isNotEqualTo(editedCopy));
+            assertThat(f.auditLines()).anyMatch(l -> l.contains("\"integrity.violation\"")
+                    && l.contains("audit record copy " + nodeB + "/" + editedCopy));
+
             // The two logs together: each node's chain verifies on its own.
             f.stopServer();
             LocalKeyProvider kek = LocalKeyProvider.load(dir.resolve("kek.json"));
