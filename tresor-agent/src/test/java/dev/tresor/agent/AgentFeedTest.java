@@ -1,5 +1,6 @@
 package dev.tresor.agent;
 
+import dev.tresor.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

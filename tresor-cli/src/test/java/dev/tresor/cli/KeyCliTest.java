@@ -1,5 +1,6 @@
 package dev.tresor.cli;
 
+import dev.tresor.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tresor.crypto.LocalKeyProvider;
@@ -51,13 +52,11 @@ class KeyCliTest {
             CliHarness.Run keyring = CliHarness.run(admin, tmp, "key", "rotate", "--keyring");
             assertThat(keyring.exitCode()).as(keyring.err()).isZero();
             assertThat(keyring.out()).contains("keyring key rotated: keyring:").contains("re-wrapped in the background");
-            java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
-            CliHarness.Run settled;
-            do {
-                Thread.sleep(50);
-                settled = CliHarness.run(admin, tmp, "key", "status");
-                assertThat(settled.exitCode()).as(settled.err()).isZero();
-            } while (!settled.out().contains("keyring rotation: done") && java.time.Instant.now().isBefore(deadline));
+            CliHarness.Run settled = Await.value("key status saying the keyring rotation is done", Await.LONG, () -> {
+                CliHarness.Run now = CliHarness.run(admin, tmp, "key", "status");
+                assertThat(now.exitCode()).as(now.err()).isZero();
+                return java.util.Optional.of(now).filter(r -> r.out().contains("keyring rotation: done"));
+            });
             assertThat(settled.out()).contains("keyring rotation: done").contains("keys:            1")
                     .contains("keyring version: 4");
 

@@ -1,5 +1,6 @@
 package dev.tresor.audit;
 
+import dev.tresor.testkit.Await;
 import static dev.tresor.audit.AuditFixtures.lines;
 import static dev.tresor.audit.AuditFixtures.newKek;
 import static dev.tresor.audit.AuditFixtures.read;
@@ -267,11 +268,9 @@ class AuditCheckpointTest {
                 for (int i = 0; i < 5; i++) {
                     sink.append(read(i));
                 }
-                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (checkpointer.taken() < 1 + round && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                assertThat(checkpointer.taken()).as("one per 5 records").isEqualTo(1 + round);
+                int expected = 1 + round;
+                Await.until("checkpoint " + expected + " (one per 5 records)", () -> checkpointer.taken() >= expected);
+                assertThat(checkpointer.taken()).as("one per 5 records").isEqualTo(expected);
             }
             sink.append(read(13));
             epochs.set(new WriteEpochs(3, 6));

@@ -1,5 +1,6 @@
 package dev.tresor.audit;
 
+import dev.tresor.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tresor.crypto.InternalKey;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,11 +41,8 @@ class AuditTableCopyTest {
                 200, "127.0.0.1", null);
     }
 
-    private static void awaitCopied(TestDatabase db, String node, long expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (db.rows("audit_records", "node = ?", node).size() < expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+    private static void awaitCopied(TestDatabase db, String node, long expected) {
+        Await.until(expected + " records of " + node + " copied", () -> db.rows("audit_records", "node = ?", node).size() >= expected);
         assertThat(db.rows("audit_records", "node = ?", node)).hasSize((int) expected);
     }
 

@@ -1,5 +1,6 @@
 package dev.tresor.audit;
 
+import dev.tresor.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -98,11 +99,7 @@ class ExternalSinksTest {
             for (int i = 5; i < 15; i++) {
                 copy.offer(event(i, "allowed")); // never blocks, never throws
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (copy.failed() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(copy.failed()).as("writes to the stopped collector failed").isPositive();
+            Await.until("writes to the stopped collector failing", () -> copy.failed() > 0);
             rsyslog.start();
             List<String> lines = rsyslog.awaitLine("\"requestId\":\"req-14\"");
             copy.close(Duration.ofSeconds(5));
@@ -146,10 +143,7 @@ class ExternalSinksTest {
         assertThat(copy.dropped()).isBetween(100L - 11 - 10, 90L);
         assertThat(copy.queueDepth()).isBetween(0, 10);
         release.countDown();
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (delivered.get() + copy.dropped() < 100 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        Await.until("every record delivered or dropped", () -> delivered.get() + copy.dropped() >= 100);
         assertThat(delivered.get() + copy.dropped()).isEqualTo(100);
         assertThat(copy.written()).isEqualTo(delivered.get());
         copy.close();
@@ -225,10 +219,7 @@ class ExternalSinksTest {
             copy.offer(event(i, "allowed"));
         }
         release.countDown();
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (copy.written() < 300 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        Await.until("all 300 records written", () -> copy.written() >= 300);
         copy.close();
         List<String> all = writes.stream().flatMap(List::stream).toList();
         assertThat(all).hasSize(300);

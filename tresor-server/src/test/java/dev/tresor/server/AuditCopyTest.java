@@ -1,5 +1,6 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.Await;
 import static dev.tresor.server.Replies.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,7 +8,6 @@ import dev.tresor.testkit.RsyslogServer;
 import dev.tresor.testkit.TestPki;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,13 +64,8 @@ class AuditCopyTest {
                 }
                 HttpResponse<String> last = f.call(f.admin(), "GET", "/v1/secrets/openemr/mariadb", null);
                 Replies.error(last, 403); // admins read through a group only: a refusal, audited too
-                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                while (metric(f.management("GET", "/metrics").body(), "tresor_audit_sink_failed_total") == 0
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                assertThat(metric(f.management("GET", "/metrics").body(), "tresor_audit_sink_failed_total"))
-                        .as("the copy noticed the collector is down").isPositive();
+                Await.until("the copy noticing the collector is down",
+                        () -> metric(f.management("GET", "/metrics").body(), "tresor_audit_sink_failed_total") > 0);
 
                 rsyslog.start();
                 String lastId = last.headers().firstValue("X-Request-Id").orElseThrow();

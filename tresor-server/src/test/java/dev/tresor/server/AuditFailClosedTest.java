@@ -1,5 +1,6 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.Await;
 import static dev.tresor.server.Replies.error;
 import static dev.tresor.server.Replies.ok;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -142,7 +143,8 @@ class AuditFailClosedTest {
         Files.writeString(blocker.resolve("keep"), "a non-empty directory cannot be renamed over either");
         // Any request makes the sink write, and its next fsync fails; wait until the server notices.
         f.call(f.admin(), "GET", "/v1/whoami", null);
-        TlsRefusalTest.awaitTrue(() -> f.management("GET", "/readyz").statusCode() == 503);
+        Await.until("/readyz answering 503 once the audit log cannot sync",
+                () -> f.management("GET", "/readyz").statusCode() == 503);
     }
 
     @Test

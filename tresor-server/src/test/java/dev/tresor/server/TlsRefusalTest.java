@@ -1,5 +1,6 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.Await;
 import static dev.tresor.server.Replies.error;
 import static dev.tresor.server.Replies.ok;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,7 +20,6 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -189,9 +189,9 @@ class TlsRefusalTest {
             assertThat(h.succeeded()).isFalse();
         }
         // The server notes a refusal after the client has seen it; wait for the count (bounded).
-        awaitTrue(() -> handshakeFailures() >= before + 2);
-        assertThat(handshakeFailures()).isGreaterThanOrEqualTo(before + 2);
-        awaitTrue(() -> f.auditLines().stream().filter(l -> l.contains("\"tls.handshake\"")).count() >= 2);
+        Await.until("both refused handshakes counted", () -> handshakeFailures() >= before + 2);
+        Await.until("both refused handshakes audited",
+                () -> f.auditLines().stream().filter(l -> l.contains("\"tls.handshake\"")).count() >= 2);
         List<JsonNode> records = f.auditLines().stream().map(Replies::json)
                 .filter(n -> "tls.handshake".equals(n.path("action").asText())).toList();
         assertThat(records).hasSizeGreaterThanOrEqualTo(2);
@@ -212,14 +212,4 @@ class TlsRefusalTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no audit record for request " + requestId));
     }
 
-    static void awaitTrue(BooleanSupplier condition) {
-        for (int i = 0; i < 500 && !condition.getAsBoolean(); i++) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.tresor.tunnel;
 
+import dev.tresor.testkit.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
