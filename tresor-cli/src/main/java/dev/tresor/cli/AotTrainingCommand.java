@@ -19,14 +19,20 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import dev.tresor.server.TresorServer;
+import dev.tresor.server.bootstrap.DataFolder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The training run behind the launcher's AOT cache (JEP 483/514/515). It starts a throw-away
  * {@code tresor dev} in a child JVM and runs the real client commands against it in this JVM, so
  * the cache records exactly the classes and profiles of the client path (TLS handshake, HTTP,
  * JSON, picocli) and none of the server's, which a client start would otherwise preload for
- * nothing. Any failure exits non-zero, and the launcher then keeps no cache.
+ * nothing. With {@code --server} the dev server runs in this JVM instead, so the cache (the
+ * launcher's second one, for {@code tresor server} and {@code tresor dev}) records the server's
+ * start-up and request path as well. Any failure exits non-zero, and the launcher then keeps no
+ * cache.
  */
 @Command(name = "__aot-train", hidden = true, description = "Internal: training run for the launcher's AOT cache.")
 final class AotTrainingCommand implements Callable<Integer> {
@@ -52,6 +58,9 @@ final class AotTrainingCommand implements Callable<Integer> {
 
     private final CliContext context;
 
+    @Option(names = "--server", description = "Run the dev server in this JVM, to train the server's cache.")
+    private boolean inProcessServer;
+
     AotTrainingCommand(CliContext context) {
         this.context = context;
     }
@@ -59,16 +68,18 @@ final class AotTrainingCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         Path scratch = Files.createTempDirectory("tresor-aot-training");
+        if (inProcessServer) {
+            try {
+                trainWithServerHere(scratch.resolve("data"));
+            } finally {
+                deleteRecursively(scratch);
+            }
+            return ExitCodes.OK;
+        }
         Process server = null;
         try {
             server = startDevServer(scratch.resolve("data"));
-            Map<String, String> env = exportsOf(server);
-            // Twice: the second round runs warmed code, which is what the recorded profiles should describe.
-            for (int round = 0; round < 2; round++) {
-                for (List<String> args : CLIENT_COMMANDS) {
-                    run(env, args, round);
-                }
-            }
+            runClientCommands(exportsOf(server));
         } finally {
             if (server != null) {
                 server.destroy();
@@ -79,6 +90,35 @@ final class AotTrainingCommand implements Callable<Integer> {
             deleteRecursively(scratch);
         }
         return ExitCodes.OK;
+    }
+
+    private void runClientCommands(Map<String, String> env) {
+        // Twice: the second round runs warmed code, which is what the recorded profiles should describe.
+        for (int round = 0; round < 2; round++) {
+            for (List<String> args : CLIENT_COMMANDS) {
+                run(env, args, round);
+            }
+        }
+    }
+
+    /** A dev folder and server as `tresor dev` makes them, in this JVM, then the client commands against it. */
+    private void trainWithServerHere(Path dir) {
+        int api = Ports.anyFree(DevCommand.HOST, -1);
+        int management = Ports.anyFree(DevCommand.HOST, api);
+        DataFolder folder = new DataFolder(dir);
+        folder.create(new DataFolder.Options("tresor.local", DevCommand.HOST + ":" + api, DevCommand.HOST + ":" + management,
+                List.of(), DevCommand.ADMIN, DevCommand.ADMIN_CERT_TTL, null), context.clock());
+        try (TresorServer server = ServerLifecycle.start(DevCommand.load(folder), folder.config().toString())) {
+            DataFolder.AdminCredentials admin = folder.adminCredentials(DevCommand.ADMIN);
+            String address = "https://" + DevCommand.HOST + ":" + server.apiPort();
+            DevCommand.createDevGroup(address, admin, context.clock());
+            Map<String, String> env = new HashMap<>();
+            env.put(ConnectionResolver.ADDR, address);
+            env.put(ConnectionResolver.CERT, admin.cert().toString());
+            env.put(ConnectionResolver.KEY, admin.key().toString());
+            env.put(ConnectionResolver.CA, admin.ca().toString());
+            runClientCommands(env);
+        }
     }
 
     private static Process startDevServer(Path dir) throws IOException {

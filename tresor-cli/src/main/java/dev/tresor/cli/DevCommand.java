@@ -211,7 +211,7 @@ final class DevCommand implements Callable<Integer> {
         return matcher.replaceFirst(Matcher.quoteReplacement(matcher.group(1) + matcher.group(2) + ":" + newPort + matcher.group(4)));
     }
 
-    private static ServerSettings load(DataFolder folder) {
+    static ServerSettings load(DataFolder folder) {
         try {
             return ConfigLoader.load(folder.config());
         } catch (ConfigException e) {
@@ -222,15 +222,20 @@ final class DevCommand implements Callable<Integer> {
     /** Through the API, as the admin, so these first changes are audited like any other. */
     private void createDevGroup(String address, DataFolder.AdminCredentials admin, List<String> notes) {
         try {
-            ConnectionSettings settings = new ConnectionSettings(new Setting<>(java.net.URI.create(address), "dev"),
-                    new Setting<>(admin.cert(), "dev"), new Setting<>(admin.key(), "dev"), new Setting<>(admin.ca(), "dev"));
-            try (TresorClient api = TresorClient.open(settings, context.clock())) {
-                api.call("POST", "groups", Map.of(), Json.object().put("name", DEV_GROUP)
-                        .put("description", "created by `tresor dev`; the admin may read and write its secrets"));
-                api.call("PUT", "groups/" + DEV_GROUP + "/clients/" + ADMIN, Map.of(), Json.object().put("role", "write"));
-            }
+            createDevGroup(address, admin, context.clock());
         } catch (CliException e) {
             notes.add("could not create the '" + DEV_GROUP + "' group: " + e.getMessage());
+        }
+    }
+
+    /** The dev group, with the admin as a writer (also made by the AOT training's own dev server). */
+    static void createDevGroup(String address, DataFolder.AdminCredentials admin, java.time.Clock clock) {
+        ConnectionSettings settings = new ConnectionSettings(new Setting<>(java.net.URI.create(address), "dev"),
+                new Setting<>(admin.cert(), "dev"), new Setting<>(admin.key(), "dev"), new Setting<>(admin.ca(), "dev"));
+        try (TresorClient api = TresorClient.open(settings, clock)) {
+            api.call("POST", "groups", Map.of(), Json.object().put("name", DEV_GROUP)
+                    .put("description", "created by `tresor dev`; the admin may read and write its secrets"));
+            api.call("PUT", "groups/" + DEV_GROUP + "/clients/" + ADMIN, Map.of(), Json.object().put("role", "write"));
         }
     }
 

@@ -495,6 +495,13 @@ class TresorCliIT {
         ok(Map.of(), "__aot-train");
     }
 
+    @Test
+    @Order(15)
+    void theServerAotTrainingRunSucceeds() throws Exception {
+        // The server cache's training (for `tresor dev` and `tresor server`): a server in the training JVM itself.
+        ok(Map.of(), "__aot-train", "--server");
+    }
+
     // ------------------------------------------------------------------ after the server stopped
 
     @Test
