@@ -1,19 +1,13 @@
 package dev.tresor.agent.feed;
 
-import javax.net.ssl.SSLContext;
+import dev.tresor.client.api.TlsSource;
 
 /**
- * The agent's TLS identity towards the server. {@link #generation()} changes whenever the key or
- * certificate did (a renewal, new files), so the HTTP client is rebuilt and new connections
- * present the new certificate without restarting the agent.
+ * The agent's TLS identity towards the server: a {@link TlsSource} whose {@link #generation()}
+ * changes whenever the key or certificate did (a renewal, new files), so the HTTP client is
+ * rebuilt and new connections present the new certificate without restarting the agent.
  */
-public interface Identity extends AutoCloseable {
-
-    /** Current TLS context (client certificate + the server's CA). */
-    SSLContext sslContext();
-
-    /** Changes when {@link #sslContext()} would present other credentials. */
-    Object generation();
+public interface Identity extends TlsSource, AutoCloseable {
 
     /** Who the agent is (its SPIFFE ID), for logs and status. */
     String name();

@@ -5,14 +5,12 @@ import dev.tresor.client.api.ApiException;
 import dev.tresor.client.api.SecretValue;
 import dev.tresor.client.api.SecretsClient;
 import dev.tresor.client.api.ServerAddresses;
-import dev.tresor.client.api.TlsSource;
 import dev.tresor.client.api.TransportException;
 import dev.tresor.client.api.TresorHttp;
 import dev.tresor.client.api.WatchPage;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
-import javax.net.ssl.SSLContext;
 
 /**
  * The two calls the agent makes, through tresor-client's shared transport (mTLS, failover
@@ -29,18 +27,7 @@ public final class TresorFeedClient implements AutoCloseable {
 
     public TresorFeedClient(ServerAddresses servers, Identity identity, Duration requestTimeout) {
         this.servers = servers;
-        TlsSource tls = new TlsSource() {
-            @Override
-            public SSLContext context() {
-                return identity.sslContext();
-            }
-
-            @Override
-            public Object generation() {
-                return identity.generation();
-            }
-        };
-        this.secrets = new SecretsClient(new TresorHttp(servers, tls,
+        this.secrets = new SecretsClient(new TresorHttp(servers, identity,
                 TresorHttp.Options.defaults("tresor-agent").withTimeouts(requestTimeout, requestTimeout)));
     }
 

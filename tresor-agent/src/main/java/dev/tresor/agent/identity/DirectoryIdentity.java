@@ -69,7 +69,7 @@ public final class DirectoryIdentity implements Identity {
     }
 
     @Override
-    public SSLContext sslContext() {
+    public SSLContext context() {
         return current.get().sslContext(endpoint.trust());
     }
 

@@ -65,7 +65,7 @@ public final class FileIdentity implements Identity {
     }
 
     @Override
-    public synchronized SSLContext sslContext() {
+    public synchronized SSLContext context() {
         return current.sslContext(serverTrust);
     }
 
