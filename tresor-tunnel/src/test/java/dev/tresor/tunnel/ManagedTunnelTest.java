@@ -123,6 +123,21 @@ class ManagedTunnelTest {
         }
     }
 
+    /** A config file with one managed server tunnel on {@code identityDir}, plus one more field line if given. */
+    private Path managedConfig(String name, String identityDir, String extraField) throws java.io.IOException {
+        Path file = tmp.resolve(name);
+        Files.writeString(file, """
+                tunnels:
+                  - name: db
+                    mode: server
+                    listen: "127.0.0.1:0"
+                    target: "127.0.0.1:3306"
+                    allow: ["%s"]
+                    identity: %s
+                """.formatted(identity("app"), identityDir) + (extraField == null ? "" : "    " + extraField + "\n"));
+        return file;
+    }
+
     /**
      * Issue 17: the node the folder records is down (its port closed, as after a SIGKILL), and the
      * config file's {@code failover:} lists the live one: the renewal goes there.
@@ -137,17 +152,7 @@ class ManagedTunnelTest {
         }
         new CredentialDirectory(folder).saveServer(new ServerEndpoint(java.net.URI.create("https://127.0.0.1:" + closed),
                 List.of(f.pki().caCertificate())));
-        Path file = tmp.resolve("ha-tunnels.yaml");
-        Files.writeString(file, """
-                tunnels:
-                  - name: db
-                    mode: server
-                    listen: "127.0.0.1:0"
-                    target: "127.0.0.1:3306"
-                    allow: ["%s"]
-                    identity: ha-id
-                    failover: ["%s"]
-                """.formatted(identity("app"), f.api("")));
+        Path file = managedConfig("ha-tunnels.yaml", "ha-id", "failover: [\"" + f.api("") + "\"]");
         TunnelSpec spec = dev.tresor.tunnel.config.ConfigFile.load(file).tunnels().getFirst();
         assertEquals(List.of(java.net.URI.create(f.api("").toString().replaceAll("/+$", ""))), spec.failover());
 
@@ -166,16 +171,7 @@ class ManagedTunnelTest {
 
     @Test
     void failoverIsRefusedWithoutAnIdentityFolderAndChecksEachAddress() throws Exception {
-        Path file = tmp.resolve("bad.yaml");
-        Files.writeString(file, """
-                tunnels:
-                  - mode: server
-                    listen: "127.0.0.1:0"
-                    target: "127.0.0.1:3306"
-                    allow: ["%s"]
-                    identity: bad-id
-                    failover: ["https://ok:8443", "http://plain:8443"]
-                """.formatted(identity("app")));
+        Path file = managedConfig("bad.yaml", "bad-id", "failover: [\"https://ok:8443\", \"http://plain:8443\"]");
         Files.createDirectories(tmp.resolve("bad-id"));
         IllegalArgumentException plain = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> dev.tresor.tunnel.config.ConfigFile.load(file));
@@ -191,16 +187,7 @@ class ManagedTunnelTest {
     void aConfigFileNamesTheFolderWithIdentityAndRefusesCertBeside() throws Exception {
         Path folder = tmp.resolve("cfg-id");
         join("cfg", folder);
-        Path file = tmp.resolve("tunnels.yaml");
-        Files.writeString(file, """
-                tunnels:
-                  - name: db
-                    mode: server
-                    listen: "127.0.0.1:0"
-                    target: "127.0.0.1:3306"
-                    allow: ["%s"]
-                    identity: cfg-id
-                """.formatted(identity("app")));
+        Path file = managedConfig("tunnels.yaml", "cfg-id", null);
         TunnelSpec spec = dev.tresor.tunnel.config.ConfigFile.load(file).tunnels().getFirst();
         assertEquals(folder, spec.identity());
         assertEquals(folder.resolve("cert.pem"), spec.cert());
