@@ -63,7 +63,7 @@ public final class ManagedCertificateSource implements CertificateSource {
         scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("tunnel-renewer").factory());
         renewer = new CertificateRenewer(directory,
                 CertificateRenewer.Renewal.over(new IssuanceClient(server.trust(), Duration.ofSeconds(30)),
-                        addresses(server.api(), failover), null, IssuanceClient.Profile.WORKLOAD),
+                        ServerAddresses.of(server.api(), failover), null, IssuanceClient.Profile.WORKLOAD),
                 policy, Clock.systemUTC(), scheduler, List.of(new RenewalListener() {
                     @Override
                     public void renewed(Credentials fresh) {
@@ -82,14 +82,6 @@ public final class ManagedCertificateSource implements CertificateSource {
                 }));
         renewer.start();
         LOG.info("tunnel certificate {} from {} renews at {}", current.get().serialHex(), dir, renewer.nextRenewal());
-    }
-
-    /** The recorded server first, then the failover nodes, each once. */
-    static ServerAddresses addresses(URI recorded, List<URI> failover) {
-        java.util.LinkedHashSet<URI> nodes = new java.util.LinkedHashSet<>();
-        nodes.add(recorded);
-        nodes.addAll(failover);
-        return new ServerAddresses(List.copyOf(nodes));
     }
 
     private static KeyMaterial material(Credentials c) {
