@@ -87,6 +87,11 @@ final class ServerProcess implements AutoCloseable {
         return out;
     }
 
+    /** SIGKILL (a node that dies: no drain, no clean close), and waits until it is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
     /** SIGTERM (a clean stop that closes the audit log), SIGKILL after 30 s. */
     @Override
     public void close() {

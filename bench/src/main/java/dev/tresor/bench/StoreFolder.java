@@ -91,7 +91,7 @@ record StoreFolder(String kind, DataFolder folder, DataFolder.AdminCredentials a
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -42,18 +42,46 @@ class AgentFeedTest {
         rig.close();
     }
 
-    @Test
-    void aRenewedCertificateIsUsedForNewConnectionsWithoutARestart() throws Exception {
-        // A workload identity as tresor cert join makes it: a join token, a key made here, a CredentialDirectory.
-        String identity = "spiffe://" + dev.tresor.server.ServerFixture.TRUST_DOMAIN + "/ns/app/sa/joined";
-        rig.admin("POST", "/v1/clients", "{\"name\":\"joined\",\"identity\":\"" + identity + "\"}", 201);
-        rig.admin("PUT", "/v1/groups/app/clients/joined", "{\"role\":\"read\"}", 200);
+    /** A client identity as tresor cert join makes it: a join token, a key made here, a CredentialDirectory. */
+    private Credentials join(String name, CredentialDirectory folder, IssuanceClient issuance) throws Exception {
+        String identity = "spiffe://" + dev.tresor.server.ServerFixture.TRUST_DOMAIN + "/ns/app/sa/" + name;
+        rig.admin("POST", "/v1/clients", "{\"name\":\"" + name + "\",\"identity\":\"" + identity + "\"}", 201);
+        rig.admin("PUT", "/v1/groups/app/clients/" + name, "{\"role\":\"read\"}", 200);
         String token = rig.admin("POST", "/v1/tokens", "{\"identity\":\"" + identity + "\"}", 201).get("token").asText();
-        IssuanceClient issuance = new IssuanceClient(List.of(rig.server.pki().caCertificate()), Duration.ofSeconds(10));
         Credentials joined = issuance.join(rig.server.join(""), token, KeyMaterial.generateP256(), IssuanceClient.Profile.CLIENT);
-        CredentialDirectory folder = new CredentialDirectory(rig.work.resolve("identity"));
         folder.install(joined);
         folder.saveServer(new ServerEndpoint(rig.server.api(""), List.of(rig.server.pki().caCertificate())));
+        return joined;
+    }
+
+    /** Issue 17: the server the folder records is down (its port closed); the config's failover node renews. */
+    @Test
+    void aRenewalGoesToAFailoverNodeWhenTheRecordedServerIsDown() throws Exception {
+        IssuanceClient issuance = new IssuanceClient(List.of(rig.server.pki().caCertificate()), Duration.ofSeconds(10));
+        CredentialDirectory folder = new CredentialDirectory(rig.work.resolve("ha-identity"));
+        Credentials joined = join("ha", folder, issuance);
+        int closed = Rig.freePort(); // free now, and nothing listens on it
+        folder.saveServer(new ServerEndpoint(java.net.URI.create("https://127.0.0.1:" + closed),
+                List.of(rig.server.pki().caCertificate())));
+
+        try (var identity = new dev.tresor.agent.identity.DirectoryIdentity(folder.dir(), null,
+                List.of(rig.server.api("")), true)) {
+            Credentials renewed = identity.renewNow();
+            assertThat(renewed.serial()).isNotEqualTo(joined.serial());
+            assertThat(folder.load().orElseThrow().serial()).isEqualTo(renewed.serial());
+        }
+        // Without failover: the same renewal fails (the one above did not pass for another reason).
+        try (var alone = new dev.tresor.agent.identity.DirectoryIdentity(folder.dir(), null, List.of(), true)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(alone::renewNow)
+                    .isInstanceOf(dev.tresor.client.IssuanceException.class);
+        }
+    }
+
+    @Test
+    void aRenewedCertificateIsUsedForNewConnectionsWithoutARestart() throws Exception {
+        IssuanceClient issuance = new IssuanceClient(List.of(rig.server.pki().caCertificate()), Duration.ofSeconds(10));
+        CredentialDirectory folder = new CredentialDirectory(rig.work.resolve("identity"));
+        Credentials joined = join("joined", folder, issuance);
 
         rig.put("app/token", "v1");
         Path config = rig.config("credentials:\n  dir: " + folder.dir() + "\n", """

@@ -165,7 +165,7 @@ final class Rig implements AutoCloseable {
         java.net.URI api = config.server();
         if (config.credentials() instanceof AgentConfig.Directory d) {
             dev.tresor.agent.identity.DirectoryIdentity directory =
-                    new dev.tresor.agent.identity.DirectoryIdentity(d.dir(), config.server(), d.renew());
+                    new dev.tresor.agent.identity.DirectoryIdentity(d.dir(), config.server(), config.failover(), d.renew());
             identity = directory;
             api = directory.server();
         } else {

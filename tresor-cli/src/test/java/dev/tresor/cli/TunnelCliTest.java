@@ -33,6 +33,18 @@ class TunnelCliTest {
         assertThat(badPattern.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(badPattern.err()).startsWith("tresor: --expect: identity pattern");
 
+        CliHarness.Run failoverWithoutIdentity = CliHarness.run(Map.of(), home, "tunnel", "server", "--listen", "127.0.0.1:0",
+                "--target", "127.0.0.1:1", "--allow", "spiffe://tresor.local/ns/a/sa/b", "--cert", "a", "--key", "k",
+                "--ca-bundle", "c", "--failover", "https://b:8443");
+        assertThat(failoverWithoutIdentity.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(failoverWithoutIdentity.err()).startsWith("tresor: --failover: only a tunnel with --identity");
+
+        CliHarness.Run plainFailover = CliHarness.run(Map.of(), home, "tunnel", "server", "--listen", "127.0.0.1:0",
+                "--target", "127.0.0.1:1", "--allow", "spiffe://tresor.local/ns/a/sa/b", "--identity", home.toString(),
+                "--failover", "https://b:8443,http://c:8443");
+        assertThat(plainFailover.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(plainFailover.err()).startsWith("tresor: --failover: 'http://c:8443' must be https://HOST:PORT");
+
         CliHarness.Run config = CliHarness.run(Map.of(), home, "tunnel", "--config", home.resolve("t.yaml").toString());
         assertThat(config.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(config.err()).contains("does not exist");

@@ -34,6 +34,12 @@ public final class CertificateRenewer implements AutoCloseable {
 
         /** Renewal against a Tresor API ({@code POST /v1/ca/renew}); {@code ttl} may be null (the server's default). */
         static Renewal over(IssuanceClient client, java.net.URI api, Duration ttl, IssuanceClient.Profile profile) {
+            return over(client, dev.tresor.client.api.ServerAddresses.of(api), ttl, profile);
+        }
+
+        /** As above on several nodes of one cluster, tried in order (a node that refuses connections is passed over). */
+        static Renewal over(IssuanceClient client, dev.tresor.client.api.ServerAddresses api, Duration ttl,
+                            IssuanceClient.Profile profile) {
             return (current, keys) -> client.renew(api, current, keys, ttl, profile);
         }
     }

@@ -68,11 +68,21 @@ public final class IssuanceClient {
         } catch (GeneralSecurityException e) {
             throw new IssuanceException(0, "cannot set up TLS: " + e.getMessage(), e);
         }
-        return credentials(post(tls, joinUrl, "join", body), keys);
+        return credentials(post(tls, ServerAddresses.of(joinUrl), "join", body), keys);
     }
 
     /** Renews {@code current} at {@code apiUrl} over mTLS for the new {@code keys}; same identity, new key. */
     public Credentials renew(URI apiUrl, Credentials current, KeyPair keys, Duration ttl, Profile profile)
+            throws IssuanceException {
+        return renew(ServerAddresses.of(apiUrl), current, keys, ttl, profile);
+    }
+
+    /**
+     * As {@link #renew(URI, Credentials, KeyPair, Duration, Profile)} on a cluster: a node that
+     * refuses the connection is passed over for the next (the request was never sent). A renewal
+     * cut mid-request is not repeated here; the caller's retry (the renewer's backoff) makes a new one.
+     */
+    public Credentials renew(ServerAddresses api, Credentials current, KeyPair keys, Duration ttl, Profile profile)
             throws IssuanceException {
         ObjectNode body = JSON.createObjectNode();
         body.put("csr", KeyMaterial.csrPem(keys));
@@ -80,19 +90,20 @@ public final class IssuanceClient {
         if (ttl != null) {
             body.put("ttl", ttl.toSeconds() + "s");
         }
-        return credentials(post(current.sslContext(serverTrust), apiUrl, "ca/renew", body), keys);
+        return credentials(post(current.sslContext(serverTrust), api, "ca/renew", body), keys);
     }
 
     /** One POST through the shared transport; never repeated (a join token is single-use). */
-    private JsonNode post(SSLContext tls, URI server, String path, ObjectNode body) throws IssuanceException {
-        URI target = server.resolve("/v1/" + path);
+    private JsonNode post(SSLContext tls, ServerAddresses servers, String path, ObjectNode body) throws IssuanceException {
+        String target = servers.size() == 1 ? servers.first().resolve("/v1/" + path).toString()
+                : "/v1/" + path + " on " + servers;
         byte[] request;
         try {
             request = JSON.writeValueAsBytes(body);
         } catch (IOException e) {
             throw new IssuanceException(0, "cannot encode the request to " + target + ": " + e.getMessage(), e);
         }
-        try (TresorHttp http = new TresorHttp(ServerAddresses.of(server), TlsSource.fixed(tls),
+        try (TresorHttp http = new TresorHttp(servers, TlsSource.fixed(tls),
                 TresorHttp.Options.defaults("tresor-client").withTimeouts(timeout, timeout))) {
             ApiReply response = http.send(ApiRequest.of("POST", path, request));
             JsonNode reply;

@@ -43,8 +43,13 @@ public final class TresorFixture implements AutoCloseable {
     public final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
     public final RecordingMonitor monitor = new RecordingMonitor();
     private final List<Store> stores = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
     public Store store;
+    /** The node that {@link #auth}, {@link #read}, {@link #put} and the rest talk to (see {@link #on}). */
     public Tresor tresor;
+
+    /** A running Tresor on this fixture's database, with the monitor that records its own integrity alarms. */
+    public record Node(Tresor tresor, RecordingMonitor monitor) {}
 
     private TresorFixture(TestDatabase db) {
         this.db = db;
@@ -58,6 +63,7 @@ public final class TresorFixture implements AutoCloseable {
             this.store = openStore();
             this.tresor = Tresor.open(store, kek, monitor, clock);
             tresor.bootstrapAdmin(ROOT, id(ROOT));
+            nodes.add(new Node(tresor, monitor));
         } catch (RuntimeException | Error e) {
             close(); // a failed start must not leak connection pools into the next test
             throw e;
@@ -78,6 +84,34 @@ public final class TresorFixture implements AutoCloseable {
     /** A second Tresor on the same database: another server node, or this one after a restart. */
     public Tresor reopen() {
         return Tresor.open(openStore(), kek, monitor, clock);
+    }
+
+    /**
+     * Starts one more node on the same database with a monitor of its own (as a second server
+     * process has), so a test can tell which node raised an alarm. {@link #reopen()} instead
+     * shares the first node's monitor.
+     */
+    public Node addNode() {
+        RecordingMonitor own = new RecordingMonitor();
+        Node node = new Node(Tresor.open(openStore(), kek, own, clock), own);
+        nodes.add(node);
+        return node;
+    }
+
+    /** The first node, then those of {@link #addNode()} in order. */
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    /** Runs {@code action} with {@link #tresor} pointing at {@code node}, then points it back. */
+    public <T> T on(Node node, java.util.function.Supplier<T> action) {
+        Tresor before = tresor;
+        tresor = node.tresor();
+        try {
+            return action.get();
+        } finally {
+            tresor = before;
+        }
     }
 
     public static String id(String client) {

@@ -68,22 +68,65 @@ class TamperTest {
         }
     }
 
+    /**
+     * Issue 17: two nodes on one PostgreSQL, both having verified and cached the world before the
+     * attack. Every attack above is refused by both, and each raises its own alarm: a node's cache
+     * gives the attacker nothing, because every request compares the store's change token and the
+     * tampering commit moves it.
+     */
+    @Nested
+    class TwoPostgreSQLNodes extends Attacks {
+        TwoPostgreSQLNodes() {
+            super(TestDatabase.Kind.POSTGRESQL, 2);
+        }
+
+        /**
+         * The limit of per-node high-water marks, pinned so that a fix shows up here: node 2 read
+         * app/both before the revoke and not after, so the replayed bucket is the newest it knows and
+         * it serves the revoked reader again, without an alarm. Node 1, which read the newer epoch,
+         * refuses; a node that starts refuses (the head's sum over all buckets no longer adds up).
+         * docs/operations.md "High availability" says what this means for operators.
+         */
+        @Test
+        void aReplayedSecretWithItsBucketFoolsANodeThatNeverSawTheNewerEpochUntilItRestarts() {
+            replayAppBothWithItsBucketAcrossARevoke(false);
+            TresorFixture.Node first = f.nodes().get(0);
+            TresorFixture.Node second = f.nodes().get(1);
+            f.on(first, () -> refusedHere("node 1", reading("mallory", "app/both")));
+            assertThat(first.monitor().subjects()).anyMatch(s -> s.startsWith("secret app/both"));
+            assertThat(f.on(second, reading("mallory", "app/both"))).isEqualTo("BOTH-1");
+            assertThat(second.monitor().subjects()).isEmpty();
+            clearAlarms();
+            assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class).hasMessageContaining("secret ledger");
+            assertReportedAtStart("secret ledger");
+        }
+    }
+
     abstract static class Attacks {
 
         private final TestDatabase.Kind kind;
+        private final int nodeCount;
         TresorFixture f;
         TestDatabase db;
-        Tresor tresor;
 
         Attacks(TestDatabase.Kind kind) {
+            this(kind, 1);
+        }
+
+        /**
+         * With {@code nodeCount > 1}, the world is built on the first node and read on the others
+         * before each attack (so every node has verified and cached the rows), and every refusal and
+         * alarm below is checked on every node.
+         */
+        Attacks(TestDatabase.Kind kind, int nodeCount) {
             this.kind = kind;
+            this.nodeCount = nodeCount;
         }
 
         @BeforeEach
         void world() {
             f = TresorFixture.create(kind);
             db = f.db;
-            tresor = f.tresor;
             f.group("g1");
             f.group("g2");
             f.client("alice", false, Role.READ, "g1");
@@ -96,7 +139,18 @@ class TamperTest {
             f.put(root, "app/both", "BOTH-1", "g1", "g2");
             assertThat(f.read(f.auth("alice"), "app/db")).isEqualTo("PW-2");
             assertThat(f.read(f.auth("mallory"), "app/both")).isEqualTo("BOTH-1");
-            f.monitor.clear();
+            for (int i = 1; i < nodeCount; i++) {
+                f.on(f.addNode(), () -> {
+                    assertThat(f.read(f.auth("alice"), "app/db")).isEqualTo("PW-2");
+                    assertThat(f.read(f.auth("alice"), "app/db", new VersionSelector(1, null))).isEqualTo("PW-1");
+                    assertThat(f.read(f.auth("wendy"), "app/both")).isEqualTo("BOTH-1");
+                    assertThat(f.read(f.auth("mallory"), "team/g2")).isEqualTo("G2-1");
+                    assertThat(f.read(f.auth("mallory"), "app/both")).isEqualTo("BOTH-1");
+                    assertThat(f.root().admin()).isTrue();
+                    return null;
+                });
+            }
+            clearAlarms();
         }
 
         @AfterEach
@@ -108,18 +162,37 @@ class TamperTest {
 
         // ------------------------------------------------------------------ helpers
 
-        /** The action must be refused; returns the refusal. A returned value fails the test. */
-        static TresorException refused(Supplier<?> action) {
+        /**
+         * The action must be refused on every node, each the same way; returns the first node's
+         * refusal. A returned value fails the test.
+         */
+        TresorException refused(Supplier<?> action) {
+            TresorException first = null;
+            List<TresorFixture.Node> nodes = f.nodes();
+            for (int i = 0; i < nodes.size(); i++) {
+                String node = "node " + (i + 1) + " of " + nodes.size();
+                TresorException e = f.on(nodes.get(i), () -> refusedHere(node, action));
+                if (first == null) {
+                    first = e;
+                } else {
+                    assertThat(e).as(node).hasSameClassAs(first);
+                    assertThat(e.failure()).as(node).isEqualTo(first.failure());
+                }
+            }
+            return first;
+        }
+
+        static TresorException refusedHere(String node, Supplier<?> action) {
             Object value;
             try {
                 value = action.get();
             } catch (TresorException e) {
                 return e;
             }
-            return fail("expected a refusal, but the attack succeeded and returned: " + value);
+            return fail("expected a refusal on " + node + ", but the attack succeeded and returned: " + value);
         }
 
-        static TresorException refused(Runnable action) {
+        TresorException refused(Runnable action) {
             return refused(() -> {
                 action.run();
                 return "(completed)";
@@ -141,17 +214,49 @@ class TamperTest {
             return () -> f.read(f.auth(client), secret, new VersionSelector(version, null));
         }
 
+        /** Every running node raised the alarm itself (each has its own monitor). */
         void assertReported(String subject) {
-            assertThat(f.monitor.subjects()).as("violations reported to the monitor").contains(subject);
+            List<TresorFixture.Node> nodes = f.nodes();
+            for (int i = 0; i < nodes.size(); i++) {
+                assertThat(nodes.get(i).monitor().subjects())
+                        .as("violations reported to the monitor of node " + (i + 1)).contains(subject);
+            }
         }
 
         void assertReportedStartingWith(String subjectPrefix) {
-            assertThat(f.monitor.subjects()).as("violations reported to the monitor")
-                    .anyMatch(s -> s.startsWith(subjectPrefix));
+            List<TresorFixture.Node> nodes = f.nodes();
+            for (int i = 0; i < nodes.size(); i++) {
+                assertThat(nodes.get(i).monitor().subjects())
+                        .as("violations reported to the monitor of node " + (i + 1))
+                        .anyMatch(s -> s.startsWith(subjectPrefix));
+            }
+        }
+
+        /** A node started after the attack ({@link TresorFixture#reopen()}, the first node's monitor) raised it. */
+        void assertReportedAtStart(String subject) {
+            assertThat(f.monitor.subjects()).as("violations reported by the node that started").contains(subject);
+        }
+
+        void clearAlarms() {
+            f.nodes().forEach(n -> n.monitor().clear());
+        }
+
+        /** Runs a check on every node in turn. */
+        void onEveryNode(Runnable check) {
+            for (TresorFixture.Node node : f.nodes()) {
+                f.on(node, () -> {
+                    check.run();
+                    return null;
+                });
+            }
         }
 
         /** The honest parts of the world still work (the damage is confined to the tampered row). */
         void assertUntouchedStillWorks(String... except) {
+            onEveryNode(() -> assertUntouchedStillWorksHere(except));
+        }
+
+        private void assertUntouchedStillWorksHere(String... except) {
             List<String> skip = List.of(except);
             if (!skip.contains("alice")) {
                 assertThat(f.read(f.auth("alice"), "app/both")).isEqualTo("BOTH-1");
@@ -228,7 +333,7 @@ class TamperTest {
             assertThat(v.subject()).isEqualTo("client " + tampered);
             assertReported("client " + tampered);
             if (!tampered.equals("root")) {
-                assertThat(tresor.listClients(f.root())).filteredOn(c -> c.name().equals(tampered))
+                assertThat(f.tresor.listClients(f.root())).filteredOn(c -> c.name().equals(tampered))
                         .extracting(ClientView::intact).containsExactly(false);
                 assertUntouchedStillWorks(victim);
             } else {
@@ -241,14 +346,14 @@ class TamperTest {
             db.sql("UPDATE clients SET admin = ? WHERE name = 'mallory'", db.bool(true));
             Caller root = f.root();
             // Editing the row would re-seal it and launder the change: refused.
-            assertThat(refused(() -> tresor.addMember(root, "g1", "mallory", Role.READ)))
+            assertThat(refused(() -> f.tresor.addMember(root, "g1", "mallory", Role.READ)))
                     .isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.removeMember(root, "g2", "mallory"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.removeMember(root, "g2", "mallory"))).isInstanceOf(IntegrityViolation.class);
             authRefused("mallory");
             assertReported("client mallory");
             // Deleting it is the remedy, and a re-created client starts clean.
-            tresor.deleteClient(root, "mallory");
-            tresor.createClient(root, "mallory", id("mallory"), false);
+            f.tresor.deleteClient(root, "mallory");
+            f.tresor.createClient(root, "mallory", id("mallory"), false);
             Caller fresh = f.auth("mallory");
             assertThat(fresh.admin()).isFalse();
             assertThat(fresh.groups()).isEmpty();
@@ -302,10 +407,10 @@ class TamperTest {
         @Test
         void reInsertingARevokedMembershipRowIsCaught() {
             Caller root = f.root();
-            tresor.addMember(root, "g1", "mallory", Role.READ);
+            f.tresor.addMember(root, "g1", "mallory", Role.READ);
             assertThat(f.read(f.auth("mallory"), "app/db")).isEqualTo("PW-2");
             Map<String, Object> captured = membershipRow("g1", "mallory");
-            tresor.removeMember(root, "g1", "mallory");
+            f.tresor.removeMember(root, "g1", "mallory");
             assertThat(refused(reading("mallory", "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
 
             db.insert("memberships", captured); // its MAC was valid, and still is
@@ -317,10 +422,10 @@ class TamperTest {
         @Test
         void replayingAnOlderCopyOfAClientRowIsCaughtByTheAclHeadRegistry() {
             Caller root = f.root();
-            tresor.addMember(root, "g1", "mallory", Role.WRITE);
+            f.tresor.addMember(root, "g1", "mallory", Role.WRITE);
             Map<String, Object> oldClient = clientRow("mallory");
             Map<String, Object> oldMembership = membershipRow("g1", "mallory");
-            tresor.removeMember(root, "g1", "mallory");
+            f.tresor.removeMember(root, "g1", "mallory");
             // Put back the client row and membership as they were: each verifies on its own, and the
             // row's group digest matches the memberships. Only the ACL head registry knows better.
             restoreRow("clients", oldClient, "name = ?", "mallory");
@@ -334,10 +439,10 @@ class TamperTest {
         @Test
         void replayingAnAdminRowFromBeforeTheClientWasRecreatedWithoutAdminIsCaught() {
             Caller root = f.root();
-            tresor.createClient(root, "ops", id("ops"), true);
+            f.tresor.createClient(root, "ops", id("ops"), true);
             Map<String, Object> asAdmin = clientRow("ops");
-            tresor.deleteClient(root, "ops");
-            tresor.createClient(root, "ops", id("ops"), false);
+            f.tresor.deleteClient(root, "ops");
+            f.tresor.createClient(root, "ops", id("ops"), false);
             assertThat(f.auth("ops").admin()).isFalse();
             restoreRow("clients", asAdmin, "name = ?", "ops");
             authRefused("ops");
@@ -371,11 +476,11 @@ class TamperTest {
         @Test
         void reInsertingADeletedClientsRowsIsCaught() {
             Caller root = f.root();
-            tresor.createClient(root, "eve", id("eve"), true);
-            tresor.addMember(root, "g1", "eve", Role.WRITE);
+            f.tresor.createClient(root, "eve", id("eve"), true);
+            f.tresor.addMember(root, "g1", "eve", Role.WRITE);
             Map<String, Object> client = clientRow("eve");
             List<Map<String, Object>> memberships = db.rows("memberships", "client_name = ?", "eve");
-            tresor.deleteClient(root, "eve");
+            f.tresor.deleteClient(root, "eve");
             assertThat(refused(() -> f.auth("eve")).failure()).isEqualTo(Failure.UNAUTHENTICATED);
 
             db.insert("clients", client);
@@ -383,10 +488,10 @@ class TamperTest {
             IntegrityViolation v = authRefused("eve");
             assertThat(v.problem()).contains("registered");
             assertReported("client eve");
-            assertThat(tresor.listClients(f.root())).filteredOn(c -> c.name().equals("eve"))
+            assertThat(f.tresor.listClients(f.root())).filteredOn(c -> c.name().equals("eve"))
                     .extracting(ClientView::intact).containsExactly(false);
             // The re-inserted admin row cannot be used to run admin operations either.
-            assertThat(refused(() -> tresor.addMember(f.root(), "g2", "eve", Role.READ)))
+            assertThat(refused(() -> f.tresor.addMember(f.root(), "g2", "eve", Role.READ)))
                     .isInstanceOf(IntegrityViolation.class);
             assertUntouchedStillWorks();
         }
@@ -398,7 +503,7 @@ class TamperTest {
             db.sql("DELETE FROM memberships WHERE client_name = 'alice'");
             db.sql("DELETE FROM clients WHERE name = 'alice'");
             assertThat(refused(() -> f.auth("alice")).failure()).isEqualTo(Failure.UNAUTHENTICATED);
-            tresor.listClients(f.root());
+            onEveryNode(() -> f.tresor.listClients(f.root()));
             assertReported("client alice");
             assertUntouchedStillWorks("alice");
         }
@@ -415,10 +520,10 @@ class TamperTest {
             assertReported("ACL head");
             // Nobody can start editing the ACL afresh, and a restarted node does not start: the store head
             // sealed an ACL head that is gone.
-            assertThat(refused(() -> tresor.bootstrapAdmin("attacker", id("mallory-2")))).isInstanceOf(IntegrityViolation.class);
-            f.monitor.clear();
+            assertThat(refused(() -> f.tresor.bootstrapAdmin("attacker", id("mallory-2")))).isInstanceOf(IntegrityViolation.class);
+            clearAlarms();
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class).hasMessageContaining("ACL head is missing");
-            assertReported("store head");
+            assertReportedAtStart("store head");
         }
 
         @ParameterizedTest(name = "acl_head.{0}")
@@ -430,10 +535,10 @@ class TamperTest {
                 case "registry" -> {
                     // Bring a deleted admin back and list its row's MAC in the registry.
                     Caller root = f.root();
-                    tresor.createClient(root, "eve", id("eve"), true);
+                    f.tresor.createClient(root, "eve", id("eve"), true);
                     Map<String, Object> eve = clientRow("eve");
-                    tresor.deleteClient(root, "eve");
-                    f.monitor.clear();
+                    f.tresor.deleteClient(root, "eve");
+                    clearAlarms();
                     db.insert("clients", eve);
                     String registry = (String) db.row("acl_head", null).get("registry");
                     db.sql("UPDATE acl_head SET registry = ?",
@@ -445,10 +550,10 @@ class TamperTest {
             authRefused(who);
             assertThat(f.monitor.subjects()).isNotEmpty();
             // A node that starts now (no cache) does not start: the ACL head is not the one the store head sealed.
-            f.monitor.clear();
+            clearAlarms();
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class)
                     .hasMessageContaining("access-control tables do not match the store head");
-            assertReported("store head");
+            assertReportedAtStart("store head");
         }
 
         @Test
@@ -468,11 +573,11 @@ class TamperTest {
         @Test
         void replayingAnOlderAclHeadWithItsRowsIsCaughtByTheRunningNode() {
             Caller root = f.root();
-            tresor.addMember(root, "g1", "mallory", Role.READ);
+            f.tresor.addMember(root, "g1", "mallory", Role.READ);
             Map<String, Object> oldHead = db.row("acl_head", null);
             Map<String, Object> oldClient = clientRow("mallory");
             Map<String, Object> oldMembership = membershipRow("g1", "mallory");
-            tresor.removeMember(root, "g1", "mallory");
+            f.tresor.removeMember(root, "g1", "mallory");
             assertThat(refused(reading("mallory", "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
 
             // Roll the ACL back to the consistent state in which mallory was in g1.
@@ -500,21 +605,21 @@ class TamperTest {
             db.insert("tresor_groups", forged);
             db.sql("UPDATE tresor_groups SET description = 'changed' WHERE name = 'g2'");
             Caller root = f.root();
-            assertThat(refused(() -> tresor.addMember(root, "g9", "mallory", Role.READ)))
+            assertThat(refused(() -> f.tresor.addMember(root, "g9", "mallory", Role.READ)))
                     .isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.grant(root, "g9", "app/db"))).isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.grant(root, "g2", "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.grant(root, "g9", "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.grant(root, "g2", "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(() -> f.put(root, "new/secret", "x", "g9"))).isInstanceOf(IntegrityViolation.class);
             assertReported("group g9");
             assertReported("group g2");
-            assertThat(tresor.listGroups(root)).filteredOn(g -> !g.name().equals("g1"))
+            assertThat(f.tresor.listGroups(root)).filteredOn(g -> !g.name().equals("g1"))
                     .extracting(GroupView::intact).containsOnly(false);
             assertThat(secretsMeta("app/db").groups()).containsExactly("g1");
             assertUntouchedStillWorks();
         }
 
         SecretMeta secretsMeta(String name) {
-            return tresor.secrets().meta(f.root(), name);
+            return f.tresor.secrets().meta(f.root(), name);
         }
 
         // ================================================================== secrets
@@ -538,7 +643,7 @@ class TamperTest {
             // (a) the attacker gets nothing, even where the row now names her group.
             TresorException attacker = refused(reading("mallory", "app/db"));
             assertThat(attacker.failure()).isIn(Failure.FORBIDDEN, Failure.INTEGRITY);
-            assertThat(tresor.secrets().list(f.auth("mallory"), null, null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(f.auth("mallory"), null, null, 100)).extracting(SecretMeta::name)
                     .doesNotContain("app/db");
             // (b) the honest reader gets no value from the tampered row (no stale or swapped value)...
             assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
@@ -546,17 +651,17 @@ class TamperTest {
             // (c) ... and it is reported.
             assertReported("secret app/db");
             // Listing skips it; admins cannot launder it by writing over it.
-            assertThat(tresor.secrets().list(f.auth("alice"), null, null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(f.auth("alice"), null, null, 100)).extracting(SecretMeta::name)
                     .containsExactly("app/both");
             Caller root = f.root();
             assertThat(refused(() -> f.put(root, "app/db", "PW-3"))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(() -> f.put(f.auth("wendy"), "app/db", "PW-3"))).isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.secrets().label(root, "app/db", "current", 1, null)))
+            assertThat(refused(() -> f.tresor.secrets().label(root, "app/db", "current", 1, null)))
                     .isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.grant(root, "g2", "app/db"))).isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.secrets().delete(root, "app/db", false)))
+            assertThat(refused(() -> f.tresor.grant(root, "g2", "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.secrets().delete(root, "app/db", false)))
                     .isInstanceOf(IntegrityViolation.class);
-            assertThat(refused(() -> tresor.secrets().versions(root, "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.secrets().versions(root, "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertUntouchedStillWorks();
         }
 
@@ -567,31 +672,31 @@ class TamperTest {
             db.sql("UPDATE secrets SET deleted_at = 1 WHERE name = 'app/db'");
             assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertReported("secret app/db");
-            assertThat(refused(() -> tresor.secrets().meta(f.auth("alice"), "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.secrets().meta(f.auth("alice"), "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(() -> secretsMeta("app/db"))).isInstanceOf(IntegrityViolation.class);
             // A reader outside every group of the row is still told nothing about it, but it is counted.
-            f.monitor.clear();
+            clearAlarms();
             TresorException outsider = refused(reading("mallory", "app/db"));
             assertThat(outsider).isNotInstanceOf(IntegrityViolation.class);
             assertThat(outsider.failure()).isEqualTo(Failure.FORBIDDEN);
             assertReported("secret app/db");
-            assertThat(tresor.secrets().list(f.auth("alice"), null, null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(f.auth("alice"), null, null, 100)).extracting(SecretMeta::name)
                     .containsExactly("app/both");
         }
 
         @Test
         void undeletingASoftDeletedSecretIsCaught() {
-            tresor.secrets().delete(f.root(), "app/db", false);
+            f.tresor.secrets().delete(f.root(), "app/db", false);
             db.sql("UPDATE secrets SET deleted_at = NULL WHERE name = 'app/db'");
             assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertReported("secret app/db");
-            assertThat(refused(() -> tresor.secrets().restore(f.root(), "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.secrets().restore(f.root(), "app/db"))).isInstanceOf(IntegrityViolation.class);
         }
 
         @Test
         void undestroyingADestroyedSecretBringsNoValueBack() {
             Map<String, Object> v2 = versionRow("app/db", 2);
-            tresor.secrets().delete(f.root(), "app/db", true);
+            f.tresor.secrets().delete(f.root(), "app/db", true);
             // Flags back, and the old key and ciphertext written into the destroyed version row.
             db.sql("UPDATE secrets SET deleted_at = NULL, destroyed = ?, labels = 'current=2' WHERE name = 'app/db'",
                     db.bool(false));
@@ -600,7 +705,7 @@ class TamperTest {
             assertThat(refused(reading("alice", "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(reading("alice", "app/db", 2))).isInstanceOf(IntegrityViolation.class);
             assertReportedStartingWith("secret app/db");
-            assertThat(refused(() -> tresor.secrets().restore(f.root(), "app/db"))).isInstanceOf(IntegrityViolation.class);
+            assertThat(refused(() -> f.tresor.secrets().restore(f.root(), "app/db"))).isInstanceOf(IntegrityViolation.class);
         }
 
         // ================================================================== secret versions
@@ -663,10 +768,14 @@ class TamperTest {
             }
             // The version list leaves out rows whose MAC fails. (Key and ciphertext are covered by the
             // AEAD, not the MAC: a list of metadata does not open envelopes, so it may still show them.)
-            f.monitor.clear();
-            List<VersionMeta> versions = tresor.secrets().versions(f.auth("alice"), "app/db");
+            clearAlarms();
+            onEveryNode(() -> {
+                List<VersionMeta> versions = f.tresor.secrets().versions(f.auth("alice"), "app/db");
+                if (!List.of("ciphertext", "wrapped_key").contains(change) && !change.startsWith("swap")) {
+                    assertThat(versions).extracting(VersionMeta::version).doesNotContain(2);
+                }
+            });
             if (!List.of("ciphertext", "wrapped_key").contains(change) && !change.startsWith("swap")) {
-                assertThat(versions).extracting(VersionMeta::version).doesNotContain(2);
                 // Finding 9: the omission is itself counted and audited as a violation.
                 assertReported("secret app/db v2");
             }
@@ -675,8 +784,8 @@ class TamperTest {
 
         @Test
         void extendingAnExpiryIsCaught() {
-            tresor.secrets().put(f.root(), "app/db", new PutSecret(TresorFixture.bytes("PW-3"), null,
-                    f.clock.instant().plus(Duration.ofHours(1)), null, null, null, null), tresor.groupCheck());
+            f.tresor.secrets().put(f.root(), "app/db", new PutSecret(TresorFixture.bytes("PW-3"), null,
+                    f.clock.instant().plus(Duration.ofHours(1)), null, null, null, null), f.tresor.groupCheck());
             f.clock.advance(Duration.ofHours(2));
             assertThat(refused(reading("alice", "app/db")).failure()).isEqualTo(Failure.GONE);
             db.sql("UPDATE secret_versions SET expires_at = ? WHERE secret_name = 'app/db' AND version = 3",
@@ -698,13 +807,13 @@ class TamperTest {
             assertThat(refused(reading("mallory", "app/both"))).isInstanceOf(IntegrityViolation.class);
             assertReported("secret app/both v1");
             // Only the ciphertext, next to app/both's own key: the value is bound to its secret too.
-            f.monitor.clear();
+            clearAlarms();
             db.sql("UPDATE secret_versions SET wrapped_key = ?, ciphertext = ? WHERE secret_name = 'app/both' AND version = 1",
                     own.get("wrapped_key"), pw.get("ciphertext"));
             assertThat(refused(reading("mallory", "app/both"))).isInstanceOf(IntegrityViolation.class);
             assertReported("secret app/both v1");
             // Only the key (of team/g2, which mallory may read), next to app/both's own ciphertext.
-            f.monitor.clear();
+            clearAlarms();
             db.sql("UPDATE secret_versions SET wrapped_key = ?, ciphertext = ? WHERE secret_name = 'app/both' AND version = 1",
                     versionRow("team/g2", 1).get("wrapped_key"), own.get("ciphertext"));
             assertThat(refused(reading("mallory", "app/both"))).isInstanceOf(IntegrityViolation.class);
@@ -741,12 +850,12 @@ class TamperTest {
             // the row called app/db lists g2 (alice likewise); neither leaks a value.
             refused(reading("mallory", "team/g2"));
             refused(reading("alice", "app/db"));
-            assertThat(tresor.secrets().list(f.auth("mallory"), null, null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(f.auth("mallory"), null, null, 100)).extracting(SecretMeta::name)
                     .doesNotContain("team/g2");
             // Whoever the rows still name as readers gets an integrity refusal, and the admin view reports both.
             assertThat(refused(reading("mallory", "app/db"))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(reading("alice", "team/g2"))).isInstanceOf(IntegrityViolation.class);
-            assertThat(tresor.secrets().list(f.root(), null, null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(f.root(), null, null, 100)).extracting(SecretMeta::name)
                     .containsExactly("app/both");
             assertReported("secret app/db");
             assertReported("secret team/g2");
@@ -790,9 +899,9 @@ class TamperTest {
         @Test
         void aReplayedRevokedGrantRowRevealsNothing() {
             Caller root = f.root();
-            tresor.grant(root, "g2", "app/db");
+            f.tresor.grant(root, "g2", "app/db");
             Map<String, Object> grant = db.row("grants", "group_name = 'g2' AND secret_name = 'app/db'");
-            tresor.revoke(root, "g2", "app/db");
+            f.tresor.revoke(root, "g2", "app/db");
             db.insert("grants", grant);
             assertForgedGrantHarmless();
         }
@@ -802,13 +911,13 @@ class TamperTest {
         void aGroupCreatedAgainAfterItsGrantRowWasDeletedInheritsNothing() {
             Caller root = f.root();
             db.sql("DELETE FROM grants WHERE group_name = 'g2' AND secret_name = 'team/g2'");
-            tresor.deleteGroup(root, "g2");
+            f.tresor.deleteGroup(root, "g2");
             assertThat(secretsMeta("team/g2").groups()).isEmpty();
             assertThat(secretsMeta("app/both").groups()).containsExactly("g1");
-            tresor.createGroup(root, "g2", "a new team that happens to reuse the name");
-            tresor.addMember(root, "g2", "wendy", Role.READ);
+            f.tresor.createGroup(root, "g2", "a new team that happens to reuse the name");
+            f.tresor.addMember(root, "g2", "wendy", Role.READ);
             assertThat(refused(reading("wendy", "team/g2")).failure()).isEqualTo(Failure.FORBIDDEN);
-            assertThat(tresor.getGroup(root, "g2").secrets()).isEmpty();
+            assertThat(f.tresor.getGroup(root, "g2").secrets()).isEmpty();
         }
 
         /** Finding 5: a group row deleted behind Tresor's back leaves secrets sealed to its name. */
@@ -817,24 +926,28 @@ class TamperTest {
             Caller root = f.root();
             db.sql("DELETE FROM memberships WHERE group_name = 'g2'");
             db.sql("DELETE FROM tresor_groups WHERE name = 'g2'");
-            IntegrityViolation v = (IntegrityViolation) refused(() -> tresor.createGroup(root, "g2", null));
+            IntegrityViolation v = (IntegrityViolation) refused(() -> f.tresor.createGroup(root, "g2", null));
             assertThat(v.problem()).contains("still sealed to a group of this name");
             assertReported("group g2");
             assertThat(db.rows("tresor_groups", "name = ?", "g2")).isEmpty();
             // Another name still works.
-            assertThat(tresor.createGroup(root, "g3", null).name()).isEqualTo("g3");
+            assertThat(f.tresor.createGroup(root, "g3", null).name()).isEqualTo("g3");
         }
 
         private void assertForgedGrantHarmless() {
+            onEveryNode(this::assertForgedGrantHarmlessHere);
+            assertReported("grant g2 -> app/db");
+        }
+
+        private void assertForgedGrantHarmlessHere() {
             Caller mallory = f.auth("mallory");
-            assertThat(tresor.secrets().list(mallory, null, null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(mallory, null, null, 100)).extracting(SecretMeta::name)
                     .containsExactly("app/both", "team/g2");
-            assertThat(tresor.secrets().list(mallory, "app/", null, 100)).extracting(SecretMeta::name)
+            assertThat(f.tresor.secrets().list(mallory, "app/", null, 100)).extracting(SecretMeta::name)
                     .containsExactly("app/both");
             assertThat(refused(reading("mallory", "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
-            assertThat(refused(() -> tresor.secrets().versions(mallory, "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
-            assertThat(tresor.getGroup(f.root(), "g2").secrets()).containsExactly("app/both", "team/g2");
-            assertReported("grant g2 -> app/db");
+            assertThat(refused(() -> f.tresor.secrets().versions(mallory, "app/db")).failure()).isEqualTo(Failure.FORBIDDEN);
+            assertThat(f.tresor.getGroup(f.root(), "g2").secrets()).containsExactly("app/both", "team/g2");
             assertThat(secretsMeta("app/db").groups()).containsExactly("g1");
         }
 
@@ -843,7 +956,7 @@ class TamperTest {
         @Test
         void anOldVersionRowReInsertedAfterARevokeDoesNotDecrypt() {
             Map<String, Object> oldV1 = versionRow("app/both", 1); // key bound to [g1, g2]
-            tresor.revoke(f.root(), "g2", "app/both");
+            f.tresor.revoke(f.root(), "g2", "app/both");
             assertThat(refused(reading("mallory", "app/both")).failure()).isEqualTo(Failure.FORBIDDEN);
             restoreRow("secret_versions", oldV1, "secret_name = ? AND version = ?", "app/both", 1);
             // Its MAC is valid (the MAC covers metadata, not the key), but the key no longer opens
@@ -866,7 +979,7 @@ class TamperTest {
             Map<String, Object> oldSecret = secretRow("app/both");
             Map<String, Object> oldV1 = versionRow("app/both", 1);
             Map<String, Object> oldGrant = db.row("grants", "group_name = 'g2' AND secret_name = 'app/both'");
-            tresor.revoke(f.root(), "g2", "app/both");
+            f.tresor.revoke(f.root(), "g2", "app/both");
             assertThat(refused(reading("mallory", "app/both")).failure()).isEqualTo(Failure.FORBIDDEN);
 
             restoreRow("secrets", oldSecret, "name = ?", "app/both");
@@ -891,7 +1004,7 @@ class TamperTest {
         void replayingADestroyedSecretsRowsDoesNotBringItsValuesBack() {
             Map<String, Object> oldSecret = secretRow("app/db");
             Map<String, Object> oldV2 = versionRow("app/db", 2);
-            tresor.secrets().delete(f.root(), "app/db", true);
+            f.tresor.secrets().delete(f.root(), "app/db", true);
             restoreRow("secrets", oldSecret, "name = ?", "app/db");
             restoreRow("secret_versions", oldV2, "secret_name = ? AND version = ?", "app/db", 2);
             // "destroy erases every version's data key": the erased value must stay erased.
@@ -902,19 +1015,33 @@ class TamperTest {
         /** The replay above, plus the ledger bucket from the same moment: the running node remembers the newer epoch. */
         @Test
         void replayingASecretTogetherWithItsLedgerBucketIsCaughtByTheRunningNode() {
+            replayAppBothWithItsBucketAcrossARevoke(true);
+            refused(reading("mallory", "app/both"));
+            assertReportedStartingWith("secret app/both");
+        }
+
+        /**
+         * Captures app/both's rows and its ledger bucket (every node has read them in the world),
+         * revokes g2 on the first node, lets the first node (or every node) read the newer epoch, and
+         * puts the captured rows back.
+         */
+        void replayAppBothWithItsBucketAcrossARevoke(boolean everyNodeSeesTheNewerEpoch) {
             int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/both");
             Map<String, Object> oldSecret = secretRow("app/both");
             Map<String, Object> oldV1 = versionRow("app/both", 1);
             Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
             assertThat(f.read(f.auth("mallory"), "app/both")).isEqualTo("BOTH-1"); // the node has seen the bucket
-            tresor.revoke(f.root(), "g2", "app/both");
-            assertThat(f.read(f.auth("alice"), "app/both")).isEqualTo("BOTH-1"); // and its newer epoch
+            f.tresor.revoke(f.root(), "g2", "app/both");
+            Runnable seeTheNewerEpoch = () -> assertThat(f.read(f.auth("alice"), "app/both")).isEqualTo("BOTH-1");
+            if (everyNodeSeesTheNewerEpoch) {
+                onEveryNode(seeTheNewerEpoch);
+            } else {
+                seeTheNewerEpoch.run();
+            }
 
             restoreRow("secrets", oldSecret, "name = ?", "app/both");
             restoreRow("secret_versions", oldV1, "secret_name = ? AND version = ?", "app/both", 1);
             restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
-            refused(reading("mallory", "app/both"));
-            assertReportedStartingWith("secret app/both");
         }
 
         /** The same rollback while no node runs: the ledger head's sum no longer adds up, so start-up refuses. */
@@ -924,15 +1051,15 @@ class TamperTest {
             Map<String, Object> oldSecret = secretRow("app/both");
             Map<String, Object> oldV1 = versionRow("app/both", 1);
             Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
-            tresor.revoke(f.root(), "g2", "app/both");
+            f.tresor.revoke(f.root(), "g2", "app/both");
 
             restoreRow("secrets", oldSecret, "name = ?", "app/both");
             restoreRow("secret_versions", oldV1, "secret_name = ? AND version = ?", "app/both", 1);
             restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
-            f.monitor.clear();
+            clearAlarms();
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class)
                     .hasMessageContaining("secret ledger");
-            assertReported("secret ledger");
+            assertReportedAtStart("secret ledger");
         }
 
         /** Rolling back the head too, to match the old bucket, breaks the sum over every other bucket. */
@@ -942,15 +1069,15 @@ class TamperTest {
             Map<String, Object> oldSecret = secretRow("app/both");
             Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
             Map<String, Object> oldHead = db.row("secret_head", "id = 1");
-            tresor.revoke(f.root(), "g2", "app/both");
+            f.tresor.revoke(f.root(), "g2", "app/both");
             f.put(f.auth("wendy"), "app/db", "PW-3"); // another secret changes after the snapshot
 
             restoreRow("secrets", oldSecret, "name = ?", "app/both");
             restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
             restoreRow("secret_head", oldHead, "id = ?", 1);
-            f.monitor.clear();
+            clearAlarms();
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class);
-            assertReported("secret ledger");
+            assertReportedAtStart("secret ledger");
         }
 
         @Test
@@ -979,9 +1106,9 @@ class TamperTest {
                 db.sql("UPDATE crypto_keys SET wrapped = ? WHERE purpose = 'row-mac'", foreign);
             }
             // The KEK still opens this store's keyring, so the foreign key row is a tampered row (schema 6).
-            f.monitor.clear();
+            clearAlarms();
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class).hasMessageContaining("row MAC key");
-            assertReported("crypto_keys");
+            assertReportedAtStart("crypto_keys");
             // The running node keeps the key it unwrapped at start.
             assertThat(f.read(f.auth("alice"), "app/db")).isEqualTo("PW-2");
         }
@@ -998,7 +1125,7 @@ class TamperTest {
                 db.sql("UPDATE crypto_keys SET wrapped = ? WHERE purpose = 'row-mac'", foreign);
             }
             assertThat(otherStore).isNotNull();
-            f.monitor.clear();
+            clearAlarms();
             Tresor restarted;
             try {
                 restarted = f.reopen();
@@ -1007,16 +1134,16 @@ class TamperTest {
             }
             assertThat(refused(() -> restarted.authenticate(id("root")))).isInstanceOf(IntegrityViolation.class);
             assertThat(refused(() -> restarted.authenticate(id("alice")))).isInstanceOf(IntegrityViolation.class);
-            assertReported("ACL head");
+            assertReportedAtStart("ACL head");
         }
 
         @Test
         void deletingTheRowMacKeyFailsClosed() {
             db.sql("DELETE FROM crypto_keys");
-            f.monitor.clear();
+            clearAlarms();
             // A fresh key would let whoever deleted the row start over; the store holds data, so open refuses.
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class);
-            assertReported("crypto_keys");
+            assertReportedAtStart("crypto_keys");
             assertThat(db.rows("crypto_keys", "1 = 1")).isEmpty();
         }
 
@@ -1048,9 +1175,9 @@ class TamperTest {
                     .getBytes(StandardCharsets.ISO_8859_1);
             f.put(root, "canary/bytes", new PutSecret(embedded, null, null, List.of("g1"), null, null, null));
             f.put(root, "canary/text", canary + "-v2");
-            tresor.grant(root, "g2", "canary/text"); // re-wraps every data key
+            f.tresor.grant(root, "g2", "canary/text"); // re-wraps every data key
             f.put(root, "canary/gone", canary, "g1");
-            tresor.secrets().delete(root, "canary/gone", true);
+            f.tresor.secrets().delete(root, "canary/gone", true);
             assertThat(f.read(f.auth("alice"), "canary/text")).isEqualTo(canary + "-v2");
 
             List<byte[]> needles = new ArrayList<>(encodings(canary.getBytes(StandardCharsets.UTF_8)));

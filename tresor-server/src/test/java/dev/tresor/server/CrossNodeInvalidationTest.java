@@ -51,16 +51,12 @@ class CrossNodeInvalidationTest {
         return JSON.readTree(r.body());
     }
 
-    private static ChangeListenerStatus awaitListening(TresorServer node, long connects) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        ChangeListenerStatus now = node.changeListener().orElseThrow();
-        while (!(now.connected() && now.connects() >= connects) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-            now = node.changeListener().orElseThrow();
-        }
-        assertThat(now.connected()).as("listening again: " + now).isTrue();
-        assertThat(now.connects()).as(now.toString()).isGreaterThanOrEqualTo(connects);
-        return now;
+    private static ChangeListenerStatus awaitListening(TresorServer node, long connects) {
+        return dev.tresor.testkit.Await.value("the LISTEN connection up after at least " + connects + " connects",
+                java.time.Duration.ofSeconds(60), () -> {
+                    ChangeListenerStatus now = node.changeListener().orElseThrow();
+                    return now.connected() && now.connects() >= connects ? java.util.Optional.of(now) : java.util.Optional.empty();
+                });
     }
 
     private static String metrics(TresorServer node) throws Exception {

@@ -46,16 +46,15 @@ class DrainTest {
 
                 CompletableFuture<Void> stopping = CompletableFuture.runAsync(f::stopServer);
                 // New connections are refused while the request in flight is still open.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                boolean refused = false;
-                while (!refused && System.nanoTime() < deadline) {
+                dev.tresor.testkit.Await.until("the connector stopped accepting", java.time.Duration.ofSeconds(10), () -> {
                     try (Socket probe = new Socket("127.0.0.1", port)) {
-                        Thread.sleep(20);
+                        return false;
                     } catch (java.net.ConnectException e) {
-                        refused = true;
+                        return true;
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
                     }
-                }
-                assertThat(refused).as("the connector stopped accepting").isTrue();
+                });
                 assertThat(stopping).isNotDone();
 
                 out.write(body, 10, body.length - 10);

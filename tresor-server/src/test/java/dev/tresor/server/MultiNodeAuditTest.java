@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,19 +53,26 @@ class MultiNodeAuditTest {
     }
 
     /** Polls GET /v1/audit on {@code port} until a record matches (the other node's copy is a moment behind). */
-    private static JsonNode awaitRecord(ServerFixture f, int port, String query, Predicate<JsonNode> wanted) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        JsonNode page;
-        do {
-            page = audit(f, port, query);
-            for (JsonNode r : page.get("records")) {
-                if (wanted.test(r)) {
-                    return r;
-                }
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("no record matched within 30 s in " + page);
+    private static JsonNode awaitRecord(ServerFixture f, int port, String query, Predicate<JsonNode> wanted) {
+        java.util.concurrent.atomic.AtomicReference<JsonNode> page = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            return dev.tresor.testkit.Await.value("a matching record in GET /v1/audit" + query + " on port " + port,
+                    java.time.Duration.ofSeconds(30), () -> {
+                        try {
+                            page.set(audit(f, port, query));
+                        } catch (Exception e) {
+                            throw new IllegalStateException("GET /v1/audit on port " + port + " failed", e);
+                        }
+                        for (JsonNode r : page.get().get("records")) {
+                            if (wanted.test(r)) {
+                                return java.util.Optional.of(r);
+                            }
+                        }
+                        return java.util.Optional.empty();
+                    });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last page: " + page.get(), e);
+        }
     }
 
     private static Predicate<JsonNode> read(String node, String secret) {

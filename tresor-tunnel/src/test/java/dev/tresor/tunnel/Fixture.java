@@ -38,7 +38,7 @@ final class Fixture implements AutoCloseable {
             IssuedCert.PemFiles files, Path ca, Path crl) {
         return new TunnelSpec(name, mode, new HostPort("127.0.0.1", listenPort), new HostPort("127.0.0.1", targetPort),
                 AllowList.parse(mode == Mode.SERVER ? "--allow" : "--expect", peers), files.certificate(),
-                files.privateKey(), ca, crl, Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMinutes(5), 100, null);
+                files.privateKey(), ca, crl, Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofMinutes(5), 100, null, List.of());
     }
 
     /** Which threads the runtimes of this fixture use (platform, the default, unless a test says otherwise). */

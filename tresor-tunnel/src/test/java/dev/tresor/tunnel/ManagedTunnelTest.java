@@ -103,7 +103,7 @@ class ManagedTunnelTest {
             TunnelSpec spec = new TunnelSpec("db", Mode.SERVER, new HostPort("127.0.0.1", 0), new HostPort("127.0.0.1",
                     echo.port()), AllowList.parse("--allow", List.of(identity("app"))), folder.resolve("cert.pem"),
                     folder.resolve("key.pem"), folder.resolve("ca.pem"), null, Duration.ofSeconds(5), Duration.ofSeconds(5),
-                    Duration.ofMinutes(5), 100, folder);
+                    Duration.ofMinutes(5), 100, folder, List.of());
             ManagedCertificateSource source = ManagedCertificateSource.open("test", folder);
             try (TunnelRuntime runtime = new TunnelRuntime(new TunnelsConfig(null, Duration.ofSeconds(5),
                     Duration.ofMillis(100), TunnelsConfig.Threads.PLATFORM, List.of(spec)), s -> source)) {
@@ -123,11 +123,9 @@ class ManagedTunnelTest {
         }
     }
 
-    @Test
-    void aConfigFileNamesTheFolderWithIdentityAndRefusesCertBeside() throws Exception {
-        Path folder = tmp.resolve("cfg-id");
-        join("cfg", folder);
-        Path file = tmp.resolve("tunnels.yaml");
+    /** A config file with one managed server tunnel on {@code identityDir}, plus one more field line if given. */
+    private Path managedConfig(String name, String identityDir, String extraField) throws java.io.IOException {
+        Path file = tmp.resolve(name);
         Files.writeString(file, """
                 tunnels:
                   - name: db
@@ -135,8 +133,61 @@ class ManagedTunnelTest {
                     listen: "127.0.0.1:0"
                     target: "127.0.0.1:3306"
                     allow: ["%s"]
-                    identity: cfg-id
-                """.formatted(identity("app")));
+                    identity: %s
+                """.formatted(identity("app"), identityDir) + (extraField == null ? "" : "    " + extraField + "\n"));
+        return file;
+    }
+
+    /**
+     * Issue 17: the node the folder records is down (its port closed, as after a SIGKILL), and the
+     * config file's {@code failover:} lists the live one: the renewal goes there.
+     */
+    @Test
+    void aRenewalGoesToTheFailoverNodeWhenTheRecordedOneIsDown() throws Exception {
+        Path folder = tmp.resolve("ha-id");
+        Credentials joined = join("ha", folder);
+        int closed;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = probe.getLocalPort(); // free now, and nothing listens on it once closed
+        }
+        new CredentialDirectory(folder).saveServer(new ServerEndpoint(java.net.URI.create("https://127.0.0.1:" + closed),
+                List.of(f.pki().caCertificate())));
+        Path file = managedConfig("ha-tunnels.yaml", "ha-id", "failover: [\"" + f.api("") + "\"]");
+        TunnelSpec spec = dev.tresor.tunnel.config.ConfigFile.load(file).tunnels().getFirst();
+        assertEquals(List.of(java.net.URI.create(f.api("").toString().replaceAll("/+$", ""))), spec.failover());
+
+        try (ManagedCertificateSource source = ManagedCertificateSource.open("test", folder, spec.failover())) {
+            source.renewNow();
+            assertNotEquals(joined.serialNumber(), source.current().serial(), "renewed through the second node");
+            assertEquals(source.current().serial(), new CredentialDirectory(folder).load().orElseThrow().serialNumber());
+        }
+        assertTrue(f.auditLines().stream().anyMatch(l -> l.contains("\"ca.renew\"")), "the renewal was audited");
+
+        // Alone, the recorded node fails the renewal (the test above is not passing for another reason).
+        try (ManagedCertificateSource alone = ManagedCertificateSource.open("test", folder)) {
+            org.junit.jupiter.api.Assertions.assertThrows(dev.tresor.client.IssuanceException.class, alone::renewNow);
+        }
+    }
+
+    @Test
+    void failoverIsRefusedWithoutAnIdentityFolderAndChecksEachAddress() throws Exception {
+        Path file = managedConfig("bad.yaml", "bad-id", "failover: [\"https://ok:8443\", \"http://plain:8443\"]");
+        Files.createDirectories(tmp.resolve("bad-id"));
+        IllegalArgumentException plain = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> dev.tresor.tunnel.config.ConfigFile.load(file));
+        assertTrue(plain.getMessage().contains("tunnels[0].failover: 'http://plain:8443' must be https://HOST:PORT"),
+                plain.getMessage());
+        Files.writeString(file, Files.readString(file).replace("    identity: bad-id\n", "    cert: c.pem\n"));
+        IllegalArgumentException noFolder = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> dev.tresor.tunnel.config.ConfigFile.load(file));
+        assertTrue(noFolder.getMessage().contains("tunnels[0].failover: only a tunnel with identity:"), noFolder.getMessage());
+    }
+
+    @Test
+    void aConfigFileNamesTheFolderWithIdentityAndRefusesCertBeside() throws Exception {
+        Path folder = tmp.resolve("cfg-id");
+        join("cfg", folder);
+        Path file = managedConfig("tunnels.yaml", "cfg-id", null);
         TunnelSpec spec = dev.tresor.tunnel.config.ConfigFile.load(file).tunnels().getFirst();
         assertEquals(folder, spec.identity());
         assertEquals(folder.resolve("cert.pem"), spec.cert());

@@ -252,7 +252,7 @@ class TunnelRefusalTest {
                 fixture.caFile, null);
         spec = new dev.tresor.tunnel.config.TunnelSpec(spec.name(), spec.mode(), spec.listen(), spec.target(), spec.peers(),
                 spec.cert(), spec.key(), spec.caBundle(), spec.crl(), spec.connectTimeout(), spec.handshakeTimeout(),
-                spec.idleTimeout(), 1, null);
+                spec.idleTimeout(), 1, null, List.of());
         Tunnel server = fixture.run(spec).tunnels().getFirst();
         SSLContext app = fixture.pki.workload(Fixture.APP).sslContext();
         try (SSLSocket first = (SSLSocket) app.getSocketFactory().createSocket("127.0.0.1", server.port())) {
@@ -272,7 +272,7 @@ class TunnelRefusalTest {
                 fixture.caFile, null);
         var spec = new dev.tresor.tunnel.config.TunnelSpec(base.name(), base.mode(), base.listen(), base.target(),
                 base.peers(), base.cert(), base.key(), base.caBundle(), base.crl(), base.connectTimeout(),
-                base.handshakeTimeout(), Duration.ofMillis(300), 10, null);
+                base.handshakeTimeout(), Duration.ofMillis(300), 10, null, List.of());
         Tunnel server = fixture.run(spec).tunnels().getFirst();
         try (SSLSocket socket = (SSLSocket) fixture.pki.workload(Fixture.APP).sslContext().getSocketFactory()
                 .createSocket("127.0.0.1", server.port())) {

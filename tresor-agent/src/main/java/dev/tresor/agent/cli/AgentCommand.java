@@ -103,7 +103,8 @@ public final class AgentCommand implements Callable<Integer> {
         URI server;
         try {
             if (agentConfig.credentials() instanceof AgentConfig.Directory d) {
-                DirectoryIdentity directory = new DirectoryIdentity(d.dir(), agentConfig.server(), d.renew() && !once);
+                DirectoryIdentity directory = new DirectoryIdentity(d.dir(), agentConfig.server(), agentConfig.failover(),
+                        d.renew() && !once);
                 identity = directory;
                 server = directory.server();
             } else {
@@ -155,9 +156,6 @@ public final class AgentCommand implements Callable<Integer> {
 
     /** The configured (or recorded) server first, then the config's failover nodes. */
     public static dev.tresor.client.api.ServerAddresses nodes(URI server, AgentConfig config) {
-        java.util.List<URI> all = new java.util.ArrayList<>();
-        all.add(server);
-        config.failover().stream().filter(uri -> !uri.equals(server)).forEach(all::add);
-        return new dev.tresor.client.api.ServerAddresses(all);
+        return dev.tresor.client.api.ServerAddresses.of(server, config.failover());
     }
 }

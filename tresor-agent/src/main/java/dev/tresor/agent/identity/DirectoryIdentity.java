@@ -5,9 +5,11 @@ import dev.tresor.client.CertificateRenewer;
 import dev.tresor.client.CredentialDirectory;
 import dev.tresor.client.Credentials;
 import dev.tresor.client.IssuanceClient;
+import dev.tresor.client.IssuanceException;
 import dev.tresor.client.RenewalListener;
 import dev.tresor.client.RenewalPolicy;
 import dev.tresor.client.ServerEndpoint;
+import dev.tresor.client.api.ServerAddresses;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -39,6 +41,14 @@ public final class DirectoryIdentity implements Identity {
 
     /** @param server the API address, or null to use the one recorded in the folder */
     public DirectoryIdentity(Path dir, URI server, boolean renew) {
+        this(dir, server, List.of(), renew);
+    }
+
+    /**
+     * As above; renewals go to {@code server} (or the recorded one) and, when it refuses the
+     * connection, to each of {@code failover} in turn (the agent config's {@code failover:} nodes).
+     */
+    public DirectoryIdentity(Path dir, URI server, List<URI> failover, boolean renew) {
         this.directory = new CredentialDirectory(dir);
         ServerEndpoint recorded = directory.server().orElseThrow(() -> new IllegalArgumentException("credentials.dir "
                 + dir + " records no server (server.url, server-ca.pem); join with tresor cert join"));
@@ -49,7 +59,7 @@ public final class DirectoryIdentity implements Identity {
             scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("renewer").factory());
             renewer = new CertificateRenewer(directory,
                     CertificateRenewer.Renewal.over(new IssuanceClient(endpoint.trust(), Duration.ofSeconds(30)),
-                            endpoint.api(), null, IssuanceClient.Profile.CLIENT),
+                            ServerAddresses.of(endpoint.api(), failover), null, IssuanceClient.Profile.CLIENT),
                     RenewalPolicy.DEFAULT, Clock.systemUTC(), scheduler, List.of(new RenewalListener() {
                         @Override
                         public void renewed(Credentials fresh) {
@@ -66,6 +76,14 @@ public final class DirectoryIdentity implements Identity {
 
     public URI server() {
         return endpoint.api();
+    }
+
+    /** Renews at once (for tests and an operator's signal), as the scheduled renewal would; only with renew on. */
+    public Credentials renewNow() throws IssuanceException {
+        if (renewer == null) {
+            throw new IllegalStateException("this identity was opened without renewal");
+        }
+        return renewer.renewNow();
     }
 
     @Override

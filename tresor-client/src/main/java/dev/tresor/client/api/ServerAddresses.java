@@ -21,6 +21,18 @@ public record ServerAddresses(List<URI> nodes) {
         return new ServerAddresses(List.of(nodes));
     }
 
+    /** {@code first}, then each of {@code more} that is not already listed (a config's {@code failover:} after its server). */
+    public static ServerAddresses of(URI first, List<URI> more) {
+        List<URI> all = new ArrayList<>(List.of(normalise(first)));
+        for (URI uri : more) {
+            URI node = normalise(uri);
+            if (!all.contains(node)) {
+                all.add(node);
+            }
+        }
+        return new ServerAddresses(all);
+    }
+
     /**
      * {@code https://a:8443,https://b:8443}: a comma-separated list, as in {@code TRESOR_ADDR}.
      * Each entry must be an absolute https URI with a host; the message names the entry at fault.

@@ -241,11 +241,9 @@ class ThreeNodeFailoverTest {
         assertThat(unaudited).as("acknowledged requests missing from every node's audit log").isEmpty();
     }
 
-    private static void awaitAcks(Queue<Ack> acks, Queue<String> errors, int atLeast) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (acks.size() < atLeast && errors.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
+    private static void awaitAcks(Queue<Ack> acks, Queue<String> errors, int atLeast) {
+        dev.tresor.testkit.Await.until(atLeast + " acknowledged requests (or a failed one)", java.time.Duration.ofSeconds(120),
+                () -> acks.size() >= atLeast || !errors.isEmpty());
         assertThat(errors).as("failed requests").isEmpty();
         assertThat(acks.size()).as("the load went on").isGreaterThanOrEqualTo(atLeast);
     }

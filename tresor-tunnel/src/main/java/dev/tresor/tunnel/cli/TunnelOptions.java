@@ -33,6 +33,11 @@ final class TunnelOptions {
                     + "it at half-life itself")
     Path identity;
 
+    @Option(names = "--failover", paramLabel = "URL", split = ",",
+            description = "with --identity: further Tresor nodes to renew through when the one the folder records "
+                    + "does not answer (https://HOST:PORT, repeat or comma-separate)")
+    List<String> failover = List.of();
+
     @Option(names = "--ca-bundle", paramLabel = "FILE",
             description = "CA certificates peers must chain to (PEM); reloaded when it changes (default with "
                     + "--identity: its ca.pem)")
@@ -97,6 +102,9 @@ final class TunnelOptions {
             throw new IllegalArgumentException("--identity: " + identity + " is not a folder; make it with tresor cert join "
                     + "--profile workload --out " + identity);
         }
+        if (identity == null && !failover.isEmpty()) {
+            throw new IllegalArgumentException("--failover: only a tunnel with --identity DIR renews through Tresor");
+        }
         Path dir = identity == null ? null : identity.toAbsolutePath().normalize();
         TunnelSpec spec = new TunnelSpec(tunnelName, mode, HostPort.parse("--listen", listen),
                 HostPort.parse("--target", target), allow,
@@ -105,7 +113,8 @@ final class TunnelOptions {
                 dir != null && caBundle == null ? dir.resolve("ca.pem") : file("--ca-bundle", caBundle),
                 crl == null ? null : file("--crl", crl),
                 positive("--connect-timeout", connectTimeout), positive("--handshake-timeout", handshakeTimeout),
-                positive("--idle-timeout", idleTimeout), maxConnections, dir);
+                positive("--idle-timeout", idleTimeout), maxConnections, dir,
+                failover.isEmpty() ? List.of() : dev.tresor.tunnel.config.ConfigFile.servers("--failover", failover));
         TunnelsConfig.Threads model = switch (threads.toLowerCase(java.util.Locale.ROOT)) {
             case "virtual" -> TunnelsConfig.Threads.VIRTUAL;
             case "platform" -> TunnelsConfig.Threads.PLATFORM;

@@ -26,7 +26,8 @@ public final class ConfigFile {
 
     private static final Set<String> TOP_FIELDS = Set.of("management", "drainTimeout", "reloadInterval", "threads", "tunnels");
     private static final Set<String> TUNNEL_FIELDS = Set.of("name", "mode", "listen", "target", "allow", "expect", "cert",
-            "key", "caBundle", "crl", "connectTimeout", "handshakeTimeout", "idleTimeout", "maxConnections", "identity");
+            "key", "caBundle", "crl", "connectTimeout", "handshakeTimeout", "idleTimeout", "maxConnections", "identity",
+            "failover");
 
     private ConfigFile() {}
 
@@ -120,6 +121,14 @@ public final class ConfigFile {
                         + "join --profile workload --out " + identity);
             }
         }
+        List<java.net.URI> failover = List.of();
+        if (node.has("failover")) {
+            if (identity == null) {
+                throw new IllegalArgumentException(at + "failover: only a tunnel with identity: (a folder it renews "
+                        + "through Tresor) uses Tresor nodes");
+            }
+            failover = servers(at + "failover", strings(node, "failover", at));
+        }
         int max = TunnelSpec.DEFAULT_MAX_CONNECTIONS;
         if (node.has("maxConnections")) {
             JsonNode value = node.get("maxConnections");
@@ -139,7 +148,19 @@ public final class ConfigFile {
                 positive(duration(node, "connectTimeout", at, TunnelSpec.DEFAULT_CONNECT_TIMEOUT), at + "connectTimeout"),
                 positive(duration(node, "handshakeTimeout", at, TunnelSpec.DEFAULT_HANDSHAKE_TIMEOUT), at + "handshakeTimeout"),
                 positive(duration(node, "idleTimeout", at, TunnelSpec.DEFAULT_IDLE_TIMEOUT), at + "idleTimeout"),
-                max, identity);
+                max, identity, failover);
+    }
+
+    /** Each entry checked as in {@code TRESOR_ADDR}; a single string may list several, comma-separated. */
+    public static List<java.net.URI> servers(String field, List<String> entries) {
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException(field + ": expected one or more https://HOST:PORT addresses");
+        }
+        try {
+            return dev.tresor.client.api.ServerAddresses.parse(String.join(",", entries)).nodes();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+        }
     }
 
     private static Duration positive(Duration d, String field) {

@@ -1,8 +1,10 @@
 package dev.tresor.tunnel.config;
 
 import dev.tresor.tunnel.tls.AllowList;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,6 +16,8 @@ import java.util.Objects;
  * @param identity a {@code tresor cert join} folder the tunnel renews itself (the managed mode), or
  *     null for certificate files renewed by something else; with it, {@code cert}/{@code key} are
  *     the folder's stable files
+ * @param failover with {@code identity}: further Tresor nodes to renew through, tried in order after
+ *     the server recorded in the folder when it does not answer; empty otherwise
  */
 public record TunnelSpec(
         String name,
@@ -29,7 +33,8 @@ public record TunnelSpec(
         Duration handshakeTimeout,
         Duration idleTimeout,
         int maxConnections,
-        Path identity) {
+        Path identity,
+        List<URI> failover) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
@@ -48,6 +53,10 @@ public record TunnelSpec(
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        failover = List.copyOf(failover);
+        if (!failover.isEmpty() && identity == null) {
+            throw new IllegalArgumentException("failover: only a tunnel with an identity folder renews through Tresor");
+        }
         if (maxConnections < 1) {
             throw new IllegalArgumentException("maxConnections must be at least 1");
         }

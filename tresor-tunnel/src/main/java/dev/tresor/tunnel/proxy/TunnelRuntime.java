@@ -56,7 +56,8 @@ public final class TunnelRuntime implements AutoCloseable {
                 CertificateSource source = sources.apply(spec);
                 if (source == null) {
                     source = spec.identity() != null
-                            ? dev.tresor.tunnel.tls.ManagedCertificateSource.open("tunnel " + spec.name() + " identity", spec.identity())
+                            ? dev.tresor.tunnel.tls.ManagedCertificateSource.open("tunnel " + spec.name() + " identity", spec.identity(),
+                                    spec.failover())
                             : new FileCertificateSource(spec.cert(), spec.key(), poller, metrics);
                 }
                 this.sources.add(source);

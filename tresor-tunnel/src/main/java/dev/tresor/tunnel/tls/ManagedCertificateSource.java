@@ -8,6 +8,8 @@ import dev.tresor.client.IssuanceException;
 import dev.tresor.client.RenewalListener;
 import dev.tresor.client.RenewalPolicy;
 import dev.tresor.client.ServerEndpoint;
+import dev.tresor.client.api.ServerAddresses;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,10 +41,18 @@ public final class ManagedCertificateSource implements CertificateSource {
 
     /** @throws IllegalArgumentException naming {@code field} if the folder holds no joined credentials */
     public static ManagedCertificateSource open(String field, Path dir) {
-        return new ManagedCertificateSource(field, dir, RenewalPolicy.DEFAULT);
+        return open(field, dir, List.of());
     }
 
-    ManagedCertificateSource(String field, Path dir, RenewalPolicy policy) {
+    /**
+     * As {@link #open(String, Path)}; renewals go to the server the folder records, then to each of
+     * {@code failover} in turn when one does not answer (nodes of one cluster, SPEC §3.6).
+     */
+    public static ManagedCertificateSource open(String field, Path dir, List<URI> failover) {
+        return new ManagedCertificateSource(field, dir, failover, RenewalPolicy.DEFAULT);
+    }
+
+    ManagedCertificateSource(String field, Path dir, List<URI> failover, RenewalPolicy policy) {
         this.directory = new CredentialDirectory(dir);
         ServerEndpoint server = directory.server().orElseThrow(() -> new IllegalArgumentException(field + ": " + dir
                 + " records no server (server.url, server-ca.pem); make it with tresor cert join --profile workload --out "
@@ -52,8 +62,8 @@ public final class ManagedCertificateSource implements CertificateSource {
         current.set(material(loaded));
         scheduler = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("tunnel-renewer").factory());
         renewer = new CertificateRenewer(directory,
-                CertificateRenewer.Renewal.over(new IssuanceClient(server.trust(), Duration.ofSeconds(30)), server.api(), null,
-                        IssuanceClient.Profile.WORKLOAD),
+                CertificateRenewer.Renewal.over(new IssuanceClient(server.trust(), Duration.ofSeconds(30)),
+                        ServerAddresses.of(server.api(), failover), null, IssuanceClient.Profile.WORKLOAD),
                 policy, Clock.systemUTC(), scheduler, List.of(new RenewalListener() {
                     @Override
                     public void renewed(Credentials fresh) {
