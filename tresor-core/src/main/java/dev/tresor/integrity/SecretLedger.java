@@ -165,6 +165,10 @@ public final class SecretLedger {
         sum = add(sum, seals.bucketPrf(bucket, epoch, next.mac()));
         w.putSecretBucket(next);
         w.putSecretHead(seals.seal(new SecretHeadRow(epoch, sum, null)));
+        // This node made the epoch, so once it is durable an older bucket is a rollback here too,
+        // even if this node never reads the bucket again (a revoke then a replay of the rows from
+        // before it was served until a read or a restart otherwise).
+        w.afterCommit(() -> highestEpochs.accumulateAndGet(bucket, epoch, Math::max));
         return storeHeads.bindAfterSecretChange(w, head.get());
     }
 

@@ -139,10 +139,11 @@ final class JdbcStore implements Store {
         }
         boolean recordedChanges;
         T result;
+        Session session;
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Session session = new Session(c);
+                session = new Session(c);
                 result = work.apply(session);
                 recordedChanges = session.flushChanges();
                 c.commit();
@@ -158,6 +159,9 @@ final class JdbcStore implements Store {
             if (serialise) {
                 sqliteWriteLock.unlock();
             }
+        }
+        for (Runnable action : session.afterCommit) {
+            action.run();
         }
         if (recordedChanges) {
             for (Runnable listener : changeListeners) {
@@ -334,9 +338,15 @@ final class JdbcStore implements Store {
 
         private final Connection c;
         private final List<ChangeRow> pendingChanges = new ArrayList<>();
+        private final List<Runnable> afterCommit = new ArrayList<>();
 
         Session(Connection c) {
             this.c = c;
+        }
+
+        @Override
+        public void afterCommit(Runnable action) {
+            afterCommit.add(action);
         }
 
         // ---------------------------------------------------------------- keys

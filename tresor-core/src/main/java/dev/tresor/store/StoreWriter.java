@@ -22,6 +22,12 @@ import java.util.Optional;
  */
 public interface StoreWriter extends StoreReader {
 
+    /**
+     * Runs {@code action} once this transaction has committed, in the writing thread; never if it
+     * rolls back. For what a node may only believe once the write is durable (its ledger marks).
+     */
+    void afterCommit(Runnable action);
+
     void insertKey(KeyRow row);
 
     /** Replaces an internal key's wrapping (same purpose); false if no such row exists. */

@@ -1026,22 +1026,42 @@ class TamperTest {
          * puts the captured rows back.
          */
         void replayAppBothWithItsBucketAcrossARevoke(boolean everyNodeSeesTheNewerEpoch) {
+            Runnable seeTheNewerEpoch = () -> assertThat(f.read(f.auth("alice"), "app/both")).isEqualTo("BOTH-1");
+            replayAppBothWithItsBucketAcrossARevoke(() -> {
+                if (everyNodeSeesTheNewerEpoch) {
+                    onEveryNode(seeTheNewerEpoch);
+                } else {
+                    seeTheNewerEpoch.run();
+                }
+            });
+        }
+
+        /** As above, with {@code afterRevoke} run between the revoke (on the first node) and the replay. */
+        void replayAppBothWithItsBucketAcrossARevoke(Runnable afterRevoke) {
             int bucket = dev.tresor.integrity.SecretLedger.bucketOf("app/both");
             Map<String, Object> oldSecret = secretRow("app/both");
             Map<String, Object> oldV1 = versionRow("app/both", 1);
             Map<String, Object> oldBucket = db.row("secret_buckets", "bucket = " + bucket);
             assertThat(f.read(f.auth("mallory"), "app/both")).isEqualTo("BOTH-1"); // the node has seen the bucket
             f.tresor.revoke(f.root(), "g2", "app/both");
-            Runnable seeTheNewerEpoch = () -> assertThat(f.read(f.auth("alice"), "app/both")).isEqualTo("BOTH-1");
-            if (everyNodeSeesTheNewerEpoch) {
-                onEveryNode(seeTheNewerEpoch);
-            } else {
-                seeTheNewerEpoch.run();
-            }
+            afterRevoke.run();
 
             restoreRow("secrets", oldSecret, "name = ?", "app/both");
             restoreRow("secret_versions", oldV1, "secret_name = ? AND version = ?", "app/both", 1);
             restoreRow("secret_buckets", oldBucket, "bucket = ?", bucket);
+        }
+
+        /**
+         * The replay right after the node's own revoke, with no read in between: the node made the
+         * newer epoch, so it knows it (it used to learn an epoch only by reading the bucket, and
+         * served the revoked reader again until then).
+         */
+        @Test
+        void replayingASecretWithItsBucketRightAfterTheNodesOwnWriteIsCaughtByThatNode() {
+            TresorFixture.Node writer = f.nodes().getFirst();
+            replayAppBothWithItsBucketAcrossARevoke(() -> {});
+            f.on(writer, () -> refusedHere("the node that revoked", reading("mallory", "app/both")));
+            assertThat(writer.monitor().subjects()).anyMatch(s -> s.startsWith("secret app/both"));
         }
 
         /** The same rollback while no node runs: the ledger head's sum no longer adds up, so start-up refuses. */
