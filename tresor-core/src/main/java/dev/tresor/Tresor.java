@@ -131,7 +131,7 @@ public final class Tresor {
         dev.tresor.keys.KeyringHolder keyrings = new dev.tresor.keys.KeyringHolder(store, keyProvider, keyring, seals,
                 monitor);
         StoreHeads storeHeads = new StoreHeads(seals, keyrings);
-        SecretLedger ledger = new SecretLedger(seals, storeHeads);
+        SecretLedger ledger = new SecretLedger(seals, storeHeads, bucket -> store.read(r -> r.secretBucket(bucket)));
         boolean migratedNow = store.migratedNow(STORE_HEAD_SCHEMA);
         boolean keyringMigratedNow = store.migratedNow(KEYRING_HEAD_SCHEMA);
         String[] problem = store.write(w -> {

@@ -145,6 +145,14 @@ public final class AccessControl {
             return new HeadOrProblem(new VerifiedHead(0, new byte[0], "", Registry.empty()), null);
         }
         AclHeadRow head = row.get();
+        // Before the cache: the verified head this node last saw may be exactly the one put back
+        // after this node's own write moved past it. A snapshot from before a commit this node
+        // has since seen (its own write, a newer reader) is older but no rollback: the store as it
+        // is now tells the two apart.
+        if (head.epoch() < highest && !snapshotBehind(highest)) {
+            return new HeadOrProblem(null, "the ACL head went back from epoch " + highest + " to " + head.epoch()
+                    + " (the access-control tables were rolled back)");
+        }
         VerifiedHead cached = lastHead.get();
         if (cached != null && cached.epoch() == head.epoch() && java.security.MessageDigest.isEqual(cached.mac(), head.mac())
                 && cached.registryText().equals(head.registry())) {
@@ -152,10 +160,6 @@ public final class AccessControl {
         }
         if (!seals.valid(head)) {
             return new HeadOrProblem(null, "the ACL head row's MAC does not verify");
-        }
-        if (head.epoch() < highest) {
-            return new HeadOrProblem(null, "the ACL head went back from epoch " + highest + " to " + head.epoch()
-                    + " (the access-control tables were rolled back)");
         }
         Registry registry;
         try {
@@ -167,6 +171,11 @@ public final class AccessControl {
         highestEpoch.accumulateAndGet(head.epoch(), Math::max);
         lastHead.set(verified);
         return new HeadOrProblem(verified, null);
+    }
+
+    private boolean snapshotBehind(long highest) {
+        Optional<AclHeadRow> now = store.read(StoreReader::aclHead);
+        return now.isPresent() && now.get().epoch() >= highest && seals.valid(now.get());
     }
 
     /**
@@ -257,6 +266,7 @@ public final class AccessControl {
             monitor.violation("ACL head", problem);
             throw new IntegrityViolation("ACL head", problem);
         }
-        return new AclEditor(w, seals, verifier, monitor, clock, locked.get(), storeHeads, head.head().registry());
+        return new AclEditor(w, seals, verifier, monitor, clock, locked.get(), storeHeads, head.head().registry(),
+                epoch -> highestEpoch.accumulateAndGet(epoch, Math::max));
     }
 }

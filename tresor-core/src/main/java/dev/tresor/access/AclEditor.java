@@ -39,10 +39,13 @@ public final class AclEditor {
     private Registry registry;
     private boolean dirty;
     private final ChangeRecorder changes;
+    private final java.util.function.LongConsumer committedEpoch;
 
+    /** @param committedEpoch told the new head's epoch once the transaction committed (the node's high-water mark) */
     AclEditor(StoreWriter w, RowSeals seals, AclVerifier verifier, IntegrityMonitor monitor, Clock clock,
-              AclHeadRow before, StoreHeads storeHeads, Registry registry) {
+              AclHeadRow before, StoreHeads storeHeads, Registry registry, java.util.function.LongConsumer committedEpoch) {
         this.w = w;
+        this.committedEpoch = committedEpoch;
         this.seals = seals;
         this.verifier = verifier;
         this.monitor = monitor;
@@ -279,7 +282,12 @@ public final class AclEditor {
     /** Writes the new ACL head (epoch + 1) if anything changed. Must run before the transaction commits. */
     public void finish() {
         if (dirty) {
-            w.putAclHead(seals.seal(before.epoch() + 1, registry.encode()));
+            long epoch = before.epoch() + 1;
+            w.putAclHead(seals.seal(epoch, registry.encode()));
+            // This node made the epoch: once durable, an older head is a rollback here even before
+            // the next request reads the head (a removed member's rows put back right after the
+            // removal were accepted until then).
+            w.afterCommit(() -> committedEpoch.accept(epoch));
             String problem = storeHeads.bindAfterAclChange(w, before);
             if (problem != null) {
                 monitor.violation("store head", problem);

@@ -42,12 +42,20 @@ public final class SecretLedger {
 
     private final RowSeals seals;
     private final StoreHeads storeHeads;
+    private final LatestBucket latest;
     private final AtomicLongArray highestEpochs = new AtomicLongArray(BUCKETS);
     private final Map<Integer, ParsedBucket> parsed = new ConcurrentHashMap<>();
 
-    public SecretLedger(RowSeals seals, StoreHeads storeHeads) {
+    /** A bucket as stored now, read outside the caller's snapshot (a read of its own). */
+    @FunctionalInterface
+    public interface LatestBucket {
+        Optional<SecretBucketRow> read(int bucket);
+    }
+
+    public SecretLedger(RowSeals seals, StoreHeads storeHeads, LatestBucket latest) {
         this.seals = seals;
         this.storeHeads = storeHeads;
+        this.latest = latest;
     }
 
     private record ParsedBucket(long epoch, byte[] mac, String entries, SortedMap<String, String> macsBySecret) {}
@@ -86,7 +94,7 @@ public final class SecretLedger {
             return "the secret ledger bucket " + bucket + " does not verify";
         }
         long highest = highestEpochs.get(bucket);
-        if (b.epoch() < highest) {
+        if (b.epoch() < highest && !snapshotBehind(bucket, highest)) {
             return "the secret ledger bucket " + bucket + " went back from epoch " + highest + " to " + b.epoch()
                     + " (secret rows were rolled back)";
         }
@@ -96,6 +104,17 @@ public final class SecretLedger {
             return "the secret row is not its current row in the secret ledger (an older copy was put back)";
         }
         return null;
+    }
+
+    /**
+     * True if the bucket as stored now is at {@code highest} or later: the caller's snapshot was
+     * merely taken before a commit this node has since seen (its own write, or another reader's
+     * newer snapshot), so its older bucket is that snapshot's truth, not a rollback. False if the
+     * store itself holds an older bucket than this node knows of.
+     */
+    private boolean snapshotBehind(int bucket, long highest) {
+        Optional<SecretBucketRow> now = latest.read(bucket);
+        return now.isPresent() && now.get().epoch() >= highest && seals.valid(now.get());
     }
 
     private ParsedBucket verified(SecretBucketRow row, boolean remember) {

@@ -595,6 +595,27 @@ class TamperTest {
             // notices it). Not asserted here.
         }
 
+        /**
+         * The same replay right after the node's own change, with no request in between: the node
+         * made the newer epoch, so it knows it without reading the head again.
+         */
+        @Test
+        void replayingAnOlderAclHeadRightAfterTheNodesOwnChangeIsCaughtByThatNode() {
+            Caller root = f.root();
+            f.tresor.addMember(root, "g1", "mallory", Role.READ);
+            Map<String, Object> oldHead = db.row("acl_head", null);
+            Map<String, Object> oldClient = clientRow("mallory");
+            Map<String, Object> oldMembership = membershipRow("g1", "mallory");
+            f.tresor.removeMember(root, "g1", "mallory");
+
+            restoreRow("acl_head", oldHead, "id = 1");
+            restoreRow("clients", oldClient, "name = ?", "mallory");
+            db.insert("memberships", oldMembership);
+            TresorFixture.Node writer = f.nodes().getFirst();
+            f.on(writer, () -> refusedHere("the node that removed the member", reading("mallory", "app/db")));
+            assertThat(writer.monitor().subjects()).contains("ACL head");
+        }
+
         // ================================================================== groups
 
         @Test
