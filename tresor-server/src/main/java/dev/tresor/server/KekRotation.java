@@ -68,7 +68,7 @@ public final class KekRotation {
     public Map<String, Object> status() {
         KeyringChanges.Status st = tresor.keyringChanges().status();
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("provider", settings.pkcs11() != null ? "pkcs11" : "local");
+        out.put("provider", settings.keyProviderKind());
         out.put("kekId", st.kekId());
         out.put("kekInUse", tresor.keyProvider().keyId());
         out.put("keyringVersion", st.keyringVersion());
@@ -99,6 +99,12 @@ public final class KekRotation {
     }
 
     public synchronized Map<String, Object> rotateKek() {
+        if (settings.awsKms() != null) {
+            // Not offered yet: moving to another KMS key needs that key named by the operator. AWS KMS's own
+            // automatic rotation keeps the key ARN and opens older ciphertexts, so it needs nothing from Tresor.
+            throw TresorException.badRequest("keyProvider.kind awskms: a KEK rotation to another KMS key is not offered "
+                    + "yet; AWS KMS automatic key rotation (same key ARN) needs nothing from Tresor");
+        }
         NextKek next = settings.pkcs11() != null ? nextTokenKey() : nextKeyFile();
         KeyProvider oldKek = tresor.keyProvider();
         Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
@@ -278,6 +284,9 @@ public final class KekRotation {
      * KEK to run with.
      */
     public static KeyProvider finishInterrupted(ServerSettings s, KeyProvider configured, Store store) throws IOException {
+        if (s.awsKms() != null) {
+            return configured; // awskms rotations are not offered yet, so none can have been interrupted
+        }
         if (s.pkcs11() != null) {
             return finishInterruptedPkcs11(s, configured, store);
         }
