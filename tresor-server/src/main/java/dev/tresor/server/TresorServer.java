@@ -151,7 +151,8 @@ public final class TresorServer implements AutoCloseable {
             store = configured("store", () -> Stores.open(s.store()));
             Store opened = store;
             // A KEK rotation interrupted after its commit left the new key file beside the old one: finish it first.
-            KeyProvider keys = configured("keyProvider.path", () -> KekRotation.finishInterrupted(s, configuredKeys, opened));
+            KeyProvider keys = configured("keyProvider.path", () -> KekRotation.finishInterrupted(s, configuredKeys, opened,
+                    environment));
             List<FileAuditSink> fileLogs = new ArrayList<>();
             java.util.Set<String> names = new java.util.HashSet<>();
             boolean severalNodes = "postgresql".equals(opened.kind());
@@ -302,7 +303,7 @@ public final class TresorServer implements AutoCloseable {
             api.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new ApiHandler(tresor, audit,
                     new dev.tresor.audit.AuditReader(s.auditFiles().getFirst(), nodeId, tableCopy == null ? null : opened), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
-                    new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock),
+                    new KeyOperations(new KekRotation(s, tresor, environment), new CaRollover(s, tresor, publisher, tlsReloader, clock),
                             keyringRotation))));
             api.setStopTimeout(DRAIN_TIMEOUT.toMillis());
 

@@ -141,12 +141,78 @@ class AwsKmsServerStartTest {
                 }
                 assertThat(call(http, server, "POST", "/v1/keys/rotate", "{\"keyring\":true}").statusCode())
                         .isEqualTo(200);
-                HttpResponse<String> kek = call(http, server, "POST", "/v1/keys/rotate", "{\"kek\":true}");
-                assertThat(kek.statusCode()).isEqualTo(400);
-                assertThat(kek.body()).contains("awskms").contains("not offered yet");
             }
         }
         AwsKmsKeyProvider kek = AwsKmsKeyProvider.open(new AwsKmsKeyProvider.Settings(arn, kms.region(), kms.endpoint()),
+                kms.environment());
+        assertThat(AuditVerifier.verify(f.dir().resolve("audit.log"), kek).ok()).isTrue();
+    }
+
+    @Test
+    void anOnlineKekRotationMovesToTheNamedKmsKeyAndTheConfigNamesIt() throws Exception {
+        String first = kms.createKey();
+        String second = kms.createKey();
+        kms.alias("alias/tresor-rot-2", second);
+        Folder f = folder("rotates", first, "");
+        try (TresorServer server = start(f, kms.environment())) {
+            Tresor t = server.tresor();
+            t.bootstrapAdmin("admin", ADMIN);
+            Caller root = t.authenticate(ADMIN);
+            t.createGroup(root, "ops", null);
+            t.addMember(root, "ops", "admin", dev.tresor.model.Role.READ);
+            t.secrets().put(root, "db/password", new PutSecret("in-kms".getBytes(StandardCharsets.UTF_8), null, null,
+                    List.of("ops"), null, null, null), t.groupCheck());
+            IssuedCert admin = f.pki().client(ADMIN);
+            try (HttpClient http = Tls.mtlsHttpClient(admin.sslContext(f.pki().caCertificate()))) {
+                HttpResponse<String> unnamed = call(http, server, "POST", "/v1/keys/rotate", "{\"kek\":true}");
+                assertThat(unnamed.statusCode()).isEqualTo(400);
+                assertThat(unnamed.body()).contains("--key-id");
+                HttpResponse<String> missing = call(http, server, "POST", "/v1/keys/rotate",
+                        "{\"kek\":true,\"keyId\":\"alias/never-made\"}");
+                assertThat(missing.statusCode()).isEqualTo(400);
+                assertThat(missing.body()).contains("NotFoundException").contains("nothing changed");
+                HttpResponse<String> same = call(http, server, "POST", "/v1/keys/rotate",
+                        "{\"kek\":true,\"keyId\":\"" + first + "\"}");
+                assertThat(same.statusCode()).isEqualTo(400);
+                assertThat(same.body()).contains("in use already");
+                assertThat(Files.readString(f.config())).contains(first);
+
+                HttpResponse<String> done = call(http, server, "POST", "/v1/keys/rotate",
+                        "{\"kek\":true,\"keyId\":\"alias/tresor-rot-2\"}");
+                assertThat(done.statusCode()).isEqualTo(200);
+                assertThat(done.body()).contains("awskms:" + first).contains("awskms:" + second)
+                        .contains("alias/tresor-rot-2");
+            }
+            assertThat(t.keyProvider().keyId()).isEqualTo("awskms:" + second);
+            assertThat(Files.readString(f.config())).contains("keyId: \"alias/tresor-rot-2\"").doesNotContain(first);
+            assertThat(f.dir().resolve("tresor.yaml.kek-next")).doesNotExist();
+        }
+        String third = kms.createKey();
+        try (TresorServer server = start(f, kms.environment())) {
+            Tresor t = server.tresor();
+            assertThat(t.keyProvider().keyId()).isEqualTo("awskms:" + second);
+            assertThat(new String(t.secrets().read(t.authenticate(ADMIN), "db/password",
+                    dev.tresor.model.VersionSelector.current(), false).value(), StandardCharsets.UTF_8)).isEqualTo("in-kms");
+            // Cut short after the commit point (keyring and audit key re-wrapped, config not yet rewritten).
+            AwsKmsKeyProvider next = AwsKmsKeyProvider.open(new AwsKmsKeyProvider.Settings(third, kms.region(),
+                    kms.endpoint()), kms.environment());
+            Files.writeString(f.dir().resolve("tresor.yaml.kek-next"), third + "\n" + third + "\n");
+            dev.tresor.audit.ChainKeys.rewrap(f.dir().resolve("audit.log"), t.keyProvider(), next);
+            t.keyringChanges().rewrapUnder(next);
+        }
+        try (TresorServer server = start(f, kms.environment())) {
+            assertThat(server.tresor().keyProvider().keyId()).isEqualTo("awskms:" + third);
+        }
+        assertThat(Files.readString(f.config())).contains("keyId: \"" + third + "\"");
+        assertThat(f.dir().resolve("tresor.yaml.kek-next")).doesNotExist();
+        // A marker of a rotation that never committed is removed; the config stays.
+        Files.writeString(f.dir().resolve("tresor.yaml.kek-next"), second + "\nalias/tresor-rot-2\n");
+        try (TresorServer server = start(f, kms.environment())) {
+            assertThat(server.tresor().keyProvider().keyId()).isEqualTo("awskms:" + third);
+        }
+        assertThat(f.dir().resolve("tresor.yaml.kek-next")).doesNotExist();
+        assertThat(Files.readString(f.config())).contains("keyId: \"" + third + "\"");
+        AwsKmsKeyProvider kek = AwsKmsKeyProvider.open(new AwsKmsKeyProvider.Settings(third, kms.region(), kms.endpoint()),
                 kms.environment());
         assertThat(AuditVerifier.verify(f.dir().resolve("audit.log"), kek).ok()).isTrue();
     }
