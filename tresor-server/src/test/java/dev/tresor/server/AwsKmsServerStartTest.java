@@ -98,6 +98,16 @@ class AwsKmsServerStartTest {
         return new Folder(d, pki);
     }
 
+    /** The admin (reading group ops) and one secret, db/password = "in-kms". */
+    private static void seed(Tresor t) {
+        t.bootstrapAdmin("admin", ADMIN);
+        Caller root = t.authenticate(ADMIN);
+        t.createGroup(root, "ops", null);
+        t.addMember(root, "ops", "admin", dev.tresor.model.Role.READ);
+        t.secrets().put(root, "db/password", new PutSecret("in-kms".getBytes(StandardCharsets.UTF_8), null, null,
+                List.of("ops"), null, null, null), t.groupCheck());
+    }
+
     private TresorServer start(Folder f, Map<String, String> environment) {
         return TresorServer.start(ConfigLoader.load(f.config()), Clock.systemUTC(), environment);
     }
@@ -110,12 +120,7 @@ class AwsKmsServerStartTest {
         try (TresorServer server = start(f, kms.environment())) {
             Tresor t = server.tresor();
             assertThat(t.keyProvider().keyId()).isEqualTo("awskms:" + arn);
-            t.bootstrapAdmin("admin", ADMIN);
-            Caller root = t.authenticate(ADMIN);
-            t.createGroup(root, "ops", null);
-            t.addMember(root, "ops", "admin", dev.tresor.model.Role.READ);
-            t.secrets().put(root, "db/password", new PutSecret("in-kms".getBytes(StandardCharsets.UTF_8), null, null,
-                    List.of("ops"), null, null, null), t.groupCheck());
+            seed(t);
         }
         try (TresorServer server = start(f, kms.environment())) {
             IssuedCert admin = f.pki().client(ADMIN);
@@ -156,12 +161,7 @@ class AwsKmsServerStartTest {
         Folder f = folder("rotates", first, "");
         try (TresorServer server = start(f, kms.environment())) {
             Tresor t = server.tresor();
-            t.bootstrapAdmin("admin", ADMIN);
-            Caller root = t.authenticate(ADMIN);
-            t.createGroup(root, "ops", null);
-            t.addMember(root, "ops", "admin", dev.tresor.model.Role.READ);
-            t.secrets().put(root, "db/password", new PutSecret("in-kms".getBytes(StandardCharsets.UTF_8), null, null,
-                    List.of("ops"), null, null, null), t.groupCheck());
+            seed(t);
             IssuedCert admin = f.pki().client(ADMIN);
             try (HttpClient http = Tls.mtlsHttpClient(admin.sslContext(f.pki().caCertificate()))) {
                 HttpResponse<String> unnamed = call(http, server, "POST", "/v1/keys/rotate", "{\"kek\":true}");
