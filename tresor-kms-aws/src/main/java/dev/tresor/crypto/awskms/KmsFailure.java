@@ -43,13 +43,16 @@ final class KmsFailure {
         String key = "the KMS key " + settings.keyId();
         String aws = awsSays(e);
         return switch (kind(e)) {
-            case CREDENTIALS -> "AWS KMS (" + settings.where() + ") refused the credentials from " + credentialSource + ": "
-                    + aws + "; fix them there (AWS credentials never go in the config)";
+            case CREDENTIALS -> e instanceof AwsServiceException
+                    ? "AWS KMS (" + settings.where() + ") refused the credentials from " + credentialSource + ": " + aws
+                            + "; fix them there (AWS credentials never go in the config)"
+                    : "found no usable AWS credentials in " + credentialSource + ": " + aws + "; set AWS_ACCESS_KEY_ID and "
+                            + "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the server's environment, or give it a role";
             case ACCESS_DENIED -> "AWS KMS (" + settings.where() + ") denied access to " + key + ": " + aws
                     + "; grant the server's IAM identity kms:DescribeKey, kms:GenerateDataKey and kms:Decrypt on the key "
                     + "(key policy or IAM policy)";
             case THROTTLED -> "AWS KMS (" + settings.where() + ") throttled the requests for " + key + " (after retries): "
-                    + aws + "; start again later, or raise the account's KMS request quota";
+                    + aws + "; try again later, or raise the account's KMS request quota";
             case NO_SUCH_KEY -> "AWS KMS (" + settings.where() + ") has no usable key " + settings.keyId() + ": " + aws
                     + "; fix keyProvider.keyId (a key ARN, key id or alias/NAME) or keyProvider.region, or enable the key";
             case WRONG_KEY -> "AWS KMS (" + settings.where() + ") could not decrypt under " + key + ": " + aws;
