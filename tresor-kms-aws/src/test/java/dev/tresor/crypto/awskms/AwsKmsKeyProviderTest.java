@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * reachable from where this runs): the SDK signs with SigV4 and the server checks it, the
  * encryption context binds each wrap, a Tresor store on SQLite and PostgreSQL runs on the KMS key
  * with no KMS call per read, and wrong credentials, access denied, throttling and an unreachable
- * KMS each refuse the start naming the fix; a KMS lost later fails only what needs the KEK.
+ * KMS each refuse the start naming the fix; a KMS lost, refusing or throttling later fails only
+ * what needs the KEK.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AwsKmsKeyProviderTest {
@@ -145,6 +146,25 @@ class AwsKmsKeyProviderTest {
                 } finally {
                     kms.up();
                 }
+                // Access denied or throttled later: the same, each named.
+                long version = tresor.keyringChanges().status().keyringVersion();
+                kms.denyAccess(true);
+                try {
+                    assertThatThrownBy(() -> tresor.keyringChanges().addPrimary()).isInstanceOf(TresorException.class)
+                            .hasMessageContaining("cannot be used now").hasMessageContaining("AccessDeniedException");
+                } finally {
+                    kms.denyAccess(false);
+                }
+                kms.throttleAlways();
+                try {
+                    assertThatThrownBy(() -> tresor.keyringChanges().addPrimary()).isInstanceOf(TresorException.class)
+                            .hasMessageContaining("cannot be used now").hasMessageContaining("ThrottlingException");
+                } finally {
+                    kms.throttle(0);
+                }
+                assertThat(tresor.keyringChanges().status().keyringVersion()).isEqualTo(version);
+                assertThat(tresor.secrets().read(tresor.authenticate(ROOT), "app/db", VersionSelector.current(),
+                        false).value()).isEqualTo("PW".getBytes(StandardCharsets.UTF_8));
                 assertThat(tresor.keyringChanges().addPrimary().after().version()).isGreaterThan(1);
             }
             // Another KMS key is another KEK: the store refuses to start and says so.
