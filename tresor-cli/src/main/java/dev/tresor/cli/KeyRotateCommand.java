@@ -13,6 +13,8 @@ import picocli.CommandLine.Option;
                 "keyring, its audit chain keys and the CA keys under it, then puts it in place (local: replaces",
                 "the key file; pkcs11: keyProvider.keyLabel in the config). O(1) in the number of secrets.",
                 "Other nodes keep working; give them the new key file or label before they restart.",
+                "awskms: name the KMS key to move to with --key-id (Tresor creates no KMS keys); the",
+                "config's keyProvider.keyId is rewritten to it.",
                 "--keyring: a fresh keyring key becomes primary at once; the server re-wraps every older data",
                 "key under it in the background (progress: tresor key status), then retires the older key.",
                 "Both are audited as key.rotate. See docs/operations.md, key rotation.",
@@ -21,6 +23,7 @@ import picocli.CommandLine.Option;
         footer = {
                 "  tresor key rotate --kek",
                 "  tresor key rotate --kek -o json",
+                "  tresor key rotate --kek --key-id alias/tresor-2",
                 "  tresor key rotate --keyring && tresor key status",
         })
 final class KeyRotateCommand extends ApiCommand {
@@ -37,6 +40,10 @@ final class KeyRotateCommand extends ApiCommand {
     @Option(names = "--keyring", description = "Rotate the keyring key that wraps the data keys.")
     private boolean keyring;
 
+    @Option(names = "--key-id", paramLabel = "ARN|alias/NAME",
+            description = "With --kek on an awskms server: the KMS key to move to.")
+    private String keyId;
+
     KeyRotateCommand(CliContext context) {
         super(context);
     }
@@ -46,8 +53,14 @@ final class KeyRotateCommand extends ApiCommand {
         if (kek == keyring) {
             throw CliException.usage("say what to rotate, one at a time: --kek or --keyring");
         }
+        if (keyId != null && !kek) {
+            throw CliException.usage("--key-id goes with --kek (the KMS key a KEK rotation moves to)");
+        }
         ObjectNode body = Json.object();
         body.put(kek ? "kek" : "keyring", true);
+        if (keyId != null) {
+            body.put("keyId", keyId);
+        }
         JsonNode reply = connect().call("POST", "keys/rotate", Map.of(), body);
         if (output.structured()) {
             output.print(out(), reply);
@@ -64,9 +77,15 @@ final class KeyRotateCommand extends ApiCommand {
         out().println("KEK rotated: " + Json.text(reply, "fromKekId", "?") + " -> " + Json.text(reply, "toKekId", "?")
                 + " (keyring version " + reply.path("keyringVersion").asLong() + ")");
         out().println("re-wrapped: keyring, " + reply.path("auditChainKeys").asInt() + " audit chain key(s)"
-                + (reply.path("caKey").asBoolean() ? ", CA key" : "") + "; " + (reply.path("keyLabel").isTextual()
-                        ? "keyProvider.keyLabel is now " + reply.path("keyLabel").asText()
-                        : Json.text(reply, "keyFile", "the key file") + " now holds the new KEK"));
+                + (reply.path("caKey").asBoolean() ? ", CA key" : "") + "; " + where(reply));
         return ExitCodes.OK;
+    }
+
+    private static String where(JsonNode reply) {
+        if (reply.path("keyId").isTextual()) {
+            return "keyProvider.keyId is now " + reply.path("keyId").asText();
+        }
+        return reply.path("keyLabel").isTextual() ? "keyProvider.keyLabel is now " + reply.path("keyLabel").asText()
+                : Json.text(reply, "keyFile", "the key file") + " now holds the new KEK";
     }
 }

@@ -53,4 +53,28 @@ class KeyInitCliTest {
         assertThat(noPin.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(noPin.err()).contains("--pin-file").contains("--pin-env");
     }
+
+    @Test
+    void checksAnAwsKmsKeyAsTheServerWillAndPrintsItsConfig() {
+        try (dev.tresor.testkit.kms.LocalKms kms = dev.tresor.testkit.kms.LocalKms.start("eu-north-1")) {
+            String arn = kms.createKey();
+            kms.alias("alias/cli-kek", arn);
+            CliHarness.Run checked = CliHarness.run(kms.environment(), tmp, "key", "init", "--awskms", "--key-id",
+                    "alias/cli-kek", "--region", kms.region(), "--endpoint", kms.endpoint().toString());
+            assertThat(checked.exitCode()).as(checked.err()).isZero();
+            assertThat(checked.err()).contains("KEK awskms:" + arn + " works");
+            assertThat(checked.out()).isEqualTo("keyProvider:\n  kind: awskms\n  keyId: \"alias/cli-kek\"\n  region: "
+                    + kms.region() + "\n  endpoint: \"" + kms.endpoint() + "\"\n");
+
+            kms.denyAccess(true);
+            CliHarness.Run denied = CliHarness.run(kms.environment(), tmp, "key", "init", "--awskms", "--key-id",
+                    "alias/cli-kek", "--region", kms.region(), "--endpoint", kms.endpoint().toString());
+            assertThat(denied.exitCode()).isEqualTo(ExitCodes.ERROR);
+            assertThat(denied.err()).contains("denied access").contains("kms:Decrypt");
+
+            CliHarness.Run both = CliHarness.run(kms.environment(), tmp, "key", "init", "--awskms", "--key-id", "k",
+                    "--pkcs11", "--library", "/x.so", "--key-label", "l", "--pin-env", "P");
+            assertThat(both.exitCode()).isEqualTo(ExitCodes.USAGE);
+        }
+    }
 }

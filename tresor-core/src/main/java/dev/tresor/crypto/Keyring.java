@@ -74,6 +74,10 @@ public final class Keyring implements KeyProvider {
             byte[] wrapped = TinkProtoKeysetFormat.serializeEncryptedKeyset(keyset, kek.kek(),
                     associatedData(storeId, version));
             return new KeyringRow(storeId, version, kek.keyId(), wrapped, updatedAt);
+        } catch (KekUnavailableException e) {
+            // The HSM or KMS cannot answer now: this change fails (503) and nothing is stored; reads go on.
+            throw new dev.tresor.model.TresorException(dev.tresor.model.Failure.UNAVAILABLE, "the KEK (" + kek.keyId()
+                    + ") cannot be used now, so the keyring did not change (reads go on): " + e.getMessage());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the KEK (" + kek.keyId() + ") could not wrap the keyring", e);
         }

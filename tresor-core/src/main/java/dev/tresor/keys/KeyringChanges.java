@@ -171,6 +171,9 @@ public final class KeyringChanges {
                 try {
                     // With the KEK, not from this node's copy: only a KEK that opens the stored row may change it.
                     current = Keyring.unwrap(row, oldKek);
+                } catch (dev.tresor.crypto.KekUnavailableException e) {
+                    throw new TresorException(Failure.UNAVAILABLE, "this node's KEK (" + oldKek.keyId()
+                            + ") cannot be used now, so the keyring did not change (reads go on): " + e.getMessage());
                 } catch (GeneralSecurityException e) {
                     throw new TresorException(Failure.UNAVAILABLE, "this node's KEK (" + oldKek.keyId()
                             + ") does not open the keyring (version " + row.version() + ", wrapped by " + row.kekId()

@@ -1,7 +1,6 @@
 package dev.tresor.access;
 
 import dev.tresor.Tresor;
-import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.model.Failure;
 import dev.tresor.model.PutSecret;
@@ -39,7 +38,7 @@ public final class TresorFixture implements AutoCloseable {
 
     public final TestDatabase db;
     public final Path dir;
-    public final LocalKeyProvider kek;
+    public final dev.tresor.crypto.KeyProvider kek;
     public final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
     public final RecordingMonitor monitor = new RecordingMonitor();
     private final List<Store> stores = new ArrayList<>();
@@ -51,14 +50,14 @@ public final class TresorFixture implements AutoCloseable {
     /** A running Tresor on this fixture's database, with the monitor that records its own integrity alarms. */
     public record Node(Tresor tresor, RecordingMonitor monitor) {}
 
-    private TresorFixture(TestDatabase db) {
+    private TresorFixture(TestDatabase db, KekSource keks) {
         this.db = db;
         try {
             this.dir = Files.createTempDirectory("tresor-fixture-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.kek = LocalKeyProvider.create(dir.resolve("kek.json"));
+        this.kek = keks.create(dir, "kek");
         try {
             this.store = openStore();
             this.tresor = Tresor.open(store, kek, monitor, clock);
@@ -71,7 +70,12 @@ public final class TresorFixture implements AutoCloseable {
     }
 
     public static TresorFixture create(TestDatabase.Kind kind) {
-        return new TresorFixture(kind.create());
+        return create(kind, KekSource.LOCAL);
+    }
+
+    /** With the KEK from {@code keks} (the local key file unless a suite runs with another provider). */
+    public static TresorFixture create(TestDatabase.Kind kind, KekSource keks) {
+        return new TresorFixture(kind.create(), keks);
     }
 
     /** A new store (own pool) on the same database, closed with the fixture. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tresor.Tresor;
 import dev.tresor.access.Caller;
-import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.model.PutSecret;
 import dev.tresor.model.Role;
@@ -72,6 +71,7 @@ class StoreContractTest {
         private static final long T = 4_102_444_800_123L;
 
         private final TestDatabase.Kind kind;
+        private final dev.tresor.access.KekSource keks;
         private TestDatabase db;
         private Store store;
 
@@ -79,7 +79,13 @@ class StoreContractTest {
         Path tmp;
 
         Contract(TestDatabase.Kind kind) {
+            this(kind, dev.tresor.access.KekSource.LOCAL);
+        }
+
+        /** The whole contract with the KEK of the tests that open a Tresor from {@code keks} (another key provider). */
+        Contract(TestDatabase.Kind kind, dev.tresor.access.KekSource keks) {
             this.kind = kind;
+            this.keks = keks;
         }
 
         @BeforeEach
@@ -756,7 +762,7 @@ class StoreContractTest {
         }
 
         private Tresor tresor(Store s) {
-            return Tresor.open(s, LocalKeyProvider.create(tmp.resolve("kek.json")), IntegrityMonitor.NONE,
+            return Tresor.open(s, keks.create(tmp, "kek"), IntegrityMonitor.NONE,
                     Clock.systemUTC());
         }
 

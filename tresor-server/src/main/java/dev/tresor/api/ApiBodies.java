@@ -32,7 +32,7 @@ final class ApiBodies {
 
     record TokenBody(String identity, String client, String ttl, Integer uses) {}
 
-    record KeyRotateBody(Boolean kek, Boolean keyring) {}
+    record KeyRotateBody(Boolean kek, Boolean keyring, String keyId) {}
 
     record CaRotateBody(String overlap) {}
 

@@ -11,8 +11,11 @@ public interface KeyAdministration {
     /** {@code GET /v1/keys/status}: provider, KEK id, keyring version, primary key, data keys per key id. */
     Map<String, Object> status();
 
-    /** {@code POST /v1/keys/rotate} with {@code kek}: re-wraps everything the KEK wraps under a new KEK. */
-    Map<String, Object> rotateKek();
+    /**
+     * {@code POST /v1/keys/rotate} with {@code kek}: re-wraps everything the KEK wraps under a new
+     * KEK; {@code keyId} names the KMS key to move to (awskms, where it is required), else null.
+     */
+    Map<String, Object> rotateKek(String keyId);
 
     /**
      * {@code POST /v1/keys/rotate} with {@code keyring}: a fresh primary key at once, then every

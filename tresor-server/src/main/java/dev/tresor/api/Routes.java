@@ -666,13 +666,16 @@ final class Routes {
             throw TresorException.badRequest("say what to rotate, one at a time: {\"kek\": true} (the key provider's key)"
                     + " or {\"keyring\": true} (the keys that wrap the data keys)");
         }
+        if (keyring && body.keyId() != null) {
+            throw TresorException.badRequest("keyId names the KMS key of a KEK rotation ({\"kek\": true}), not of a keyring one");
+        }
         if (keyring) {
             Map<String, Object> begun = keys().rotateKeyring();
             return ok(begun).audited("key.rotate", "keyring primary=" + begun.get("primaryKeyId") + " previous="
                     + begun.get("previousPrimaryKeyId") + " keyringVersion=" + begun.get("keyringVersion") + " toRewrap="
                     + begun.get("toRewrap"));
         }
-        Map<String, Object> done = keys().rotateKek();
+        Map<String, Object> done = keys().rotateKek(body.keyId());
         return ok(done).audited("key.rotate", "kek from=" + done.get("fromKekId") + " to=" + done.get("toKekId")
                 + " keyringVersion=" + done.get("keyringVersion") + " auditChainKeys=" + done.get("auditChainKeys")
                 + " caKey=" + done.get("caKey") + " retiredCaKeys=" + done.get("retiredCaKeys"));

@@ -7,6 +7,7 @@ import dev.tresor.ca.SealedCaKey;
 import dev.tresor.crypto.KeyProvider;
 import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.crypto.Pkcs11KeyProvider;
+import dev.tresor.crypto.awskms.AwsKmsKeyProvider;
 import dev.tresor.server.bootstrap.ConfigEdits;
 import dev.tresor.keys.KeyringChanges;
 import dev.tresor.model.Failure;
@@ -54,10 +55,17 @@ public final class KekRotation {
 
     private final ServerSettings settings;
     private final Tresor tresor;
+    private final Map<String, String> environment;
 
     public KekRotation(ServerSettings settings, Tresor tresor) {
+        this(settings, tresor, System.getenv());
+    }
+
+    /** {@code environment}: where the key provider's secrets are read (as the server was started with). */
+    public KekRotation(ServerSettings settings, Tresor tresor, Map<String, String> environment) {
         this.settings = settings;
         this.tresor = tresor;
+        this.environment = Map.copyOf(environment);
     }
 
     /** Where a rotation writes the next version of {@code file} before moving it into place. */
@@ -68,7 +76,7 @@ public final class KekRotation {
     public Map<String, Object> status() {
         KeyringChanges.Status st = tresor.keyringChanges().status();
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("provider", settings.pkcs11() != null ? "pkcs11" : "local");
+        out.put("provider", settings.keyProviderKind());
         out.put("kekId", st.kekId());
         out.put("kekInUse", tresor.keyProvider().keyId());
         out.put("keyringVersion", st.keyringVersion());
@@ -98,8 +106,26 @@ public final class KekRotation {
         String where();
     }
 
-    public synchronized Map<String, Object> rotateKek() {
-        NextKek next = settings.pkcs11() != null ? nextTokenKey() : nextKeyFile();
+    public Map<String, Object> rotateKek() {
+        return rotateKek(null);
+    }
+
+    /**
+     * As {@link #rotateKek()}; {@code newKeyId} names the KMS key to move to (awskms only, where it
+     * is required: Tresor does not create KMS keys).
+     */
+    public synchronized Map<String, Object> rotateKek(String newKeyId) {
+        if (settings.awsKms() != null && (newKeyId == null || newKeyId.isBlank())) {
+            throw TresorException.badRequest("keyProvider.kind awskms: name the KMS key to move to (tresor key rotate "
+                    + "--kek --key-id ARN|alias/NAME; {\"kek\": true, \"keyId\": ...}); AWS KMS automatic key rotation "
+                    + "(same key ARN) needs nothing from Tresor");
+        }
+        if (settings.awsKms() == null && newKeyId != null) {
+            throw TresorException.badRequest("keyId names a KMS key: only for keyProvider.kind awskms (this server's is "
+                    + settings.keyProviderKind() + ")");
+        }
+        NextKek next = settings.awsKms() != null ? nextKmsKey(newKeyId.strip())
+                : settings.pkcs11() != null ? nextTokenKey() : nextKeyFile();
         KeyProvider oldKek = tresor.keyProvider();
         Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
         // ca.previous as the config says now: an online CA rollover since the start added to it.
@@ -163,7 +189,9 @@ public final class KekRotation {
         out.put("auditChainKeys", chains);
         out.put("caKey", nextCa != null);
         out.put("retiredCaKeys", retiredKeys.size());
-        if (settings.pkcs11() != null) {
+        if (settings.awsKms() != null) {
+            out.put("keyId", newKeyId.strip());
+        } else if (settings.pkcs11() != null) {
             out.put("keyLabel", change.toKekId().substring("pkcs11:".length()));
         } else {
             out.put("keyFile", settings.keyFile().toString());
@@ -245,6 +273,59 @@ public final class KekRotation {
         };
     }
 
+    /**
+     * {@code awskms}: the KMS key the operator named (Tresor creates no KMS keys), proven usable at
+     * once (DescribeKey and a round trip), recorded in {@code <config>.kek-next} (its ARN, then the
+     * id as given) until the config's {@code keyProvider.keyId} names it. The old KMS key is left as
+     * it is: disable it, or schedule its deletion, once every node runs on the new one.
+     */
+    private NextKek nextKmsKey(String keyId) {
+        if (settings.configFile() == null) {
+            throw new TresorException(Failure.UNAVAILABLE, "this server was not started from a config file, so it cannot "
+                    + "record the new key in keyProvider.keyId");
+        }
+        Path marker = pkcs11Marker(settings);
+        return new NextKek() {
+            @Override
+            public KeyProvider create() throws IOException {
+                AwsKmsKeyProvider.Settings now = dev.tresor.server.config.ConfigLoader.load(settings.configFile()).awsKms();
+                AwsKmsKeyProvider created;
+                try {
+                    created = AwsKmsKeyProvider.open(new AwsKmsKeyProvider.Settings(keyId, now.region(), now.endpoint()),
+                            environment);
+                } catch (IllegalStateException e) {
+                    throw TresorException.badRequest("the KMS key " + keyId + " cannot be used: " + e.getMessage()
+                            + "; nothing changed");
+                }
+                if (created.keyId().equals(tresor.keyProvider().keyId())) {
+                    throw TresorException.badRequest("the KMS key " + keyId + " is the KEK in use already ("
+                            + created.keyId() + "); name another key");
+                }
+                ConfigEdits.writeAtomically(touch(marker), created.keyId().substring(AWSKMS.length()) + "\n" + keyId + "\n");
+                return created;
+            }
+
+            @Override
+            public void discard() {
+                deleteQuietly(marker);
+            }
+
+            @Override
+            public void install() throws IOException {
+                setKeyProviderField(settings.configFile(), "keyId", keyId);
+                Files.deleteIfExists(marker);
+            }
+
+            @Override
+            public String where() {
+                return "keyProvider.keyId is now '" + keyId + "' in " + settings.configFile()
+                        + " (the old KMS key is left as it is)";
+            }
+        };
+    }
+
+    private static final String AWSKMS = "awskms:";
+
     /** {@code tresor-kek-1} → {@code tresor-kek-2}; {@code kek} → {@code kek-2}. */
     static String nextLabel(String label) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(.*-)(\\d{1,9})").matcher(label);
@@ -267,8 +348,12 @@ public final class KekRotation {
     }
 
     private static void setKeyLabel(Path config, String label) throws IOException {
+        setKeyProviderField(config, "keyLabel", label);
+    }
+
+    private static void setKeyProviderField(Path config, String field, String value) throws IOException {
         String text = Files.readString(config, java.nio.charset.StandardCharsets.UTF_8);
-        ConfigEdits.writeAtomically(config, ConfigEdits.withKeyProviderField(text, "keyLabel", label));
+        ConfigEdits.writeAtomically(config, ConfigEdits.withKeyProviderField(text, field, value));
     }
 
     /**
@@ -278,6 +363,15 @@ public final class KekRotation {
      * KEK to run with.
      */
     public static KeyProvider finishInterrupted(ServerSettings s, KeyProvider configured, Store store) throws IOException {
+        return finishInterrupted(s, configured, store, System.getenv());
+    }
+
+    /** As above, with the key provider's secrets read from {@code environment}. */
+    public static KeyProvider finishInterrupted(ServerSettings s, KeyProvider configured, Store store,
+                                                Map<String, String> environment) throws IOException {
+        if (s.awsKms() != null) {
+            return finishInterruptedAwsKms(s, configured, store, environment);
+        }
         if (s.pkcs11() != null) {
             return finishInterruptedPkcs11(s, configured, store);
         }
@@ -332,30 +426,70 @@ public final class KekRotation {
             Pkcs11KeyProvider.Settings now = s.pkcs11().settings();
             KeyProvider next = Pkcs11KeyProvider.open(new Pkcs11KeyProvider.Settings(now.library(), now.slot(),
                     now.slotListIndex(), label), s.pkcs11().pin(), System.getenv());
-            if (nextCa != null && Files.exists(nextCa)) {
-                swapIn(nextCa, s.caKey());
-            }
-            for (ServerSettings.RetiredCa r : s.caPrevious()) {
-                if (Files.exists(next(r.keyFile()))) {
-                    swapIn(next(r.keyFile()), r.keyFile());
-                }
-            }
+            swapInNextCaKeys(s, nextCa);
             setKeyLabel(s.configFile(), label);
             Files.deleteIfExists(pkcs11Marker(s));
             LOG.warn("finished an interrupted KEK rotation: keyProvider.keyLabel is now '{}' (the keyring is wrapped by {})",
                     label, wrappedBy.get());
             return next;
         }
+        deleteNextCaKeys(s, nextCa);
+        Files.deleteIfExists(pkcs11Marker(s));
+        LOG.warn("removed the marker of a KEK rotation that did not change the keyring; the token key '{}' it made is "
+                + "unused (delete it with the token's tools if you like)", label);
+        return configured;
+    }
+
+    /**
+     * {@code awskms}: {@code <config>.kek-next} names the KMS key a rotation moved to (its ARN, then
+     * the id as the operator gave it). If the keyring is wrapped by that key, the rotation committed:
+     * the CA key files are moved into place and the config's {@code keyId} set; otherwise the
+     * marker and the {@code .next} files are removed.
+     */
+    private static KeyProvider finishInterruptedAwsKms(ServerSettings s, KeyProvider configured, Store store,
+                                                       Map<String, String> environment) throws IOException {
+        if (s.configFile() == null || !Files.exists(pkcs11Marker(s))) {
+            return configured;
+        }
+        List<String> lines = Files.readAllLines(pkcs11Marker(s), java.nio.charset.StandardCharsets.UTF_8);
+        Path nextCa = s.caKey() == null ? null : next(s.caKey());
+        Optional<String> wrappedBy = store.read(r -> r.keyring().map(KeyringRow::kekId));
+        if (lines.size() >= 2 && wrappedBy.isPresent() && wrappedBy.get().equals(AWSKMS + lines.get(0).strip())
+                && !wrappedBy.get().equals(configured.keyId())) {
+            String keyId = lines.get(1).strip();
+            KeyProvider next = AwsKmsKeyProvider.open(new AwsKmsKeyProvider.Settings(lines.get(0).strip(),
+                    s.awsKms().region(), s.awsKms().endpoint()), environment);
+            swapInNextCaKeys(s, nextCa);
+            setKeyProviderField(s.configFile(), "keyId", keyId);
+            Files.deleteIfExists(pkcs11Marker(s));
+            LOG.warn("finished an interrupted KEK rotation: keyProvider.keyId is now '{}' (the keyring is wrapped by {})",
+                    keyId, wrappedBy.get());
+            return next;
+        }
+        deleteNextCaKeys(s, nextCa);
+        Files.deleteIfExists(pkcs11Marker(s));
+        LOG.warn("removed the marker of a KEK rotation that did not change the keyring; the KMS key it named is unused");
+        return configured;
+    }
+
+    private static void swapInNextCaKeys(ServerSettings s, Path nextCa) throws IOException {
+        if (nextCa != null && Files.exists(nextCa)) {
+            swapIn(nextCa, s.caKey());
+        }
+        for (ServerSettings.RetiredCa r : s.caPrevious()) {
+            if (Files.exists(next(r.keyFile()))) {
+                swapIn(next(r.keyFile()), r.keyFile());
+            }
+        }
+    }
+
+    private static void deleteNextCaKeys(ServerSettings s, Path nextCa) throws IOException {
         if (nextCa != null) {
             Files.deleteIfExists(nextCa);
         }
         for (ServerSettings.RetiredCa r : s.caPrevious()) {
             Files.deleteIfExists(next(r.keyFile()));
         }
-        Files.deleteIfExists(pkcs11Marker(s));
-        LOG.warn("removed the marker of a KEK rotation that did not change the keyring; the token key '{}' it made is "
-                + "unused (delete it with the token's tools if you like)", label);
-        return configured;
     }
 
     /** The retired CA keys still on disk: each is re-sealed with the CA key. */

@@ -38,8 +38,8 @@ final class KeyOperations implements KeyAdministration {
     }
 
     @Override
-    public Map<String, Object> rotateKek() {
-        return kek.rotateKek();
+    public Map<String, Object> rotateKek(String keyId) {
+        return kek.rotateKek(keyId);
     }
 
     @Override

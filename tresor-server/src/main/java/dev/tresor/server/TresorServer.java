@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.http.UriCompliance;
@@ -121,8 +122,17 @@ public final class TresorServer implements AutoCloseable {
      * in use) is refused with a {@link ConfigException} naming the config field to fix.
      */
     public static TresorServer start(ServerSettings s, Clock clock) {
-        KeyProvider configuredKeys = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
-                () -> s.openKeyProvider(System.getenv()));
+        return start(s, clock, System.getenv());
+    }
+
+    /**
+     * As {@link #start(ServerSettings, Clock)}, with the key provider's secrets (HSM PIN variable,
+     * AWS credentials) read from {@code environment} instead of the process environment: for a
+     * test that runs several servers with different credentials in one JVM.
+     */
+    public static TresorServer start(ServerSettings s, Clock clock, Map<String, String> environment) {
+        KeyProvider configuredKeys = configured(s.keyFile() == null ? "keyProvider" : "keyProvider.path",
+                () -> s.openKeyProvider(environment));
         TresorMetrics metrics = new TresorMetrics();
         List<AuditSink> sinks = new ArrayList<>();
         List<BestEffortSink> copies = new ArrayList<>();
@@ -141,7 +151,8 @@ public final class TresorServer implements AutoCloseable {
             store = configured("store", () -> Stores.open(s.store()));
             Store opened = store;
             // A KEK rotation interrupted after its commit left the new key file beside the old one: finish it first.
-            KeyProvider keys = configured("keyProvider.path", () -> KekRotation.finishInterrupted(s, configuredKeys, opened));
+            KeyProvider keys = configured("keyProvider.path", () -> KekRotation.finishInterrupted(s, configuredKeys, opened,
+                    environment));
             List<FileAuditSink> fileLogs = new ArrayList<>();
             java.util.Set<String> names = new java.util.HashSet<>();
             boolean severalNodes = "postgresql".equals(opened.kind());
@@ -175,7 +186,7 @@ public final class TresorServer implements AutoCloseable {
             IntegrityMonitor monitor = integrityMonitor(audit, metrics, clock);
             // A store from before the keyring is converted during this open (one transaction); say how far it got.
             java.util.concurrent.atomic.AtomicLong rewrapped = new java.util.concurrent.atomic.AtomicLong();
-            Tresor tresor = configured(s.pkcs11() != null ? "keyProvider" : "keyProvider.path",
+            Tresor tresor = configured(s.keyFile() == null ? "keyProvider" : "keyProvider.path",
                     () -> Tresor.open(opened, keys, monitor, clock, done -> {
                         rewrapped.set(done);
                         if (done % 10_000 == 0) {
@@ -293,7 +304,7 @@ public final class TresorServer implements AutoCloseable {
             api.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new ApiHandler(tresor, audit,
                     tresor.auditReader(s.auditFiles().getFirst(), nodeId, tableCopy != null), publisher, s.caDefaultTtl(), s.caMaxTtl(),
                     metrics, s.maxBodyBytes(), clock, () -> auditWritable(sinks), feed, s.watch().maxWait(),
-                    new KeyOperations(new KekRotation(s, tresor), new CaRollover(s, tresor, publisher, tlsReloader, clock),
+                    new KeyOperations(new KekRotation(s, tresor, environment), new CaRollover(s, tresor, publisher, tlsReloader, clock),
                             keyringRotation))));
             api.setStopTimeout(DRAIN_TIMEOUT.toMillis());
 

@@ -140,7 +140,8 @@ class ConfigLoaderTest {
                 Arguments.of(edit("  path: tresor.db\n", "  path: tresor.db\n  poolSize: 0\n"), "store.poolSize:"),
                 Arguments.of(edit("  path: tresor.db\n", "  path: tresor.db\n  poolSize: many\n"), "store.poolSize:"),
                 Arguments.of(edit("store:\n  kind: sqlite\n  path: tresor.db\n", ""), "store: required"),
-                Arguments.of(edit("  kind: local\n", "  kind: awskms\n"), "keyProvider.kind: 'awskms' is not available"),
+                Arguments.of(edit("  kind: local\n", "  kind: gcpkms\n"), "keyProvider.kind: 'gcpkms' is not available"),
+                Arguments.of(edit("  kind: local\n", "  kind: awskms\n"), "keyProvider.path: not used by keyProvider.kind 'awskms'"),
                 Arguments.of(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n"
                         + "  keyLabel: kek\n  pin: '1234'\n"), "keyProvider.pin: the HSM PIN never goes in the config"),
                 Arguments.of(edit("  kind: local\n  path: kek.json\n", "  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n"

@@ -39,6 +39,10 @@ public final class KekAdoption {
 
     public static Result adopt(Path config, Path oldKeyFile, Map<String, String> environment) {
         ServerSettings s = ConfigLoader.load(config);
+        if (s.awsKms() != null) {
+            throw new ConfigException("keyProvider.kind: awskms nodes share one KMS key, so there is nothing to adopt "
+                    + "(tresor key adopt is for local key files)");
+        }
         if (s.pkcs11() != null) {
             throw new ConfigException("keyProvider.kind: pkcs11 nodes adopt a rotated KEK by its label: set "
                     + "keyProvider.keyLabel to the new label; the audit chain keys of this node then open with the old "

@@ -35,6 +35,10 @@ public final class KeyPassphraseChange {
 
     public static Result apply(Path config, Passphrase next, Map<String, String> environment) {
         ServerSettings s = ConfigLoader.load(config);
+        if (s.awsKms() != null) {
+            throw new ConfigException("keyProvider.kind: awskms keeps its key in AWS KMS; a passphrase seals only a "
+                    + "local key file (AWS credentials come from the SDK's default chain)");
+        }
         if (s.pkcs11() != null) {
             throw new ConfigException("keyProvider.kind: pkcs11 keeps its key on the token; a passphrase seals only a "
                     + "local key file (the HSM PIN is keyProvider.pinFile / pinEnv)");

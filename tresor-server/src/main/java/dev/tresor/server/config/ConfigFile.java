@@ -41,15 +41,18 @@ public record ConfigFile(String trustDomain, Listen listen, Tls tls, Ca ca, Stor
      * {@code kind} local: {@code path} (the key file). {@code kind} pkcs11: {@code library},
      * {@code slot} or {@code slotListIndex}, {@code keyLabel}, and the PIN's source ({@code pinFile}
      * or {@code pinEnv}). {@code pin} exists only so that a PIN written into the config is refused
-     * with a message instead of an "unknown field".
+     * with a message instead of an "unknown field". {@code kind} awskms: {@code keyId} (key ARN, key
+     * id or alias/NAME), {@code region}, {@code endpoint}; {@code accessKeyId} and
+     * {@code secretAccessKey} exist only to refuse credentials written into the config.
      */
     public record KeyProvider(String kind, String path, String library, Long slot, Integer slotListIndex,
                               String keyLabel, String pinFile, String pinEnv, String pin, String passphraseFile,
-                              String passphraseEnv, String passphrase) {
+                              String passphraseEnv, String passphrase, String keyId, String region, String endpoint,
+                              String accessKeyId, String secretAccessKey) {
         @Override
         public String toString() {
             return "KeyProvider[kind=" + kind + ", path=" + path + ", library=" + library + ", slot=" + slot
-                    + ", keyLabel=" + keyLabel + "]";
+                    + ", keyLabel=" + keyLabel + ", keyId=" + keyId + ", region=" + region + ", endpoint=" + endpoint + "]";
         }
     }
 

@@ -170,13 +170,16 @@ public final class ConfigLoader {
         String kind = kp.kind() == null ? "local" : kp.kind();
         Path keyFile = null;
         ServerSettings.Pkcs11 pkcs11 = null;
+        dev.tresor.crypto.awskms.AwsKmsKeyProvider.Settings awsKms = null;
         dev.tresor.crypto.Passphrase passphrase = null;
+        refuseAwsCredentials(kp);
         switch (kind) {
             case "local" -> {
                 onlyFor("local", "keyProvider.library", kp.library());
                 onlyFor("local", "keyProvider.keyLabel", kp.keyLabel());
                 onlyFor("local", "keyProvider.pinFile", kp.pinFile());
                 onlyFor("local", "keyProvider.pinEnv", kp.pinEnv());
+                onlyForAwsKms(kind, kp);
                 keyFile = existingFile(base, "keyProvider.path", kp.path());
                 passphrase = passphrase(kp, base, keyFile);
             }
@@ -184,9 +187,12 @@ public final class ConfigLoader {
                 onlyFor("pkcs11", "keyProvider.passphraseFile", kp.passphraseFile());
                 onlyFor("pkcs11", "keyProvider.passphraseEnv", kp.passphraseEnv());
                 onlyFor("pkcs11", "keyProvider.passphrase", kp.passphrase());
+                onlyForAwsKms(kind, kp);
                 pkcs11 = pkcs11(kp, base);
             }
-            default -> throw new ConfigException("keyProvider.kind: '" + kind + "' is not available; use 'local' or 'pkcs11'");
+            case "awskms" -> awsKms = awsKms(kp);
+            default -> throw new ConfigException("keyProvider.kind: '" + kind + "' is not available; use 'local', "
+                    + "'pkcs11' or 'awskms'");
         }
 
         ConfigFile.Audit audit = require(c.audit(), "audit");
@@ -286,7 +292,7 @@ public final class ConfigLoader {
             throw new ConfigException("limits.joinAttemptsPerMinute: must be between 1 and 100000");
         }
         return new ServerSettings(trustDomain, api, management, join, joinPerMinute, tlsCert, tlsKey, clientCa, List.copyOf(protocols),
-                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, passphrase, writeTimeout, fsync, List.copyOf(auditFiles),
+                caCert, caKey, caDefault, caMax, List.copyOf(caPrevious), store, kind, keyFile, pkcs11, awsKms, passphrase, writeTimeout, fsync, List.copyOf(auditFiles),
                 List.copyOf(auditCopies), new dev.tresor.audit.SegmentPolicy(segmentBytes, segmentAge),
                 maxBody, idle, maxConnections, logging(c.logging()), watch(c.watch(), idle), null, null, nodeId(c.node()));
     }
@@ -466,6 +472,53 @@ public final class ConfigLoader {
         return kp.passphraseFile() != null
                 ? dev.tresor.crypto.Passphrase.fromFile(existingFile(base, "keyProvider.passphraseFile", kp.passphraseFile()))
                 : dev.tresor.crypto.Passphrase.fromEnvironment(kp.passphraseEnv());
+    }
+
+    private static void onlyForAwsKms(String kind, ConfigFile.KeyProvider kp) {
+        onlyFor(kind, "keyProvider.keyId", kp.keyId());
+        onlyFor(kind, "keyProvider.region", kp.region());
+        onlyFor(kind, "keyProvider.endpoint", kp.endpoint());
+    }
+
+    /** AWS credentials in the config would sit in clear beside the store's settings: refused, with where they go instead. */
+    private static void refuseAwsCredentials(ConfigFile.KeyProvider kp) {
+        if (kp.accessKeyId() != null || kp.secretAccessKey() != null) {
+            throw new ConfigException("keyProvider." + (kp.secretAccessKey() != null ? "secretAccessKey" : "accessKeyId")
+                    + ": AWS credentials never go in the config; the server takes them from the AWS SDK's default chain "
+                    + "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in its environment, AWS_PROFILE, or an instance or "
+                    + "container role)");
+        }
+    }
+
+    private static dev.tresor.crypto.awskms.AwsKmsKeyProvider.Settings awsKms(ConfigFile.KeyProvider kp) {
+        onlyFor("awskms", "keyProvider.path", kp.path());
+        onlyFor("awskms", "keyProvider.library", kp.library());
+        onlyFor("awskms", "keyProvider.keyLabel", kp.keyLabel());
+        onlyFor("awskms", "keyProvider.slot", kp.slot());
+        onlyFor("awskms", "keyProvider.slotListIndex", kp.slotListIndex());
+        onlyFor("awskms", "keyProvider.pinFile", kp.pinFile());
+        onlyFor("awskms", "keyProvider.pinEnv", kp.pinEnv());
+        onlyFor("awskms", "keyProvider.passphraseFile", kp.passphraseFile());
+        onlyFor("awskms", "keyProvider.passphraseEnv", kp.passphraseEnv());
+        onlyFor("awskms", "keyProvider.passphrase", kp.passphrase());
+        if (kp.keyId() == null || kp.keyId().isBlank()) {
+            throw new ConfigException("keyProvider.keyId: required for kind awskms (the KMS key: its ARN, its key id or "
+                    + "alias/NAME)");
+        }
+        java.net.URI endpoint = null;
+        if (kp.endpoint() != null) {
+            try {
+                endpoint = new java.net.URI(kp.endpoint());
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException("keyProvider.endpoint: not a URL (" + e.getMessage() + ")");
+            }
+            if (!"https".equals(endpoint.getScheme()) && !"http".equals(endpoint.getScheme()) || endpoint.getHost() == null) {
+                throw new ConfigException("keyProvider.endpoint: give a URL such as https://kms.eu-central-1.amazonaws.com "
+                        + "(or a VPC endpoint's)");
+            }
+        }
+        return new dev.tresor.crypto.awskms.AwsKmsKeyProvider.Settings(kp.keyId().strip(),
+                kp.region() == null ? null : kp.region().strip(), endpoint);
     }
 
     private static ServerSettings.Pkcs11 pkcs11(ConfigFile.KeyProvider kp, Path base) {

@@ -32,6 +32,7 @@ public record ServerSettings(
         String keyProviderKind,
         Path keyFile,
         Pkcs11 pkcs11,
+        dev.tresor.crypto.awskms.AwsKmsKeyProvider.Settings awsKms,
         dev.tresor.crypto.Passphrase keyPassphrase,
         Duration auditWriteTimeout,
         Duration auditFsyncInterval,
@@ -79,10 +80,14 @@ public record ServerSettings(
     public record Pkcs11(dev.tresor.crypto.Pkcs11KeyProvider.Settings settings, dev.tresor.crypto.Pkcs11KeyProvider.Pin pin) {}
 
     /**
-     * Opens the configured KEK: the key file (local) or the HSM token (pkcs11, logging in with the
-     * PIN from its file or from {@code environment}).
+     * Opens the configured KEK: the key file (local), the HSM token (pkcs11, logging in with the
+     * PIN from its file or from {@code environment}) or the KMS key (awskms, with the AWS
+     * credentials {@code environment} names or the SDK's default chain).
      */
     public dev.tresor.crypto.KeyProvider openKeyProvider(java.util.Map<String, String> environment) {
+        if (awsKms != null) {
+            return dev.tresor.crypto.awskms.AwsKmsKeyProvider.open(awsKms, environment);
+        }
         if (pkcs11 != null) {
             return dev.tresor.crypto.Pkcs11KeyProvider.open(pkcs11.settings(), pkcs11.pin(), environment);
         }
@@ -138,7 +143,7 @@ public record ServerSettings(
     public ServerSettings withAcceptRollback(String reason) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
-                keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
+                awsKms, keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
                 maxConnections, logging, watch, reason, configFile, nodeId);
     }
 
@@ -146,7 +151,7 @@ public record ServerSettings(
     public ServerSettings withConfigFile(Path file) {
         return new ServerSettings(trustDomain, apiAddress, managementAddress, joinAddress, joinAttemptsPerMinute, tlsCert, tlsKey,
                 clientCa, tlsProtocols, caCert, caKey, caDefaultTtl, caMaxTtl, caPrevious, store, keyProviderKind, keyFile, pkcs11,
-                keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
+                awsKms, keyPassphrase, auditWriteTimeout, auditFsyncInterval, auditFiles, auditCopies, auditSegments, maxBodyBytes, idleTimeout,
                 maxConnections, logging, watch, acceptRollback, file, nodeId);
     }
 }
