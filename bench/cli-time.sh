@@ -16,7 +16,7 @@ export TRESOR_ADDR="https://127.0.0.1:$api" TRESOR_CERT="$work/reader/reader.crt
 # Make sure the AOT cache exists (bin/tresor trains it in the background on first use).
 "$root/bin/tresor" secret get bench/s-000 >/dev/null
 for _ in $(seq 1 180); do
-  compgen -G "$root/tresor-cli/target/tresor-*.aot" >/dev/null && break
+  compgen -G "$root/tresor-cli/target/tresor-[0-9]*.aot" >/dev/null && break
   sleep 1
 done
 measure() { # measure LABEL -> prints "median min max" in seconds
