@@ -165,8 +165,9 @@ public final class FailoverTimeBench {
                 moment). A node that hangs instead of dying (no reset) is found by the request timeout instead (30 s
                 by default), which this run does not exercise.
 
-                **The machine was loaded by other work during this run** (another engineer's builds and tests, CI) on
-                2 cores; the restart of each killed node (a JVM start) runs beside the client's reads.
+                The nodes, PostgreSQL and the client share this machine's cores (and anything else that ran
+                meanwhile: the load average column says how busy it was); the restart of each killed node (a JVM
+                start) runs beside the client's reads.
                 """, java.time.LocalDate.now(java.time.ZoneOffset.UTC), machine.markdown(), took, table, p50,
                 ms.length == 0 ? Double.NaN : ms[ms.length - 1], ms.length, reads, failed, notOk);
     }

@@ -204,8 +204,8 @@ public final class MultiNodeReadBench {
 
                 %s
                 %s
-                **The machine was loaded by other work during this run** (another engineer's builds and tests, CI), on
-                2 cores shared by the three nodes, PostgreSQL and the load generator: the load average column is
+                The three nodes, PostgreSQL and the load generator share this machine's cores (and anything else
+                that ran meanwhile: the machine line above gives the load average at the start); the load average column is
                 `/proc/loadavg` at the end of each window. Throughput and CPU per request both move with that load
                 and with the JIT warming up; read the figures as an order of magnitude for this machine, not as a
                 capacity figure.
