@@ -150,24 +150,18 @@ final class MariaDbServer implements TestDatabase {
             try (Statement s = c.createStatement()) {
                 s.execute("KILL CONNECTION " + id);
             }
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (System.nanoTime() < deadline) {
-                try (java.sql.ResultSet rs = holder.executeQuery()) {
-                    rs.next();
-                    rs.getLong(1);
-                    if (rs.wasNull()) {
-                        return true;
-                    }
-                }
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
+            dev.tresor.testkit.Await.until("the lock " + lock + " released after its session was killed",
+                    java.time.Duration.ofSeconds(30), () -> {
+                        try (java.sql.ResultSet rs = holder.executeQuery()) {
+                            rs.next();
+                            rs.getLong(1);
+                            return rs.wasNull();
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            return true;
         }
-        throw new IllegalStateException("the lock " + lock + " is still held after its session was killed");
     }
 
     @Override

@@ -120,26 +120,20 @@ final class PostgresServer implements TestDatabase {
                     }
                 }
             }
-            long deadline = System.nanoTime() + 30_000_000_000L;
             try (java.sql.PreparedStatement left = c.prepareStatement("SELECT count(*)" + holders)) {
                 left.setString(1, adminUser);
-                while (System.nanoTime() < deadline) {
-                    try (java.sql.ResultSet rs = left.executeQuery()) {
-                        rs.next();
-                        if (rs.getInt(1) == 0) {
-                            return cut;
-                        }
-                    }
-                    try {
-                        Thread.sleep(10);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        break;
-                    }
-                }
+                dev.tresor.testkit.Await.until("the advisory lock of " + rotation + " released after its session was terminated",
+                        java.time.Duration.ofSeconds(30), () -> {
+                            try (java.sql.ResultSet rs = left.executeQuery()) {
+                                rs.next();
+                                return rs.getInt(1) == 0;
+                            } catch (SQLException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
             }
         }
-        throw new IllegalStateException("the advisory lock of " + rotation + " is still held after its session was terminated");
+        return cut;
     }
 
     @Override
