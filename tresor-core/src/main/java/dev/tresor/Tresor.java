@@ -62,6 +62,7 @@ public final class Tresor {
     static final int VERIFIED_ROWS_KEPT = 10_000;
 
     private final StoreHeads storeHeads;
+    private final SecretLedger ledger;
     private final dev.tresor.identity.WorkloadIdentity identity;
     private final IntegrityMonitor monitor;
     private final Clock clock;
@@ -69,6 +70,7 @@ public final class Tresor {
     private Tresor(Store store, KeyProvider keyProvider, dev.tresor.keys.KeyringHolder keyrings, RowSeals seals,
                    SecretLedger ledger, StoreHeads storeHeads, IntegrityMonitor monitor, Clock clock) {
         this.storeHeads = storeHeads;
+        this.ledger = ledger;
         this.monitor = monitor;
         this.clock = clock;
         this.store = store;
@@ -131,7 +133,7 @@ public final class Tresor {
         dev.tresor.keys.KeyringHolder keyrings = new dev.tresor.keys.KeyringHolder(store, keyProvider, keyring, seals,
                 monitor);
         StoreHeads storeHeads = new StoreHeads(seals, keyrings);
-        SecretLedger ledger = new SecretLedger(seals, storeHeads, bucket -> store.read(r -> r.secretBucket(bucket)));
+        SecretLedger ledger = new SecretLedger(seals, storeHeads, store);
         boolean migratedNow = store.migratedNow(STORE_HEAD_SCHEMA);
         boolean keyringMigratedNow = store.migratedNow(KEYRING_HEAD_SCHEMA);
         String[] problem = store.write(w -> {
@@ -166,7 +168,21 @@ public final class Tresor {
 
     /** A change feed over this store (not started); the server starts and closes it. */
     public dev.tresor.feed.ChangeFeed changeFeed(dev.tresor.feed.ChangeFeed.Settings settings) {
-        return new dev.tresor.feed.ChangeFeed(store, seals, clock, settings);
+        return new dev.tresor.feed.ChangeFeed(store, seals, clock, settings, this::followCommits);
+    }
+
+    /**
+     * Raises this node's integrity marks (secret ledger buckets, ACL head) to the store as it is
+     * now, in reads of their own, and raises an alarm if a head went back. The change feed calls it
+     * on every commit notification, so a node learns another node's change within the
+     * notification's delay, whether or not a request reads the changed rows (issue 17).
+     */
+    public void followCommits() {
+        String ledgerProblem = ledger.followLatest();
+        if (ledgerProblem != null) {
+            monitor.violation("secret ledger", ledgerProblem);
+        }
+        access.followHead();
     }
 
     /** The copy of this node's audit records into the store (not started), sealed with the row MAC key. */

@@ -153,6 +153,10 @@ public final class AccessControl {
             return new HeadOrProblem(null, "the ACL head went back from epoch " + highest + " to " + head.epoch()
                     + " (the access-control tables were rolled back)");
         }
+        String unbound = storeHeads.checkBindsAcl(r, head);
+        if (unbound != null) {
+            return new HeadOrProblem(null, unbound);
+        }
         VerifiedHead cached = lastHead.get();
         if (cached != null && cached.epoch() == head.epoch() && java.security.MessageDigest.isEqual(cached.mac(), head.mac())
                 && cached.registryText().equals(head.registry())) {
@@ -171,6 +175,18 @@ public final class AccessControl {
         highestEpoch.accumulateAndGet(head.epoch(), Math::max);
         lastHead.set(verified);
         return new HeadOrProblem(verified, null);
+    }
+
+    /**
+     * Verifies the ACL head as stored now and raises this node's mark to it; a head that went back
+     * is reported to the integrity monitor. Called on commit notifications, so that a node that
+     * serves no request in between still knows the newest epoch (see {@code Tresor#followCommits}).
+     */
+    public void followHead() {
+        HeadOrProblem head = store.read(this::verifyHead);
+        if (head.problem() != null) {
+            monitor.violation("ACL head", head.problem());
+        }
     }
 
     private boolean snapshotBehind(long highest) {

@@ -71,11 +71,18 @@ public final class ChangeFeed implements AutoCloseable {
     private AutoCloseable watch;
     private ScheduledExecutorService chores;
 
-    public ChangeFeed(Store store, RowSeals seals, Clock clock, Settings settings) {
+    private final Runnable onCommit;
+
+    /**
+     * {@code onCommit} runs on every commit notification before watchers are woken: the node's
+     * integrity marks follow other nodes' commits there (see {@code Tresor#followCommits}).
+     */
+    public ChangeFeed(Store store, RowSeals seals, Clock clock, Settings settings, Runnable onCommit) {
         this.store = store;
         this.seals = seals;
         this.clock = clock;
         this.settings = settings;
+        this.onCommit = onCommit;
     }
 
     /** Starts the wake-ups, the expiry recorder and the pruning. */
@@ -83,7 +90,10 @@ public final class ChangeFeed implements AutoCloseable {
         newest = store.read(r -> r.changeBounds().newest());
         // Versions that expired while no node ran are recorded too, as far back as the feed keeps.
         expiriesScannedUpTo = clock.millis() - settings.retention().toMillis();
-        watch = store.watchChanges(this::recheck);
+        watch = store.watchChanges(() -> {
+            quietly("following the store's heads", onCommit);
+            recheck();
+        });
         chores = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("tresor-feed-chores").factory());
         chores.scheduleWithFixedDelay(() -> quietly("recording expiries", this::recordExpiries), 0,
                 settings.expiryScan().toMillis(), TimeUnit.MILLISECONDS);

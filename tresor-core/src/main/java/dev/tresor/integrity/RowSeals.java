@@ -220,6 +220,18 @@ public final class RowSeals {
     }
 
     /** The keyed PRF value of one bucket state, summed into the ledger head. */
+    public dev.tresor.store.Rows.SecretJournalRow seal(dev.tresor.store.Rows.SecretJournalRow r) {
+        return new dev.tresor.store.Rows.SecretJournalRow(r.epoch(), r.bucket(), auth.mac(journal(r.epoch(), r.bucket())));
+    }
+
+    public boolean valid(dev.tresor.store.Rows.SecretJournalRow r) {
+        return r.mac() != null && auth.verify(journal(r.epoch(), r.bucket()), r.mac());
+    }
+
+    private static Canonical journal(long epoch, int bucket) {
+        return Canonical.of("tresor/row/secret_journal/v1").number(epoch).number(bucket);
+    }
+
     public byte[] bucketPrf(int bucket, long epoch, byte[] bucketMac) {
         return auth.digest(Canonical.of("tresor/prf/secret_bucket/v1").number(bucket).number(epoch).bytes(bucketMac));
     }

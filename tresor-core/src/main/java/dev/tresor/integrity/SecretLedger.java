@@ -2,7 +2,9 @@ package dev.tresor.integrity;
 
 import dev.tresor.store.Rows.SecretBucketRow;
 import dev.tresor.store.Rows.SecretHeadRow;
+import dev.tresor.store.Rows.SecretJournalRow;
 import dev.tresor.store.Rows.SecretRow;
+import dev.tresor.store.Store;
 import dev.tresor.store.StoreReader;
 import dev.tresor.store.StoreWriter;
 import java.math.BigInteger;
@@ -10,12 +12,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Makes a secret's rows count only while they are its current rows. Each secret row verifies on
@@ -31,6 +35,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       holds a keyed multiset sum over every bucket's (number, epoch, MAC), which then no longer
  *       adds up). Only a rollback of every bucket and the head together, that is, of all secret
  *       state at once, passes: the documented limit, noticed through the audit chain.</li>
+ *   <li>a node learns of epochs it never read from the journal: one sealed row per epoch naming
+ *       the bucket it changed. Whenever a read meets a head newer than the epoch this node
+ *       {@linkplain #follow followed} to, the rows in between raise its marks before the read's
+ *       check, and each commit notification does the same at once. So a bucket put back from
+ *       before a change made on another node is refused by every node, not only by those that
+ *       happened to read the newer bucket (issue 17). A journal with a row missing (pruned, or
+ *       deleted) is never trusted to be complete: the node then re-reads every bucket against the
+ *       head's sum, which catches a put-back bucket whatever the journal says.</li>
  * </ul>
  *
  * <p>Writers lock the head first (after the ACL head), which serialises secret writes; reads take
@@ -39,23 +51,31 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class SecretLedger {
 
     public static final int BUCKETS = 4096;
+    /** Journal rows kept behind the head; a node further behind re-reads every bucket instead. */
+    static final long JOURNAL_RETAINED = 65_536;
+    /** Writers prune the journal once per this many epochs. */
+    static final long JOURNAL_PRUNE_EVERY = 1_024;
 
     private final RowSeals seals;
     private final StoreHeads storeHeads;
-    private final LatestBucket latest;
+    private final Store store;
     private final AtomicLongArray highestEpochs = new AtomicLongArray(BUCKETS);
     private final Map<Integer, ParsedBucket> parsed = new ConcurrentHashMap<>();
+    /** Held while marks are raised from the journal; {@link #followedEpoch} only moves under it. */
+    private final ReentrantLock following = new ReentrantLock();
+    /**
+     * The head epoch up to which every bucket's change is in {@link #highestEpochs}: -1 until the
+     * ledger was checked at start. Never goes back; a head older than it, read in a snapshot taken
+     * after it was reached, is a rollback.
+     */
+    private volatile long followedEpoch = -1;
+    private volatile SecretHeadRow verifiedHead;
 
-    /** A bucket as stored now, read outside the caller's snapshot (a read of its own). */
-    @FunctionalInterface
-    public interface LatestBucket {
-        Optional<SecretBucketRow> read(int bucket);
-    }
-
-    public SecretLedger(RowSeals seals, StoreHeads storeHeads, LatestBucket latest) {
+    /** {@code store} is read outside callers' snapshots: to tell a stale snapshot from a rollback, and to follow commits. */
+    public SecretLedger(RowSeals seals, StoreHeads storeHeads, Store store) {
         this.seals = seals;
         this.storeHeads = storeHeads;
-        this.latest = latest;
+        this.store = store;
     }
 
     private record ParsedBucket(long epoch, byte[] mac, String entries, SortedMap<String, String> macsBySecret) {}
@@ -84,6 +104,12 @@ public final class SecretLedger {
      * it must not raise this node's high-water marks.
      */
     public String checkCurrent(StoreReader r, SecretRow row, boolean remember) {
+        if (remember) {
+            String lag = follow(r, false);
+            if (lag != null) {
+                return lag;
+            }
+        }
         int bucket = bucketOf(row.name());
         Optional<SecretBucketRow> stored = r.secretBucket(bucket);
         if (stored.isEmpty()) {
@@ -113,7 +139,7 @@ public final class SecretLedger {
      * store itself holds an older bucket than this node knows of.
      */
     private boolean snapshotBehind(int bucket, long highest) {
-        Optional<SecretBucketRow> now = latest.read(bucket);
+        Optional<SecretBucketRow> now = store.read(r -> r.secretBucket(bucket));
         return now.isPresent() && now.get().epoch() >= highest && seals.valid(now.get());
     }
 
@@ -184,11 +210,21 @@ public final class SecretLedger {
         sum = add(sum, seals.bucketPrf(bucket, epoch, next.mac()));
         w.putSecretBucket(next);
         w.putSecretHead(seals.seal(new SecretHeadRow(epoch, sum, null)));
+        String unbound = storeHeads.bindAfterSecretChange(w, head.get());
+        if (unbound != null) {
+            return unbound;
+        }
+        // Replaces any row already at this epoch: the head, bound by the store head, says this
+        // epoch is new, so such a row was put there behind Tresor's back.
+        w.putSecretJournal(seals.seal(new SecretJournalRow(epoch, bucket, null)));
+        if (epoch % JOURNAL_PRUNE_EVERY == 0) {
+            w.pruneSecretJournal(epoch - JOURNAL_RETAINED);
+        }
         // This node made the epoch, so once it is durable an older bucket is a rollback here too,
         // even if this node never reads the bucket again (a revoke then a replay of the rows from
         // before it was served until a read or a restart otherwise).
         w.afterCommit(() -> highestEpochs.accumulateAndGet(bucket, epoch, Math::max));
-        return storeHeads.bindAfterSecretChange(w, head.get());
+        return null;
     }
 
     /** The head of a ledger with no secret yet. */
@@ -203,7 +239,9 @@ public final class SecretLedger {
 
     /**
      * Checks the whole ledger: the head verifies and its sum matches the buckets as stored. Run at
-     * start-up; a mismatch means some buckets (and with them secret rows) were put back.
+     * start-up; a mismatch means some buckets (and with them secret rows) were put back. When it
+     * holds, this node's marks start from the buckets as checked, and it follows the journal from
+     * the head's epoch on.
      *
      * @return null if consistent, otherwise the problem
      */
@@ -215,15 +253,145 @@ public final class SecretLedger {
         if (!seals.valid(head.get())) {
             return "the secret ledger head does not verify";
         }
+        following.lock();
+        try {
+            return resync(r, head.get());
+        } finally {
+            following.unlock();
+        }
+    }
+
+    /**
+     * Raises this node's marks to the head as stored now, in a read of its own, and reports a head
+     * older than one this node already followed. Call on every commit notification: it bounds how
+     * long a node can go without knowing a newer epoch by the notification's delay, not by when it
+     * next reads the bucket.
+     *
+     * @return null if the ledger is consistent, otherwise the problem (for the integrity alarm)
+     */
+    public String followLatest() {
+        // The snapshot begins with the first query, under the lock: it then shows at least the
+        // head that any earlier follow (whose snapshot had begun before it released) reached.
+        return store.read(r -> follow(r, true));
+    }
+
+    /**
+     * Raises the marks from the journal rows between the followed epoch and {@code r}'s head, or,
+     * when the journal cannot be shown complete, from every bucket checked against the head's sum.
+     * A head older than the followed epoch is expected from a snapshot that began earlier; only a
+     * caller whose snapshot began under the lock ({@code freshSnapshot}) may call it a rollback.
+     */
+    private String follow(StoreReader r, boolean freshSnapshot) {
+        if (freshSnapshot) {
+            following.lock();
+            try {
+                Optional<SecretHeadRow> head = r.secretHead();
+                if (head.isEmpty()) {
+                    return HEAD_MISSING;
+                }
+                String unbound = storeHeads.checkBindsSecret(r, head.get());
+                return unbound != null ? unbound : followTo(r, head.get(), true);
+            } finally {
+                following.unlock();
+            }
+        }
+        if (followedEpoch < 0) {
+            return null; // not opened yet: the check at start sets the marks
+        }
+        Optional<SecretHeadRow> head = r.secretHead();
+        if (head.isEmpty()) {
+            return HEAD_MISSING;
+        }
+        // In one snapshot the store head seals exactly this head: one put back on its own (with
+        // the buckets and rows of its time) no longer does, however old this node's marks are.
+        String unbound = storeHeads.checkBindsSecret(r, head.get());
+        if (unbound != null) {
+            return unbound;
+        }
+        if (head.get().epoch() <= followedEpoch) {
+            return null;
+        }
+        following.lock();
+        try {
+            return followTo(r, head.get(), false);
+        } finally {
+            following.unlock();
+        }
+    }
+
+    private static final String HEAD_MISSING = "the secret ledger head is missing (deleted behind Tresor's back)";
+
+    /** Under {@link #following}. */
+    private String followTo(StoreReader r, SecretHeadRow head, boolean freshSnapshot) {
+        long followed = followedEpoch;
+        if (head.epoch() < followed) {
+            return freshSnapshot ? "the secret ledger head went back from epoch " + followed + " to " + head.epoch()
+                    + " (the secret tables were rolled back)" : null;
+        }
+        if (head.epoch() == followed) {
+            return null;
+        }
+        if (!headVerifies(head)) {
+            return "the secret ledger head does not verify";
+        }
+        long missing = head.epoch() - followed;
+        List<SecretJournalRow> rows = followed < 0 || missing > JOURNAL_RETAINED
+                ? List.of() : r.secretJournal(followed, head.epoch());
+        if (!complete(rows, followed, head.epoch())) {
+            return resync(r, head);
+        }
+        for (SecretJournalRow row : rows) {
+            highestEpochs.accumulateAndGet(row.bucket(), row.epoch(), Math::max);
+        }
+        followedEpoch = head.epoch();
+        return null;
+    }
+
+    private boolean headVerifies(SecretHeadRow head) {
+        SecretHeadRow known = verifiedHead;
+        if (known != null && known.epoch() == head.epoch() && MessageDigest.isEqual(known.mac(), head.mac())
+                && MessageDigest.isEqual(known.bucketSum(), head.bucketSum())) {
+            return true;
+        }
+        if (!seals.valid(head)) {
+            return false;
+        }
+        verifiedHead = head;
+        return true;
+    }
+
+    /** Every epoch in (after, upTo] has its row, in order, sealed: the journal tells every bucket that moved. */
+    private boolean complete(List<SecretJournalRow> rows, long after, long upTo) {
+        if (after < 0 || rows.size() != upTo - after) {
+            return false;
+        }
+        long expected = after + 1;
+        for (SecretJournalRow row : rows) {
+            if (row.epoch() != expected++ || row.bucket() < 0 || row.bucket() >= BUCKETS || !seals.valid(row)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Under {@link #following}: checks every bucket of {@code r} against its verified head, then raises the marks to them. */
+    private String resync(StoreReader r, SecretHeadRow head) {
+        List<SecretBucketRow> buckets = r.secretBucketSeals();
         byte[] sum = new byte[0];
-        for (SecretBucketRow b : r.secretBucketSeals()) {
-            if (b.epoch() > head.get().epoch()) {
+        for (SecretBucketRow b : buckets) {
+            if (b.epoch() > head.epoch()) {
                 return "secret ledger bucket " + b.bucket() + " is newer than the head";
             }
             sum = add(sum, seals.bucketPrf(b.bucket(), b.epoch(), b.mac()));
         }
-        if (!MessageDigest.isEqual(normalise(sum), normalise(head.get().bucketSum()))) {
+        if (!MessageDigest.isEqual(normalise(sum), normalise(head.bucketSum()))) {
             return "the secret ledger buckets do not add up to the head (some secret rows were rolled back or removed)";
+        }
+        for (SecretBucketRow b : buckets) {
+            highestEpochs.accumulateAndGet(b.bucket(), b.epoch(), Math::max);
+        }
+        if (head.epoch() > followedEpoch) {
+            followedEpoch = head.epoch();
         }
         return null;
     }

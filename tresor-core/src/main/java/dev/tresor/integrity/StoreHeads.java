@@ -33,6 +33,8 @@ public final class StoreHeads {
 
     private final RowSeals seals;
     private final KeyringSource keyrings;
+    /** The last store head whose MAC verified, reused while the stored one is byte for byte the same. */
+    private volatile StoreHeadRow lastVerified;
 
     public StoreHeads(RowSeals seals, KeyringSource keyrings) {
         this.seals = seals;
@@ -203,6 +205,63 @@ public final class StoreHeads {
             w.putStoreHead(seals.seal(acl.get(), secret.get(), keyring));
         }
         return null;
+    }
+
+    /**
+     * In a read's snapshot: the store head seals exactly this ACL head. Every change of the ACL
+     * head re-seals the store head in the same transaction, so in one snapshot the two agree;
+     * an ACL head put back on its own (with the rows of its time) no longer does, on every node,
+     * including one that never read the newer head.
+     *
+     * @return null if bound, otherwise the problem
+     */
+    public String checkBindsAcl(StoreReader r, AclHeadRow acl) {
+        StoreHeadRow head = verified(r);
+        if (head == null) {
+            return UNVERIFIED;
+        }
+        return sameAcl(head, acl.epoch(), acl.mac()) ? null : "the store head seals ACL epoch " + head.aclEpoch()
+                + " but the ACL head is at epoch " + acl.epoch() + " (the ACL head was put back or changed behind "
+                + "Tresor's back)";
+    }
+
+    /** As {@link #checkBindsAcl}, for the secret ledger head. */
+    public String checkBindsSecret(StoreReader r, SecretHeadRow secret) {
+        StoreHeadRow head = verified(r);
+        if (head == null) {
+            return UNVERIFIED;
+        }
+        return sameSecret(head, secret.epoch(), secret.mac()) ? null : "the store head seals secret ledger epoch "
+                + head.secretEpoch() + " but the secret ledger head is at epoch " + secret.epoch() + " (the secret "
+                + "ledger head was put back or changed behind Tresor's back)";
+    }
+
+    private static final String UNVERIFIED = "the store head is missing or does not verify over the keyring as stored "
+            + "(the store head, the keyring row or the row MAC key was changed or put back behind Tresor's back)";
+
+    private StoreHeadRow verified(StoreReader r) {
+        Optional<StoreHeadRow> stored = r.storeHead();
+        if (stored.isEmpty()) {
+            return null;
+        }
+        StoreHeadRow head = stored.get();
+        StoreHeadRow known = lastVerified;
+        if (known != null && known.aclEpoch() == head.aclEpoch() && known.secretEpoch() == head.secretEpoch()
+                && java.util.Objects.equals(known.keyringVersion(), head.keyringVersion())
+                && MessageDigest.isEqual(known.aclMac(), head.aclMac())
+                && MessageDigest.isEqual(known.secretMac(), head.secretMac())
+                && MessageDigest.isEqual(known.mac(), head.mac())) {
+            return known;
+        }
+        Keyring keyring = keyrings.current();
+        if (head.keyringVersion() != null && head.keyringVersion() > keyring.version()) {
+            keyring = keyrings.syncIn(r);
+        }
+        if (!seals.valid(head, keyring)) {
+            return null;
+        }
+        lastVerified = head;
+        return head;
     }
 
     /** The epochs sealed by the store head, if it verifies (over the keyring as stored now). */

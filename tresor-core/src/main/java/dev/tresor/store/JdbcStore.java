@@ -805,6 +805,24 @@ final class JdbcStore implements Store {
                     row.bucket(), row.epoch(), row.entries(), row.mac());
         }
 
+        @Override
+        public List<Rows.SecretJournalRow> secretJournal(long after, long upTo) {
+            return many("SELECT epoch, bucket, mac FROM secret_journal WHERE epoch > ? AND epoch <= ? ORDER BY epoch",
+                    rs -> new Rows.SecretJournalRow(rs.getLong(1), rs.getInt(2), rs.getBytes(3)), after, upTo);
+        }
+
+        @Override
+        public void putSecretJournal(Rows.SecretJournalRow row) {
+            update("INSERT INTO secret_journal (epoch, bucket, mac) VALUES (?, ?, ?) "
+                    + "ON CONFLICT (epoch) DO UPDATE SET bucket = excluded.bucket, mac = excluded.mac",
+                    row.epoch(), row.bucket(), row.mac());
+        }
+
+        @Override
+        public void pruneSecretJournal(long upTo) {
+            update("DELETE FROM secret_journal WHERE epoch <= ?", upTo);
+        }
+
         // ---------------------------------------------------------------- versions
 
         private static final String VERSION_COLUMNS =

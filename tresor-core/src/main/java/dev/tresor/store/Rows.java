@@ -75,6 +75,14 @@ public final class Rows {
     public record SecretHeadRow(long epoch, byte[] bucketSum, byte[] mac) {}
 
     /**
+     * One entry of the secret ledger's journal: ledger epoch {@code epoch} changed bucket
+     * {@code bucket}. Epochs are contiguous (each is the head's epoch plus one, under the head
+     * lock), so a node that saw the head at epoch A and now sees B learns from the rows in
+     * between which buckets moved, without having read them.
+     */
+    public record SecretJournalRow(long epoch, int bucket, byte[] mac) {}
+
+    /**
      * The store head: binds the ACL head and the secret ledger head (epoch and MAC of each) under
      * one MAC, so that only a rollback of both together, that is of the whole store, verifies. An
      * empty {@code mac} marks the unsealed head a schema migration wrote for an existing store.

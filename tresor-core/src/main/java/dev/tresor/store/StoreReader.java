@@ -111,6 +111,9 @@ public interface StoreReader {
     /** Every bucket's number, epoch and MAC (entries left null): enough to check the head's sum. */
     List<SecretBucketRow> secretBucketSeals();
 
+    /** The journal rows with {@code after < epoch <= upTo}, in epoch order (pruned ones are gone). */
+    List<Rows.SecretJournalRow> secretJournal(long after, long upTo);
+
     Optional<JoinTokenRow> joinToken(String id);
 
     Optional<IssuedCertRow> issuedCert(String serial);

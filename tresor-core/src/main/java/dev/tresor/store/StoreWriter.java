@@ -104,6 +104,12 @@ public interface StoreWriter extends StoreReader {
 
     void putSecretBucket(SecretBucketRow row);
 
+    /** Writes the journal row of its epoch, replacing any row there. */
+    void putSecretJournal(Rows.SecretJournalRow row);
+
+    /** Deletes the journal rows with {@code epoch <= upTo}. */
+    void pruneSecretJournal(long upTo);
+
     /** Locks the store head for the rest of the transaction and returns it. Always the last head locked. */
     Optional<StoreHeadRow> lockStoreHead();
 

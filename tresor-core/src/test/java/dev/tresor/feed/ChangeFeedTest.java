@@ -255,6 +255,34 @@ class ChangeFeedTest {
         }
     }
 
+    /**
+     * Every wake-up runs the node's commit hook, which lets its integrity marks follow another
+     * node's commit (Tresor#followCommits) even when no request reads the changed rows.
+     */
+    @Test
+    void aWriteOnAnotherNodeRunsTheCommitHookOfThisNodesFeed() {
+        setUp();
+        Caller root = t.root();
+        Tresor nodeB = t.reopen();
+        java.util.concurrent.atomic.AtomicLong followed = new java.util.concurrent.atomic.AtomicLong();
+        // No rows are filtered here (nobody watches), so the feed needs no row seals.
+        ChangeFeed feedB = new ChangeFeed(nodeB.store(), null, t.clock,
+                new ChangeFeed.Settings(Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1)), () -> {
+                    nodeB.followCommits();
+                    followed.incrementAndGet();
+                });
+        feedB.start();
+        try {
+            dev.tresor.testkit.Await.until("node B's feed listening", () -> followed.get() > 0 || kind == TestDatabase.Kind.SQLITE);
+            long before = followed.get();
+            t.put(root, "from/node-a", "x");
+            dev.tresor.testkit.Await.until("node B followed node A's commit", () -> followed.get() > before);
+            assertTrue(t.monitor.subjects().isEmpty(), "following an honest commit raises no alarm: " + t.monitor.subjects());
+        } finally {
+            feedB.close();
+        }
+    }
+
     @Test
     void aLostNotificationConnectionIsReopenedAndNothingIsMissed() throws Exception {
         if (kind != TestDatabase.Kind.POSTGRESQL) {

@@ -35,7 +35,7 @@ class SecretLedgerTest {
                 InternalKey.newWrappedMacKey(kek, "row-mac"))));
         store = Stores.open(StoreConfig.sqlite(dir.resolve("tresor.db")));
         heads = new StoreHeads(seals, dev.tresor.keys.KeyringSource.fixed(dev.tresor.crypto.Keyring.generate("ledger-test")));
-        SecretLedger empty = new SecretLedger(seals, heads, latest());
+        SecretLedger empty = new SecretLedger(seals, heads, store);
         store.write(w -> {
             var acl = seals.seal(0, "");
             var secret = empty.emptyHead();
@@ -47,10 +47,6 @@ class SecretLedgerTest {
     @AfterEach
     void close() {
         store.close();
-    }
-
-    private SecretLedger.LatestBucket latest() {
-        return bucket -> store.read(r -> r.secretBucket(bucket));
     }
 
     private SecretRow row(String name, int latest) {
@@ -72,7 +68,7 @@ class SecretLedgerTest {
 
     @Test
     void onlyTheLatestRowOfASecretIsCurrent() {
-        SecretLedger ledger = new SecretLedger(seals, heads, latest());
+        SecretLedger ledger = new SecretLedger(seals, heads, store);
         SecretRow v1 = row("app/db", 1);
         save(ledger, v1);
         SecretRow v2 = row("app/db", 2);
@@ -85,7 +81,7 @@ class SecretLedgerTest {
     /** Two secrets in one bucket, a transaction that records both and then rolls back: no false alarm later. */
     @Test
     void aRolledBackWriteLeavesNoHighWaterMarkBehind() {
-        SecretLedger ledger = new SecretLedger(seals, heads, latest());
+        SecretLedger ledger = new SecretLedger(seals, heads, store);
         String first = "a/0";
         String second = null;
         for (int i = 1; second == null; i++) {
@@ -114,7 +110,7 @@ class SecretLedgerTest {
 
     @Test
     void theHeadSumCatchesAnOlderBucketPutBack() {
-        SecretLedger ledger = new SecretLedger(seals, heads, latest());
+        SecretLedger ledger = new SecretLedger(seals, heads, store);
         SecretRow v1 = row("app/db", 1);
         save(ledger, v1);
         var oldBucket = store.read(r -> r.secretBucket(SecretLedger.bucketOf("app/db")).orElseThrow());
@@ -127,7 +123,7 @@ class SecretLedgerTest {
             return null;
         });
         // A fresh node (no memory) accepts the row on its own, but the head sum does not add up.
-        SecretLedger fresh = new SecretLedger(seals, heads, latest());
+        SecretLedger fresh = new SecretLedger(seals, heads, store);
         assertThat(store.<String>read(r -> fresh.checkCurrent(r, v1))).isNull();
         assertThat(store.<String>read(r -> fresh.checkAll(r, true))).contains("do not add up");
         // The node that saw the newer bucket refuses the row outright.
@@ -141,7 +137,7 @@ class SecretLedgerTest {
      */
     @Test
     void aSnapshotTakenBeforeTheNodesOwnWriteIsNotARollback() throws Exception {
-        SecretLedger ledger = new SecretLedger(seals, heads, latest());
+        SecretLedger ledger = new SecretLedger(seals, heads, store);
         SecretRow v1 = row("app/db", 1);
         save(ledger, v1);
         SecretRow v2 = row("app/db", 2);

@@ -80,21 +80,107 @@ class TamperTest {
         }
 
         /**
-         * The limit of per-node high-water marks, pinned so that a fix shows up here: node 2 read
-         * app/both before the revoke and not after, so the replayed bucket is the newest it knows and
-         * it serves the revoked reader again, without an alarm. Node 1, which read the newer epoch,
-         * refuses; a node that starts refuses (the head's sum over all buckets no longer adds up).
-         * docs/operations.md "High availability" says what this means for operators.
+         * Node 2 read app/both before the revoke on node 1 and not after, so it never read the
+         * newer bucket; the journal tells it that the bucket moved on when it next sees the newer
+         * head, before its check: both nodes refuse the replay, each with its own alarm, and so does
+         * a node that starts.
          */
         @Test
-        void aReplayedSecretWithItsBucketFoolsANodeThatNeverSawTheNewerEpochUntilItRestarts() {
+        void aReplayedSecretWithItsBucketIsRefusedByANodeThatNeverReadTheNewerEpoch() {
             replayAppBothWithItsBucketAcrossARevoke(false);
-            TresorFixture.Node first = f.nodes().get(0);
+            assertBothNodesRefuseTheReplayAndAStartToo();
+        }
+
+        /** The revoke's journal row deleted with the replay: the node re-reads every bucket against the head's sum. */
+        @Test
+        void deletingTheRevokesJournalRowWithTheReplayDoesNotHideIt() {
+            replayAppBothWithItsBucketAcrossARevoke(false);
+            assertThat(db.sql("DELETE FROM secret_journal WHERE epoch = (SELECT MAX(epoch) FROM secret_journal)")).isEqualTo(1);
+            assertBothNodesRefuseTheReplayAndAStartToo();
+        }
+
+        /** The revoke's journal row pointed at another bucket: its MAC fails, so it is not believed. */
+        @Test
+        void aJournalRowNamingAnotherBucketDoesNotHideTheReplay() {
+            int other = (dev.tresor.integrity.SecretLedger.bucketOf("app/both") + 1) % dev.tresor.integrity.SecretLedger.BUCKETS;
+            replayAppBothWithItsBucketAcrossARevoke(false);
+            assertThat(db.sql("UPDATE secret_journal SET bucket = " + other
+                    + " WHERE epoch = (SELECT MAX(epoch) FROM secret_journal)")).isEqualTo(1);
+            assertBothNodesRefuseTheReplayAndAStartToo();
+        }
+
+        /**
+         * An ACL head put back with its rows but not the store head: the store head, re-sealed by
+         * every ACL change in the same transaction, names the newer epoch, so node 2 refuses
+         * although it never read that epoch.
+         */
+        @Test
+        void anAclHeadPutBackWithoutTheStoreHeadIsRefusedByANodeThatNeverReadTheNewerOne() {
             TresorFixture.Node second = f.nodes().get(1);
-            f.on(first, () -> refusedHere("node 1", reading("mallory", "app/both")));
-            assertThat(first.monitor().subjects()).anyMatch(s -> s.startsWith("secret app/both"));
-            assertThat(f.on(second, reading("mallory", "app/both"))).isEqualTo("BOTH-1");
-            assertThat(second.monitor().subjects()).isEmpty();
+            Map<String, Object>[] before = aclWithMalloryInG1ThenRemovedOnNode1();
+            restoreAclFrom(before, false);
+            f.on(second, () -> refusedHere("node 2", reading("mallory", "app/db")));
+            assertThat(second.monitor().subjects()).contains("ACL head");
+        }
+
+        /**
+         * The whole ACL put back together with the store head (no secret changed in between, so
+         * it is a consistent older store): a node that never heard of the newer state cannot tell
+         * (the documented limit). A node that followed the commit notification, as a server does
+         * through its change feed, knows the newer epoch and refuses.
+         */
+        @Test
+        void theAclPutBackWithTheStoreHeadIsRefusedByANodeThatFollowedTheCommit() {
+            TresorFixture.Node second = f.nodes().get(1);
+            Map<String, Object>[] before = aclWithMalloryInG1ThenRemovedOnNode1();
+            second.tresor().followCommits(); // what its change feed does on node 1's NOTIFY
+            restoreAclFrom(before, true);
+            f.on(second, () -> refusedHere("node 2", reading("mallory", "app/db")));
+            assertThat(second.monitor().subjects()).contains("ACL head");
+        }
+
+        /** As above for the secret ledger: head, store head, bucket and rows all put back from before a revoke. */
+        @Test
+        void theSecretLedgerPutBackWithItsHeadsIsRefusedByANodeThatFollowedTheCommit() {
+            TresorFixture.Node second = f.nodes().get(1);
+            Map<String, Object> secretHead = db.row("secret_head", null);
+            Map<String, Object> storeHead = db.row("store_head", null);
+            replayAppBothWithItsBucketAcrossARevoke(() -> second.tresor().followCommits());
+            restoreRow("secret_head", secretHead, "id = 1");
+            restoreRow("store_head", storeHead, "id = 1");
+            db.sql("DELETE FROM secret_journal WHERE epoch > " + secretHead.get("epoch"));
+            f.on(second, () -> refusedHere("node 2", reading("mallory", "app/both")));
+            assertThat(second.monitor().subjects()).anyMatch(s -> s.startsWith("secret app/both"));
+        }
+
+        @SuppressWarnings("unchecked")
+        private Map<String, Object>[] aclWithMalloryInG1ThenRemovedOnNode1() {
+            Caller root = f.root();
+            f.tresor.addMember(root, "g1", "mallory", Role.READ);
+            onEveryNode(() -> assertThat(f.read(f.auth("mallory"), "app/db")).isEqualTo("PW-2"));
+            Map<String, Object>[] before = new Map[] {db.row("acl_head", null), clientRow("mallory"),
+                    membershipRow("g1", "mallory"), db.row("store_head", null)};
+            f.tresor.removeMember(root, "g1", "mallory");
+            return before;
+        }
+
+        private void restoreAclFrom(Map<String, Object>[] before, boolean withStoreHead) {
+            restoreRow("acl_head", before[0], "id = 1");
+            restoreRow("clients", before[1], "name = ?", "mallory");
+            db.insert("memberships", before[2]);
+            if (withStoreHead) {
+                restoreRow("store_head", before[3], "id = 1");
+            }
+        }
+
+        private void assertBothNodesRefuseTheReplayAndAStartToo() {
+            for (int i = 0; i < 2; i++) {
+                TresorFixture.Node node = f.nodes().get(i);
+                String name = "node " + (i + 1);
+                f.on(node, () -> refusedHere(name, reading("mallory", "app/both")));
+                assertThat(node.monitor().subjects()).as("alarms of %s", name)
+                        .anyMatch(s -> s.startsWith("secret app/both"));
+            }
             clearAlarms();
             assertThatThrownBy(f::reopen).isInstanceOf(IntegrityViolation.class).hasMessageContaining("secret ledger");
             assertReportedAtStart("secret ledger");
@@ -1049,6 +1135,27 @@ class TamperTest {
             replayAppBothWithItsBucketAcrossARevoke(true);
             refused(reading("mallory", "app/both"));
             assertReportedStartingWith("secret app/both");
+        }
+
+        /**
+         * The journal only ever adds to what a node knows: emptied, or with a forged row, it makes
+         * a node re-read every bucket against the head's sum, which holds, so nothing is refused
+         * and no alarm is raised; and a replay after that is still caught.
+         */
+        @Test
+        void emptyingOrForgingTheLedgerJournalDeniesNothingAndHidesNothing() {
+            f.tresor.secrets().put(f.root(), "app/db", new PutSecret(TresorFixture.bytes("DB-3"), null, null, null, null, null, null),
+                    f.tresor.groupCheck());
+            db.sql("UPDATE secret_journal SET bucket = 0");
+            f.tresor.secrets().put(f.root(), "app/db", new PutSecret(TresorFixture.bytes("DB-4"), null, null, null, null, null, null),
+                    f.tresor.groupCheck());
+            db.sql("DELETE FROM secret_journal");
+            assertUntouchedStillWorks();
+            onEveryNode(() -> assertThat(f.read(f.auth("alice"), "app/db")).isEqualTo("DB-4"));
+            assertThat(f.nodes()).allSatisfy(n -> assertThat(n.monitor().subjects()).isEmpty());
+
+            replayAppBothWithItsBucketAcrossARevoke(false);
+            onEveryNode(() -> refused(reading("mallory", "app/both")));
         }
 
         /**

@@ -110,6 +110,16 @@ class CrossNodeInvalidationTest {
 
                 // B's watcher is woken by A's write: B itself would not look again for 10 minutes.
                 CompletableFuture<String> woken = watchOn(f, b, admin);
+                // Parked before the write: otherwise its first look finds the change at once and
+                // proves nothing about the notification (the cause of a CI failure on 2026-12-07).
+                dev.tresor.testkit.Await.until("B's watcher parked", java.time.Duration.ofSeconds(30),
+                        () -> {
+                            try {
+                                return metrics(b).contains("tresor_watch_waiting 1.0");
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
                 assertThat(f.call(admin, "PUT", "/v1/secrets/db/pw", "{\"value\":\"v2\"}").statusCode()).isEqualTo(200);
                 assertThat(woken.get(60, TimeUnit.SECONDS)).isEqualTo("version:db/pw@2");
                 assertThat(b.changeListener().orElseThrow().notifications()).isGreaterThan(first.notifications());
