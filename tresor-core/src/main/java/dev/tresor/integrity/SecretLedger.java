@@ -71,11 +71,21 @@ public final class SecretLedger {
     private volatile long followedEpoch = -1;
     private volatile SecretHeadRow verifiedHead;
 
+    private final long journalRetained;
+    private final long journalPruneEvery;
+
     /** {@code store} is read outside callers' snapshots: to tell a stale snapshot from a rollback, and to follow commits. */
     public SecretLedger(RowSeals seals, StoreHeads storeHeads, Store store) {
+        this(seals, storeHeads, store, JOURNAL_RETAINED, JOURNAL_PRUNE_EVERY);
+    }
+
+    /** With a journal window of its own (tests: a window small enough to fall behind). */
+    SecretLedger(RowSeals seals, StoreHeads storeHeads, Store store, long journalRetained, long journalPruneEvery) {
         this.seals = seals;
         this.storeHeads = storeHeads;
         this.store = store;
+        this.journalRetained = journalRetained;
+        this.journalPruneEvery = journalPruneEvery;
     }
 
     private record ParsedBucket(long epoch, byte[] mac, String entries, SortedMap<String, String> macsBySecret) {}
@@ -217,8 +227,8 @@ public final class SecretLedger {
         // Replaces any row already at this epoch: the head, bound by the store head, says this
         // epoch is new, so such a row was put there behind Tresor's back.
         w.putSecretJournal(seals.seal(new SecretJournalRow(epoch, bucket, null)));
-        if (epoch % JOURNAL_PRUNE_EVERY == 0) {
-            w.pruneSecretJournal(epoch - JOURNAL_RETAINED);
+        if (epoch % journalPruneEvery == 0) {
+            w.pruneSecretJournal(epoch - journalRetained);
         }
         // This node made the epoch, so once it is durable an older bucket is a rollback here too,
         // even if this node never reads the bucket again (a revoke then a replay of the rows from
@@ -335,7 +345,7 @@ public final class SecretLedger {
             return "the secret ledger head does not verify";
         }
         long missing = head.epoch() - followed;
-        List<SecretJournalRow> rows = followed < 0 || missing > JOURNAL_RETAINED
+        List<SecretJournalRow> rows = followed < 0 || missing > journalRetained
                 ? List.of() : r.secretJournal(followed, head.epoch());
         if (!complete(rows, followed, head.epoch())) {
             return resync(r, head);

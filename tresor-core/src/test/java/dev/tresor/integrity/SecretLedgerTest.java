@@ -155,4 +155,75 @@ class SecretLedgerTest {
         assertThat(store.<String>read(r -> ledger.checkCurrent(r, v2))).isNull();
         assertThat(store.<String>read(r -> ledger.checkCurrent(r, v1))).contains("not its current row");
     }
+
+    /** A second node on the store: opened (checked at start) before the other node's writes. */
+    private SecretLedger startedNode(SecretLedger node) {
+        assertThat(store.<String>read(r -> node.checkAll(r, true))).isNull();
+        return node;
+    }
+
+    private void putBack(SecretRow row, dev.tresor.store.Rows.SecretBucketRow bucket) {
+        store.write(w -> {
+            w.updateSecret(row);
+            w.putSecretBucket(bucket);
+            return null;
+        });
+    }
+
+    @Test
+    void aNodeThatNeverReadTheNewerBucketLearnsItFromTheJournal() {
+        SecretLedger writer = new SecretLedger(seals, heads, store);
+        SecretRow v1 = row("app/db", 1);
+        save(writer, v1);
+        SecretLedger reader = startedNode(new SecretLedger(seals, heads, store));
+        assertThat(store.<String>read(r -> reader.checkCurrent(r, v1))).isNull();
+        var oldBucket = store.read(r -> r.secretBucket(SecretLedger.bucketOf("app/db")).orElseThrow());
+        save(writer, row("app/db", 2)); // the reader does not read it
+        putBack(v1, oldBucket);
+        assertThat(store.<String>read(r -> reader.checkCurrent(r, v1))).contains("went back");
+    }
+
+    @Test
+    void aNodeBehindThePrunedJournalReChecksEveryBucketAgainstTheHead() {
+        SecretLedger writer = new SecretLedger(seals, heads, store, 4, 2);
+        SecretRow v1 = row("app/db", 1);
+        save(writer, v1);
+        SecretLedger reader = startedNode(new SecretLedger(seals, heads, store, 4, 2));
+        var oldBucket = store.read(r -> r.secretBucket(SecretLedger.bucketOf("app/db")).orElseThrow());
+        save(writer, row("app/db", 2));
+        for (int i = 0; i < 8; i++) {
+            save(writer, row("other/" + i, 1));
+        }
+        long head = store.read(r -> r.secretHead().orElseThrow().epoch());
+        List<dev.tresor.store.Rows.SecretJournalRow> journal = store.read(r -> r.secretJournal(0, head));
+        assertThat(journal).as("pruned to the window").hasSizeLessThanOrEqualTo(5)
+                .allSatisfy(j -> assertThat(j.epoch()).isGreaterThan(head - 5));
+        // Honest: the re-check finds everything in order and the reader serves.
+        SecretLedger honest = startedNode(new SecretLedger(seals, heads, store, 4, 2));
+        save(writer, row("other/9", 1));
+        for (int i = 0; i < 6; i++) {
+            save(writer, row("more/" + i, 1));
+        }
+        assertThat(store.<String>read(r -> honest.checkCurrent(r, row("app/db", 2)))).isNull();
+        // Put back: the journal no longer reaches back to the reader's epoch, the head's sum catches it.
+        putBack(v1, oldBucket);
+        assertThat(store.<String>read(r -> reader.checkCurrent(r, v1))).contains("do not add up");
+    }
+
+    @Test
+    void aNodeFollowingCommitsReportsALedgerHeadThatWentBack() {
+        SecretLedger writer = new SecretLedger(seals, heads, store);
+        save(writer, row("app/db", 1));
+        SecretLedger follower = startedNode(new SecretLedger(seals, heads, store));
+        var oldHead = store.read(r -> r.secretHead().orElseThrow());
+        var oldStoreHead = store.read(r -> r.storeHead().orElseThrow());
+        save(writer, row("app/db", 2));
+        assertThat(follower.followLatest()).isNull();
+        store.write(w -> {
+            w.putSecretHead(oldHead);
+            w.putStoreHead(oldStoreHead);
+            return null;
+        });
+        assertThat(follower.followLatest()).contains("went back");
+    }
 }
