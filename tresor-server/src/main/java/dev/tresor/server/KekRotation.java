@@ -286,6 +286,11 @@ public final class KekRotation {
                 try {
                     createdKeyFile[0] = newLocalKeyFile(config.toAbsolutePath().getParent(), spec, environment);
                     target = dev.tresor.server.config.ConfigLoader.load(marker);
+                    if (target.keyPassphrase() != null && target.keyPassphrase().prompt() != null) {
+                        throw new IllegalArgumentException("key file " + target.keyFile() + " is sealed by a passphrase: "
+                                + "a migration runs inside the server, which asks no terminal, so name "
+                                + "keyProvider.passphraseFile or keyProvider.passphraseEnv in the spec");
+                    }
                     created = target.openKeyProvider(environment);
                 } catch (dev.tresor.server.config.ConfigException | IllegalArgumentException | IllegalStateException e) {
                     throw TresorException.badRequest("--to: the key provider to migrate to cannot be used: "

@@ -195,6 +195,7 @@ class KeyMigrationTest {
             refusals.put("keyProvider:\n  kind: local\n  path: kek.json\n", "holds the KEK in use already");
             refusals.put("keyProvider:\n  kind: local\n  path: kek-existing.json\n  passphraseFile: wrong.pass\n",
                     "wrong.pass");
+            refusals.put("keyProvider:\n  kind: local\n  path: kek-existing.json\n", "asks no terminal");
             refusals.put("keyProvider:\n  kind: local\n  path: kek-weak.json\n  passphraseFile: weak.pass\n",
                     "weak.pass");
             refusals.put("keyProvider:\n  kind: pkcs11\n  library: /no/such/libsofthsm2.so\n  slot: 1\n  keyLabel: k\n"
