@@ -16,18 +16,27 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** tresor key status and tresor key rotate --kek in-process against a real server (a tresor init folder). */
+/** tresor key status, rotate, migrate and ca rotate in-process against a real server (a tresor init folder). */
 class KeyCliTest {
 
     @TempDir
     Path tmp;
 
+    private DataFolder data;
+    private DataFolder.AdminCredentials credentials;
+
+    /** A tresor init folder at {@code tmp/server}, as each test starts from; sets {@link #data} and {@link #credentials}. */
+    private Path initFolder() {
+        Path folder = tmp.resolve("server");
+        data = new DataFolder(folder);
+        credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0", "127.0.0.1:0", List.of(), "admin",
+                Duration.ofDays(1), null), Clock.systemUTC());
+        return folder;
+    }
+
     @Test
     void statusShowsTheHierarchyAndRotateKekMovesItToANewKeyFileWhileTheServerRuns() throws Exception {
-        Path folder = tmp.resolve("server");
-        DataFolder data = new DataFolder(folder);
-        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
-                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        Path folder = initFolder();
         Path keyFile = folder.resolve("kek.json");
         String before = LocalKeyProvider.load(keyFile).keyId();
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
@@ -72,10 +81,7 @@ class KeyCliTest {
 
     @Test
     void migrateMovesTheKekToAnotherProviderAndABadSpecFileGetsAUsageErrorNamingTheFix() throws Exception {
-        Path folder = tmp.resolve("server");
-        DataFolder data = new DataFolder(folder);
-        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
-                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        Path folder = initFolder();
         String before = LocalKeyProvider.load(folder.resolve("kek.json")).keyId();
         java.nio.file.Files.writeString(folder.resolve("kek.pass"), "a passphrase long enough for the KEK\n");
         java.nio.file.Files.setPosixFilePermissions(folder.resolve("kek.pass"),
@@ -119,10 +125,7 @@ class KeyCliTest {
 
     @Test
     void caRotateOnlineKeepsTheAdminOfTheOldCaWorkingOnATresorInitFolder() throws Exception {
-        Path folder = tmp.resolve("server");
-        DataFolder data = new DataFolder(folder);
-        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
-                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        Path folder = initFolder();
         String oldCa = dev.tresor.ca.Pem.readCertificate(folder.resolve("ca.crt")).getSerialNumber().toString(16);
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
             Map<String, String> admin = adminEnv(server, credentials);

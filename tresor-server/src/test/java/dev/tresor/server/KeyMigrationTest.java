@@ -14,7 +14,6 @@ import dev.tresor.integrity.IntegrityMonitor;
 import dev.tresor.server.config.ConfigLoader;
 import dev.tresor.store.Store;
 import dev.tresor.store.Stores;
-import dev.tresor.testkit.IssuedCert;
 import dev.tresor.testkit.SoftHsm;
 import dev.tresor.testkit.kms.LocalKms;
 import java.net.http.HttpResponse;
@@ -60,16 +59,6 @@ class KeyMigrationTest {
     @AfterEach
     void stopKms() {
         kms.close();
-    }
-
-    private static void seed(ServerFixture f) {
-        IssuedCert admin = f.admin();
-        assertThat(f.call(admin, "POST", "/v1/groups", "{\"name\":\"app\"}").statusCode()).isEqualTo(201);
-        assertThat(f.call(admin, "PUT", "/v1/secrets/db/password", "{\"value\":\"s3cret\",\"groups\":[\"app\"]}")
-                .statusCode()).isEqualTo(201);
-        assertThat(f.call(admin, "POST", "/v1/clients", "{\"name\":\"app1\",\"identity\":\"spiffe://tresor.test/app1\"}")
-                .statusCode()).isEqualTo(201);
-        assertThat(f.call(admin, "PUT", "/v1/groups/app/clients/app1", "{\"role\":\"write\"}").statusCode()).isEqualTo(200);
     }
 
     private static String read(ServerFixture f) {
@@ -154,7 +143,7 @@ class KeyMigrationTest {
         try (ServerFixture f = ServerFixture.start(dir, kind)) {
             f.stopServer();
             f.startServer(env());
-            seed(f);
+            KekRotationTest.seed(f);
             migrateAndRestart(f, sealedSpec("kek-sealed.json"), "local");
             assertThat(LocalKeyProvider.isSealed(dir.resolve("kek-sealed.json"))).isTrue();
             assertThat(Files.getPosixFilePermissions(dir.resolve("kek-sealed.json")))
@@ -180,7 +169,7 @@ class KeyMigrationTest {
         try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
             f.stopServer();
             f.startServer(env());
-            seed(f);
+            KekRotationTest.seed(f);
             String config = Files.readString(dir.resolve("tresor.yaml"));
             String kek = kekInUse(f);
             Files.writeString(dir.resolve("wrong.pass"), "not the passphrase of that file\n");
@@ -239,7 +228,7 @@ class KeyMigrationTest {
     @Test
     void aMigrationCutShortIsUndoneBeforeItsCommitAndFinishedAfterIt() throws Exception {
         try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
-            seed(f);
+            KekRotationTest.seed(f);
             f.stopServer();
             Path config = dir.resolve("tresor.yaml");
             Path marker = dir.resolve("tresor.yaml.migrate-next");
