@@ -276,4 +276,37 @@ class KeyMigrationTest {
             assertThat(AuditVerifier.verify(f.auditFile(), newKek).ok()).isTrue();
         }
     }
+
+    @Test
+    void aMigrationToKmsCutAfterItsCommitIsFinishedEvenWhileKmsIsDownAndStartsOnceItIsBack() throws Exception {
+        try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
+            KekRotationTest.seed(f);
+            f.stopServer();
+            Path config = dir.resolve("tresor.yaml");
+            LocalKeyProvider oldKek = LocalKeyProvider.load(dir.resolve("kek.json"));
+            String migrated = dev.tresor.server.bootstrap.ConfigEdits.withKeyProviderBlock(Files.readString(config),
+                    kmsSpec(kms.createKey()));
+            KeyProvider newKek = ConfigLoader.parse(migrated, dir).openKeyProvider(env());
+            Files.writeString(dir.resolve("tresor.yaml.migrate-next"),
+                    "# tresor key migrate: the keyring moves to KEK " + newKek.keyId() + "\n" + migrated);
+            ChainKeys.rewrap(f.auditFile(), oldKek, newKek);
+            X509Certificate caCert = Pem.readCertificate(dir.resolve("issuer.crt"));
+            SealedCaKey.write(dir.resolve("issuer.key.next"), SealedCaKey.open(dir.resolve("issuer.key"), caCert, oldKek),
+                    caCert, newKek);
+            try (Store store = Stores.open(ConfigLoader.load(config).store())) {
+                Tresor.open(store, oldKek, IntegrityMonitor.NONE, Clock.systemUTC()).keyringChanges().rewrapUnder(newKek);
+            }
+            kms.down();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.startServer(env()))
+                    .isInstanceOf(dev.tresor.server.config.ConfigException.class).hasMessageContaining("keyProvider");
+            // Finished all the same: the config names the KMS key the keyring is wrapped by, nothing is left half-done.
+            assertThat(Files.readString(config)).isEqualTo(migrated);
+            assertThat(dir.resolve("tresor.yaml.migrate-next")).doesNotExist();
+            assertThat(dir.resolve("issuer.key.next")).doesNotExist();
+            kms.up();
+            f.startServer(env());
+            assertThat(kekInUse(f)).isEqualTo(newKek.keyId());
+            assertThat(read(f)).contains("s3cret");
+        }
+    }
 }
