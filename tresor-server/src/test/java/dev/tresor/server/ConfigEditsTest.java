@@ -28,20 +28,10 @@ class ConfigEditsTest {
     void replacesOnlyTheKeyProviderBlockAndKeepsEverythingAroundIt() {
         String spec = "# made by tresor key init\nkeyProvider:\n  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n"
                 + "  keyLabel: tresor-kek-1\n  pinFile: hsm.pin\n";
-        assertThat(ConfigEdits.withKeyProviderBlock(CONFIG, spec)).isEqualTo("""
-                trustDomain: tresor.test   # the operator's comment
-                keyProvider:
-                  kind: pkcs11
-                  library: /usr/lib/softhsm/libsofthsm2.so
-                  keyLabel: tresor-kek-1
-                  pinFile: hsm.pin
-
-                # audit sinks follow
-                audit:
-                  sinks:
-                    - kind: file
-                      path: audit.log
-                """);
+        assertThat(ConfigEdits.withKeyProviderBlock(CONFIG, spec)).isEqualTo(CONFIG.replace(
+                "  kind: local\n  # the old key file\n  path: kek.json\n",
+                "  kind: pkcs11\n  library: /usr/lib/softhsm/libsofthsm2.so\n  keyLabel: tresor-kek-1\n  pinFile: hsm.pin\n"));
+        assertThat(CONFIG).contains("  # the old key file\n"); // the replacement above did match
     }
 
     @Test

@@ -225,6 +225,24 @@ class KeyMigrationTest {
         }
     }
 
+    /**
+     * Leaves the state of a migration to {@code newKek} cut right after its commit: the marker
+     * (headed by the new KEK id), audit chain key and CA key re-wrapped, the keyring re-wrapped in
+     * the store; the config and the CA key file not yet replaced. The server is stopped.
+     */
+    private void cutAfterTheCommit(ServerFixture f, String migrated, KeyProvider oldKek, KeyProvider newKek)
+            throws Exception {
+        Files.writeString(dir.resolve("tresor.yaml.migrate-next"),
+                "# tresor key migrate: the keyring moves to KEK " + newKek.keyId() + "\n" + migrated);
+        ChainKeys.rewrap(f.auditFile(), oldKek, newKek);
+        X509Certificate caCert = Pem.readCertificate(dir.resolve("issuer.crt"));
+        SealedCaKey.write(dir.resolve("issuer.key.next"), SealedCaKey.open(dir.resolve("issuer.key"), caCert, oldKek),
+                caCert, newKek);
+        try (Store store = Stores.open(ConfigLoader.load(dir.resolve("tresor.yaml")).store())) {
+            Tresor.open(store, oldKek, IntegrityMonitor.NONE, Clock.systemUTC()).keyringChanges().rewrapUnder(newKek);
+        }
+    }
+
     @Test
     void aMigrationCutShortIsUndoneBeforeItsCommitAndFinishedAfterIt() throws Exception {
         try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
@@ -259,13 +277,7 @@ class KeyMigrationTest {
             f.stopServer();
 
             // Cut after the commit: everything re-wrapped, the keyring row names the new KEK, the config not yet rewritten.
-            Files.writeString(marker, header + migrated);
-            ChainKeys.rewrap(f.auditFile(), oldKek, newKek);
-            SealedCaKey.write(dir.resolve("issuer.key.next"), SealedCaKey.open(dir.resolve("issuer.key"), caCert, oldKek),
-                    caCert, newKek);
-            try (Store store = Stores.open(ConfigLoader.load(config).store())) {
-                Tresor.open(store, oldKek, IntegrityMonitor.NONE, Clock.systemUTC()).keyringChanges().rewrapUnder(newKek);
-            }
+            cutAfterTheCommit(f, migrated, oldKek, newKek);
             f.startServer(env());
             assertThat(kekInUse(f)).isEqualTo(newKek.keyId());
             assertThat(marker).doesNotExist();
@@ -287,15 +299,7 @@ class KeyMigrationTest {
             String migrated = dev.tresor.server.bootstrap.ConfigEdits.withKeyProviderBlock(Files.readString(config),
                     kmsSpec(kms.createKey()));
             KeyProvider newKek = ConfigLoader.parse(migrated, dir).openKeyProvider(env());
-            Files.writeString(dir.resolve("tresor.yaml.migrate-next"),
-                    "# tresor key migrate: the keyring moves to KEK " + newKek.keyId() + "\n" + migrated);
-            ChainKeys.rewrap(f.auditFile(), oldKek, newKek);
-            X509Certificate caCert = Pem.readCertificate(dir.resolve("issuer.crt"));
-            SealedCaKey.write(dir.resolve("issuer.key.next"), SealedCaKey.open(dir.resolve("issuer.key"), caCert, oldKek),
-                    caCert, newKek);
-            try (Store store = Stores.open(ConfigLoader.load(config).store())) {
-                Tresor.open(store, oldKek, IntegrityMonitor.NONE, Clock.systemUTC()).keyringChanges().rewrapUnder(newKek);
-            }
+            cutAfterTheCommit(f, migrated, oldKek, newKek);
             kms.down();
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.startServer(env()))
                     .isInstanceOf(dev.tresor.server.config.ConfigException.class).hasMessageContaining("keyProvider");
