@@ -67,6 +67,7 @@ final class CommandTree {
             Node.group(KeyCommand.class,
                     Node.leaf(KeyAdoptCommand.class),
                     Node.leaf(KeyInitCommand.class),
+                    Node.leaf(KeyMigrateCommand.class),
                     Node.leaf(KeyPassphraseCommand.class),
                     Node.leaf(KeyRotateCommand.class),
                     Node.leaf(KeyStatusCommand.class)),

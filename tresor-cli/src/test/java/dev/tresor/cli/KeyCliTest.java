@@ -16,18 +16,27 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** tresor key status and tresor key rotate --kek in-process against a real server (a tresor init folder). */
+/** tresor key status, rotate, migrate and ca rotate in-process against a real server (a tresor init folder). */
 class KeyCliTest {
 
     @TempDir
     Path tmp;
 
+    private DataFolder data;
+    private DataFolder.AdminCredentials credentials;
+
+    /** A tresor init folder at {@code tmp/server}, as each test starts from; sets {@link #data} and {@link #credentials}. */
+    private Path initFolder() {
+        Path folder = tmp.resolve("server");
+        data = new DataFolder(folder);
+        credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0", "127.0.0.1:0", List.of(), "admin",
+                Duration.ofDays(1), null), Clock.systemUTC());
+        return folder;
+    }
+
     @Test
     void statusShowsTheHierarchyAndRotateKekMovesItToANewKeyFileWhileTheServerRuns() throws Exception {
-        Path folder = tmp.resolve("server");
-        DataFolder data = new DataFolder(folder);
-        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
-                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        Path folder = initFolder();
         Path keyFile = folder.resolve("kek.json");
         String before = LocalKeyProvider.load(keyFile).keyId();
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
@@ -71,11 +80,52 @@ class KeyCliTest {
     }
 
     @Test
+    void migrateMovesTheKekToAnotherProviderAndABadSpecFileGetsAUsageErrorNamingTheFix() throws Exception {
+        Path folder = initFolder();
+        String before = LocalKeyProvider.load(folder.resolve("kek.json")).keyId();
+        java.nio.file.Files.writeString(folder.resolve("kek.pass"), "a passphrase long enough for the KEK\n");
+        java.nio.file.Files.setPosixFilePermissions(folder.resolve("kek.pass"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path spec = tmp.resolve("sealed.yaml");
+        java.nio.file.Files.writeString(spec, "keyProvider:\n  kind: local\n  path: kek-sealed.json\n"
+                + "  passphraseFile: kek.pass\n");
+        Path notASpec = tmp.resolve("not-a-spec.yaml");
+        java.nio.file.Files.writeString(notASpec, "kind: local\npath: kek-2.json\n");
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
+            Map<String, String> admin = adminEnv(server, credentials);
+
+            CliHarness.Run missing = CliHarness.run(admin, tmp, "key", "migrate", "--to", tmp.resolve("nope.yaml").toString());
+            assertThat(missing.exitCode()).isEqualTo(ExitCodes.USAGE);
+            assertThat(missing.err()).contains("--to").contains("nope.yaml").contains("cannot read it")
+                    .contains("tresor key init");
+            CliHarness.Run noBlock = CliHarness.run(admin, tmp, "key", "migrate", "--to", notASpec.toString());
+            assertThat(noBlock.exitCode()).isEqualTo(ExitCodes.USAGE);
+            assertThat(noBlock.err()).contains("no top-level 'keyProvider:' block");
+            CliHarness.Run noTo = CliHarness.run(admin, tmp, "key", "migrate");
+            assertThat(noTo.exitCode()).isEqualTo(ExitCodes.USAGE);
+            assertThat(noTo.err()).contains("--to");
+
+            CliHarness.Run migrated = CliHarness.run(admin, tmp, "key", "migrate", "--to", spec.toString());
+            assertThat(migrated.exitCode()).as(migrated.err()).isZero();
+            String after = server.tresor().keyProvider().keyId();
+            assertThat(after).isNotEqualTo(before);
+            assertThat(migrated.out()).contains("KEK migrated: " + before + " (local) -> " + after + " (local)")
+                    .contains("keyring version 2").contains("CA key").contains(data.config().toString());
+            assertThat(LocalKeyProvider.isSealed(folder.resolve("kek-sealed.json"))).isTrue();
+
+            CliHarness.Run again = CliHarness.run(admin, tmp, "key", "migrate", "--to", spec.toString());
+            assertThat(again.exitCode()).isNotZero();
+            assertThat(again.err()).contains("holds the KEK in use already").contains("nothing changed");
+        }
+        try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
+            assertThat(ConfigLoader.load(data.config()).keyPassphrase()).isNotNull();
+            assertThat(server.tresor().keyProvider().keyId()).isNotEqualTo(before);
+        }
+    }
+
+    @Test
     void caRotateOnlineKeepsTheAdminOfTheOldCaWorkingOnATresorInitFolder() throws Exception {
-        Path folder = tmp.resolve("server");
-        DataFolder data = new DataFolder(folder);
-        DataFolder.AdminCredentials credentials = data.create(new DataFolder.Options("tresor.test", "127.0.0.1:0",
-                "127.0.0.1:0", List.of(), "admin", Duration.ofDays(1), null), Clock.systemUTC());
+        Path folder = initFolder();
         String oldCa = dev.tresor.ca.Pem.readCertificate(folder.resolve("ca.crt")).getSerialNumber().toString(16);
         try (TresorServer server = TresorServer.start(ConfigLoader.load(data.config()))) {
             Map<String, String> admin = adminEnv(server, credentials);

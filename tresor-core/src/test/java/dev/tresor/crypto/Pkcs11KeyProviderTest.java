@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Pkcs11KeyProviderTest {
 
-    private static final String PIN = "4711-pin";
+    private static final String PIN = SoftHsm.SHARED_PIN;
     private static final Map<String, String> NO_ENV = Map.of();
 
     private SoftHsm hsm;
@@ -44,7 +44,7 @@ class Pkcs11KeyProviderTest {
 
     @BeforeAll
     void startToken() throws Exception {
-        hsm = SoftHsm.start("tresor-test", PIN);
+        hsm = SoftHsm.shared(); // one token per JVM: Pkcs11TamperTest and Pkcs11StoreContractTest use it too
     }
 
     private Pkcs11KeyProvider.Pin pin() throws Exception {

@@ -34,6 +34,8 @@ final class ApiBodies {
 
     record KeyRotateBody(Boolean kek, Boolean keyring, String keyId) {}
 
+    record KeyMigrateBody(String to) {}
+
     record CaRotateBody(String overlap) {}
 
     record JoinBody(String token, String csr, String profile) {

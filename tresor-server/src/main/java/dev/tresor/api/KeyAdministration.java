@@ -24,6 +24,13 @@ public interface KeyAdministration {
     Map<String, Object> rotateKeyring();
 
     /**
+     * {@code POST /v1/keys/migrate} with {@code to}: moves the KEK to the key provider that
+     * {@code spec} (a {@code keyProvider:} block) names, re-wrapping everything the KEK wraps, and
+     * rewrites the config's keyProvider block.
+     */
+    Map<String, Object> migrate(String spec);
+
+    /**
      * {@code POST /v1/ca/rotate}: a CA key rollover while the server runs. A new CA issues from
      * now on; the old one stays trusted (and publishes its CRL) for {@code overlap}, or by default
      * for {@code ca.maxTtl} plus the clock-skew allowance when null.

@@ -150,6 +150,7 @@ final class Routes {
             case "keys" -> n != 2 ? "unknown" : switch (p.get(1)) {
                 case "status" -> method.equals("GET") ? "key.status" : "unknown";
                 case "rotate" -> method.equals("POST") ? "key.rotate" : "unknown";
+                case "migrate" -> method.equals("POST") ? "key.migrate" : "unknown";
                 default -> "unknown";
             };
             default -> "unknown";
@@ -268,6 +269,7 @@ final class Routes {
                 yield ok(keys().status());
             }
             case "key.rotate" -> rotateKeys(ex, caller);
+            case "key.migrate" -> migrateKeys(ex, caller);
             default -> {
                 List<String> allowed = allowedMethods(p);
                 if (!allowed.isEmpty()) {
@@ -679,6 +681,17 @@ final class Routes {
         return ok(done).audited("key.rotate", "kek from=" + done.get("fromKekId") + " to=" + done.get("toKekId")
                 + " keyringVersion=" + done.get("keyringVersion") + " auditChainKeys=" + done.get("auditChainKeys")
                 + " caKey=" + done.get("caKey") + " retiredCaKeys=" + done.get("retiredCaKeys"));
+    }
+
+    /** {@code POST /v1/keys/migrate} {"to": "keyProvider:\n  kind: ..."}: the KEK moves to another key provider. */
+    private ApiResponse migrateKeys(Exchange ex, Caller caller) {
+        requireAdmin(caller, "migrate the KEK");
+        ApiBodies.KeyMigrateBody body = Json.parse(ex.body().read(), ApiBodies.KeyMigrateBody.class);
+        Map<String, Object> done = keys().migrate(body.to());
+        return ok(done).audited("key.migrate", "kek from=" + done.get("fromKekId") + " (" + done.get("fromProvider")
+                + ") to=" + done.get("toKekId") + " (" + done.get("toProvider") + ") keyringVersion="
+                + done.get("keyringVersion") + " auditChainKeys=" + done.get("auditChainKeys") + " caKey="
+                + done.get("caKey") + " retiredCaKeys=" + done.get("retiredCaKeys"));
     }
 
     /** {@code POST /v1/ca/rotate} [{"overlap": "25h"}]: a CA key rollover while the server runs (admins). */

@@ -53,7 +53,8 @@ public final class KekRotation {
 
     private static final Logger LOG = LoggerFactory.getLogger(KekRotation.class);
 
-    private final ServerSettings settings;
+    /** The config as it stands: a migration to another provider replaces it (and the config file). */
+    private volatile ServerSettings settings;
     private final Tresor tresor;
     private final Map<String, String> environment;
 
@@ -126,6 +127,28 @@ public final class KekRotation {
         }
         NextKek next = settings.awsKms() != null ? nextKmsKey(newKeyId.strip())
                 : settings.pkcs11() != null ? nextTokenKey() : nextKeyFile();
+        Moved moved = move(next);
+        KeyringChanges.Change change = moved.change();
+        Map<String, Object> out = moved.summary();
+        if (settings.awsKms() != null) {
+            out.put("keyId", newKeyId.strip());
+        } else if (settings.pkcs11() != null) {
+            out.put("keyLabel", change.toKekId().substring("pkcs11:".length()));
+        } else {
+            out.put("keyFile", settings.keyFile().toString());
+        }
+        return out;
+    }
+
+    /** What {@link #move} did, and the summary both a rotation and a migration answer with. */
+    private record Moved(KeyringChanges.Change change, Map<String, Object> summary) {}
+
+    /**
+     * The steps a KEK rotation and a migration share: everything the old KEK wraps (audit chain
+     * keys, CA keys, then the keyring: the commit point) is re-wrapped under the KEK {@code next}
+     * makes, which is then put in place.
+     */
+    private Moved move(NextKek next) {
         KeyProvider oldKek = tresor.keyProvider();
         Path nextCa = settings.caKey() == null ? null : next(settings.caKey());
         // ca.previous as the config says now: an online CA rollover since the start added to it.
@@ -189,14 +212,199 @@ public final class KekRotation {
         out.put("auditChainKeys", chains);
         out.put("caKey", nextCa != null);
         out.put("retiredCaKeys", retiredKeys.size());
-        if (settings.awsKms() != null) {
-            out.put("keyId", newKeyId.strip());
-        } else if (settings.pkcs11() != null) {
-            out.put("keyLabel", change.toKekId().substring("pkcs11:".length()));
-        } else {
-            out.put("keyFile", settings.keyFile().toString());
+        return new Moved(change, out);
+    }
+
+    /**
+     * {@code tresor key migrate --to SPEC} ({@code POST /v1/keys/migrate}): moves the store's KEK to
+     * another key provider (local, local sealed by a passphrase, pkcs11, awskms), online, as a KEK
+     * rotation across providers. {@code spec} is a {@code keyProvider:} block as {@code tresor key
+     * init} prints it; its paths are read as the config's are. Steps:
+     *
+     * <ol>
+     *   <li>the config with the new block is written to {@code <config>.migrate-next} (0600), headed
+     *       by the KEK id it names, and opened as the server will open it: a bad spec, wrong
+     *       credentials or an unreachable HSM or KMS refuse here, changing nothing (a {@code local}
+     *       spec whose key file does not exist yet gets a new key there, sealed if it names a
+     *       passphrase);</li>
+     *   <li>audit chain keys and CA keys are re-wrapped, then the keyring (the commit point, recorded
+     *       in the store as the keyring row's KEK id and version), as in a KEK rotation;</li>
+     *   <li>{@code <config>.migrate-next} replaces the config; the old provider's key is left as it is.</li>
+     * </ol>
+     *
+     * A start finds a left {@code .migrate-next} and finishes or undoes it by the KEK id in the
+     * store ({@link #finishInterruptedMigration}), so a cut at any point leaves a store that opens
+     * with the old provider or the new one.
+     */
+    public synchronized Map<String, Object> migrate(String spec) {
+        if (spec == null || spec.isBlank()) {
+            throw TresorException.badRequest("name the key provider to migrate to: {\"to\": \"keyProvider:\\n  kind: ...\"} "
+                    + "(tresor key migrate --to FILE, a keyProvider block as tresor key init prints it)");
         }
+        if (settings.configFile() == null) {
+            throw new TresorException(Failure.UNAVAILABLE, "this server was not started from a config file, so it cannot "
+                    + "record the new key provider in it");
+        }
+        String fromKind = settings.keyProviderKind();
+        NextKek next = nextProvider(spec);
+        Moved moved = move(next);
+        settings = dev.tresor.server.config.ConfigLoader.load(settings.configFile());
+        Map<String, Object> out = moved.summary();
+        out.put("fromProvider", fromKind);
+        out.put("toProvider", settings.keyProviderKind());
+        out.put("config", settings.configFile().toString());
         return out;
+    }
+
+    private static final String MIGRATION_HEADER = "# tresor key migrate: the keyring moves to KEK ";
+
+    /** Where a migration writes the config naming the new provider before it replaces the config. */
+    static Path migrationMarker(Path config) {
+        return config.resolveSibling(config.getFileName() + ".migrate-next");
+    }
+
+    private NextKek nextProvider(String spec) {
+        Path config = settings.configFile();
+        Path marker = migrationMarker(config);
+        Path[] createdKeyFile = new Path[1];
+        String[] text = new String[1];
+        String[] toKind = new String[1];
+        return new NextKek() {
+            @Override
+            public KeyProvider create() throws IOException {
+                String updated;
+                try {
+                    updated = ConfigEdits.withKeyProviderBlock(Files.readString(config,
+                            java.nio.charset.StandardCharsets.UTF_8), spec);
+                } catch (dev.tresor.server.config.ConfigException e) {
+                    throw TresorException.badRequest("--to: " + e.getMessage() + "; nothing changed");
+                }
+                Files.deleteIfExists(marker);
+                ConfigEdits.writeAtomically(touch(marker), updated);
+                ServerSettings target;
+                KeyProvider created;
+                try {
+                    createdKeyFile[0] = newLocalKeyFile(config.toAbsolutePath().getParent(), spec, environment);
+                    target = dev.tresor.server.config.ConfigLoader.load(marker);
+                    if (target.keyPassphrase() != null && target.keyPassphrase().prompt() != null) {
+                        throw new IllegalArgumentException("key file " + target.keyFile() + " is sealed by a passphrase: "
+                                + "a migration runs inside the server, which asks no terminal, so name "
+                                + "keyProvider.passphraseFile or keyProvider.passphraseEnv in the spec");
+                    }
+                    created = target.openKeyProvider(environment);
+                } catch (dev.tresor.server.config.ConfigException | IllegalArgumentException | IllegalStateException e) {
+                    throw TresorException.badRequest("--to: the key provider to migrate to cannot be used: "
+                            + e.getMessage() + "; nothing changed");
+                }
+                if (created.keyId().equals(tresor.keyProvider().keyId())) {
+                    throw TresorException.badRequest("--to: that key provider holds the KEK in use already ("
+                            + created.keyId() + "); name another key; nothing changed");
+                }
+                toKind[0] = target.keyProviderKind();
+                text[0] = updated;
+                ConfigEdits.writeAtomically(marker, MIGRATION_HEADER + created.keyId() + "\n" + updated);
+                syncFile(marker);
+                return created;
+            }
+
+            @Override
+            public void discard() {
+                deleteQuietly(marker);
+                if (createdKeyFile[0] != null) {
+                    deleteQuietly(createdKeyFile[0]);
+                }
+            }
+
+            @Override
+            public void install() throws IOException {
+                ConfigEdits.writeAtomically(config, text[0]);
+                Files.deleteIfExists(marker);
+                syncDirectory(config.toAbsolutePath().getParent());
+            }
+
+            @Override
+            public String where() {
+                return "keyProvider in " + config + " is now the " + toKind[0] + " block (the old provider's key is left "
+                        + "as it is)";
+            }
+        };
+    }
+
+    /**
+     * A {@code local} spec naming a key file that does not exist yet: a new KEK is created there
+     * (0600; sealed by the spec's passphrase, which must be strong enough, if it names one). Returns
+     * the file made, or null if the spec is not local or its file exists (it is then opened as is).
+     */
+    private static Path newLocalKeyFile(Path base, String spec, Map<String, String> environment) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode block;
+        try {
+            block = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                    .readTree(spec).path("keyProvider");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("the provider spec is not valid YAML: " + e.getOriginalMessage());
+        }
+        String kind = block.path("kind").asText("local");
+        if (!"local".equals(kind) || !block.path("path").isTextual()) {
+            return null;
+        }
+        Path file = base.resolve(block.path("path").asText()).normalize();
+        if (Files.exists(file)) {
+            return null;
+        }
+        dev.tresor.crypto.Passphrase passphrase = block.path("passphraseFile").isTextual()
+                ? dev.tresor.crypto.Passphrase.fromFile(base.resolve(block.path("passphraseFile").asText()).normalize())
+                : block.path("passphraseEnv").isTextual()
+                ? dev.tresor.crypto.Passphrase.fromEnvironment(block.path("passphraseEnv").asText()) : null;
+        if (passphrase == null) {
+            LocalKeyProvider.create(file);
+        } else {
+            char[] chars = passphrase.read(environment);
+            try {
+                dev.tresor.crypto.Passphrase.requireStrongEnough(chars, passphrase.source());
+                LocalKeyProvider.createSealed(file, chars);
+            } finally {
+                java.util.Arrays.fill(chars, '\0');
+            }
+        }
+        syncFile(file);
+        return file;
+    }
+
+    /**
+     * At start, before any KEK is opened: a {@code <config>.migrate-next} left by a migration
+     * ({@link #migrate}) is finished if the store's keyring is wrapped by the KEK it names (the
+     * commit happened: the CA key files move into place and it replaces the config), and removed
+     * otherwise (nothing changed). Opens no KEK (the store's keyring row says which KEK wraps it),
+     * so a migration away from an HSM or KMS that is now unreachable still finishes. Returns the
+     * settings to start with.
+     */
+    public static ServerSettings finishInterruptedMigration(ServerSettings s) throws IOException {
+        if (s.configFile() == null || !Files.exists(migrationMarker(s.configFile()))) {
+            return s;
+        }
+        Path marker = migrationMarker(s.configFile());
+        String text = Files.readString(marker, java.nio.charset.StandardCharsets.UTF_8);
+        int eol = text.indexOf('\n');
+        String toKekId = text.startsWith(MIGRATION_HEADER) && eol > 0
+                ? text.substring(MIGRATION_HEADER.length(), eol).strip() : null;
+        Optional<String> wrappedBy;
+        try (Store store = dev.tresor.store.Stores.open(s.store())) {
+            wrappedBy = store.read(r -> r.keyring().map(KeyringRow::kekId));
+        }
+        Path nextCa = s.caKey() == null ? null : next(s.caKey());
+        if (toKekId != null && wrappedBy.isPresent() && wrappedBy.get().equals(toKekId)) {
+            swapInNextCaKeys(s, nextCa);
+            ConfigEdits.writeAtomically(s.configFile(), text.substring(eol + 1));
+            Files.deleteIfExists(marker);
+            LOG.warn("finished an interrupted key migration: the keyring is wrapped by {}, and {} now names its provider",
+                    toKekId, s.configFile());
+            return dev.tresor.server.config.ConfigLoader.load(s.configFile());
+        }
+        deleteNextCaKeys(s, nextCa);
+        Files.deleteIfExists(marker);
+        LOG.warn("removed {} left by a key migration that did not change the keyring (still wrapped by {}); a key file it "
+                + "created is unused", marker, wrappedBy.orElse("nothing"));
+        return s;
     }
 
     private NextKek nextKeyFile() {

@@ -43,6 +43,11 @@ final class KeyOperations implements KeyAdministration {
     }
 
     @Override
+    public Map<String, Object> migrate(String spec) {
+        return kek.migrate(spec);
+    }
+
+    @Override
     public Map<String, Object> rotateCa(Duration overlap) {
         return ca.rotate(overlap);
     }

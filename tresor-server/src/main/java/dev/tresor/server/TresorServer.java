@@ -130,7 +130,9 @@ public final class TresorServer implements AutoCloseable {
      * AWS credentials) read from {@code environment} instead of the process environment: for a
      * test that runs several servers with different credentials in one JVM.
      */
-    public static TresorServer start(ServerSettings s, Clock clock, Map<String, String> environment) {
+    public static TresorServer start(ServerSettings given, Clock clock, Map<String, String> environment) {
+        // A key migration cut short left <config>.migrate-next: finish or undo it before any KEK is opened.
+        ServerSettings s = configured("keyProvider", () -> KekRotation.finishInterruptedMigration(given));
         KeyProvider configuredKeys = configured(s.keyFile() == null ? "keyProvider" : "keyProvider.path",
                 () -> s.openKeyProvider(environment));
         TresorMetrics metrics = new TresorMetrics();

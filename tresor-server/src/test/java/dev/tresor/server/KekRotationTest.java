@@ -38,7 +38,8 @@ class KekRotationTest {
     @TempDir
     Path dir;
 
-    private static void seed(ServerFixture f) {
+    /** A group, a secret in it and a client app1 that may read it: what the key tests check stays readable. */
+    static void seed(ServerFixture f) {
         IssuedCert admin = f.admin();
         assertThat(f.call(admin, "POST", "/v1/groups", "{\"name\":\"app\"}").statusCode()).isEqualTo(201);
         assertThat(f.call(admin, "PUT", "/v1/secrets/db/password", "{\"value\":\"s3cret\",\"groups\":[\"app\"]}")

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Pkcs11ServerStartTest {
 
-    private static final String PIN = "4321";
+    private static final String PIN = SoftHsm.SHARED_PIN;
     private static final String ADMIN = "spiffe://tresor.test/client/admin";
 
     @TempDir
@@ -43,7 +43,7 @@ class Pkcs11ServerStartTest {
 
     @BeforeAll
     void token() throws Exception {
-        hsm = SoftHsm.start("tresor-server-test", PIN);
+        hsm = SoftHsm.shared(); // one token per JVM: KeyMigrationTest uses it too
     }
 
     private Path folder(String name, String keyLabel, String pin) throws Exception {

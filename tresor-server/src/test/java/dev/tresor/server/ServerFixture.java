@@ -114,6 +114,11 @@ public final class ServerFixture implements AutoCloseable {
         server = TresorServer.start(settings, clock);
     }
 
+    /** (Re)starts the server with the key provider's secrets (HSM PIN variable, AWS credentials) from {@code environment}. */
+    public void startServer(Map<String, String> environment) {
+        server = TresorServer.start(ConfigLoader.load(dir.resolve("tresor.yaml")), clock, environment);
+    }
+
     /** (Re)starts the server as {@code tresor server --accept-rollback REASON} does. */
     public void startServer(String acceptRollback) {
         ServerSettings settings = ConfigLoader.load(dir.resolve("tresor.yaml")).withAcceptRollback(acceptRollback);

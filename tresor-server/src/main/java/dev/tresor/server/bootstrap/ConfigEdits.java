@@ -68,6 +68,61 @@ public final class ConfigEdits {
         return String.join("\n", lines);
     }
 
+    /**
+     * The config text with its top-level {@code keyProvider:} block replaced by the one in
+     * {@code spec} (a key provider spec, as {@code tresor key init} prints it: a {@code keyProvider:}
+     * block and nothing else but comments). The rest of the config, comments and layout, stays.
+     */
+    public static String withKeyProviderBlock(String yaml, String spec) {
+        List<String> specLines = List.of(spec.replace("\r\n", "\n").split("\n", -1));
+        int[] from = block(specLines);
+        if (from == null) {
+            throw new ConfigException("the provider spec holds no top-level 'keyProvider:' block; give one as tresor key "
+                    + "init prints it (keyProvider: / kind: local|pkcs11|awskms / ...)");
+        }
+        for (int i = 0; i < specLines.size(); i++) {
+            String line = specLines.get(i);
+            if ((i < from[0] || i >= from[1]) && !line.isBlank() && !line.trim().startsWith("#")) {
+                throw new ConfigException("the provider spec holds more than a keyProvider block (line " + (i + 1) + ": '"
+                        + line.strip() + "'); give only the keyProvider block");
+            }
+        }
+        List<String> replacement = new ArrayList<>(specLines.subList(from[0], from[1]));
+        if (replacement.size() < 2) {
+            throw new ConfigException("the provider spec's keyProvider block is empty; it needs at least kind: "
+                    + "local|pkcs11|awskms");
+        }
+        List<String> lines = new ArrayList<>(List.of(yaml.split("\n", -1)));
+        int[] old = block(lines);
+        if (old == null) {
+            throw new ConfigException("keyProvider: no top-level 'keyProvider:' block found in the config");
+        }
+        lines.subList(old[0], old[1]).clear(); // comments and blank lines after the block stay
+        lines.addAll(old[0], replacement);
+        return String.join("\n", lines);
+    }
+
+    /** The lines [start, end) of the top-level keyProvider block (its header and indented lines), or null. */
+    private static int[] block(List<String> lines) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).matches("keyProvider:\\s*(#.*)?")) {
+                int end = i + 1;
+                for (int j = i + 1; j < lines.size(); j++) {
+                    String line = lines.get(j);
+                    if (line.isBlank() || line.startsWith("#")) {
+                        continue; // belongs to the block only if an indented line follows
+                    }
+                    if (!Character.isWhitespace(line.charAt(0))) {
+                        break;
+                    }
+                    end = j + 1;
+                }
+                return new int[] {i, end};
+            }
+        }
+        return null;
+    }
+
     private static String quoted(String value) {
         return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }

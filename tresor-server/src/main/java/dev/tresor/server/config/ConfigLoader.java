@@ -439,7 +439,8 @@ public final class ConfigLoader {
 
     /**
      * Where a sealed local key file's passphrase comes from (null: the key file is in clear). A
-     * sealed file without a source, or a source beside a clear file, is a mistake named at load.
+     * sealed file without a source is asked for on the terminal at start (and refused, naming both
+     * fields, when there is none); a source beside a clear file is a mistake named at load.
      */
     private static dev.tresor.crypto.Passphrase passphrase(ConfigFile.KeyProvider kp, Path base, Path keyFile) {
         if (kp.passphrase() != null) {
@@ -457,12 +458,8 @@ public final class ConfigLoader {
             throw new ConfigException("keyProvider.path: " + e.getMessage());
         }
         if (kp.passphraseFile() == null && kp.passphraseEnv() == null) {
-            if (sealed) {
-                throw new ConfigException("keyProvider.path: key file " + keyFile + " is sealed by a passphrase; say where "
-                        + "the server reads it: keyProvider.passphraseFile (a 0600 file) or keyProvider.passphraseEnv "
-                        + "(an environment variable)");
-            }
-            return null;
+            // Sealed, with no source named: asked on the terminal at start (refused, naming both fields, without one).
+            return sealed ? dev.tresor.crypto.Passphrase.fromTerminal("key file " + keyFile) : null;
         }
         if (!sealed) {
             throw new ConfigException("keyProvider." + (kp.passphraseFile() != null ? "passphraseFile" : "passphraseEnv")

@@ -106,6 +106,7 @@ public record ServerSettings(
         try {
             return dev.tresor.crypto.LocalKeyProvider.load(file, passphrase);
         } catch (IllegalArgumentException e) {
+            keyPassphrase.forget(); // a passphrase typed on the terminal is asked again, not kept
             throw new IllegalArgumentException(e.getMessage() + "; the passphrase came from " + keyPassphrase.source(), e);
         } finally {
             java.util.Arrays.fill(passphrase, '\0');
