@@ -110,6 +110,10 @@ final class CrashRig {
         return pki.client(identity);
     }
 
+    javax.net.ssl.SSLContext sslContext(IssuedCert cert) {
+        return cert.sslContext(pki.caCertificate());
+    }
+
     HttpClient client(IssuedCert cert) {
         return Tls.mtlsHttpClient(cert.sslContext(pki.caCertificate()));
     }
