@@ -196,7 +196,8 @@ class RevocationSealTest {
             f.db.sql("DROP INDEX issued_certs_revoked");
             f.db.sql("DROP TABLE idempotency_keys");
             f.db.sql("DROP TABLE audit_records");
-            assertThat(f.db.sql("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11')")).isEqualTo(4);
+            f.db.sql("DROP TABLE audit_copy_marks");
+            assertThat(f.db.sql("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '13')")).isEqualTo(5);
 
             Tresor upgraded = f.reopen();
             assertThat(revokedNow(upgraded, before)).isTrue();
