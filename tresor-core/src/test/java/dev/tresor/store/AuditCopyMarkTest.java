@@ -70,6 +70,10 @@ class AuditCopyMarkTest {
             return store.read(r -> r.contiguousAuditSeq(node));
         }
 
+        private long markOf(String node) {
+            return ((Number) db.row("audit_copy_marks", "node = ?", node).get("seq")).longValue();
+        }
+
         private void keep(String node, long seq) {
             store.write(w -> {
                 w.keepAuditCopyMark(node, seq);
@@ -99,7 +103,7 @@ class AuditCopyMarkTest {
             // Copies lost below the mark (a hole, not the oldest pruned): the trigger lowers the mark
             // to just below the hole, so the next look finds it and the node copies it again.
             assertThat(db.sql("DELETE FROM audit_records WHERE node = 'a' AND seq BETWEEN 30 AND 40")).isEqualTo(11);
-            assertThat(((Number) db.row("audit_copy_marks", "node = ?", "a").get("seq")).longValue()).isEqualTo(29);
+            assertThat(markOf("a")).isEqualTo(29);
             assertThat(contiguous("a")).isEqualTo(29);
             copy("a", 30, 40);
             assertThat(contiguous("a")).as("the hole filled").isEqualTo(100);
@@ -110,13 +114,13 @@ class AuditCopyMarkTest {
             copy("a", 1, 50);
             keep("a", 40);
             keep("a", 20);
-            assertThat(((Number) db.row("audit_copy_marks", "node = ?", "a").get("seq")).longValue()).isEqualTo(40);
+            assertThat(markOf("a")).isEqualTo(40);
             // Pruned up to and past the mark (the oldest go first, so the trigger leaves the mark): a
             // mark whose record is gone is ignored, and the walk begins at the oldest kept.
             int pruned = store.write(w -> w.pruneAuditRecords(1_045));
             assertThat(pruned).isEqualTo(44);
             copy("a", 52, 53);
-            assertThat(((Number) db.row("audit_copy_marks", "node = ?", "a").get("seq")).longValue()).isEqualTo(40);
+            assertThat(markOf("a")).isEqualTo(40);
             assertThat(contiguous("a")).isEqualTo(50);
         }
     }

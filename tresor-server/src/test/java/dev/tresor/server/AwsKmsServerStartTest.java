@@ -1,5 +1,7 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.TestServerConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
