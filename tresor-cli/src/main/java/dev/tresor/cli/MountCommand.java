@@ -1,5 +1,6 @@
 package dev.tresor.cli;
 
+import dev.tresor.client.api.ServerAddresses;
 import dev.tresor.model.Durations;
 import dev.tresor.mount.MountException;
 import dev.tresor.mount.MountSettings;
@@ -21,7 +22,9 @@ import picocli.CommandLine.Parameters;
                 "Mount a read-only view of the secrets you may read at DIR (FUSE): each secret is a 0400 file, "
                         + "path-like names are folders, old versions are NAME@versions/N. A value is fetched (one "
                         + "audited read) when a file is opened and held in memory only while it is open. New versions "
-                        + "and revokes show up without remounting. Stays in the foreground; Ctrl-C or SIGTERM unmounts. "
+                        + "and revokes show up without remounting. With several server addresses (TRESOR_ADDR, --addr or the profile's "
+                        + "addr: https://a:8443,https://b:8443) it keeps serving when a node dies. "
+                        + "Stays in the foreground; Ctrl-C or SIGTERM unmounts. "
                         + "See docs/delivery.md.",
         },
         footerHeading = "%nExamples:%n",
@@ -63,7 +66,7 @@ final class MountCommand extends ApiCommand {
             throw CliException.usage("--timeout must be positive, e.g. 5s");
         }
         ConnectionSettings settings = new ConnectionResolver(context).resolve();
-        MountSettings mount = new MountSettings(settings.address().value(), TresorClient.tls(settings), dir, bound,
+        MountSettings mount = new MountSettings(new ServerAddresses(settings.addresses()), TresorClient.tls(settings), dir, bound,
                 null, null, libfuse);
         TresorMount mounted;
         try {

@@ -172,6 +172,13 @@ public final class AuditTableCopy implements AutoCloseable, FileAuditSink.Writte
      */
     void catchUpFromFile() throws IOException {
         long after = store.read(r -> r.contiguousAuditSeq(node));
+        if (after > 0) {
+            // The next look (the next start, or after a dropped copy) walks on from here.
+            store.write(w -> {
+                w.keepAuditCopyMark(node, after);
+                return null;
+            });
+        }
         Long before = null;
         long total = 0;
         while (!closed) {

@@ -334,6 +334,9 @@ final class JdbcStore implements Store {
     }
 
     /** One connection's worth of statements; used for both reads and transactional writes. */
+    /** Rows per page of {@link Session#contiguousAuditSeq}'s walk along the primary key. */
+    private static final int CONTIGUOUS_PAGE = 10_000;
+
     private final class Session implements StoreWriter {
 
         private final Connection c;
@@ -437,9 +440,38 @@ final class JdbcStore implements Store {
 
         @Override
         public long contiguousAuditSeq(String node) {
-            return one("SELECT COALESCE(MIN(a.seq), 0) FROM audit_records a WHERE a.node = ? AND NOT EXISTS "
-                    + "(SELECT 1 FROM audit_records b WHERE b.node = a.node AND b.seq = a.seq + 1)", rs -> rs.getLong(1), node)
-                    .orElse(0L);
+            // From the kept mark while its record is still there (pruning removes the oldest
+            // first, so a mark whose record is gone is below the oldest copy kept); else from the
+            // oldest copy. Then forward along the primary key (node, seq), a page at a time, to
+            // the first missing seq: cost in proportion to the records copied since the mark.
+            Optional<Long> start = one("SELECT m.seq FROM audit_copy_marks m WHERE m.node = ? AND EXISTS "
+                    + "(SELECT 1 FROM audit_records a WHERE a.node = m.node AND a.seq = m.seq)", rs -> rs.getLong(1), node);
+            if (start.isEmpty()) {
+                start = one("SELECT seq FROM audit_records WHERE node = ? ORDER BY seq LIMIT 1", rs -> rs.getLong(1), node);
+            }
+            if (start.isEmpty()) {
+                return 0L;
+            }
+            long last = start.get();
+            while (true) {
+                List<Long> page = many("SELECT seq FROM audit_records WHERE node = ? AND seq > ? ORDER BY seq LIMIT ?",
+                        rs -> rs.getLong(1), node, last, CONTIGUOUS_PAGE);
+                for (long seq : page) {
+                    if (seq != last + 1) {
+                        return last;
+                    }
+                    last = seq;
+                }
+                if (page.size() < CONTIGUOUS_PAGE) {
+                    return last;
+                }
+            }
+        }
+
+        @Override
+        public void keepAuditCopyMark(String node, long seq) {
+            update("INSERT INTO audit_copy_marks (node, seq) VALUES (?, ?) "
+                    + "ON CONFLICT (node) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > audit_copy_marks.seq", node, seq);
         }
 
         @Override

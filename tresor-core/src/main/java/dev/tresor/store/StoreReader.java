@@ -32,7 +32,9 @@ public interface StoreReader {
     /**
      * The seq up to which node {@code node}'s copied records have no gap: the first copied seq
      * whose successor is missing (0 if none is copied). Records below the oldest copy kept are not
-     * looked for (they were pruned, or are older than the copy).
+     * looked for (they were pruned, or are older than the copy). The search starts at the node's
+     * kept mark ({@link StoreWriter#keepAuditCopyMark}) while that record is still copied, so it
+     * costs the records copied since, not all of them.
      */
     long contiguousAuditSeq(String node);
 

@@ -49,6 +49,12 @@ public interface StoreWriter extends StoreReader {
     /** Stores copies of audit records; one already stored (same node and seq) is left as it is. */
     void copyAuditRecords(java.util.List<Rows.AuditRecordRow> rows);
 
+    /**
+     * Keeps {@code seq} as the point up to which node {@code node}'s copies were found contiguous
+     * ({@link StoreReader#contiguousAuditSeq}); a mark never goes back.
+     */
+    void keepAuditCopyMark(String node, long seq);
+
     /** Deletes copied audit records older than {@code millis}; returns how many. */
     int pruneAuditRecords(long millis);
 

@@ -197,8 +197,9 @@ class RevocationSealTest {
             f.db.sql("DROP TABLE idempotency_keys");
             f.db.sql("DROP TABLE audit_records");
             f.db.sql("DROP TABLE secret_journal");
-            assertThat(f.db.sql("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12')"))
-                    .isEqualTo(5);
+            f.db.sql("DROP TABLE audit_copy_marks");
+            assertThat(f.db.sql("DELETE FROM flyway_schema_history WHERE version IN ('8', '9', '10', '11', '12', '13')"))
+                    .isEqualTo(6);
 
             Tresor upgraded = f.reopen();
             assertThat(revokedNow(upgraded, before)).isTrue();

@@ -1,5 +1,6 @@
 package dev.tresor.mount;
 
+import dev.tresor.client.api.ServerAddresses;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +11,9 @@ import javax.net.ssl.SSLContext;
  * What a mount needs, already decided by its caller (the CLI resolves flags, environment and
  * profile; tests build it directly), so this module knows nothing of how settings are found.
  *
- * @param server         the API's base address, {@code https://host:port[/prefix]} (no trailing slash)
+ * @param servers        the cluster's nodes, {@code https://host:port[/prefix]} each, in the order they are tried: every
+ *                       call (listing, change feed, value read) goes to the node that answered last and moves to
+ *                       the next on a connection failure or a 503 (SPEC §3.6)
  * @param tls            presents the mounting client's certificate and trusts the server's CA
  * @param mountPoint     an existing, empty folder
  * @param requestTimeout bound on every API call made for a file operation: past it the operation fails with EIO
@@ -19,7 +22,7 @@ import javax.net.ssl.SSLContext;
  * @param watchWait      the long-poll's {@code wait} when it has one
  * @param libfuse        the libfuse3 shared object (Debian's fuse3 ships only the versioned .so.3)
  */
-public record MountSettings(URI server, SSLContext tls, Path mountPoint, Duration requestTimeout, Duration pollInterval,
+public record MountSettings(ServerAddresses servers, SSLContext tls, Path mountPoint, Duration requestTimeout, Duration pollInterval,
                             Duration watchWait, Path libfuse) {
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
@@ -28,7 +31,7 @@ public record MountSettings(URI server, SSLContext tls, Path mountPoint, Duratio
     public static final Path DEFAULT_LIBFUSE = Path.of("/usr/lib/x86_64-linux-gnu/libfuse3.so.3");
 
     public MountSettings {
-        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(servers, "servers");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(mountPoint, "mountPoint");
         mountPoint = mountPoint.toAbsolutePath().normalize();
@@ -41,19 +44,34 @@ public record MountSettings(URI server, SSLContext tls, Path mountPoint, Duratio
         }
     }
 
+    /** One server: a cluster of one node. */
+    public MountSettings(URI server, SSLContext tls, Path mountPoint, Duration requestTimeout, Duration pollInterval,
+                         Duration watchWait, Path libfuse) {
+        this(ServerAddresses.of(server), tls, mountPoint, requestTimeout, pollInterval, watchWait, libfuse);
+    }
+
     public static MountSettings of(URI server, SSLContext tls, Path mountPoint) {
-        return new MountSettings(server, tls, mountPoint, null, null, null, null);
+        return of(ServerAddresses.of(server), tls, mountPoint);
+    }
+
+    public static MountSettings of(ServerAddresses servers, SSLContext tls, Path mountPoint) {
+        return new MountSettings(servers, tls, mountPoint, null, null, null, null);
+    }
+
+    /** The first node, for messages about the mount as a whole. */
+    public URI server() {
+        return servers.first();
     }
 
     public MountSettings withRequestTimeout(Duration timeout) {
-        return new MountSettings(server, tls, mountPoint, timeout, pollInterval, watchWait, libfuse);
+        return new MountSettings(servers, tls, mountPoint, timeout, pollInterval, watchWait, libfuse);
     }
 
     public MountSettings withMountPoint(Path dir) {
-        return new MountSettings(server, tls, dir, requestTimeout, pollInterval, watchWait, libfuse);
+        return new MountSettings(servers, tls, dir, requestTimeout, pollInterval, watchWait, libfuse);
     }
 
     public MountSettings withPollInterval(Duration interval) {
-        return new MountSettings(server, tls, mountPoint, requestTimeout, interval, watchWait, libfuse);
+        return new MountSettings(servers, tls, mountPoint, requestTimeout, interval, watchWait, libfuse);
     }
 }

@@ -8,7 +8,6 @@ import dev.tresor.client.api.TlsSource;
 import dev.tresor.client.api.TransportException;
 import dev.tresor.client.api.TresorHttp;
 import dev.tresor.client.api.WatchPage;
-import java.net.URI;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
@@ -24,21 +23,21 @@ final class SecretsApi implements AutoCloseable {
 
     private static final String USER_AGENT = "tresor-mount";
 
-    private final URI base;
+    private final ServerAddresses servers;
     private final Duration timeout;
     private final SecretsClient secrets;
     private final ValueReader values;
 
     SecretsApi(MountSettings settings) {
-        this.base = settings.server();
+        this.servers = settings.servers();
         this.timeout = settings.requestTimeout();
         this.values = new ValueReader(settings);
-        this.secrets = new SecretsClient(new TresorHttp(ServerAddresses.of(base), TlsSource.fixed(settings.tls()),
+        this.secrets = new SecretsClient(new TresorHttp(servers, TlsSource.fixed(settings.tls()),
                 TresorHttp.Options.defaults(USER_AGENT).withTimeouts(timeout, timeout)));
     }
 
-    URI base() {
-        return base;
+    ServerAddresses servers() {
+        return servers;
     }
 
     /** Every secret the caller may read, following {@code next} across pages; deleted and destroyed ones left out. */
@@ -76,12 +75,12 @@ final class SecretsApi implements AutoCloseable {
             throw new ApiFailure(e.status(), what + " answered HTTP " + e.status() + ": " + e.getMessage(), e);
         } catch (TransportException e) {
             if (e.getCause() instanceof HttpTimeoutException) {
-                throw new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e);
+                throw new ApiFailure(0, what + ": no answer from " + e.node() + " within " + timeout.toMillis() + " ms", e);
             }
             if (e.getCause() instanceof java.io.InterruptedIOException) {
                 throw new ApiFailure(0, what + ": interrupted", e);
             }
-            throw new ApiFailure(0, what + ": cannot reach " + base + " (" + describe(e.getCause()) + ")", e);
+            throw new ApiFailure(0, what + ": cannot reach " + e.node() + " (" + describe(e.getCause()) + ")", e);
         }
     }
 

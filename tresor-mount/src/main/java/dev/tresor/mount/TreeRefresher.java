@@ -45,7 +45,7 @@ final class TreeRefresher implements Runnable {
                     feed.start();
                     publish.accept(Tree.of(api.list()));
                     restart = false;
-                    LOG.info("tresor mount: back in touch with {}; watching by {}", api.base(), feed.describe());
+                    LOG.info("tresor mount: back in touch with {}; watching by {}", api.servers(), feed.describe());
                 }
                 if (feed.awaitChange()) {
                     publish.accept(Tree.of(api.list()));

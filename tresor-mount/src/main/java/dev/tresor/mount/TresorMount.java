@@ -114,7 +114,7 @@ public final class TresorMount implements AutoCloseable {
             try {
                 fs.publish(refresher.initial());
             } catch (ApiFailure e) {
-                throw new MountException("cannot list the secrets at " + settings.server() + ": " + e.getMessage()
+                throw new MountException("cannot list the secrets at " + settings.servers() + ": " + e.getMessage()
                         + (e.status() == 401 || e.status() == 403 ? " (is this client registered on the server?)" : ""), e);
             }
             Fuse fuse = builder.build(fs);
@@ -128,7 +128,7 @@ public final class TresorMount implements AutoCloseable {
             mount.refreshThread.start();
             mount.watchdog.start();
             LOG.info("tresor mount: {} secret(s) of {} mounted read-only at {}; tree follows the {}", fs.tree().size(),
-                    settings.server(), dir, chosen.describe());
+                    settings.servers(), dir, chosen.describe());
             return mount;
         } catch (MountException | RuntimeException | InterruptedException e) {
             api.close();

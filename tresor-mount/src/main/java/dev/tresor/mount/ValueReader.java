@@ -13,7 +13,9 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
+import dev.tresor.client.api.TresorHttp;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -28,6 +30,7 @@ import javax.net.ssl.SSLSocket;
  * <p>Each socket read is bounded by the request timeout and the whole exchange by a deadline of
  * the same length, so a server that stops answering gives an {@link ApiFailure} (EIO), never a
  * hung {@code cat}. A pooled connection the server has closed meanwhile is retried once on a fresh one.
+ * Each node of the cluster has its own pool; {@link #read} fails over between them.
  */
 final class ValueReader implements AutoCloseable {
 
@@ -36,97 +39,149 @@ final class ValueReader implements AutoCloseable {
     private static final int MAX_BODY = 2 * 1024 * 1024;
 
     private final SSLContext tls;
-    private final URI base;
-    private final String host;
-    private final int port;
-    private final String pathPrefix;
+    private final List<Node> nodes;
     private final Duration timeout;
-    private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
+    private final TresorHttp.Backoff backoff;
+    /** The node that answered last: the next read starts there (as {@link TresorHttp} does). */
+    private final AtomicInteger preferred = new AtomicInteger();
     private volatile boolean closed;
 
     ValueReader(MountSettings settings) {
-        this.tls = settings.tls();
-        this.base = settings.server();
-        // URI keeps an IPv6 literal in brackets; sockets and certificate checks want it bare.
-        this.host = base.getHost().startsWith("[") ? base.getHost().substring(1, base.getHost().length() - 1) : base.getHost();
-        this.port = base.getPort() < 0 ? 443 : base.getPort();
-        this.pathPrefix = base.getRawPath() == null ? "" : base.getRawPath();
-        this.timeout = settings.requestTimeout();
+        this(settings, TresorHttp.Backoff.DOUBLING);
     }
 
-    /** One audited read of a version's bytes; the caller owns (and zeroes) the array. */
+    ValueReader(MountSettings settings, TresorHttp.Backoff backoff) {
+        this.tls = settings.tls();
+        this.nodes = settings.servers().nodes().stream().map(Node::new).toList();
+        this.timeout = settings.requestTimeout();
+        this.backoff = backoff;
+    }
+
+    /**
+     * One audited read of a version's bytes; the caller owns (and zeroes) the array. With several
+     * nodes it follows {@link TresorHttp}'s rules for a read: a node that cannot be reached, breaks
+     * the exchange, times out or answers 503 is left for the next one (after the same pause), so a
+     * dead node costs a {@code cat} one pause, or one timeout if it hangs. Any other answer is final.
+     */
     byte[] read(String name, int version) throws ApiFailure {
-        String what = "GET /v1/secrets/" + name;
-        byte[] request = ("GET " + pathPrefix + "/v1/secrets/" + name + "?version=" + version + " HTTP/1.1\r\nHost: "
-                + base.getRawAuthority() + "\r\nAccept: application/octet-stream\r\nUser-Agent: tresor-mount\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Connection pooled = idle.pollFirst();
-        if (pooled != null) {
+        int start = preferred.get();
+        for (int attempt = 0; ; attempt++) {
+            int index = (start + attempt) % nodes.size();
             try {
-                return finish(pooled, pooled.exchange(request, deadline), what, version);
-            } catch (IOException e) {
-                pooled.close();
-                // Closed by the server while idle (nothing came back): one retry on a fresh
-                // connection. Anything else could mean the server did read it: no second audited read.
-                if (pooled.received() || e instanceof SocketTimeoutException) {
-                    throw e instanceof SocketTimeoutException
-                            ? new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e)
-                            : new ApiFailure(0, what + ": connection to " + base + " broke (" + describe(e) + ")", e);
+                byte[] value = nodes.get(index).read(name, version);
+                preferred.set(index);
+                return value;
+            } catch (ApiFailure e) {
+                boolean nextNode = e.unreachable() || e.status() == 503;
+                if (!nextNode || attempt + 1 == nodes.size() || closed) {
+                    throw e;
+                }
+                try {
+                    backoff.pause(attempt + 1);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
                 }
             }
         }
-        Connection fresh;
-        try {
-            fresh = open(deadline);
-        } catch (SocketTimeoutException e) {
-            throw new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e);
-        } catch (IOException e) {
-            throw new ApiFailure(0, what + ": cannot reach " + base + " (" + describe(e) + ")", e);
-        }
-        try {
-            return finish(fresh, fresh.exchange(request, deadline), what, version);
-        } catch (SocketTimeoutException e) {
-            fresh.close();
-            throw new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e);
-        } catch (IOException e) {
-            fresh.close();
-            throw new ApiFailure(0, what + ": cannot reach " + base + " (" + describe(e) + ")", e);
-        }
     }
 
-    private byte[] finish(Connection connection, Response response, String what, int version) throws ApiFailure {
-        if (response.keepAlive() && !closed) {
-            idle.offerFirst(connection);
-        } else {
-            connection.close();
-        }
-        if (response.status() != 200) {
-            Arrays.fill(response.body(), (byte) 0);
-            throw new ApiFailure(response.status(), what + "?version=" + version + " answered HTTP " + response.status());
-        }
-        return response.body();
-    }
+    /** One server node: its address and its own pool of idle keep-alive connections. */
+    private final class Node {
+        private final URI base;
+        private final String host;
+        private final int port;
+        private final String pathPrefix;
+        private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
 
-    private Connection open(long deadline) throws IOException {
-        Socket plain = new Socket();
-        try {
-            plain.setTcpNoDelay(true);
-            plain.connect(new InetSocketAddress(host, port), remainingMillis(deadline));
-            SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, host, port, true);
-            SSLParameters parameters = socket.getSSLParameters();
-            // What HttpClient does for https: check the server's certificate names this host, send SNI.
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            if (!host.isEmpty() && Character.isLetter(host.charAt(host.length() - 1))) {
-                parameters.setServerNames(List.of(new SNIHostName(host)));
+        Node(URI base) {
+            this.base = base;
+            // URI keeps an IPv6 literal in brackets; sockets and certificate checks want it bare.
+            this.host = base.getHost().startsWith("[") ? base.getHost().substring(1, base.getHost().length() - 1) : base.getHost();
+            this.port = base.getPort() < 0 ? 443 : base.getPort();
+            this.pathPrefix = base.getRawPath() == null ? "" : base.getRawPath();
+        }
+
+        byte[] read(String name, int version) throws ApiFailure {
+            String what = "GET /v1/secrets/" + name;
+            byte[] request = ("GET " + pathPrefix + "/v1/secrets/" + name + "?version=" + version + " HTTP/1.1\r\nHost: "
+                    + base.getRawAuthority() + "\r\nAccept: application/octet-stream\r\nUser-Agent: tresor-mount\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Connection pooled = idle.pollFirst();
+            if (pooled != null) {
+                try {
+                    return finish(pooled, pooled.exchange(request, deadline), what, version);
+                } catch (IOException e) {
+                    pooled.close();
+                    // Closed by the server while idle (nothing came back): one retry on a fresh
+                    // connection. Anything else could mean the server did read it: not again on this node
+                    // (a read is repeatable, so read() may still ask the next node, as TresorHttp would).
+                    if (pooled.received() || e instanceof SocketTimeoutException) {
+                        throw e instanceof SocketTimeoutException
+                                ? new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e)
+                                : new ApiFailure(0, what + ": connection to " + base + " broke (" + describe(e) + ")", e);
+                    }
+                }
             }
-            socket.setSSLParameters(parameters);
-            socket.setSoTimeout(remainingMillis(deadline));
-            socket.startHandshake();
-            return new Connection(socket);
-        } catch (IOException | RuntimeException e) {
-            plain.close();
-            throw e;
+            Connection fresh;
+            try {
+                fresh = open(deadline);
+            } catch (SocketTimeoutException e) {
+                throw new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e);
+            } catch (IOException e) {
+                throw new ApiFailure(0, what + ": cannot reach " + base + " (" + describe(e) + ")", e);
+            }
+            try {
+                return finish(fresh, fresh.exchange(request, deadline), what, version);
+            } catch (SocketTimeoutException e) {
+                fresh.close();
+                throw new ApiFailure(0, what + ": no answer from " + base + " within " + timeout.toMillis() + " ms", e);
+            } catch (IOException e) {
+                fresh.close();
+                throw new ApiFailure(0, what + ": cannot reach " + base + " (" + describe(e) + ")", e);
+            }
+        }
+
+        private byte[] finish(Connection connection, Response response, String what, int version) throws ApiFailure {
+            if (response.keepAlive() && !closed) {
+                idle.offerFirst(connection);
+            } else {
+                connection.close();
+            }
+            if (response.status() != 200) {
+                Arrays.fill(response.body(), (byte) 0);
+                throw new ApiFailure(response.status(), what + "?version=" + version + " answered HTTP " + response.status());
+            }
+            return response.body();
+        }
+
+        private Connection open(long deadline) throws IOException {
+            Socket plain = new Socket();
+            try {
+                plain.setTcpNoDelay(true);
+                plain.connect(new InetSocketAddress(host, port), remainingMillis(deadline));
+                SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, host, port, true);
+                SSLParameters parameters = socket.getSSLParameters();
+                // What HttpClient does for https: check the server's certificate names this host, send SNI.
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                if (!host.isEmpty() && Character.isLetter(host.charAt(host.length() - 1))) {
+                    parameters.setServerNames(List.of(new SNIHostName(host)));
+                }
+                socket.setSSLParameters(parameters);
+                socket.setSoTimeout(remainingMillis(deadline));
+                socket.startHandshake();
+                return new Connection(socket);
+            } catch (IOException | RuntimeException e) {
+                plain.close();
+                throw e;
+            }
+        }
+
+        void close() {
+            for (Connection connection; (connection = idle.pollFirst()) != null; ) {
+                connection.close();
+            }
         }
     }
 
@@ -301,8 +356,6 @@ final class ValueReader implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Connection connection; (connection = idle.pollFirst()) != null; ) {
-            connection.close();
-        }
+        nodes.forEach(Node::close);
     }
 }

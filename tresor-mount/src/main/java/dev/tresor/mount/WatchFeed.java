@@ -38,7 +38,7 @@ final class WatchFeed implements ChangeFeed {
             }
             polling = true;
             LOG.warn("tresor mount: {} has no change feed (GET /v1/watch answered 404); falling back to {}",
-                    api.base(), fallback.describe());
+                    api.servers(), fallback.describe());
         }
     }
 

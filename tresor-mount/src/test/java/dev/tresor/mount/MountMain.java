@@ -1,11 +1,10 @@
 package dev.tresor.mount;
 
 import dev.tresor.ca.TrustMaterial;
-import java.net.URI;
 import java.nio.file.Path;
 
 /**
- * {@code tresor mount} reduced to what the signal tests need, run as a subprocess: URL CERT KEY CA DIR.
+ * {@code tresor mount} reduced to what the signal tests need, run as a subprocess: URL[,URL...] CERT KEY CA DIR.
  * Like the CLI, it unmounts from a shutdown hook, which SIGTERM and SIGINT run.
  */
 public final class MountMain {
@@ -13,7 +12,7 @@ public final class MountMain {
     private MountMain() {}
 
     public static void main(String[] args) throws Exception {
-        MountSettings settings = MountSettings.of(URI.create(args[0]),
+        MountSettings settings = MountSettings.of(dev.tresor.client.api.ServerAddresses.parse(args[0]),
                 TrustMaterial.clientContext(Path.of(args[1]), Path.of(args[2]), Path.of(args[3])), Path.of(args[4]));
         TresorMount mount = TresorMount.mount(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(mount::close, "unmount"));

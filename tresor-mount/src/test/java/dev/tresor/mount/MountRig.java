@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +20,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Shared test plumbing: a real server, clients and grants made through the API, real mounts that
- * are always unmounted, subprocesses with a bound, and polling with a deadline (never a fixed sleep).
+ * are always unmounted, subprocesses with a bound, and polling with a deadline (testkit's Await, never a fixed sleep).
  */
 final class MountRig implements AutoCloseable {
 
@@ -124,16 +123,7 @@ final class MountRig implements AutoCloseable {
     }
 
     static void await(String what, BooleanSupplier condition) {
-        Instant deadline = Instant.now().plus(DEADLINE);
-        while (!condition.getAsBoolean()) {
-            assertThat(Instant.now()).as("still waiting for: " + what).isBefore(deadline);
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        dev.tresor.testkit.Await.until(what, DEADLINE, condition);
     }
 
     /** The result of a bounded subprocess. */

@@ -1,5 +1,7 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.TestServerConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -68,33 +70,13 @@ class AwsKmsServerStartTest {
 
     private Folder folder(String name, String keyId, String extra) throws Exception {
         Path d = Files.createDirectories(dir.resolve(name));
-        TestPki pki = TestPki.create("AwsKms Test CA");
-        pki.writeCaPem(d.resolve("ca.crt"));
-        pki.server("localhost", "127.0.0.1").writePem(d, "server");
-        Files.writeString(d.resolve("tresor.yaml"), """
-                trustDomain: tresor.test
-                listen:
-                  api: "127.0.0.1:0"
-                  management: "127.0.0.1:0"
-                tls:
-                  cert: server.crt
-                  key: server.key
-                  clientCa: ca.crt
-                store:
-                  kind: sqlite
-                  path: tresor.db
-                keyProvider:
+        TestPki pki = TestServerConfig.writeTls(d, "AwsKms Test CA");
+        TestServerConfig.sqlite().keyProvider("""
                   kind: awskms
                   keyId: "%s"
                   region: %s
                   endpoint: "%s"
-                %saudit:
-                  writeTimeout: 2s
-                  fsyncInterval: 20ms
-                  sinks:
-                    - kind: file
-                      path: audit.log
-                """.formatted(keyId, kms.region(), kms.endpoint(), extra), StandardCharsets.UTF_8);
+                %s""".formatted(keyId, kms.region(), kms.endpoint(), extra)).writeTo(d);
         return new Folder(d, pki);
     }
 

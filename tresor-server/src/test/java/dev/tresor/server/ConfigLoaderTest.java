@@ -1,5 +1,7 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.TestServerConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -34,28 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ConfigLoaderTest {
 
-    private static final String VALID = """
-            trustDomain: tresor.test
-            listen:
-              api: "127.0.0.1:0"
-              management: "127.0.0.1:0"
-            tls:
-              cert: server.crt
-              key: server.key
-              clientCa: ca.crt
-            store:
-              kind: sqlite
-              path: tresor.db
-            keyProvider:
-              kind: local
-              path: kek.json
-            audit:
-              writeTimeout: 2s
-              fsyncInterval: 20ms
-              sinks:
-                - kind: file
-                  path: audit.log
-            """;
+    private static final String VALID = TestServerConfig.sqlite().yaml();
 
     @TempDir
     Path dir;
@@ -64,9 +45,7 @@ class ConfigLoaderTest {
 
     @BeforeEach
     void files() throws IOException {
-        pki = TestPki.create("Config Test CA");
-        pki.writeCaPem(dir.resolve("ca.crt"));
-        pki.server("localhost", "127.0.0.1").writePem(dir, "server");
+        pki = TestServerConfig.writeTls(dir, "Config Test CA");
         LocalKeyProvider.create(dir.resolve("kek.json"));
         Files.setPosixFilePermissions(dir.resolve("kek.json"), PosixFilePermissions.fromString("rw-------"));
         Files.writeString(dir.resolve("pg-password"), "secret\n");

@@ -1,5 +1,7 @@
 package dev.tresor.server;
 
+import dev.tresor.testkit.TestServerConfig;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +14,6 @@ import dev.tresor.model.VersionSelector;
 import dev.tresor.server.config.ConfigException;
 import dev.tresor.server.config.ConfigLoader;
 import dev.tresor.testkit.SoftHsm;
-import dev.tresor.testkit.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,36 +49,16 @@ class Pkcs11ServerStartTest {
 
     private Path folder(String name, String keyLabel, String pin) throws Exception {
         Path d = Files.createDirectories(dir.resolve(name));
-        TestPki pki = TestPki.create("Pkcs11 Test CA");
-        pki.writeCaPem(d.resolve("ca.crt"));
-        pki.server("localhost", "127.0.0.1").writePem(d, "server");
+        TestServerConfig.writeTls(d, "Pkcs11 Test CA");
         Files.writeString(d.resolve("hsm.pin"), pin + "\n", StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(d.resolve("hsm.pin"), PosixFilePermissions.fromString("rw-------"));
-        Files.writeString(d.resolve("tresor.yaml"), """
-                trustDomain: tresor.test
-                listen:
-                  api: "127.0.0.1:0"
-                  management: "127.0.0.1:0"
-                tls:
-                  cert: server.crt
-                  key: server.key
-                  clientCa: ca.crt
-                store:
-                  kind: sqlite
-                  path: tresor.db
-                keyProvider:
+        TestServerConfig.sqlite().keyProvider("""
                   kind: pkcs11
                   library: %s
                   slot: %d
                   keyLabel: %s
                   pinFile: hsm.pin
-                audit:
-                  writeTimeout: 2s
-                  fsyncInterval: 20ms
-                  sinks:
-                    - kind: file
-                      path: audit.log
-                """.formatted(hsm.library(), hsm.slot(), keyLabel), StandardCharsets.UTF_8);
+                """.formatted(hsm.library(), hsm.slot(), keyLabel)).writeTo(d);
         return d;
     }
 

@@ -49,31 +49,8 @@ final class TresorFixture implements AutoCloseable {
         Files.setPosixFilePermissions(dir.resolve("ca.key"), PosixFilePermissions.fromString("rw-------"));
         pki.server("localhost", "127.0.0.1").writePem(dir, "server");
         LocalKeyProvider.create(dir.resolve("kek.json"));
-        Files.writeString(dir.resolve("tresor.yaml"), """
-                trustDomain: %s
-                listen:
-                  api: "127.0.0.1:0"
-                  management: "127.0.0.1:0"
-                tls:
-                  cert: server.crt
-                  key: server.key
-                  clientCa: ca.crt
-                ca:
-                  cert: ca.crt
-                  key: ca.key
-                store:
-                  kind: sqlite
-                  path: tresor.db
-                keyProvider:
-                  kind: local
-                  path: kek.json
-                audit:
-                  writeTimeout: 5s
-                  fsyncInterval: 20ms
-                  sinks:
-                    - kind: file
-                      path: audit.log
-                """.formatted(TRUST_DOMAIN));
+        dev.tresor.testkit.TestServerConfig.sqlite().auditWriteTimeout("5s")
+                .extra("ca:\n  cert: ca.crt\n  key: ca.key\n").writeTo(dir);
         this.server = TresorServer.start(ConfigLoader.load(dir.resolve("tresor.yaml")));
         this.admin = pki.client("spiffe://" + TRUST_DOMAIN + "/client/admin");
         this.rotator = pki.client("spiffe://" + TRUST_DOMAIN + "/job/rotation");

@@ -52,36 +52,12 @@ final class CrashRig {
 
     CrashRig(Path dir, PostgresDatabase pg) throws IOException {
         this.dir = dir;
-        this.pki = TestPki.create("Tresor Crash Test CA");
-        pki.writeCaPem(dir.resolve("ca.crt"));
-        pki.server("localhost", "127.0.0.1").writePem(dir, "server");
+        this.pki = dev.tresor.testkit.TestServerConfig.writeTls(dir, "Tresor Crash Test CA");
         LocalKeyProvider.create(dir.resolve("kek.json"));
-        String store = pg == null
-                ? "  kind: sqlite\n  path: tresor.db\n"
-                : "  kind: postgresql\n  url: \"" + pg.jdbcUrl() + "\"\n  user: " + pg.user()
-                        + "\n  password: \"" + pg.password() + "\"\n";
         // No `ca:` section: the server's CA is not under test here. The audit write timeout is
         // generous because this runs on busy build machines; a timeout would be a 503, never an ack.
-        Files.writeString(config(), """
-                trustDomain: %s
-                listen:
-                  api: "127.0.0.1:0"
-                  management: "127.0.0.1:0"
-                tls:
-                  cert: server.crt
-                  key: server.key
-                  clientCa: ca.crt
-                store:
-                %skeyProvider:
-                  kind: local
-                  path: kek.json
-                audit:
-                  writeTimeout: 20s
-                  fsyncInterval: 20ms
-                  sinks:
-                    - kind: file
-                      path: audit.log
-                """.formatted(TRUST_DOMAIN, store));
+        dev.tresor.testkit.TestServerConfig config = dev.tresor.testkit.TestServerConfig.sqlite().auditWriteTimeout("20s");
+        (pg == null ? config : config.postgresql(pg)).writeTo(dir);
     }
 
     Path dir() {
@@ -108,6 +84,10 @@ final class CrashRig {
 
     IssuedCert certificate(String identity) {
         return pki.client(identity);
+    }
+
+    javax.net.ssl.SSLContext sslContext(IssuedCert cert) {
+        return cert.sslContext(pki.caCertificate());
     }
 
     HttpClient client(IssuedCert cert) {

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tresor.audit.AuditVerifier;
+import dev.tresor.client.api.ApiReply;
+import dev.tresor.client.api.ApiRequest;
+import dev.tresor.client.api.ServerAddresses;
+import dev.tresor.client.api.TlsSource;
+import dev.tresor.client.api.TransportException;
+import dev.tresor.client.api.TresorHttp;
 import dev.tresor.testkit.EmbeddedPostgres;
 import dev.tresor.testkit.PostgresDatabase;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,50 +56,82 @@ class ThreeNodeFailoverTest {
     /** An acknowledged request: its request id, what it did, and for a write the version and value. */
     record Ack(String requestId, String action, String secret, int version, String value) {}
 
-    /** A client that tries the nodes in turn, as the CLI does with TRESOR_ADDR (every request here may be retried). */
-    static final class FailoverClient {
-        private final HttpClient http;
-        private final int[] ports;
-        private final AtomicLong failovers;
+    /**
+     * The load's client: tresor-client's {@link TresorHttp}, the transport of the CLI with
+     * TRESOR_ADDR=a,b,c, so the test checks the failover clients really use. One per start node
+     * (the node list rotated), so the load spreads over the three nodes; each then sticks to the
+     * node that answered last, as a client does. Every move to another node goes through the
+     * backoff, which counts it.
+     *
+     * <p>Reads and writes with an Idempotency-Key are repeated on the next node by the transport
+     * itself. A grant change carries no key, so the transport does not send it again after a cut
+     * or a 503 (it cannot know it was not applied); granting or ungranting is idempotent by
+     * nature (a repeat answers 200, 404 or 409), so the caller re-sends it, as an operator would,
+     * and the test counts those re-sends.
+     */
+    static final class FailoverClient implements AutoCloseable {
+        private final List<TresorHttp> byStart = new ArrayList<>();
+        private final AtomicLong resentGrants = new AtomicLong();
 
-        FailoverClient(HttpClient http, int[] ports, AtomicLong failovers) {
-            this.http = http;
-            this.ports = ports;
-            this.failovers = failovers;
+        FailoverClient(SSLContext tls, int[] ports, AtomicLong failovers) {
+            TresorHttp.Backoff counting = attempt -> {
+                failovers.incrementAndGet();
+                TresorHttp.Backoff.DOUBLING.pause(attempt);
+            };
+            for (int start = 0; start < ports.length; start++) {
+                List<URI> nodes = new ArrayList<>();
+                for (int i = 0; i < ports.length; i++) {
+                    nodes.add(URI.create("https://127.0.0.1:" + ports[(start + i) % ports.length]));
+                }
+                byStart.add(new TresorHttp(new ServerAddresses(nodes), TlsSource.fixed(tls),
+                        TresorHttp.Options.defaults("three-node-failover-test")
+                                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(10)).withBackoff(counting)));
+            }
         }
 
-        CrashRig.Reply send(int preferred, String method, String path, String body, String idempotencyKey) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            long pause = 20;
-            Exception last = null;
-            while (System.nanoTime() < deadline) {
-                for (int i = 0; i < ports.length; i++) {
-                    int port = ports[(preferred + i) % ports.length];
-                    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
-                            .timeout(Duration.ofSeconds(10))
-                            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-                    if (body != null) {
-                        b.header("Content-Type", "application/json");
-                    }
-                    if (idempotencyKey != null) {
-                        b.header("Idempotency-Key", idempotencyKey);
-                    }
-                    try {
-                        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-                        if (r.statusCode() == 503) {
-                            failovers.incrementAndGet();
-                            continue; // draining or not ready: the next node
-                        }
-                        return new CrashRig.Reply(r.statusCode(), r.body(), r.headers().firstValue("X-Request-Id").orElse(null));
-                    } catch (IOException e) {
-                        last = e; // refused, reset, or cut mid-answer: the next node (every request here is safe to repeat)
-                        failovers.incrementAndGet();
-                    }
-                }
-                Thread.sleep(pause);
-                pause = Math.min(pause * 2, 500);
+        /** {@code path} below {@code /v1/}, e.g. {@code secrets/ha/t0}. */
+        CrashRig.Reply send(int preferred, String method, String path, String body, String idempotencyKey) {
+            ApiRequest request = body == null ? new ApiRequest(method, path, Map.of(), null, null, null, Map.of(), null)
+                    : ApiRequest.of(method, path, body.getBytes(StandardCharsets.UTF_8));
+            if (idempotencyKey != null) {
+                request = request.withHeader("Idempotency-Key", idempotencyKey);
             }
-            throw new IOException("no node answered " + method + " " + path + " within 60 s", last);
+            return send(preferred, request);
+        }
+
+        CrashRig.Reply read(int preferred, String path, Map<String, String> query) {
+            return send(preferred, ApiRequest.get(path).withQuery(query));
+        }
+
+        private CrashRig.Reply send(int preferred, ApiRequest request) {
+            String path = request.path();
+            TresorHttp http = byStart.get(preferred % byStart.size());
+            boolean grant = path.startsWith("groups/granted/secrets/");
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    ApiReply reply = http.send(request);
+                    if (grant && reply.status() == 503 && attempt < 3) {
+                        resentGrants.incrementAndGet();
+                        continue;
+                    }
+                    return new CrashRig.Reply(reply.status(), new String(reply.body(), StandardCharsets.UTF_8),
+                            reply.requestId());
+                } catch (TransportException e) {
+                    if (!grant || attempt == 3) {
+                        throw e;
+                    }
+                    resentGrants.incrementAndGet();
+                }
+            }
+        }
+
+        long resentGrants() {
+            return resentGrants.get();
+        }
+
+        @Override
+        public void close() {
+            byStart.forEach(TresorHttp::close);
         }
     }
 
@@ -118,17 +155,16 @@ class ThreeNodeFailoverTest {
                     .replace("path: audit.log", "path: audit-n" + n + ".log"));
         }
         Queue<Ack> acks = new ConcurrentLinkedQueue<>();
+        AtomicLong failovers = new AtomicLong();
+        FailoverClient client = new FailoverClient(rig.sslContext(rig.certificate(CrashRig.ADMIN)), ports, failovers);
         List<TresorProcess> nodes = new ArrayList<>(List.of(
                 TresorProcess.start(configs[0], CrashRig.ADMIN, dir.resolve("n0-1.log"))));
         try {
             nodes.add(TresorProcess.start(configs[1], null, dir.resolve("n1-1.log")));
             nodes.add(TresorProcess.start(configs[2], null, dir.resolve("n2-1.log")));
-            HttpClient admin = rig.client(rig.certificate(CrashRig.ADMIN));
-            AtomicLong failovers = new AtomicLong();
-            FailoverClient client = new FailoverClient(admin, ports, failovers);
-            assertThat(client.send(0, "POST", "/v1/groups", "{\"name\":\"load\"}", null).status()).isEqualTo(201);
-            assertThat(client.send(0, "POST", "/v1/groups", "{\"name\":\"granted\"}", null).status()).isEqualTo(201);
-            assertThat(client.send(0, "PUT", "/v1/groups/load/clients/admin", "{\"role\":\"write\"}", null).status()).isEqualTo(200);
+            assertThat(client.send(0, "POST", "groups", "{\"name\":\"load\"}", null).status()).isEqualTo(201);
+            assertThat(client.send(0, "POST", "groups", "{\"name\":\"granted\"}", null).status()).isEqualTo(201);
+            assertThat(client.send(0, "PUT", "groups/load/clients/admin", "{\"role\":\"write\"}", null).status()).isEqualTo(200);
 
             Queue<String> errors = new ConcurrentLinkedQueue<>();
             Map<String, String> lastValue = new ConcurrentHashMap<>();
@@ -147,7 +183,7 @@ class ThreeNodeFailoverTest {
                                     String value = "v-" + id + "-" + j;
                                     String body = j == 0 ? "{\"value\":\"" + value + "\",\"groups\":[\"load\"]}"
                                             : "{\"value\":\"" + value + "\"}";
-                                    CrashRig.Reply r = client.send(preferred, "PUT", "/v1/secrets/" + secret, body,
+                                    CrashRig.Reply r = client.send(preferred, "PUT", "secrets/" + secret, body,
                                             UUID.randomUUID().toString());
                                     if (r.status() != 200 && r.status() != 201) {
                                         errors.add("PUT " + secret + ": " + r.status() + " " + r.body());
@@ -157,7 +193,7 @@ class ThreeNodeFailoverTest {
                                     lastValue.put(secret, value);
                                 }
                                 case 1 -> {
-                                    CrashRig.Reply r = client.send(preferred, "GET", "/v1/secrets/" + secret, null, null);
+                                    CrashRig.Reply r = client.send(preferred, "GET", "secrets/" + secret, null, null);
                                     if (r.status() != 200) {
                                         errors.add("GET " + secret + ": " + r.status() + " " + r.body());
                                         return;
@@ -172,7 +208,7 @@ class ThreeNodeFailoverTest {
                                 }
                                 default -> {
                                     CrashRig.Reply r = client.send(preferred, (j / 4) % 2 == 0 ? "PUT" : "DELETE",
-                                            "/v1/groups/granted/secrets/" + secret, null, null);
+                                            "groups/granted/secrets/" + secret, null, null);
                                     if (r.status() / 100 != 2 && r.status() != 404 && r.status() != 409) {
                                         errors.add("grant " + secret + ": " + r.status() + " " + r.body());
                                         return;
@@ -197,8 +233,8 @@ class ThreeNodeFailoverTest {
             for (Thread t : load) {
                 t.join(TimeUnit.SECONDS.toMillis(90));
             }
-            System.out.printf("ThreeNodeFailoverTest: %d acknowledged requests (%d reads), %d fail-overs, %d errors%n",
-                    acks.size(), reads.get(), failovers.get(), errors.size());
+            System.out.printf("ThreeNodeFailoverTest: %d acknowledged requests (%d reads), %d fail-overs, %d grant re-sends,"
+                    + " %d errors%n", acks.size(), reads.get(), failovers.get(), client.resentGrants(), errors.size());
             assertThat(errors).as("failed requests").isEmpty();
             assertThat(failovers.get()).as("the kill and the drain made clients move on").isPositive();
 
@@ -208,15 +244,16 @@ class ThreeNodeFailoverTest {
                 List<Ack> writes = acks.stream().filter(a -> a.action().equals("secret.write") && a.secret().equals(secret)).toList();
                 Set<Integer> versions = new HashSet<>();
                 writes.forEach(w -> assertThat(versions.add(w.version())).as("version " + w.version() + " acknowledged twice").isTrue());
-                CrashRig.Reply listed = client.send(0, "GET", "/v1/secrets/" + secret + "/versions", null, null);
+                CrashRig.Reply listed = client.send(0, "GET", "secrets/" + secret + "/versions", null, null);
                 JsonNode stored = listed.json().get("versions");
                 assertThat(stored.size()).as(secret + ": versions in the store = acknowledged writes").isEqualTo(writes.size());
                 for (Ack w : writes) {
-                    CrashRig.Reply r = client.send(0, "GET", "/v1/secrets/" + secret + "?version=" + w.version(), null, null);
+                    CrashRig.Reply r = client.read(0, "secrets/" + secret, Map.of("version", String.valueOf(w.version())));
                     assertThat(r.json().get("value").asText()).isEqualTo(w.value());
                 }
             }
         } finally {
+            client.close();
             for (TresorProcess node : nodes) {
                 try {
                     node.stop();
