@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       the request is {@linkplain ApiRequest#repeatable() repeatable}: a write without an
  *       idempotency key is never sent twice;</li>
  *   <li>between two nodes it pauses (100 ms, 200, 400, at most 800), so a node that just died is
- *       not hammered, and it starts the next request at the node that answered last.</li>
+ *       not hammered, and it starts the next request at the node that answered last, unless that
+ *       answer was a 503: then at the node after it, so a caller that re-sends an unkeyed write
+ *       after a 503 reaches another node.</li>
  * </ul>
  * Any other status is the caller's to interpret: the transport never retries a 4xx.
  */
@@ -107,7 +109,9 @@ public final class TresorHttp implements AutoCloseable {
                 lastUnavailable = reply;
                 continue;
             }
-            preferred.set(index);
+            // A node that answered 503 (draining, not ready) is not where the next request starts:
+            // a caller re-sending an unkeyed write would otherwise meet the same node every time.
+            preferred.set(reply.status() == 503 ? (index + 1) % nodes.size() : index);
             return reply;
         }
         if (lastUnavailable != null) {

@@ -157,6 +157,22 @@ class TresorHttpFailoverTest {
     }
 
     @Test
+    void aCallerReSendingAnUnkeyedWriteAfterA503ReachesTheNextNode() throws IOException {
+        AtomicInteger first = new AtomicInteger();
+        AtomicInteger second = new AtomicInteger();
+        URI draining = node(e -> json(e, 503, "{\"error\":\"draining\"}"), first);
+        URI good = node(e -> json(e, 200, "{\"version\":1}"), second);
+        try (TresorHttp http = client(draining, good)) {
+            assertEquals(503, http.send(write()).status());
+            ApiReply resent = http.send(write());
+            assertEquals(200, resent.status(), "the re-send starts at the node after the one that answered 503");
+            assertEquals(good, resent.node());
+            assertEquals(1, first.get());
+            assertEquals(1, second.get());
+        }
+    }
+
+    @Test
     void every503IsTheLastAnswerWhenNoNodeCanServe() throws IOException {
         AtomicInteger hits = new AtomicInteger();
         URI a = node(e -> json(e, 503, "{\"error\":\"not ready\",\"requestId\":\"r-a\"}"), hits);
