@@ -102,13 +102,13 @@ public final class TunnelBench {
                 + tresor("redis", "client", p[12], p[10], "expect", "client")
                 + tresor("bulk", "client", p[13], p[11], "expect", "client"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process tresorServer = start("tresor-server", List.of(java, "-Xmx256m", "-cp", tunnelClassPath,
+        Process tresorServer = start("tresor-server", jvm(java, tunnelClassPath,
                 "dev.tresor.tunnel.cli.TunnelMain", "--config", dir.resolve("tresor-server.yaml").toString()));
-        Process tresorClient = start("tresor-client", List.of(java, "-Xmx256m", "-cp", tunnelClassPath,
+        Process tresorClient = start("tresor-client", jvm(java, tunnelClassPath,
                 "dev.tresor.tunnel.cli.TunnelMain", "--config", dir.resolve("tresor-client.yaml").toString()));
-        Process platformServer = start("tresor-server-platform", List.of(java, "-Xmx256m", "-cp", tunnelClassPath,
+        Process platformServer = start("tresor-server-platform", jvm(java, tunnelClassPath,
                 "dev.tresor.tunnel.cli.TunnelMain", "--config", dir.resolve("tresor-server-platform.yaml").toString()));
-        Process platformClient = start("tresor-client-platform", List.of(java, "-Xmx256m", "-cp", tunnelClassPath,
+        Process platformClient = start("tresor-client-platform", jvm(java, tunnelClassPath,
                 "dev.tresor.tunnel.cli.TunnelMain", "--config", dir.resolve("tresor-client-platform.yaml").toString()));
         for (int port : new int[] {p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13]}) {
             awaitPort(port);
@@ -234,7 +234,7 @@ public final class TunnelBench {
                 .append(" MiB one way through one connection into a sink. redis-benchmark: ").append(requests)
                 .append(" requests per test, 3-byte values, no pipelining. \"CPU/req\" is user+system CPU of the two "
                         + "proxy processes together, divided by requests (all three tests of a run). The Tresor tunnels run as two JVMs "
-                        + "(`-Xmx256m`, default G1), once with `threads: virtual` (a virtual thread per direction) and once "
+                        + "(`" + tunnelJvmFlags() + "`), once with `threads: virtual` (a virtual thread per direction) and once "
                         + "with `threads: platform` (a platform thread per direction). Load average at start: `")
                 .append(load0).append("`, at end: `").append(load1).append("`.\n\n");
         md.append("## Bulk transfer\n\n| path | MB/s | proxy CPU ms per MiB |\n|---|---|---|\n");
@@ -265,11 +265,28 @@ public final class TunnelBench {
         return md.toString();
     }
 
+    /**
+     * The tunnel JVM's command line up to the main class: the flags {@code bin/tresor} gives
+     * {@code tresor tunnel} (BENCH_TUNNEL_JVM overrides them, space-separated, to compare).
+     */
+    private static List<String> jvm(String java, String classPath, String... rest) {
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(List.of(tunnelJvmFlags().split(" ")));
+        command.addAll(List.of("-cp", classPath));
+        command.addAll(List.of(rest));
+        return command;
+    }
+
+    private static String tunnelJvmFlags() {
+        String flags = System.getenv("BENCH_TUNNEL_JVM");
+        return flags == null || flags.isBlank() ? "-Xmx256m" : flags.trim();
+    }
+
     private static String machine() throws IOException {
         String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                 .findFirst().map(l -> l.substring(l.indexOf(':') + 2)).orElse("?");
         return "nproc=" + Runtime.getRuntime().availableProcessors() + ", " + cpu + ", JDK " + System.getProperty("java.version")
-                + "; the machine is shared with another engineer's builds, so compare paths within this run only.";
+                + "; compare paths within this run only (the load averages below say how busy the machine was).";
     }
 
     private static double median(List<Double> values) {

@@ -81,6 +81,14 @@ public final class RsyslogServer implements AutoCloseable {
         return port;
     }
 
+    /** rsyslogd's process id (it runs in the foreground, {@code -n}), for CPU accounting. */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException("rsyslogd is not running");
+        }
+        return process.pid();
+    }
+
     /** Starts (or restarts) rsyslogd and waits until it accepts connections. */
     public void start() throws IOException, InterruptedException {
         process = new ProcessBuilder(RSYSLOGD.toString(), "-n", "-f", conf.toString(), "-i", dir.resolve("pid").toString())
