@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /**
@@ -13,12 +14,20 @@ import java.io.UncheckedIOException;
  */
 final class EventJson {
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Writes into a caller's buffer, which it must not close. */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.StreamWriteFeature.AUTO_CLOSE_TARGET).build();
 
     private EventJson() {}
 
     static byte[] encode(AuditEvent e) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        write(e, out);
+        return out.toByteArray();
+    }
+
+    /** Writes {@code e} as JSON into {@code out} (which is not closed). */
+    static void write(AuditEvent e, OutputStream out) {
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("time", e.time().toString());
@@ -39,6 +48,5 @@ final class EventJson {
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot write JSON into memory", ex);
         }
-        return out.toByteArray();
     }
 }

@@ -54,20 +54,28 @@ public final class SyslogAuditSink implements AuditSink {
 
     @Override
     public void append(AuditEvent event) throws IOException {
-        send(frame(event));
+        appendAll(java.util.List.of(event));
     }
 
-    /** All of {@code events} in one write: one TLS record and one system call for a whole batch. */
+    /**
+     * All of {@code events} in one write: one TLS record and one system call for a whole batch.
+     * Each message is built once in a reused buffer and copied once into the batch.
+     */
     @Override
     public void appendAll(java.util.List<AuditEvent> events) throws IOException {
         ByteArrayOutputStream frames = new ByteArrayOutputStream(events.size() * 512);
+        ByteArrayOutputStream message = new ByteArrayOutputStream(512);
         for (AuditEvent event : events) {
-            frames.writeBytes(frame(event));
+            message.reset();
+            writeMessage(event, message);
+            frames.writeBytes(Integer.toString(message.size()).getBytes(StandardCharsets.US_ASCII));
+            frames.write(' ');
+            message.writeTo(frames);
         }
-        send(frames.toByteArray());
+        send(frames);
     }
 
-    private void send(byte[] frame) throws IOException {
+    private void send(ByteArrayOutputStream frames) throws IOException {
         lock.lock();
         try {
             try {
@@ -77,7 +85,7 @@ public final class SyslogAuditSink implements AuditSink {
                 if (out == null) {
                     connect();
                 }
-                out.write(frame);
+                frames.writeTo(out);
                 out.flush();
             } catch (IOException e) {
                 disconnect();
@@ -88,18 +96,12 @@ public final class SyslogAuditSink implements AuditSink {
         }
     }
 
-    /** One RFC 5425 frame: the message's length in bytes, a space, the RFC 5424 message. */
-    byte[] frame(AuditEvent event) {
-        ByteArrayOutputStream message = new ByteArrayOutputStream(512);
+    /** The RFC 5424 message: header, no structured data ("-"), the record as JSON. */
+    private void writeMessage(AuditEvent event, ByteArrayOutputStream message) {
         String head = "<" + (FACILITY_LOG_AUDIT * 8 + severity(event.outcome())) + ">1 " + event.time() + " " + hostname
                 + " " + appName + " " + procId + " " + printable(event.action(), MAX_MSGID) + " - ";
         message.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
-        message.writeBytes(EventJson.encode(event));
-        byte[] body = message.toByteArray();
-        ByteArrayOutputStream framed = new ByteArrayOutputStream(body.length + 8);
-        framed.writeBytes((body.length + " ").getBytes(StandardCharsets.US_ASCII));
-        framed.writeBytes(body);
-        return framed.toByteArray();
+        EventJson.write(event, message);
     }
 
     /** Informational for what went through; notice for refusals; error for tampering and failures. */

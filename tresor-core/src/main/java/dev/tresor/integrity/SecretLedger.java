@@ -37,7 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *       state at once, passes: the documented limit, noticed through the audit chain.</li>
  *   <li>a node learns of epochs it never read from the journal: one sealed row per epoch naming
  *       the bucket it changed. Whenever a read meets a head newer than the epoch this node
- *       {@linkplain #follow followed} to, the rows in between raise its marks before the read's
+ *       {@linkplain #followLatest followed} to, the rows in between raise its marks before the read's
  *       check, and each commit notification does the same at once. So a bucket put back from
  *       before a change made on another node is refused by every node, not only by those that
  *       happened to read the newer bucket (issue 17). A journal with a row missing (pruned, or
@@ -115,7 +115,7 @@ public final class SecretLedger {
      */
     public String checkCurrent(StoreReader r, SecretRow row, boolean remember) {
         if (remember) {
-            String lag = follow(r, false);
+            String lag = followInReadersSnapshot(r);
             if (lag != null) {
                 return lag;
             }
@@ -282,29 +282,35 @@ public final class SecretLedger {
     public String followLatest() {
         // The snapshot begins with the first query, under the lock: it then shows at least the
         // head that any earlier follow (whose snapshot had begun before it released) reached.
-        return store.read(r -> follow(r, true));
+        return store.read(this::followInFreshSnapshot);
     }
 
     /**
      * Raises the marks from the journal rows between the followed epoch and {@code r}'s head, or,
      * when the journal cannot be shown complete, from every bucket checked against the head's sum.
-     * A head older than the followed epoch is expected from a snapshot that began earlier; only a
-     * caller whose snapshot began under the lock ({@code freshSnapshot}) may call it a rollback.
+     * {@code r}'s snapshot began under the lock, so it shows at least the head any earlier follow
+     * reached: an older head is a rollback.
      */
-    private String follow(StoreReader r, boolean freshSnapshot) {
-        if (freshSnapshot) {
-            following.lock();
-            try {
-                Optional<SecretHeadRow> head = r.secretHead();
-                if (head.isEmpty()) {
-                    return HEAD_MISSING;
-                }
-                String unbound = storeHeads.checkBindsSecret(r, head.get());
-                return unbound != null ? unbound : followTo(r, head.get(), true);
-            } finally {
-                following.unlock();
+    private String followInFreshSnapshot(StoreReader r) {
+        following.lock();
+        try {
+            Optional<SecretHeadRow> head = r.secretHead();
+            if (head.isEmpty()) {
+                return HEAD_MISSING;
             }
+            String unbound = storeHeads.checkBindsSecret(r, head.get());
+            return unbound != null ? unbound : followTo(r, head.get(), true);
+        } finally {
+            following.unlock();
         }
+    }
+
+    /**
+     * As {@link #followInFreshSnapshot} in a reader's own snapshot, which may have begun before
+     * another follow moved on: a head older than the followed epoch is then expected, not a
+     * rollback. Takes the lock only when the head is newer than the followed epoch.
+     */
+    private String followInReadersSnapshot(StoreReader r) {
         if (followedEpoch < 0) {
             return null; // not opened yet: the check at start sets the marks
         }

@@ -117,7 +117,7 @@ class TamperTest {
         @Test
         void anAclHeadPutBackWithoutTheStoreHeadIsRefusedByANodeThatNeverReadTheNewerOne() {
             TresorFixture.Node second = f.nodes().get(1);
-            Map<String, Object>[] before = aclWithMalloryInG1ThenRemovedOnNode1();
+            SavedAcl before = aclWithMalloryInG1ThenRemovedOnNode1();
             restoreAclFrom(before, false);
             f.on(second, () -> refusedHere("node 2", reading("mallory", "app/db")));
             assertThat(second.monitor().subjects()).contains("ACL head");
@@ -132,7 +132,7 @@ class TamperTest {
         @Test
         void theAclPutBackWithTheStoreHeadIsRefusedByANodeThatFollowedTheCommit() {
             TresorFixture.Node second = f.nodes().get(1);
-            Map<String, Object>[] before = aclWithMalloryInG1ThenRemovedOnNode1();
+            SavedAcl before = aclWithMalloryInG1ThenRemovedOnNode1();
             second.tresor().followCommits(); // what its change feed does on node 1's NOTIFY
             restoreAclFrom(before, true);
             f.on(second, () -> refusedHere("node 2", reading("mallory", "app/db")));
@@ -153,23 +153,26 @@ class TamperTest {
             assertThat(second.monitor().subjects()).anyMatch(s -> s.startsWith("secret app/both"));
         }
 
-        @SuppressWarnings("unchecked")
-        private Map<String, Object>[] aclWithMalloryInG1ThenRemovedOnNode1() {
+        /** The rows an ACL replay puts back: the ACL head, mallory's client and membership rows, the store head. */
+        private record SavedAcl(Map<String, Object> aclHead, Map<String, Object> client, Map<String, Object> membership,
+                                Map<String, Object> storeHead) {}
+
+        private SavedAcl aclWithMalloryInG1ThenRemovedOnNode1() {
             Caller root = f.root();
             f.tresor.addMember(root, "g1", "mallory", Role.READ);
             onEveryNode(() -> assertThat(f.read(f.auth("mallory"), "app/db")).isEqualTo("PW-2"));
-            Map<String, Object>[] before = new Map[] {db.row("acl_head", null), clientRow("mallory"),
-                    membershipRow("g1", "mallory"), db.row("store_head", null)};
+            SavedAcl before = new SavedAcl(db.row("acl_head", null), clientRow("mallory"), membershipRow("g1", "mallory"),
+                    db.row("store_head", null));
             f.tresor.removeMember(root, "g1", "mallory");
             return before;
         }
 
-        private void restoreAclFrom(Map<String, Object>[] before, boolean withStoreHead) {
-            restoreRow("acl_head", before[0], "id = 1");
-            restoreRow("clients", before[1], "name = ?", "mallory");
-            db.insert("memberships", before[2]);
+        private void restoreAclFrom(SavedAcl before, boolean withStoreHead) {
+            restoreRow("acl_head", before.aclHead(), "id = 1");
+            restoreRow("clients", before.client(), "name = ?", "mallory");
+            db.insert("memberships", before.membership());
             if (withStoreHead) {
-                restoreRow("store_head", before[3], "id = 1");
+                restoreRow("store_head", before.storeHead(), "id = 1");
             }
         }
 
