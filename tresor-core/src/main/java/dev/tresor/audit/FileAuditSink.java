@@ -511,7 +511,8 @@ public final class FileAuditSink implements AuditSink {
                 // A first start after `tresor init` or an upgrade; or a log deleted together with its
                 // checkpoint row. Which one cannot be told here, so the new chain says it plainly.
                 String detail = "new chain on a store that already holds data (" + start.storeEpochs()
-                        + ") and has no checkpoint of this log";
+                        + ") and has no checkpoint of this log: expected at the first start after `tresor init` or an"
+                        + " upgrade; otherwise the log was deleted together with its checkpoint";
                 log.warn("audit log {}: {}", file, detail);
                 return fresh.withNotes(List.of(systemEvent(ACTION_OPEN, "ok", detail)));
             }
