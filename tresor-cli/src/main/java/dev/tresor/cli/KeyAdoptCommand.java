@@ -13,11 +13,15 @@ import picocli.CommandLine.Option;
                 "key file was copied to this node's keyProvider.path (server stopped): re-wrap this node's own",
                 "files that the old KEK still wraps (audit chain keys, CA key, retired CA keys) under the new",
                 "one. Checks that the store's keyring is wrapped by the new KEK. Safe to run twice.",
+                "After tresor key migrate on another node (any providers): give this node's config the new",
+                "keyProvider block, and the block it had before with --from-provider.",
         },
         footerHeading = "%nExamples:%n",
         footer = {
                 "  tresor key adopt --config /var/lib/tresor/tresor.yaml \\",
                 "      --from /root/kek-before.json",
+                "  tresor key adopt --config /var/lib/tresor/tresor.yaml \\",
+                "      --from-provider /root/provider-before.yaml",
         })
 final class KeyAdoptCommand implements Callable<Integer> {
 
@@ -32,9 +36,28 @@ final class KeyAdoptCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "This node's tresor.yaml.")
     private Path config;
 
-    @Option(names = "--from", required = true, paramLabel = "KEYFILE",
-            description = "The key file from before the rotation (sealed by the same passphrase, if any).")
-    private Path from;
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    private Before before;
+
+    /** What this node's files are wrapped by now: a key file, or any provider as a keyProvider block. */
+    static final class Before {
+        @Option(names = "--from", required = true, paramLabel = "KEYFILE",
+                description = "The key file from before a KEK rotation (sealed by the same passphrase, if any).")
+        Path keyFile;
+
+        @Option(names = "--from-provider", required = true, paramLabel = "FILE",
+                description = {"A file holding the keyProvider block this node's config named before another node ran",
+                        "tresor key migrate (or, for pkcs11, before the KEK rotation: the old keyLabel)."})
+        Path providerSpec;
+    }
+
+    private static String readSpec(Path file) {
+        try {
+            return java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw CliException.usage("--from-provider: cannot read " + file + ": " + e.getMessage());
+        }
+    }
 
     KeyAdoptCommand(CliContext context) {
         this.context = context;
@@ -44,7 +67,8 @@ final class KeyAdoptCommand implements Callable<Integer> {
     public Integer call() {
         KekAdoption.Result result;
         try {
-            result = KekAdoption.adopt(config, from, context.env());
+            result = before.keyFile != null ? KekAdoption.adopt(config, before.keyFile, context.env())
+                    : KekAdoption.adoptFrom(config, readSpec(before.providerSpec), context.env());
         } catch (ConfigException e) {
             throw CliException.usage(e.getMessage());
         } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
@@ -61,7 +85,9 @@ final class KeyAdoptCommand implements Callable<Integer> {
         } else {
             context.out().println("adopted KEK " + result.toKekId() + " (was " + result.fromKekId() + "): "
                     + result.auditChainKeys() + " audit chain key(s) and " + result.caKeys().size()
-                    + " CA key file(s) re-wrapped; start the server, then destroy " + from);
+                    + " CA key file(s) re-wrapped; start the server"
+                    + (before.keyFile != null ? ", then destroy " + before.keyFile : "")
+                    + " (keep the old KEK while a backup it opens is kept)");
         }
         return ExitCodes.OK;
     }

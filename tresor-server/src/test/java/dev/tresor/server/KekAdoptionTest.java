@@ -9,7 +9,13 @@ import dev.tresor.ca.Pem;
 import dev.tresor.ca.SealedCaKey;
 import dev.tresor.crypto.LocalKeyProvider;
 import dev.tresor.integrity.IntegrityMonitor;
+import dev.tresor.crypto.KeyProvider;
+import dev.tresor.crypto.Pkcs11KeyProvider;
+import dev.tresor.server.bootstrap.ConfigEdits;
 import dev.tresor.server.bootstrap.KekAdoption;
+import dev.tresor.testkit.SoftHsm;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.UUID;
 import dev.tresor.server.config.ConfigException;
 import dev.tresor.server.config.ConfigLoader;
 import dev.tresor.store.Store;
@@ -84,6 +90,79 @@ class KekAdoptionTest {
             assertThat(f.call(f.admin(), "GET", "/v1/groups", null).statusCode()).isEqualTo(200);
             f.stopServer();
             var verified = AuditVerifier.verify(f.auditFile(), rotated);
+            assertThat(verified.ok()).as(verified.problem()).isTrue();
+        }
+    }
+
+    /** Where another node's {@code tresor key migrate} moved the keyring: a sealed key file, or a token key. */
+    enum Target { SEALED_LOCAL, PKCS11 }
+
+    /**
+     * After {@code tresor key migrate} on another node, this node's config gets the new keyProvider
+     * block; its audit chain key and CA key are still under the old provider, so it does not start.
+     * {@code adoptFrom} with the block it had before re-wraps them, for any pair of providers.
+     */
+    @ParameterizedTest
+    @EnumSource(Target.class)
+    void aNodeAdoptsAMigrationElsewhereGivenTheProviderBlockItHadBefore(Target target) throws Exception {
+        try (ServerFixture f = ServerFixture.start(dir, ServerFixture.StoreKind.SQLITE)) {
+            assertThat(f.call(f.admin(), "POST", "/v1/groups", "{\"name\":\"app\"}").statusCode()).isEqualTo(201);
+            f.stopServer();
+            Path config = dir.resolve("tresor.yaml");
+            LocalKeyProvider old = LocalKeyProvider.load(dir.resolve("kek.json"));
+            String oldBlock = "keyProvider:\n  kind: local\n  path: kek.json\n";
+            String newBlock = switch (target) {
+                case SEALED_LOCAL -> {
+                    String passphrase = "a long passphrase for the adopted key";
+                    Path pass = dir.resolve("kek.pass");
+                    Files.writeString(pass, passphrase + "\n");
+                    Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+                    LocalKeyProvider.createSealed(dir.resolve("kek-sealed.json"), passphrase.toCharArray());
+                    yield "keyProvider:\n  kind: local\n  path: kek-sealed.json\n  passphraseFile: kek.pass\n";
+                }
+                case PKCS11 -> {
+                    SoftHsm hsm = SoftHsm.shared();
+                    Path pin = dir.resolve("hsm.pin");
+                    Files.writeString(pin, hsm.userPin() + "\n");
+                    Files.setPosixFilePermissions(pin, PosixFilePermissions.fromString("rw-------"));
+                    String label = "adopt-" + UUID.randomUUID();
+                    Pkcs11KeyProvider.generateKey(new Pkcs11KeyProvider.Settings(hsm.library(), hsm.slot(), null, label),
+                            Pkcs11KeyProvider.Pin.fromFile(pin), Map.of());
+                    yield "keyProvider:\n  kind: pkcs11\n  library: " + hsm.library() + "\n  slot: " + hsm.slot()
+                            + "\n  keyLabel: " + label + "\n  pinFile: hsm.pin\n";
+                }
+            };
+            // What the other node's migration did to the shared store, and what the operator then does
+            // to this node's config: the keyring under the new provider's KEK, the config naming it.
+            ConfigEdits.writeAtomically(config, ConfigEdits.withKeyProviderBlock(Files.readString(config), newBlock));
+            KeyProvider migrated = ConfigLoader.load(config).openKeyProvider(Map.of());
+            try (Store store = Stores.open(ConfigLoader.load(config).store())) {
+                Tresor.open(store, old, IntegrityMonitor.NONE, Clock.systemUTC()).keyringChanges().rewrapUnder(migrated);
+            }
+            assertThatThrownBy(f::startServer).hasMessageContaining("cannot be unwrapped with KEK " + migrated.keyId());
+
+            assertThatThrownBy(() -> KekAdoption.adoptFrom(config, newBlock, Map.of())).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("same KEK");
+            assertThatThrownBy(() -> KekAdoption.adoptFrom(config, "keyProvider:\n  kind: vault\n", Map.of()))
+                    .isInstanceOf(ConfigException.class).hasMessageStartingWith("--from-provider: ");
+            assertThatThrownBy(() -> KekAdoption.adoptFrom(config, "keyProvider:\n  kind: local\n  path: missing.json\n",
+                    Map.of())).isInstanceOf(ConfigException.class).hasMessageStartingWith("--from-provider: ");
+            assertThat(SealedCaKey.isSealed(dir.resolve("issuer.key"))).isTrue();
+
+            KekAdoption.Result adopted = KekAdoption.adoptFrom(config, oldBlock, Map.of());
+            assertThat(adopted.fromKekId()).isEqualTo(old.keyId());
+            assertThat(adopted.toKekId()).isEqualTo(migrated.keyId());
+            assertThat(adopted.auditChainKeys()).isEqualTo(1);
+            assertThat(adopted.caKeys()).containsExactly(dir.resolve("issuer.key"));
+            assertThat(dir.resolve("tresor.yaml.adopt-from")).doesNotExist();
+            assertThat(Files.readString(config)).contains(newBlock.lines().skip(1).findFirst().orElseThrow());
+            // Twice is harmless.
+            assertThat(KekAdoption.adoptFrom(config, oldBlock, Map.of()).caKeys()).isEmpty();
+
+            f.startServer();
+            assertThat(f.call(f.admin(), "GET", "/v1/groups", null).statusCode()).isEqualTo(200);
+            f.stopServer();
+            var verified = AuditVerifier.verify(f.auditFile(), migrated);
             assertThat(verified.ok()).as(verified.problem()).isTrue();
         }
     }

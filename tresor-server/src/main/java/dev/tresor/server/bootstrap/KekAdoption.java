@@ -41,12 +41,13 @@ public final class KekAdoption {
         ServerSettings s = ConfigLoader.load(config);
         if (s.awsKms() != null) {
             throw new ConfigException("keyProvider.kind: awskms nodes share one KMS key, so there is nothing to adopt "
-                    + "(tresor key adopt is for local key files)");
+                    + "after a KEK rotation; after a key migrate, name the provider from before it: "
+                    + "tresor key adopt --from-provider OLD.yaml");
         }
         if (s.pkcs11() != null) {
             throw new ConfigException("keyProvider.kind: pkcs11 nodes adopt a rotated KEK by its label: set "
-                    + "keyProvider.keyLabel to the new label; the audit chain keys of this node then open with the old "
-                    + "key only (tresor key adopt is for local key files)");
+                    + "keyProvider.keyLabel to the new label and run tresor key adopt --from-provider OLD.yaml with the "
+                    + "keyProvider block that names the old label");
         }
         KeyProvider next = s.openKeyProvider(environment);
         KeyProvider old;
@@ -59,14 +60,58 @@ public final class KekAdoption {
             throw new ConfigException("--from: " + oldKeyFile + " holds the same KEK as keyProvider.path (" + next.keyId()
                     + "); give the key file from before the rotation");
         }
+        return rewrap(s, old, next);
+    }
+
+    /**
+     * As {@link #adopt(Path, Path, Map)} for any provider: after {@code tresor key migrate} (or a
+     * pkcs11 KEK rotation) on another node, this node's config names the new provider and
+     * {@code oldProviderSpec} is the {@code keyProvider:} block it named before (the form
+     * {@code tresor key init} prints and {@code key migrate --to} takes). The old provider is opened
+     * as a start would open it, from this node's config with that block swapped in.
+     */
+    public static Result adoptFrom(Path config, String oldProviderSpec, Map<String, String> environment) {
+        ServerSettings s = ConfigLoader.load(config);
+        KeyProvider next = s.openKeyProvider(environment);
+        KeyProvider old = openFromSpec(config, oldProviderSpec, environment);
+        if (old.keyId().equals(next.keyId())) {
+            throw new ConfigException("--from-provider: that keyProvider block holds the same KEK as this node's config ("
+                    + next.keyId() + "); give the block from before the migration or rotation");
+        }
+        return rewrap(s, old, next);
+    }
+
+    private static KeyProvider openFromSpec(Path config, String spec, Map<String, String> environment) {
+        // Beside the config, so the block's relative paths (key file, PIN file) mean what they meant there.
+        Path swapped = config.resolveSibling(config.getFileName() + ".adopt-from");
+        try {
+            String text = ConfigEdits.withKeyProviderBlock(Files.readString(config, java.nio.charset.StandardCharsets.UTF_8), spec);
+            Files.deleteIfExists(swapped);
+            Files.writeString(swapped, text, java.nio.charset.StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(swapped, Files.getPosixFilePermissions(config));
+            return ConfigLoader.load(swapped).openKeyProvider(environment);
+        } catch (ConfigException | IllegalArgumentException | IllegalStateException e) {
+            throw new ConfigException("--from-provider: " + e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(swapped);
+            } catch (IOException e) {
+                // Holds nothing secret (the config with another keyProvider block); left behind at worst.
+            }
+        }
+    }
+
+    private static Result rewrap(ServerSettings s, KeyProvider old, KeyProvider next) {
         Optional<String> wrappedBy;
         try (Store store = Stores.open(s.store())) {
             wrappedBy = store.read(r -> r.keyring().map(KeyringRow::kekId));
         }
         if (wrappedBy.isEmpty() || !wrappedBy.get().equals(next.keyId())) {
-            throw new ConfigException("keyProvider.path: the store's keyring is wrapped by " + wrappedBy.orElse("nothing yet")
-                    + ", not by " + next.keyId() + " (the key file at keyProvider.path); copy the key file of the node "
-                    + "that rotated the KEK there first");
+            throw new ConfigException("keyProvider: the store's keyring is wrapped by " + wrappedBy.orElse("nothing yet")
+                    + ", not by " + next.keyId() + " (the KEK this node's config names); give this node the key file or "
+                    + "keyProvider block of the node that rotated or migrated the KEK first");
         }
         int chains = 0;
         List<Path> caKeys = new ArrayList<>();
