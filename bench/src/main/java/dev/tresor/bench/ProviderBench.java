@@ -44,8 +44,8 @@ public final class ProviderBench {
     record Provider(String name, StoreFolder folder, DataDir.Credentials reader, DataDir.Credentials admin,
                     Map<String, String> environment, String kind, String kekPrefix) {}
 
-    /** One server start: seconds to the first ready /readyz. */
-    record Startup(String provider, int sample, double seconds) {}
+    /** One server start: seconds to the first ready /readyz, and the KMS calls it made (-1: not a KMS provider). */
+    record Startup(String provider, int sample, double seconds, long kmsCalls) {}
 
     /** One measured read window, and the KMS calls seen during it (-1: not a KMS provider). */
     record Window(String provider, int round, LoadResult result, long kmsCalls) {}
@@ -83,9 +83,11 @@ public final class ProviderBench {
             // verifies the whole audit chain, which the read rounds would grow.
             for (int s = 0; s < startups; s++) {
                 for (Provider p : rotated(providers, s)) {
+                    long kmsBefore = kms.calls();
                     try (ServerProcess server = start(root, p, "start-" + s)) {
+                        long kmsCalls = p.kind().equals("awskms") ? kms.calls() - kmsBefore : -1;
                         checkProvider(p);
-                        starts.add(new Startup(p.name(), s, server.startupSeconds()));
+                        starts.add(new Startup(p.name(), s, server.startupSeconds(), kmsCalls));
                         System.out.printf(Locale.ROOT, "start-up %s #%d: %.2f s%n", p.name(), s, server.startupSeconds());
                     }
                 }
@@ -244,13 +246,15 @@ public final class ProviderBench {
         md.append("## Start-up\n\n").append(startups).append(" samples per provider, interleaved (order rotating),"
                 + " before any read round (each start verifies the audit chain, which reads grow): process start to the"
                 + " first ready `/readyz`, seconds, median (min–max).\n\n");
-        md.append("| provider | start-up s | vs local |\n|---|---|---:|\n");
+        md.append("| provider | start-up s | vs local | KMS calls per start |\n|---|---|---:|---|\n");
         double localStart = Reports.Spread.of(starts.stream().filter(s -> s.provider().equals("local")).toList(),
                 Startup::seconds).median();
         for (String n : names) {
             Reports.Spread sp = Reports.Spread.of(starts.stream().filter(s -> s.provider().equals(n)).toList(), Startup::seconds);
+            List<Startup> mine = starts.stream().filter(s -> s.provider().equals(n) && s.kmsCalls() >= 0).toList();
             md.append("| ").append(n).append(" | ").append(sp.format("%.2f")).append(" | ")
-                    .append(Reports.fmt("%+.2f s", sp.median() - localStart)).append(" |\n");
+                    .append(Reports.fmt("%+.2f s", sp.median() - localStart)).append(" | ")
+                    .append(mine.isEmpty() ? "-" : Reports.Spread.of(mine, Startup::kmsCalls).format("%.0f")).append(" |\n");
         }
         md.append("\n## Reads\n\n").append(rounds).append(" interleaved rounds (order rotating), each a fresh server: ")
                 .append(warm.toSeconds()).append(" s of unmeasured JIT warm-up, then fresh connections, 2 s, until the"
@@ -299,7 +303,7 @@ public final class ProviderBench {
             for (String n : names) {
                 double v = windows.stream().filter(w -> w.round() == round && w.provider().equals(n))
                         .mapToDouble(w -> w.result().requestsPerSecond()).findFirst().orElse(Double.NaN);
-                md.append(Reports.fmt(" %.0f (%.3f) |", v, v / local));
+                md.append(String.format(Locale.ROOT, " %.0f (%.3f) |", v, v / local));
             }
             md.append('\n');
         }

@@ -96,6 +96,7 @@ public final class RotationScaleBench {
                         (size - loaded) / ratePerSecond / 60, maxLoadMinutes);
                 System.out.println(size + ": " + why);
                 skipped.add(new Skipped(size, why));
+                write(out, steps, skipped, atStart, connections, window, warm, writerPauseMs);
                 continue;
             }
             long t0 = System.nanoTime();
@@ -120,11 +121,16 @@ public final class RotationScaleBench {
             steps.add(step);
             Files.writeString(raw, Reports.json(step) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
+            // After every size: a long next size that is stopped leaves the finished ones reported.
+            write(out, steps, skipped, atStart, connections, window, warm, writerPauseMs);
         }
-        Reports.Machine atEnd = Reports.Machine.describe();
-        String md = markdown(steps, skipped, atStart, atEnd, connections, window, warm, writerPauseMs);
+        System.out.println(Files.readString(out.resolve("keyring-rotation-scale.md")));
+    }
+
+    private static void write(Path out, List<Step> steps, List<Skipped> skipped, Reports.Machine atStart, int connections,
+                              Duration window, Duration warm, int writerPauseMs) throws java.io.IOException {
+        String md = markdown(steps, skipped, atStart, Reports.Machine.describe(), connections, window, warm, writerPauseMs);
         Files.writeString(out.resolve("keyring-rotation-scale.md"), md, StandardCharsets.UTF_8);
-        System.out.println(md);
     }
 
     private static Step rotateUnderLoad(Path root, StoreFolder sf, DataDir data, DataDir.Credentials reader,
@@ -260,7 +266,7 @@ public final class RotationScaleBench {
                                    Reports.Machine atEnd, int connections, Duration window, Duration warm, int writerPauseMs) {
         StringBuilder md = new StringBuilder("# Keyring rotation at scale, and reads during it\n\n");
         md.append("Made by `bench/keyring-rotation-scale.sh` (`RotationScaleBench`). Machine at start: ")
-                .append(atStart.markdown()).append(".\nAt the end: load average ")
+                .append(atStart.markdown()).append(".\nWhen this file was written (after the last size run): load average ")
                 .append(String.format(Locale.ROOT, "%.2f / %.2f / %.2f at %s", atEnd.load1(), atEnd.load5(), atEnd.load15(),
                         atEnd.at())).append(".\n\n");
         md.append("One `tresor init` SQLite store grown step by step: secrets of 64 bytes (one version each) put in-process"
