@@ -226,8 +226,11 @@ public final class RotationScaleBench {
                 double e = (System.nanoTime() - zeroNanos) / 1e9;
                 Double done = doneAt.get();
                 windows.add(new Window(done == null || e <= done ? "during" : "straddles the end", s, e, r));
-                if (n > 10_000) {
-                    throw new IllegalStateException("the rotation did not end");
+                if (doneAt.get() == null && !poller.isAlive()) {
+                    throw new IllegalStateException("the status poller stopped before the rotation ended (see its stack trace)");
+                }
+                if (e > Duration.ofHours(1).toSeconds()) {
+                    throw new IllegalStateException("the rotation did not end within an hour");
                 }
             }
             for (int i = 0; i < after; i++) {
