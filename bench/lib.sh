@@ -78,3 +78,22 @@ machine_line() {
   printf 'nproc=%s; %s; %s; uptime:%s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
     "$(free -m | awk '/Mem:/{print "memory " $2 " MiB"}')" "$(uptime)"
 }
+
+# Waits (up to 10 min) until the server's AOT cache for the current tresor.jar exists: bin/tresor
+# trains it in the background on the first `tresor server` after a build, and that training run
+# would otherwise share the cores with (and change the start-up of) the first measured servers.
+bench_server_aot() {
+  local target="$root/tresor-cli/target" i
+  [ "${TRESOR_AOT:-1}" = 0 ] && return 0
+  if [ -z "$(find "$target" -maxdepth 1 -name 'tresor-server-*.aot' -newer "$target/tresor.jar" -print -quit)" ]; then
+    echo "making the server's AOT cache (bin/tresor trains it once per build)…" >&2
+    "$root/bin/tresor" server --help >/dev/null 2>&1 || true
+  fi
+  for i in $(seq 1 600); do
+    if [ -n "$(find "$target" -maxdepth 1 -name 'tresor-server-*.aot' -newer "$target/tresor.jar" -print -quit)" ]; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "warning: no server AOT cache after 10 min; servers run without it" >&2
+}

@@ -26,8 +26,18 @@ final class ServerProcess implements AutoCloseable {
 
     static ServerProcess start(Path repoRoot, Path config, int managementPort, Path log, List<String> extraJavaOpts)
             throws IOException, InterruptedException {
+        return start(repoRoot, config, managementPort, log, extraJavaOpts, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #start(Path, Path, int, Path, List)}, with {@code environment} added to the
+     * server's (a key provider's credentials reach a server as its environment, never its config).
+     */
+    static ServerProcess start(Path repoRoot, Path config, int managementPort, Path log, List<String> extraJavaOpts,
+                               java.util.Map<String, String> environment) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(repoRoot.resolve("bin/tresor").toString(), "server", "--config", config.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(environment);
         pb.environment().put("TRESOR_NO_BUILD", "1");
         if (!extraJavaOpts.isEmpty()) {
             pb.environment().put("TRESOR_JAVA_OPTS", String.join(" ", extraJavaOpts));

@@ -1005,7 +1005,11 @@ final class JdbcStore implements Store {
 
         @Override
         public ChangeBounds changeBounds() {
-            return one("SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM changes",
+            // Two scalar subqueries, not MIN and MAX in one SELECT: SQLite answers a lone MIN or MAX
+            // from the primary key's b-tree, but both in one query scan the whole table, which
+            // every write that records a change ran (a bulk load slowed from ~510 to ~290 puts/s
+            // between 20k and 40k rows; EXPLAIN QUERY PLAN: SCAN changes vs SEARCH changes).
+            return one("SELECT COALESCE((SELECT MIN(seq) FROM changes), 0), COALESCE((SELECT MAX(seq) FROM changes), 0)",
                     rs -> new ChangeBounds(rs.getLong(1), rs.getLong(2))).orElseThrow();
         }
 
