@@ -19,8 +19,11 @@ final class KeyOperations implements KeyAdministration {
 
     @Override
     public Map<String, Object> status() {
-        Map<String, Object> out = new java.util.LinkedHashMap<>(kek.status());
+        // The job's phase first, then the keyring from the store: a phase of "done" then comes with
+        // the keyring as the job left it. The other way round, a status whose store read began just
+        // before the job retired the old key said "done" next to both keys.
         KeyringRotationJob.State s = keyring.state();
+        Map<String, Object> out = new java.util.LinkedHashMap<>(kek.status());
         Map<String, Object> rotation = new java.util.LinkedHashMap<>();
         rotation.put("phase", s.phase());
         rotation.put("rewrapped", s.rewrapped());
