@@ -151,12 +151,10 @@ public final class ProviderBench {
         StoreFolder sf = StoreFolder.create(dir, "sqlite");
         DataFolder folder = sf.folder();
         DataDir data = sf.data();
-        Path certs = Files.createDirectories(folder.dir().resolve("bench-clients"));
-        // Issued while the CA key is still sealed by kek.json (DataDir opens it with that file).
-        DataDir.Credentials reader = data.issueClient("reader", data.identityOf("reader"), certs);
-        DataDir.Credentials lister = data.issueClient("lister", data.identityOf("lister"), certs);
-        DataDir.Credentials admin = new DataDir.Credentials(sf.admin().cert(), sf.admin().key(), sf.admin().ca(),
-                sf.admin().identity());
+        StoreFolder.BenchClients clients = sf.issueBenchClients();
+        DataDir.Credentials reader = clients.reader();
+        DataDir.Credentials lister = clients.lister();
+        DataDir.Credentials admin = clients.admin();
         try (BulkLoad load = new BulkLoad(folder.config(), sf.admin().identity())) {
             load.setUp(reader.identity(), lister.identity());
             load.put(0, 100, 2, i -> { });

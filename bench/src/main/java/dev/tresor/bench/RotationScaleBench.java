@@ -80,11 +80,10 @@ public final class RotationScaleBench {
         StoreFolder sf = StoreFolder.create(work.resolve("store"), "sqlite");
         DataFolder folder = sf.folder();
         DataDir data = sf.data();
-        Path certs = Files.createDirectories(folder.dir().resolve("bench-clients"));
-        DataDir.Credentials reader = data.issueClient("reader", data.identityOf("reader"), certs);
-        DataDir.Credentials lister = data.issueClient("lister", data.identityOf("lister"), certs);
-        DataDir.Credentials admin = new DataDir.Credentials(sf.admin().cert(), sf.admin().key(), sf.admin().ca(),
-                sf.admin().identity());
+        StoreFolder.BenchClients clients = sf.issueBenchClients();
+        DataDir.Credentials reader = clients.reader();
+        DataDir.Credentials lister = clients.lister();
+        DataDir.Credentials admin = clients.admin();
         List<Step> steps = new ArrayList<>();
         List<Skipped> skipped = new ArrayList<>();
         int loaded = 0;

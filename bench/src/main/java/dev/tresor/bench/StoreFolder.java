@@ -61,6 +61,18 @@ record StoreFolder(String kind, DataFolder folder, DataFolder.AdminCredentials a
         return new DataDir(folder.dir());
     }
 
+    /** The read benches' reader and lister (issued into {@code bench-clients/}) and the folder's admin. */
+    record BenchClients(DataDir.Credentials reader, DataDir.Credentials lister, DataDir.Credentials admin) {}
+
+    /** Issues the reader and lister while the CA key is still sealed by {@code kek.json}; call before any migration. */
+    BenchClients issueBenchClients() throws IOException {
+        DataDir data = data();
+        java.nio.file.Path certs = java.nio.file.Files.createDirectories(folder.dir().resolve("bench-clients"));
+        return new BenchClients(data.issueClient("reader", data.identityOf("reader"), certs),
+                data.issueClient("lister", data.identityOf("lister"), certs),
+                new DataDir.Credentials(admin.cert(), admin.key(), admin.ca(), admin.identity()));
+    }
+
     /** The server process plus, on PostgreSQL, the database's processes (children of this JVM). */
     List<Long> serverPids(ServerProcess server) {
         List<Long> pids = new java.util.ArrayList<>(List.of(server.pid()));

@@ -68,7 +68,7 @@ public final class KekAdoption {
      * pkcs11 KEK rotation) on another node, this node's config names the new provider and
      * {@code oldProviderSpec} is the {@code keyProvider:} block it named before (the form
      * {@code tresor key init} prints and {@code key migrate --to} takes). The old provider is opened
-     * as a start would open it, from this node's config with that block swapped in.
+     * as a start would open it, from this node's config with that block swapped in (in memory).
      */
     public static Result adoptFrom(Path config, String oldProviderSpec, Map<String, String> environment) {
         ServerSettings s = ConfigLoader.load(config);
@@ -82,24 +82,14 @@ public final class KekAdoption {
     }
 
     private static KeyProvider openFromSpec(Path config, String spec, Map<String, String> environment) {
-        // Beside the config, so the block's relative paths (key file, PIN file) mean what they meant there.
-        Path swapped = config.resolveSibling(config.getFileName() + ".adopt-from");
         try {
             String text = ConfigEdits.withKeyProviderBlock(Files.readString(config, java.nio.charset.StandardCharsets.UTF_8), spec);
-            Files.deleteIfExists(swapped);
-            Files.writeString(swapped, text, java.nio.charset.StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(swapped, Files.getPosixFilePermissions(config));
-            return ConfigLoader.load(swapped).openKeyProvider(environment);
+            // Resolved against the config's folder, so the block's relative paths (key file, PIN file) mean what they meant there.
+            return ConfigLoader.parse(text, config.toAbsolutePath().getParent()).openKeyProvider(environment);
         } catch (ConfigException | IllegalArgumentException | IllegalStateException e) {
             throw new ConfigException("--from-provider: " + e.getMessage());
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
-        } finally {
-            try {
-                Files.deleteIfExists(swapped);
-            } catch (IOException e) {
-                // Holds nothing secret (the config with another keyProvider block); left behind at worst.
-            }
         }
     }
 
